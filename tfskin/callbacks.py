@@ -1,0 +1,150 @@
+"""Training callbacks: terminal progress, TensorBoard scalars and sample grids, checkpoints, NaN guard."""
+
+import math
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfskin.imaging import sample_grid, save_png
+
+
+class NonFiniteLossError(RuntimeError):
+    """A loss became NaN or infinite; training stopped."""
+
+
+def _current_step(model) -> int:
+    return int(model.train_step_counter.numpy())
+
+
+class StopAtStep(keras.callbacks.Callback):
+    """Ends ``fit`` exactly when the run's step counter reaches ``total_steps``."""
+
+    def __init__(self, total_steps: int):
+        super().__init__()
+        self.total_steps = total_steps
+
+    def on_train_batch_end(self, batch, logs=None):
+        if _current_step(self.model) >= self.total_steps:
+            self.model.stop_training = True
+
+
+class NonFiniteGuard(keras.callbacks.Callback):
+    """Stops training at the first non-finite loss, naming the loss and the step; no checkpoint is written
+    after it, so the last good checkpoint stays the latest."""
+
+    def __init__(self):
+        super().__init__()
+        self.failure = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        for name, value in (logs or {}).items():
+            if not math.isfinite(float(value)):
+                self.failure = f"loss {name} became {float(value)} at step {_current_step(self.model)}"
+                self.model.stop_training = True
+                raise NonFiniteLossError(self.failure)
+
+
+class Progress(keras.callbacks.Callback):
+    """One terminal line every ``every`` steps: step, images/s, losses, ETA."""
+
+    def __init__(self, total_steps: int, batch_size: int, every: int, stream=None):
+        super().__init__()
+        self.total_steps, self.batch_size, self.every = total_steps, batch_size, every
+        self.stream = stream or sys.stdout
+        self.images_per_second = float("nan")
+
+    def on_train_begin(self, logs=None):
+        self._t0 = time.perf_counter()
+        self._s0 = _current_step(self.model)
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = _current_step(self.model)
+        if step % self.every and step < self.total_steps:
+            return
+        elapsed = time.perf_counter() - self._t0
+        done = step - self._s0
+        if done <= 0 or elapsed <= 0:
+            return
+        self.images_per_second = done * self.batch_size / elapsed
+        eta = (self.total_steps - step) * elapsed / done
+        losses = "  ".join(f"{k} {float(v):.4f}" for k, v in sorted((logs or {}).items()))
+        print(f"step {step:>6}/{self.total_steps}  {self.images_per_second:7.1f} img/s  {losses}  "
+              f"ETA {_duration(eta)}", file=self.stream, flush=True)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s"
+
+
+class TensorBoardLogger(keras.callbacks.Callback):
+    """Scalars (losses, learning rates, images/s) every ``every`` steps into ``<run_dir>/logs``."""
+
+    def __init__(self, log_dir, every: int, progress: Progress = None):
+        super().__init__()
+        self.writer = tf.summary.create_file_writer(str(log_dir))
+        self.every = every
+        self.progress = progress
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = _current_step(self.model)
+        if step % self.every:
+            return
+        with self.writer.as_default(step=step):
+            for name, value in (logs or {}).items():
+                tf.summary.scalar(f"loss/{name}", float(value))
+            for label, opt in (("generator", self.model.generator_optimizer),
+                               ("discriminator", self.model.discriminator_optimizer)):
+                tf.summary.scalar(f"learning_rate/{label}", float(keras.ops.convert_to_numpy(opt.learning_rate)))
+            if self.progress is not None and math.isfinite(self.progress.images_per_second):
+                tf.summary.scalar("throughput/images_per_second", self.progress.images_per_second)
+        self.writer.flush()
+
+    def on_train_end(self, logs=None):
+        self.writer.flush()
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Generator outputs on one fixed input batch, every ``every`` steps: a PNG in ``<run_dir>/samples`` and an
+    image in TensorBoard, so progress is comparable across steps."""
+
+    def __init__(self, render, run_dir, every: int, writer=None):
+        super().__init__()
+        self.render = render  # () -> dict of [0, 1] arrays from a fixed input
+        self.sample_dir = Path(run_dir) / "samples"
+        self.every = every
+        self.writer = writer
+        self.last_path = None
+
+    def write(self, step: int) -> Path:
+        grid = sample_grid(self.render())
+        self.last_path = save_png(grid, self.sample_dir / f"step_{step:07d}.png")
+        if self.writer is not None:
+            with self.writer.as_default(step=step):
+                tf.summary.image("samples", grid[np.newaxis], max_outputs=1)
+            self.writer.flush()
+        return self.last_path
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = _current_step(self.model)
+        if step % self.every == 0:
+            self.write(step)
+
+
+class PeriodicCheckpoint(keras.callbacks.Callback):
+    """Saves the full training state every ``every`` steps."""
+
+    def __init__(self, checkpoints, every: int):
+        super().__init__()
+        self.checkpoints = checkpoints
+        self.every = every
+
+    def on_train_batch_end(self, batch, logs=None):
+        if _current_step(self.model) % self.every == 0:
+            self.checkpoints.save()

@@ -1,0 +1,158 @@
+"""Typed, frozen run configuration: data, training and model settings, presets, JSON round trip."""
+
+import dataclasses
+import json
+import typing
+from dataclasses import dataclass, field, fields
+
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+STRATEGIES = ("default", "mirrored", "tpu")
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message names the field and the valid choices."""
+
+
+def _coerce(value, annotation):
+    """Turn JSON values back into the annotated type (lists -> tuples, nested dataclasses)."""
+    origin = typing.get_origin(annotation)
+    if dataclasses.is_dataclass(annotation) and isinstance(value, dict):
+        return annotation.from_dict(value)
+    if origin is tuple and isinstance(value, (list, tuple)):
+        args = typing.get_args(annotation)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(v, args[0]) for v in value)
+        return tuple(value)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        for arg in typing.get_args(annotation):
+            if arg is type(None):
+                if value is None:
+                    return None
+                continue
+            try:
+                return _coerce(value, arg)
+            except (TypeError, ValueError):
+                continue
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+class ConfigMixin:
+    """from_dict / to_dict / replace for frozen dataclass configs, rejecting unknown keys by name."""
+
+    @classmethod
+    def from_dict(cls, values: dict):
+        hints = typing.get_type_hints(cls)
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(
+                f"{cls.__name__}: unknown field(s) {', '.join(unknown)}; valid fields: {', '.join(sorted(known))}"
+            )
+        return cls(**{k: _coerce(v, hints[k]) for k, v in values.items()})
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class DataConfig(ConfigMixin):
+    """Which examples a GAN trains on and how they are prepared."""
+
+    name: str = "phantoms"
+    split: str = "train"
+    image_size: tuple = (64, 64)  # (height, width)
+    channels: int = 3  # 3 = RGB, 4 = RGB + lesion mask
+    num_examples: typing.Optional[int] = None  # limit (phantoms: how many to generate)
+    classes: typing.Optional[tuple] = None  # keep only these class names
+    augment: bool = True  # random flips (and 90-degree rotations when square)
+    shuffle_buffer: int = 4096
+    seed: int = 0
+
+    def __post_init__(self):
+        if len(self.image_size) != 2 or min(self.image_size) < 4:
+            raise ConfigError(f"data.image_size must be (height, width) >= 4, got {self.image_size}")
+        if self.channels not in (3, 4):
+            raise ConfigError(f"data.channels must be 3 (RGB) or 4 (RGB+mask), got {self.channels}")
+
+
+@dataclass(frozen=True)
+class TrainConfig(ConfigMixin):
+    """How long and on what hardware a run trains, and how often it reports."""
+
+    steps: int = 1000
+    batch_size: int = 64
+    precision: str = "float32"
+    strategy: str = "default"
+    jit_compile: bool = False
+    seed: int = 0
+    log_every: int = 25
+    sample_every: int = 250
+    checkpoint_every: int = 250
+    keep_checkpoints: int = 3
+    export_at_end: bool = True
+
+    def __post_init__(self):
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"train.precision {self.precision!r} is not one of {', '.join(PRECISIONS)}")
+        if self.strategy not in STRATEGIES:
+            raise ConfigError(f"train.strategy {self.strategy!r} is not one of {', '.join(STRATEGIES)}")
+        for name in ("steps", "batch_size", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"train.{name} must be >= 1, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a run needs: written to ``<run_dir>/config.json`` and read back by resume/sample/export."""
+
+    model: str
+    preset: str
+    model_config: typing.Any
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        return {
+            "model": self.model,
+            "preset": self.preset,
+            "model_config": self.model_config.to_dict(),
+            "data": self.data.to_dict(),
+            "train": self.train.to_dict(),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "RunConfig":
+        from tfskin.registry import get_model
+
+        spec = get_model(values["model"])
+        return cls(
+            model=values["model"],
+            preset=values.get("preset", "custom"),
+            model_config=spec.config_class.from_dict(values["model_config"]),
+            data=DataConfig.from_dict(values.get("data", {})),
+            train=TrainConfig.from_dict(values.get("train", {})),
+        )
+
+    def replace(self, **changes) -> "RunConfig":
+        return dataclasses.replace(self, **changes)
+
+
+def parse_image_size(text: str) -> tuple:
+    """'64' -> (64, 64); '192x256' -> (192, 256) (height x width)."""
+    try:
+        parts = [int(p) for p in str(text).lower().split("x")]
+    except ValueError:
+        raise ConfigError(f"image size {text!r} is not N or HxW (e.g. 64 or 192x256)") from None
+    if len(parts) == 1:
+        parts = parts * 2
+    if len(parts) != 2 or min(parts) < 4:
+        raise ConfigError(f"image size {text!r} is not N or HxW with sides >= 4")
+    return tuple(parts)

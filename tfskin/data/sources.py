@@ -1,0 +1,97 @@
+"""Named example sources: ``load_examples("phantoms", "train", image_size=(64, 64))``.
+
+Every source yields the same feature dict, so models and evaluators never care where images came from:
+
+* ``image``: uint8 (H, W, 3)
+* ``mask``: uint8 (H, W, 1), 0/255 lesion mask (absent when the dataset has none)
+* ``attributes``: uint8 (H, W, 5), ISIC 2018 task-2 masks in ATTRIBUTE_NAMES order (when available)
+* ``label``: int64 index into CLASS_NAMES (or the dataset's own class list), ``malignant``: bool
+* ``index``: int64 example id
+
+Real datasets register themselves here through their TFDS builders; the phantoms are generated in memory.
+"""
+
+import functools
+from typing import Callable
+
+import numpy as np
+import tensorflow as tf
+
+from tfskin.data.classes import CLASS_NAMES, class_index
+
+_SOURCES: dict = {}
+
+# Disjoint index ranges per phantom split so no example appears in two splits.
+PHANTOM_SPLIT_OFFSETS = {"train": 0, "validation": 10_000_000, "test": 20_000_000}
+PHANTOM_SPLIT_SIZES = {"train": 2000, "validation": 250, "test": 500}
+
+
+def register_source(name: str):
+    """Decorator: ``fn(split, image_size, *, seed, num_examples, features) -> tf.data.Dataset``."""
+
+    def decorator(fn: Callable):
+        _SOURCES[name] = fn
+        return fn
+
+    return decorator
+
+
+def source_names() -> list:
+    return sorted(_SOURCES)
+
+
+def load_examples(
+    name: str,
+    split: str = "train",
+    image_size=(128, 128),
+    *,
+    seed: int = 0,
+    num_examples=None,
+    features=("image", "mask", "label"),
+    classes=None,
+) -> tf.data.Dataset:
+    """Examples of a named dataset as a ``tf.data.Dataset`` of feature dicts (see module docstring)."""
+    try:
+        source = _SOURCES[name]
+    except KeyError:
+        raise ValueError(f"unknown dataset {name!r}; valid datasets: {', '.join(source_names())}") from None
+    ds = source(split, tuple(image_size), seed=seed, num_examples=num_examples, features=tuple(features))
+    if classes:
+        wanted = tf.constant([class_index(c) for c in classes], dtype=tf.int64)
+        ds = ds.filter(lambda ex: tf.reduce_any(tf.equal(ex["label"], wanted)))
+    return ds
+
+
+@functools.lru_cache(maxsize=8)
+def _phantom_arrays(split: str, image_size: tuple, seed: int, num_examples: int) -> dict:
+    from tfskin.data.phantoms import generate_phantoms
+
+    height, width = image_size
+    return generate_phantoms(num_examples, height, width, seed=seed, start=PHANTOM_SPLIT_OFFSETS[split])
+
+
+def phantom_arrays(split="train", image_size=(128, 128), *, seed=0, num_examples=None) -> dict:
+    """Phantom examples of a split as NumPy arrays (cached per process)."""
+    if split not in PHANTOM_SPLIT_OFFSETS:
+        raise ValueError(f"phantoms has no split {split!r}; valid splits: {', '.join(PHANTOM_SPLIT_OFFSETS)}")
+    n = PHANTOM_SPLIT_SIZES[split] if num_examples is None else int(num_examples)
+    return _phantom_arrays(split, tuple(image_size), int(seed), n)
+
+
+@register_source("phantoms")
+def _phantoms(split, image_size, *, seed, num_examples, features):
+    arrays = phantom_arrays(split, image_size, seed=seed, num_examples=num_examples)
+    columns = {}
+    for feature in features:
+        if feature == "mask":
+            columns["mask"] = arrays["mask"][..., np.newaxis]
+        elif feature in arrays:
+            columns[feature] = arrays[feature]
+        else:
+            raise ValueError(f"phantoms have no feature {feature!r}; available: mask, {', '.join(sorted(arrays))}")
+    return tf.data.Dataset.from_tensor_slices(columns)
+
+
+def class_names_of(name: str) -> tuple:
+    """Class vocabulary of a dataset (phantoms use the eight ISIC 2019 classes)."""
+    return CLASS_NAMES

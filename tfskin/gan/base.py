@@ -1,0 +1,169 @@
+"""The one GAN base model: the training-step template every tfskin GAN uses.
+
+A subclass creates its networks and supplies four things:
+
+* ``generate(batch, training)`` -> dict of generator outputs (the forward pass whose gradients train G);
+* ``discriminator_losses(batch, fakes)`` -> dict with ``"d_loss"`` (the total) and any named terms;
+* ``generator_losses(batch, fakes)`` -> dict with ``"g_loss"`` (the total) and any named terms;
+* ``call(inputs)``: the inference path that export serves.
+
+and lists its networks in ``generator_networks`` / ``discriminator_networks``. The base owns the order of
+updates, the two optimizers (loss-scaled under mixed_float16), replica-aware loss reduction, loss trackers,
+a seed generator for sampling, and a step counter that checkpoints carry.
+
+Order of one step (the DCGAN reference order): the generator runs once under the generator's tape; with that
+tape paused, the discriminator is updated on the detached fakes; then the generator is updated through the
+freshly updated discriminator. Models whose generator and discriminator see several networks (CycleGAN) or
+levels (LAPGAN) just return more entries in their dicts.
+
+Randomness used in training (latent noise, sampled labels) arrives in ``batch`` from the input pipeline,
+generated statelessly from (seed, step): a resumed run and a run split over replicas see exactly the same
+numbers as an uninterrupted single-device run.
+"""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+
+class GAN(keras.Model):
+    """Base class of every tfskin GAN (see the module docstring for the contract)."""
+
+    #: Names of the losses the subclass returns; each gets a ``keras.metrics.Mean`` tracker.
+    loss_names: tuple = ("d_loss", "g_loss")
+
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        self.seed_generator = keras.random.SeedGenerator(getattr(config, "seed", 0))
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.loss_names}
+        self.train_step_counter = self.add_weight(
+            shape=(), dtype="int64", initializer="zeros", trainable=False,
+            aggregation="only_first_replica", name="train_step_counter",
+        )
+        self.generator_optimizer = None
+        self.discriminator_optimizer = None
+
+    # --- what subclasses provide -------------------------------------------------------------------------
+
+    @property
+    def generator_networks(self) -> list:
+        return [self.generator]
+
+    @property
+    def discriminator_networks(self) -> list:
+        return [self.discriminator]
+
+    def latent_spec(self) -> dict:
+        """Per-example random inputs the pipeline must add to each batch: name -> (shape, kind).
+
+        kind is "normal" (standard normal float32) or ("categorical", num_classes, prior) for labels.
+        """
+        return {}
+
+    def generate(self, batch, training=False):
+        raise NotImplementedError
+
+    def discriminator_losses(self, batch, fakes):
+        raise NotImplementedError
+
+    def generator_losses(self, batch, fakes):
+        raise NotImplementedError
+
+    def example_batch(self, batch_size: int = 2) -> dict:
+        """A batch with the right structure and shapes (zeros) for building networks and optimizers."""
+        raise NotImplementedError
+
+    def sample(self, num: int, seed=None, **kwargs) -> dict:
+        """Draw ``num`` samples from the generator's inference path; returns arrays in [0, 1]."""
+        raise NotImplementedError
+
+    # --- compile / build ---------------------------------------------------------------------------------
+
+    @property
+    def generator_variables(self):
+        return [v for net in self.generator_networks for v in net.trainable_variables]
+
+    @property
+    def discriminator_variables(self):
+        return [v for net in self.discriminator_networks for v in net.trainable_variables]
+
+    def compile(self, generator_optimizer, discriminator_optimizer, jit_compile=False, **kwargs):
+        """Attach one optimizer per player; under mixed_float16 each is wrapped for loss scaling.
+
+        Keras' own ``auto_scale_loss`` only wraps ``self.optimizer``; a GAN has two, so it is done here.
+        The generator optimizer is passed on as ``self.optimizer`` so Keras creates no unused default.
+        """
+        if keras.config.dtype_policy().name == "mixed_float16":
+            if not isinstance(generator_optimizer, keras.optimizers.LossScaleOptimizer):
+                generator_optimizer = keras.optimizers.LossScaleOptimizer(generator_optimizer)
+            if not isinstance(discriminator_optimizer, keras.optimizers.LossScaleOptimizer):
+                discriminator_optimizer = keras.optimizers.LossScaleOptimizer(discriminator_optimizer)
+        self.generator_optimizer = generator_optimizer
+        self.discriminator_optimizer = discriminator_optimizer
+        super().compile(optimizer=generator_optimizer, jit_compile=jit_compile, auto_scale_loss=False, **kwargs)
+
+    def build_for_training(self, batch_size: int = 2):
+        """Create every network and optimizer variable (needed before restoring and before ``fit`` under a
+        distribution strategy, where variables cannot be created lazily inside the first step)."""
+        batch = self.example_batch(batch_size)
+        fakes = self.generate(batch, training=False)
+        self.discriminator_losses(batch, fakes)
+        self.generator_losses(batch, fakes)
+        if self.generator_optimizer is not None:
+            self.generator_optimizer.build(self.generator_variables)
+            self.discriminator_optimizer.build(self.discriminator_variables)
+        for tracker in self.trackers.values():
+            tracker.reset_state()
+        self.built = True
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    # --- the training step -------------------------------------------------------------------------------
+
+    def _num_replicas(self) -> int:
+        return tf.distribute.get_strategy().num_replicas_in_sync
+
+    def _minimize(self, tape, optimizer, loss, variables):
+        # Gradients are summed over replicas, so each replica contributes loss / replicas: the sum is then the
+        # gradient of the global-batch mean.
+        grads = tape.gradient(loss, variables)
+        optimizer.apply(grads, variables)
+
+    def _update_discriminator(self, batch, fakes):
+        with tf.GradientTape() as tape:
+            losses = self.discriminator_losses(batch, fakes)
+            scaled = self.discriminator_optimizer.scale_loss(losses["d_loss"] / self._num_replicas())
+        self._minimize(tape, self.discriminator_optimizer, scaled, self.discriminator_variables)
+        return losses
+
+    def train_step(self, batch):
+        with tf.GradientTape() as g_tape:
+            fakes = self.generate(batch, training=True)
+            with g_tape.stop_recording():
+                d_losses = self._update_discriminator(batch, tf.nest.map_structure(ops.stop_gradient, fakes))
+            g_losses = self.generator_losses(batch, fakes)
+            g_scaled = self.generator_optimizer.scale_loss(g_losses["g_loss"] / self._num_replicas())
+        self._minimize(g_tape, self.generator_optimizer, g_scaled, self.generator_variables)
+        self.train_step_counter.assign_add(1)
+        return self._track({**d_losses, **g_losses})
+
+    def _track(self, losses: dict) -> dict:
+        for name, tracker in self.trackers.items():
+            if name in losses:
+                tracker.update_state(losses[name])
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    # --- serialization -----------------------------------------------------------------------------------
+
+    def get_config(self):
+        from dataclasses import asdict
+
+        return {"config": asdict(self.config), "name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        model_config = cls.config_class.from_dict(config["config"])
+        return cls(model_config, name=config.get("name"))

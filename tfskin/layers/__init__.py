@@ -1,0 +1,1 @@
+"""Building blocks shared by several GANs (keras.layers / keras.ops only)."""

@@ -1,0 +1,1 @@
+"""One folder per GAN family; each registers itself with tfskin.registry when imported."""

@@ -1,0 +1,53 @@
+"""DCGAN settings."""
+
+from dataclasses import dataclass
+
+from tfskin.config import ConfigError, ConfigMixin
+
+
+@dataclass(frozen=True)
+class DCGANConfig(ConfigMixin):
+    """DCGAN (Radford et al. 2016) with the two layouts tfskin reproduces.
+
+    ``generator_filters`` are the widths of the feature maps from the coarsest up, one upsampling each, so the
+    coarsest map is image_size / 2**len(generator_filters). ``discriminator_filters`` mirror it downwards.
+    """
+
+    image_size: tuple = (64, 64)
+    channels: int = 3
+    latent_dim: int = 100
+    kernel_size: int = 4
+    generator_filters: tuple = (512, 256, 128, 64)
+    discriminator_filters: tuple = (64, 128, 256, 512)
+    generator_input: str = "conv_transpose"  # "conv_transpose" (from a 1x1 map) or "dense" (project + reshape)
+    generator_activation: str = "relu"  # "relu" or "leaky_relu"
+    discriminator_output: str = "conv"  # "conv" (a valid conv over the last map) or "dense"
+    loss: str = "nonsaturating"
+    label_smoothing: float = 0.0
+    learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    seed: int = 0
+
+    def __post_init__(self):
+        factor = 2 ** len(self.generator_filters)
+        h, w = self.image_size
+        if h % factor or w % factor:
+            raise ConfigError(
+                f"dcgan: image size {h}x{w} must be divisible by 2**{len(self.generator_filters)} = {factor} "
+                f"(one upsampling per generator filter)"
+            )
+        if self.channels not in (3, 4):
+            raise ConfigError(f"dcgan: channels must be 3 or 4, got {self.channels}")
+        if self.generator_input not in ("conv_transpose", "dense"):
+            raise ConfigError(f"dcgan: generator_input must be conv_transpose or dense, got {self.generator_input!r}")
+        if self.generator_activation not in ("relu", "leaky_relu"):
+            raise ConfigError(f"dcgan: generator_activation must be relu or leaky_relu")
+        if self.discriminator_output not in ("conv", "dense"):
+            raise ConfigError(f"dcgan: discriminator_output must be conv or dense")
+        if self.latent_dim < 1:
+            raise ConfigError("dcgan: latent_dim must be >= 1")
+
+    @property
+    def base_size(self) -> tuple:
+        factor = 2 ** len(self.generator_filters)
+        return (self.image_size[0] // factor, self.image_size[1] // factor)

@@ -1,0 +1,72 @@
+"""DCGAN as a tfskin GAN: noise -> image (+ mask channel)."""
+
+import keras
+from keras import ops
+
+from tfskin import losses
+from tfskin.gan.base import GAN
+from tfskin.models.dcgan.config import DCGANConfig
+from tfskin.models.dcgan.networks import build_discriminator, build_generator
+
+
+@keras.saving.register_keras_serializable(package="tfskin")
+class DCGAN(GAN):
+    """DCGAN; 3 channels = RGB, 4 channels = RGB + lesion mask (Pollastri et al. 2020)."""
+
+    config_class = DCGANConfig
+    loss_names = ("d_loss", "g_loss", "d_real", "d_fake")
+
+    def __init__(self, config: DCGANConfig, **kwargs):
+        super().__init__(config, **kwargs)
+        self.generator = build_generator(config)
+        self.discriminator = build_discriminator(config)
+        self._d_loss_fn, self._g_loss_fn = losses.adversarial_losses(config.loss)
+
+    def latent_spec(self):
+        return {"noise": ((self.config.latent_dim,), "normal")}
+
+    def example_batch(self, batch_size=2):
+        h, w = self.config.image_size
+        return {
+            "images": ops.zeros((batch_size, h, w, self.config.channels)),
+            "noise": ops.zeros((batch_size, self.config.latent_dim)),
+        }
+
+    def generate(self, batch, training=False):
+        return {"images": self.generator(batch["noise"], training=training)}
+
+    def discriminator_losses(self, batch, fakes):
+        real_logits = self.discriminator(batch["images"], training=True)
+        fake_logits = self.discriminator(fakes["images"], training=True)
+        if self.config.loss == "nonsaturating":
+            d_loss = self._d_loss_fn(real_logits, fake_logits, label_smoothing=self.config.label_smoothing)
+        else:
+            d_loss = self._d_loss_fn(real_logits, fake_logits)
+        return {
+            "d_loss": d_loss,
+            "d_real": ops.mean(ops.sigmoid(real_logits)),
+            "d_fake": ops.mean(ops.sigmoid(fake_logits)),
+        }
+
+    def generator_losses(self, batch, fakes):
+        fake_logits = self.discriminator(fakes["images"], training=True)
+        return {"g_loss": self._g_loss_fn(fake_logits)}
+
+    def call(self, noise, training=False):
+        """Inference: noise (B, latent_dim) -> dict with ``image`` (B, H, W, 3) in [0, 1] [and ``mask``]."""
+        out = (ops.cast(self.generator(noise, training=training), "float32") + 1.0) / 2.0
+        result = {"image": out[..., :3]}
+        if self.config.channels == 4:
+            result["mask"] = out[..., 3:]
+        return result
+
+    def sample(self, num, seed=None, **kwargs):
+        seed = self.seed_generator if seed is None else seed
+        noise = keras.random.normal((num, self.config.latent_dim), seed=seed)
+        return {k: ops.convert_to_numpy(v) for k, v in self(noise).items()}
+
+    def export_signatures(self):
+        """Named serving endpoints: name -> (function, input specs)."""
+        from tfskin.serving.signatures import noise_to_image_signature
+
+        return noise_to_image_signature(self, "generate")

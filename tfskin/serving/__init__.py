@@ -1,0 +1,1 @@
+"""Export trained generators as versioned SavedModels for TensorFlow Serving."""

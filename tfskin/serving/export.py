@@ -1,0 +1,41 @@
+"""Write a model's serving endpoints as a SavedModel in TF Serving's ``<base>/<name>/<version>/`` layout."""
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import keras
+
+
+def next_version(model_dir: Path) -> int:
+    """One more than the largest integer version folder in ``model_dir`` (1 when there is none)."""
+    versions = [int(p.name) for p in Path(model_dir).glob("*") if p.is_dir() and re.fullmatch(r"\d+", p.name)]
+    return max(versions, default=0) + 1
+
+
+def export_model(model, model_dir, version: int = None) -> Path:
+    """Export ``model.export_signatures()`` to ``model_dir/<version>`` and return that path.
+
+    The first signature is also ``serving_default``. The SavedModel is written to a temporary folder next to
+    the target and renamed into place, so TF Serving (which polls the folder) never sees half a model.
+    """
+    model_dir = Path(model_dir)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    version = next_version(model_dir) if version is None else int(version)
+    target = model_dir / str(version)
+    if target.exists():
+        raise FileExistsError(f"export version {target} already exists; pick another --version")
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    for name, (fn, specs) in model.export_signatures().items():
+        archive.add_endpoint(name, fn, input_signature=specs)
+    staging = Path(tempfile.mkdtemp(prefix=f".{version}.tmp-", dir=model_dir))
+    try:
+        archive.write_out(str(staging), verbose=False)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target

@@ -1,0 +1,23 @@
+"""Serving endpoints shared by the GAN families (tf.* is fine here: this is export code)."""
+
+import tensorflow as tf
+
+
+def _png_batch(images):
+    """float [0, 1] (B, H, W, C) -> string (B,) of PNG bytes."""
+    as_uint8 = tf.image.convert_image_dtype(tf.clip_by_value(images, 0.0, 1.0), tf.uint8, saturate=True)
+    return tf.map_fn(tf.io.encode_png, as_uint8, fn_output_signature=tf.string)
+
+
+def noise_to_image_signature(model, name="generate") -> dict:
+    """``generate(noise)`` -> {image, mask?, image_png_bytes}; latent size from ``model.config.latent_dim``."""
+    spec = tf.TensorSpec([None, model.config.latent_dim], tf.float32, name="noise")
+
+    def generate(noise):
+        outputs = model(noise, training=False)
+        result = {key: tf.cast(value, tf.float32) for key, value in outputs.items()}
+        # A "_bytes" suffix makes TF Serving's REST API base64-encode the strings.
+        result["image_png_bytes"] = _png_batch(result["image"])
+        return result
+
+    return {name: (generate, [spec])}

@@ -1,0 +1,221 @@
+"""``train(config, run_dir)``: strategy, precision, data, fit, callbacks, checkpoints, resume, export."""
+
+import dataclasses
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfskin import callbacks as cb
+from tfskin.checkpointing import CheckpointError, RunCheckpoints, restore_model_weights
+from tfskin.config import ConfigError, DataConfig, RunConfig, TrainConfig
+from tfskin.data.pipeline import gan_batches
+from tfskin.data.sources import load_examples
+from tfskin.registry import get_model
+from tfskin.runtime import make_strategy, precision_policy
+
+CONFIG_FILE = "config.json"
+FIXED_SAMPLES = 32
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """Where a finished (or stopped) run left its outputs."""
+
+    run_dir: Path
+    step: int
+    checkpoint: str
+    sample_grid: Path
+    log_dir: Path
+    export_path: Path = None
+    images_per_second: float = float("nan")
+    final_logs: dict = dataclasses.field(default_factory=dict)
+
+
+def resolve_config(model: str, preset: str = None, *, data: dict = None, train: dict = None,
+                   model_overrides: dict = None) -> RunConfig:
+    """Start from a model's preset and apply overrides; image size and channels stay in sync between the
+    data and the model config."""
+    spec = get_model(model)
+    chosen = spec.preset(preset or spec.default_preset)
+    data_values = {**chosen.data, **{k: v for k, v in (data or {}).items() if v is not None}}
+    train_values = {**chosen.train, **{k: v for k, v in (train or {}).items() if v is not None}}
+    model_config = chosen.model_config
+    model_fields = {f.name for f in dataclasses.fields(model_config)}
+    synced = {k: data_values[k] for k in ("image_size", "channels") if k in model_fields and k in data_values}
+    overrides = {**synced, **(model_overrides or {})}
+    if "seed" in model_fields and "seed" in train_values:
+        overrides["seed"] = train_values["seed"]
+    if overrides:
+        model_config = dataclasses.replace(model_config, **overrides)
+    config = RunConfig(
+        model=model, preset=chosen.name, model_config=model_config,
+        data=DataConfig(**{**DataConfig().to_dict(), **data_values}),
+        train=TrainConfig(**{**TrainConfig().to_dict(), **train_values}),
+    )
+    validate(config)
+    return config
+
+
+def validate(config: RunConfig):
+    spec = get_model(config.model)
+    if spec.validate is not None:
+        spec.validate(config)
+
+
+def build_model(config: RunConfig):
+    """The run's GAN with its optimizers, under the run's precision policy (call inside a strategy scope)."""
+    spec = get_model(config.model)
+    with precision_policy(config.train.precision):
+        model = spec.build(config.model_config)
+        lr = getattr(config.model_config, "learning_rate", 2e-4)
+        beta_1 = getattr(config.model_config, "beta_1", 0.5)
+        model.compile(
+            generator_optimizer=keras.optimizers.Adam(lr, beta_1=beta_1),
+            discriminator_optimizer=keras.optimizers.Adam(lr, beta_1=beta_1),
+            jit_compile=config.train.jit_compile,
+        )
+        model.build_for_training()
+    return model
+
+
+def read_run_config(run_dir) -> RunConfig:
+    path = Path(run_dir) / CONFIG_FILE
+    if not path.is_file():
+        raise CheckpointError(f"{run_dir} is not a tfskin run directory (no {CONFIG_FILE})")
+    try:
+        return RunConfig.from_dict(json.loads(path.read_text()))
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        raise CheckpointError(f"cannot read {path}: {err}") from None
+
+
+def load_trained_model(run_dir):
+    """(config, model) with the weights of the run's latest checkpoint, for sampling and export."""
+    config = read_run_config(run_dir)
+    spec = get_model(config.model)
+    with precision_policy(config.train.precision):
+        model = spec.build(config.model_config)
+        model.build_for_training()
+    restore_model_weights(model, run_dir)
+    return config, model
+
+
+def _prepare_run_dir(run_dir: Path, config: RunConfig, resume: bool):
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise ConfigError(f"run dir {run_dir} is not writable: {err.strerror}") from None
+    config_path = run_dir / CONFIG_FILE
+    has_checkpoint = tf.train.latest_checkpoint(str(run_dir / "checkpoints")) is not None
+    if resume:
+        if not has_checkpoint:
+            raise CheckpointError(f"--resume: no checkpoint in {run_dir / 'checkpoints'}")
+        saved = read_run_config(run_dir)
+        # Only the length of the run may change on resume; anything else would not be a continuation.
+        if dataclasses.replace(saved.train, steps=config.train.steps) != config.train or \
+                saved.model_config != config.model_config or saved.data != config.data:
+            raise ConfigError(f"--resume: settings differ from {config_path}; only --steps may change on resume")
+    elif has_checkpoint:
+        raise ConfigError(f"run dir {run_dir} already holds a run; pass --resume to continue it or choose "
+                          f"another --run-dir")
+    tmp = config_path.with_suffix(".json.tmp")
+    tmp.write_text(config.to_json())
+    os.replace(tmp, config_path)
+
+
+def _fixed_inputs(model, seed: int):
+    """The fixed batch the sample grids are drawn from, identical across resumes."""
+    spec = model.latent_spec()
+    from tfskin.data.pipeline import draw_latents
+
+    return draw_latents(spec, FIXED_SAMPLES, tf.constant([seed, -1], tf.int64))
+
+
+def train(config: RunConfig, run_dir, *, resume: bool = False, stream=None, export_dir=None) -> TrainResult:
+    """Train (or resume) a run; returns where everything was written."""
+    stream = stream or sys.stdout
+    run_dir = Path(run_dir)
+    validate(config)
+    strategy = make_strategy(config.train.strategy)
+    replicas = strategy.num_replicas_in_sync
+    if config.train.batch_size % replicas:
+        raise ConfigError(f"batch size {config.train.batch_size} is not divisible by the {replicas} replicas of "
+                          f"--strategy {config.train.strategy}")
+    _prepare_run_dir(run_dir, config, resume)
+
+    with strategy.scope():
+        model = build_model(config)
+    checkpoints = RunCheckpoints(model, run_dir, keep=config.train.keep_checkpoints)
+    start_step = checkpoints.restore_latest() if resume else 0
+    if start_step >= config.train.steps:
+        print(f"run already at step {start_step} >= --steps {config.train.steps}; nothing to train", file=stream)
+
+    examples = load_examples(
+        config.data.name, config.data.split, config.data.image_size, seed=config.data.seed,
+        num_examples=config.data.num_examples, classes=config.data.classes,
+        features=("image", "mask", "label") if config.data.channels == 4 else ("image", "label"),
+    )
+    batches = gan_batches(
+        examples, batch_size=config.train.batch_size, channels=config.data.channels, seed=config.train.seed,
+        augment=config.data.augment, latent_spec=model.latent_spec(), start_step=start_step,
+        shuffle_buffer=config.data.shuffle_buffer,
+    )
+
+    log_dir = run_dir / "logs"
+    fixed = _fixed_inputs(model, config.train.seed)
+    render = lambda: {k: keras.ops.convert_to_numpy(v) for k, v in model(**_as_call_args(fixed)).items()}
+    progress = cb.Progress(config.train.steps, config.train.batch_size, config.train.log_every, stream=stream)
+    tensorboard = cb.TensorBoardLogger(log_dir, config.train.log_every, progress)
+    samples = cb.SampleGrid(render, run_dir, config.train.sample_every, writer=tensorboard.writer)
+    guard = cb.NonFiniteGuard()
+    callbacks = [guard, cb.StopAtStep(config.train.steps), progress, tensorboard, samples,
+                 cb.PeriodicCheckpoint(checkpoints, config.train.checkpoint_every)]
+
+    if start_step == 0:
+        samples.write(0)
+    remaining = config.train.steps - start_step
+    history_logs = {}
+    if remaining > 0:
+        print(f"training {config.model} (preset {config.preset}) for {remaining} steps on {replicas} "
+              f"replica(s), batch {config.train.batch_size}, {config.train.precision}; run dir {run_dir}",
+              file=stream, flush=True)
+        steps_per_epoch = config.train.log_every
+        epochs = -(-remaining // steps_per_epoch) + 1
+        try:
+            history = model.fit(batches, epochs=epochs, steps_per_epoch=steps_per_epoch, verbose=0, shuffle=False,
+                                callbacks=callbacks)
+            history_logs = {k: v[-1] for k, v in history.history.items() if v}
+        except cb.NonFiniteLossError as err:
+            raise cb.NonFiniteLossError(
+                f"{err}; training stopped, last good checkpoint: {checkpoints.latest or 'none'}") from None
+        except KeyboardInterrupt:
+            path = checkpoints.save()
+            print(f"\ninterrupted at step {int(model.train_step_counter.numpy())}; saved {path}; "
+                  f"continue with --resume", file=stream)
+            raise
+    step = int(model.train_step_counter.numpy())
+    checkpoint = checkpoints.latest
+    if checkpoint is None or not checkpoint.endswith(f"-{step}"):
+        checkpoint = checkpoints.save()
+    grid = samples.write(step)
+    export_path = None
+    if config.train.export_at_end:
+        from tfskin.serving.export import export_model
+
+        export_path = export_model(model, Path(export_dir) if export_dir else run_dir / "export" / config.model)
+    return TrainResult(run_dir=run_dir, step=step, checkpoint=checkpoint, sample_grid=grid, log_dir=log_dir,
+                       export_path=export_path, images_per_second=progress.images_per_second,
+                       final_logs=history_logs)
+
+
+def _as_call_args(latents: dict) -> dict:
+    """Map pipeline latent names onto the model's call() arguments."""
+    return dict(latents)
