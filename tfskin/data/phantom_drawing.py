@@ -124,12 +124,12 @@ def angle_lookup(table: np.ndarray, theta: np.ndarray) -> np.ndarray:
 
 
 def cellular_dots(canvas: Canvas, rng, cell: float, radius=(0.2, 0.35), density=None, edge_px: float = 1.0,
-                  squash: float = 1.0):
+                  squash: float = 1.0, warp: float = 0.0):
     """Round dots on a rotated jittered grid, at most one per cell (fully vectorised).
 
     cell: cell size in units; radius: dot radius range as a fraction of the cell (< 0.5);
     density: (H, W) probability that a dot centred on that pixel is kept (None = all);
-    squash: <1 makes dots elliptical. Returns (alpha, shade): alpha 0..1 and a per-dot uniform value.
+    squash: <1 makes dots elliptical; warp: smooth displacement (in cells) that breaks the grid look. Returns (alpha, shade): alpha 0..1 and a per-dot uniform value.
     """
     angle = rng.uniform(0.0, TAU)
     offset = rng.random(2)
@@ -152,6 +152,9 @@ def cellular_dots(canvas: Canvas, rng, cell: float, radius=(0.2, 0.35), density=
 
     x = (canvas.u * F32(c / cell) + canvas.v * F32(s / cell)) + F32(offset[0] + half)
     y = (canvas.v * F32(c / cell) - canvas.u * F32(s / cell)) + F32(offset[1] + half)
+    if warp > 0:
+        x += canvas.noise(rng, 0.7 / cell) * F32(warp)
+        y += canvas.noise(rng, 0.7 / cell) * F32(warp)
     xi = np.floor(x)
     yi = np.floor(y)
     x -= xi
@@ -168,39 +171,73 @@ def cellular_dots(canvas: Canvas, rng, cell: float, radius=(0.2, 0.35), density=
     return alpha, pshade
 
 
-def hex_network(canvas: Canvas, rng, period: float, line_width: float, warp: float = 0.15,
-                width_jitter: float = 0.0) -> np.ndarray:
+def _hex_field(x, y, k, angle, phase1, phase2):
+    """Sum of three cosines at 120 degrees: a hexagonal lattice of maxima (holes) in [-1.5, 3]."""
+    field = None
+    for i, phase in enumerate((phase1, phase2, -phase1 - phase2)):
+        a = angle + i * TAU / 3.0
+        term = np.cos(x * F32(k * math.cos(a)) + y * F32(k * math.sin(a)) + F32(phase))
+        field = term if field is None else field + term
+    return field
+
+
+def _hex_quantiles() -> np.ndarray:
+    """Quantiles (0..1 in 1% steps) of the hexagonal field over one period, for line-coverage thresholds."""
+    t = (np.arange(400) + 0.5) / 400.0
+    x, y = np.meshgrid(t * 2.0 * math.pi, t * 2.0 * math.pi * math.sqrt(3.0))
+    field = _hex_field(x, y, 1.0, 0.0, 0.0, 0.0)
+    return np.quantile(field, np.linspace(0.0, 1.0, 101))
+
+
+_HEX_QUANTILES = _hex_quantiles()
+
+
+def hex_network(canvas: Canvas, rng, period: float, line_fraction: float, warp: float = 0.15,
+                width_jitter: float = 0.0, min_period_px: float = 3.5) -> np.ndarray:
     """Honeycomb-like reticular lines (1 on lines, 0 in holes), warped by smooth noise.
 
-    period: hole spacing in units; line_width: ~fraction of the period covered by lines (0.1..0.6);
-    width_jitter: spatial variation of the line width (atypical networks).
+    period: hole spacing in units (at least min_period_px pixels); line_fraction: share of the area
+    covered by lines; width_jitter: spatial variation of the line width (atypical networks).
     """
+    period = max(period, min_period_px * canvas.pixel)
     angle = rng.uniform(0.0, TAU)
     k = 4.0 * math.pi / (math.sqrt(3.0) * period)
     cells = 1.0 / (2.5 * period)
     x = canvas.u + canvas.noise(rng, cells) * F32(warp * period)
     y = canvas.v + canvas.noise(rng, cells) * F32(warp * period)
     phase1, phase2 = rng.uniform(0.0, TAU, 2)
-    field = None
-    for i, phase in enumerate((phase1, phase2, -phase1 - phase2)):
-        a = angle + i * TAU / 3.0
-        term = np.cos(x * F32(k * math.cos(a)) + y * F32(k * math.sin(a)) + F32(phase))
-        field = term if field is None else field + term
-    # field spans [-1.5, 3]; holes sit at the maxima, lines where the field is low.
-    threshold = F32(-1.5 + 4.5 * min(max(line_width, 0.02), 0.95) ** 0.8)
+    field = _hex_field(x, y, k, angle, phase1, phase2)
+    threshold = F32(np.interp(min(max(line_fraction, 0.0), 1.0), np.linspace(0.0, 1.0, 101), _HEX_QUANTILES))
     if width_jitter > 0:
         threshold = threshold + canvas.noise(rng, 3.0) * F32(width_jitter)
-    softness = F32(max(k * canvas.pixel * 1.2, 0.15))
+    softness = F32(max(k * canvas.pixel * 1.5, 0.2))
     out = (threshold - field) / softness + F32(0.5)
     return np.clip(out, 0.0, 1.0, out=out)
 
 
-def noise_lines(canvas: Canvas, rng, cells: float, width: float, detail: float = 0.35) -> np.ndarray:
-    """Meandering, branching lines along the zero set of smooth noise; width in units (approx.)."""
-    field = canvas.fractal(rng, [(cells, 1.0), (cells * 2.7, detail)])
-    slope = 2.5 * cells  # typical |grad| of unit-variance noise with this feature size
-    out = F32(1.0) - np.abs(field) * F32(1.0 / (slope * max(width, canvas.pixel * 0.7)))
+def noise_lines(canvas: Canvas, rng, cells: float, width: float, field=None) -> np.ndarray:
+    """Meandering lines along the zero set of smooth noise (or of ``field`` made with the same cells).
+
+    width: full line width in units (at least ~1 px). Returns alpha 0..1.
+    """
+    if field is None:
+        field = canvas.noise(rng, cells)
+    slope = 1.5 * cells  # median |grad| of unit-variance noise with this feature size
+    half_px = 0.5 * max(width, 1.1 * canvas.pixel) * canvas.scale
+    out = F32(half_px + 0.5) - np.abs(field) * F32(canvas.scale / slope)
     return np.clip(out, 0.0, 1.0, out=out)
+
+
+def branching_vessels(canvas: Canvas, rng, cells: float, width: float) -> np.ndarray:
+    """Arborizing vessels: thick meandering trunks plus finer branches sprouting next to them."""
+    trunk_field = canvas.noise(rng, cells)
+    trunks = noise_lines(canvas, rng, cells, width, trunk_field)
+    near = np.clip(F32(1.0) - np.abs(trunk_field) * F32(1.2), 0.0, 1.0)
+    branches = noise_lines(canvas, rng, cells * 2.6, width * 0.6)
+    branches *= near
+    twigs = noise_lines(canvas, rng, cells * 6.0, width * 0.4)
+    twigs *= np.clip(near * F32(2.0) - F32(1.0), 0.0, 1.0)
+    return np.maximum(np.maximum(trunks, branches), twigs)
 
 
 def radial_streaks(canvas: Canvas, rng, rho, theta, q, count: int, keep, q_range=(0.75, 1.2),

@@ -1,0 +1,206 @@
+"""The ``tfskin`` command: a thin shell over the library, one subcommand per job.
+
+Subcommand groups that live with their subsystem (``data``, ``evaluate``) register themselves through a
+``register(subparsers)`` function in the modules listed in ``_COMMAND_MODULES``.
+"""
+
+import argparse
+import importlib
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+_COMMAND_MODULES = ("tfskin.data.cli", "tfskin.evaluation.cli")
+
+
+class CommandError(Exception):
+    """A user-facing error: printed as one line, exit status 2."""
+
+
+def _user_errors():
+    from tfskin.callbacks import NonFiniteLossError
+    from tfskin.checkpointing import CheckpointError
+    from tfskin.config import ConfigError
+
+    return (CommandError, ConfigError, CheckpointError, NonFiniteLossError, KeyError, ValueError,
+            FileNotFoundError, FileExistsError, PermissionError)
+
+
+def _cmd_models(args):
+    from tfskin.registry import get_model, model_names
+
+    for name in model_names():
+        spec = get_model(name)
+        print(f"{name}: {spec.description}")
+        for preset_name, preset in sorted(spec.presets.items()):
+            marker = " (default)" if preset_name == spec.default_preset else ""
+            print(f"    {preset_name}{marker}: {preset.description}")
+    return 0
+
+
+def _train_overrides(args):
+    from tfskin.config import parse_image_size
+
+    data = {"name": args.data, "image_size": parse_image_size(args.image_size) if args.image_size else None}
+    if args.classes:
+        data["classes"] = tuple(c.strip().upper() for c in args.classes.split(",") if c.strip())
+    train = {"steps": args.steps, "batch_size": args.batch_size, "precision": args.precision,
+             "strategy": args.strategy, "seed": args.seed}
+    if args.jit_compile:
+        train["jit_compile"] = True
+    if args.no_export:
+        train["export_at_end"] = False
+    return data, train
+
+
+def _default_run_dir(model: str, preset: str) -> str:
+    import time
+
+    return os.path.join("runs", f"{model}-{preset}-{time.strftime('%Y%m%d-%H%M%S')}")
+
+
+def _cmd_train(args):
+    from tfskin.training import read_run_config, resolve_config, train
+
+    if args.resume:
+        if not args.run_dir:
+            raise CommandError("--resume needs --run-dir (the run to continue)")
+        config = read_run_config(args.run_dir)
+        if args.steps:
+            config = config.replace(train=config.train.replace(steps=args.steps))
+    else:
+        data, train_values = _train_overrides(args)
+        config = resolve_config(args.model, args.preset, data=data, train=train_values)
+    run_dir = args.run_dir or _default_run_dir(config.model, config.preset)
+    if args.dry_run:
+        print(config.to_json())
+        print(f"(dry run: would write to {run_dir})")
+        return 0
+    result = train(config, run_dir, resume=args.resume)
+    print()
+    print(f"done: step {result.step} in {result.run_dir}")
+    print(f"  samples:     {result.sample_grid}")
+    print(f"  tensorboard: tensorboard --logdir {result.log_dir}")
+    print(f"  checkpoint:  {result.checkpoint}")
+    if result.export_path:
+        print(f"  exported:    {result.export_path}")
+    return 0
+
+
+def _cmd_sample(args):
+    from pathlib import Path
+
+    import numpy as np
+
+    from tfskin.imaging import sample_grid, save_png, to_uint8
+    from tfskin.training import load_trained_model
+
+    if args.n < 1:
+        raise CommandError(f"--n must be >= 1, got {args.n}")
+    _, model = load_trained_model(args.run)
+    out = Path(args.out)
+    outputs = model.sample(args.n, seed=args.seed)
+    images = to_uint8(outputs["image"])
+    for i, image in enumerate(images):
+        save_png(image, out / f"sample_{i:05d}.png")
+        if "mask" in outputs:
+            save_png(to_uint8(outputs["mask"][i] > 0.5), out / f"sample_{i:05d}_mask.png")
+    grid = save_png(sample_grid(outputs), out / "grid.png")
+    print(f"wrote {len(images)} samples to {out} (grid: {grid})")
+    return 0
+
+
+def _cmd_export(args):
+    from tfskin.serving.export import export_model
+    from tfskin.training import load_trained_model
+
+    config, model = load_trained_model(args.run)
+    out = args.out or os.path.join("export", "models", config.model)
+    path = export_model(model, out, version=args.version)
+    print(f"exported SavedModel to {path} (signatures: {', '.join(model.export_signatures())}, serving_default)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from tfskin import __version__
+    from tfskin.config import PRECISIONS, STRATEGIES
+
+    parser = argparse.ArgumentParser(prog="tfskin", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"tfskin {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("models", help="list models and their presets")
+    p.set_defaults(func=_cmd_models)
+
+    p = sub.add_parser("train", help="train a GAN (or resume a run)")
+    p.add_argument("--model", default="dcgan", help="model name (see `tfskin models`)")
+    p.add_argument("--preset", help="preset of the model (default: the model's default preset)")
+    p.add_argument("--data", help="dataset name (default: the preset's, phantoms)")
+    p.add_argument("--image-size", help="N or HxW, e.g. 64 or 192x256")
+    p.add_argument("--classes", help="comma-separated class names to train on, e.g. MEL or NV,MEL")
+    p.add_argument("--steps", type=int, help="total training steps of the run")
+    p.add_argument("--batch-size", type=int, help="global batch size (split over replicas)")
+    p.add_argument("--precision", choices=PRECISIONS)
+    p.add_argument("--strategy", choices=STRATEGIES)
+    p.add_argument("--jit-compile", action="store_true", help="compile the training step with XLA")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--run-dir", help="output folder (default: runs/<model>-<preset>-<time>)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
+    p.add_argument("--no-export", action="store_true", help="do not export a SavedModel at the end")
+    p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("sample", help="write samples of a trained run as PNGs")
+    p.add_argument("--run", required=True, help="run directory")
+    p.add_argument("--n", type=int, default=64)
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_sample)
+
+    p = sub.add_parser("export", help="export a run's generator as a TF Serving SavedModel")
+    p.add_argument("--run", required=True, help="run directory")
+    p.add_argument("--out", help="model folder; versions go in <out>/<N> (default: export/models/<model>)")
+    p.add_argument("--version", type=int, help="version number (default: next free)")
+    p.set_defaults(func=_cmd_export)
+
+    for module_name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            if not (err.name and module_name.startswith(err.name)):
+                raise
+            continue  # that subsystem is not installed in this build
+        module.register(sub)
+    return parser
+
+
+def _import_tensorflow_quietly():
+    """Import TensorFlow with its start-up chatter (CUDA probing, oneDNN notices) kept off the terminal; these
+    lines are written by C++ before logging is configured, so no environment variable silences them."""
+    if "tensorflow" in sys.modules:
+        return
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def main(argv=None) -> int:
+    _import_tensorflow_quietly()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except _user_errors() as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
+        print(f"tfskin {args.command}: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Image grids: ``make_grid`` for sample sheets and ``save_preview_grid`` for labelled phantom previews."""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from tfskin.data.classes import CLASS_NAMES
+
+SPACING = 2
+OUTLINE_COLOUR = (0, 255, 64)
+_CAPTION_HEIGHT = 14
+_TITLE_HEIGHT = 18
+
+
+def make_grid(images, columns: int = 8, spacing: int = SPACING, background: int = 0) -> np.ndarray:
+    """Tile (n, H, W, 3) or (n, H, W, 1) uint8 images into one (rows*H + pad, columns*W + pad, 3) uint8 grid.
+
+    Tiles are separated (and surrounded) by ``spacing`` pixels of ``background``; missing tiles of the last
+    row stay background. Single-channel images are repeated to RGB.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise ValueError(f"images must have shape (n, H, W, 1) or (n, H, W, 3), got {images.shape}")
+    if images.dtype != np.uint8:
+        raise ValueError(f"images must be uint8, got {images.dtype}")
+    if columns < 1:
+        raise ValueError(f"columns must be >= 1, got {columns}")
+    if spacing < 0:
+        raise ValueError(f"spacing must be >= 0, got {spacing}")
+    n, h, w, _ = images.shape
+    if images.shape[-1] == 1:
+        images = np.repeat(images, 3, axis=-1)
+    columns = max(1, min(columns, n)) if n else columns
+    rows = max(1, -(-n // columns))
+    grid = np.full((rows * (h + spacing) + spacing, columns * (w + spacing) + spacing, 3), background, np.uint8)
+    for i in range(n):
+        r, c = divmod(i, columns)
+        y, x = spacing + r * (h + spacing), spacing + c * (w + spacing)
+        grid[y:y + h, x:x + w] = images[i]
+    return grid
+
+
+def mask_outline(mask: np.ndarray) -> np.ndarray:
+    """1-px inner contour of a binary mask (mask XOR its 4-neighbour erosion); bool (H, W)."""
+    inside = np.asarray(mask) > 0
+    eroded = inside.copy()
+    eroded[1:, :] &= inside[:-1, :]
+    eroded[:-1, :] &= inside[1:, :]
+    eroded[:, 1:] &= inside[:, :-1]
+    eroded[:, :-1] &= inside[:, 1:]
+    return inside & ~eroded
+
+
+def _caption(label: Optional[int], malignant: Optional[bool]) -> str:
+    if label is None:
+        return ""
+    name = CLASS_NAMES[int(label)] if 0 <= int(label) < len(CLASS_NAMES) else str(int(label))
+    return f"{name} malignant" if malignant else name
+
+
+def save_preview_grid(batch: dict, path, columns: int = 8, title: Optional[str] = None) -> str:
+    """Write a PNG grid of ``batch["image"]`` with lesion-mask outlines and class captions; returns the path.
+
+    ``batch`` is a phantom batch (or any dict with ``image`` and optionally ``mask``, ``label``, ``malignant``).
+    Each tile is the image plus a caption strip below it; malignant captions are drawn in red.
+    """
+    images = np.asarray(batch["image"])
+    if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
+        raise ValueError(f"batch['image'] must be uint8 (n, H, W, 3), got {images.dtype} {images.shape}")
+    n, h, w, _ = images.shape
+    if n == 0:
+        raise ValueError("batch is empty")
+    tiles = images.copy()
+    if batch.get("mask") is not None:
+        masks = np.asarray(batch["mask"])
+        for i in range(n):
+            tiles[i][mask_outline(masks[i])] = OUTLINE_COLOUR
+    labels = batch.get("label")
+    malignant = batch.get("malignant")
+    tiles = np.concatenate([tiles, np.full((n, _CAPTION_HEIGHT, w, 3), 255, np.uint8)], axis=1)
+    grid = make_grid(tiles, columns, SPACING, background=255)
+    top = _TITLE_HEIGHT if title else 0
+    canvas = Image.new("RGB", (grid.shape[1], grid.shape[0] + top), (255, 255, 255))
+    canvas.paste(Image.fromarray(grid), (0, top))
+    draw = ImageDraw.Draw(canvas)
+    font = ImageFont.load_default()
+    if title:
+        draw.text((SPACING + 2, 3), title, fill=(0, 0, 0), font=font)
+    columns = max(1, min(columns, n))
+    for i in range(n):
+        text = _caption(None if labels is None else labels[i], None if malignant is None else bool(malignant[i]))
+        if not text:
+            continue
+        r, c = divmod(i, columns)
+        x = SPACING + c * (w + SPACING) + 2
+        y = top + SPACING + r * (h + _CAPTION_HEIGHT + SPACING) + h + 1
+        colour = (200, 0, 0) if (malignant is not None and malignant[i]) else (0, 0, 0)
+        draw.text((x, y), text, fill=colour, font=font)
+    path = os.fspath(path)
+    parent = os.path.dirname(path)
+    if parent:
+        os.makedirs(parent, exist_ok=True)
+    canvas.save(path, format="PNG")
+    return path
