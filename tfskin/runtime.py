@@ -1,6 +1,7 @@
 """Precision policies and distribution strategies from their CLI names."""
 
 import contextlib
+import functools
 
 import keras
 import tensorflow as tf
@@ -19,14 +20,21 @@ def precision_policy(name: str):
         keras.config.set_dtype_policy(previous)
 
 
+@functools.lru_cache(maxsize=None)
+def _mirrored(devices: tuple) -> tf.distribute.MirroredStrategy:
+    # One strategy per device set and process: two MirroredStrategy objects in one process can hand out
+    # clashing collective instance keys ("Shape mismatch in the collective instance").
+    return tf.distribute.MirroredStrategy(list(devices))
+
+
 def make_strategy(name: str) -> tf.distribute.Strategy:
     """``default`` (one device), ``mirrored`` (all local GPUs, or all logical CPUs), ``tpu``."""
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
         gpus = tf.config.list_logical_devices("GPU")
-        devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
-        return tf.distribute.MirroredStrategy(devices)
+        devices = tuple(d.name for d in gpus) or tuple(d.name for d in tf.config.list_logical_devices("CPU"))
+        return _mirrored(devices)
     if name == "tpu":
         try:
             resolver = tf.distribute.cluster_resolver.TPUClusterResolver()

@@ -71,6 +71,7 @@ def validate(config: RunConfig):
 def build_model(config: RunConfig):
     """The run's GAN with its optimizers, under the run's precision policy (call inside a strategy scope)."""
     spec = get_model(config.model)
+    keras.utils.set_random_seed(config.train.seed)  # the initial weights are part of the run's identity
     with precision_policy(config.train.precision):
         model = spec.build(config.model_config)
         lr = getattr(config.model_config, "learning_rate", 2e-4)

@@ -30,8 +30,9 @@ class Canvas:
         self.half_diagonal = math.hypot(self.x_half, self.y_half)
         self.u = np.ascontiguousarray(np.broadcast_to(x.astype(F32)[None, :], (self.height, self.width)))
         self.v = np.ascontiguousarray(np.broadcast_to(y.astype(F32)[:, None], (self.height, self.width)))
-        self.u.flags.writeable = False
-        self.v.flags.writeable = False
+        self.radius = np.sqrt(self.u * self.u + self.v * self.v)  # distance from the image centre
+        for grid in (self.u, self.v, self.radius):
+            grid.flags.writeable = False
         self._x, self._y = x, y
         self._interp = {}
 
@@ -40,16 +41,18 @@ class Canvas:
         return (self.height, self.width)
 
     def _interpolators(self, cells_per_unit: float):
-        key = float(cells_per_unit)
+        # Quantise the feature size to 1/8 octave so the cache stays small.
+        key = int(round(8.0 * math.log2(max(cells_per_unit, 0.25))))
         if key not in self._interp:
-            self._interp[key] = (_interp_matrix(self._y, key), np.ascontiguousarray(_interp_matrix(self._x, key).T))
+            cells = 2.0 ** (key / 8.0)
+            self._interp[key] = (_interp_matrix(self._y, cells), np.ascontiguousarray(_interp_matrix(self._x, cells).T))
         return self._interp[key]
 
     def noise(self, rng: np.random.Generator, cells_per_unit: float) -> np.ndarray:
         """Smooth Gaussian noise with unit variance and feature size ~1/cells_per_unit units."""
         rows, cols_t = self._interpolators(cells_per_unit)
         grid = rng.standard_normal((rows.shape[1], cols_t.shape[0]), dtype=F32)
-        return rows @ (grid @ cols_t)
+        return _small_matmul(rows, _small_matmul(grid, cols_t))
 
     def fractal(self, rng: np.random.Generator, octaves) -> np.ndarray:
         """Sum of noise octaves given as (cells_per_unit, amplitude) pairs."""
@@ -69,6 +72,25 @@ class Canvas:
         return np.where(inside, values, F32(0))
 
 
+def _small_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b in row blocks small enough for BLAS to stay single-threaded.
+
+    Waking BLAS threads for these small products costs far more than the product itself on small
+    (or busy) machines; the result is identical to a @ b.
+    """
+    rows = a.shape[0]
+    block = max(1, _SINGLE_THREAD_FLOPS // max(1, a.shape[1] * b.shape[1]))
+    if block >= rows:
+        return a @ b
+    out = np.empty((rows, b.shape[1]), np.result_type(a, b))
+    for i in range(0, rows, block):
+        np.matmul(a[i:i + block], b, out=out[i:i + block])
+    return out
+
+
+_SINGLE_THREAD_FLOPS = 200_000
+
+
 def _interp_matrix(coords: np.ndarray, cells_per_unit: float) -> np.ndarray:
     """Rows map noise-grid nodes to pixels with a Gaussian kernel, scaled so the output has unit variance."""
     spacing = 1.0 / cells_per_unit
@@ -77,6 +99,7 @@ def _interp_matrix(coords: np.ndarray, cells_per_unit: float) -> np.ndarray:
     nodes = lo + spacing * np.arange(count)
     dist = (coords[:, None] - nodes[None, :]) / (0.6 * spacing)
     weights = np.exp(-0.5 * dist * dist)
+    weights[weights < 1e-6] = 0.0  # no float32 denormals: they make matmul very slow
     weights /= np.sqrt((weights * weights).sum(axis=1, keepdims=True))
     return weights.astype(F32)
 
@@ -129,7 +152,8 @@ def cellular_dots(canvas: Canvas, rng, cell: float, radius=(0.2, 0.35), density=
 
     cell: cell size in units; radius: dot radius range as a fraction of the cell (< 0.5);
     density: (H, W) probability that a dot centred on that pixel is kept (None = all);
-    squash: <1 makes dots elliptical; warp: smooth displacement (in cells) that breaks the grid look. Returns (alpha, shade): alpha 0..1 and a per-dot uniform value.
+    squash: <1 makes dots elliptical; warp: smooth displacement (in cells) that hides the grid.
+    Returns (alpha, shade): alpha 0..1 and a per-dot uniform value.
     """
     angle = rng.uniform(0.0, TAU)
     offset = rng.random(2)
@@ -137,9 +161,9 @@ def cellular_dots(canvas: Canvas, rng, cell: float, radius=(0.2, 0.35), density=
     half = int(math.ceil(canvas.half_diagonal / cell)) + 2
     size = 2 * half
     r_hi = min(radius[1], 0.49)
-    cx = rng.uniform(r_hi, 1.0 - r_hi, (size, size))
-    cy = rng.uniform(r_hi, 1.0 - r_hi, (size, size))
     rad = rng.uniform(radius[0], r_hi, (size, size))
+    cx = rad + rng.random((size, size)) * (1.0 - 2.0 * rad)  # each dot stays inside its cell
+    cy = rad + rng.random((size, size)) * (1.0 - 2.0 * rad)
     shade = rng.random((size, size))
     keep = rng.random((size, size))
     if density is not None:
@@ -153,8 +177,8 @@ def cellular_dots(canvas: Canvas, rng, cell: float, radius=(0.2, 0.35), density=
     x = (canvas.u * F32(c / cell) + canvas.v * F32(s / cell)) + F32(offset[0] + half)
     y = (canvas.v * F32(c / cell) - canvas.u * F32(s / cell)) + F32(offset[1] + half)
     if warp > 0:
-        x += canvas.noise(rng, 0.7 / cell) * F32(warp)
-        y += canvas.noise(rng, 0.7 / cell) * F32(warp)
+        x += canvas.noise(rng, 0.4 / cell) * F32(warp)
+        y += canvas.noise(rng, 0.4 / cell) * F32(warp)
     xi = np.floor(x)
     yi = np.floor(y)
     x -= xi

@@ -28,6 +28,7 @@ from tfskin.data.phantom_drawing import (
     Canvas,
     angle_lookup,
     angle_table,
+    branching_vessels,
     cellular_dots,
     coverage_threshold,
     curved_strokes,
@@ -45,6 +46,7 @@ __all__ = ["PhantomSpec", "generate_phantoms", "phantom_labels", "phantom_label_
 MIN_SIZE = 16
 _MALIGNANT_BY_INDEX = np.array([name in MALIGNANT_CLASSES for name in CLASS_NAMES])
 _LABEL_STREAM, _APPEARANCE_STREAM = 0, 1
+_MAX_LESION_RADIUS = 0.95  # units (the shorter image side spans 2 units)
 
 
 def _c(*rgb):
@@ -149,8 +151,10 @@ class _Painter:
         if skin_mix > 0:
             lerp_into(self.colour, self.skin, np.full(self.canvas.shape, skin_mix, F32))
 
-    def shade(self, amplitude: float, cells: float = 2.5):
-        factor = self.canvas.fractal(self.rng, [(cells, amplitude), (cells * 3, amplitude * 0.4)])
+    def shade(self, amplitude: float, cells: float = 2.5, grain: float = 0.3):
+        """Multiplicative brightness variation: blotches plus fine granular texture."""
+        factor = self.canvas.fractal(self.rng, [(cells, amplitude), (cells * 3.0, amplitude * 0.5),
+                                                (24.0, amplitude * grain)])
         factor += F32(1.0)
         self.colour *= factor[..., None]
 
@@ -175,21 +179,21 @@ class _Painter:
         else:
             self.attributes[name] = hit
 
-    def network(self, colour, opacity, period, line_width, region, warp=0.15, width_jitter=0.0,
+    def network(self, colour, opacity, period, line_fraction, region, warp=0.15, width_jitter=0.0,
                 attribute="pigment_network", hole_colour=None):
-        lines = hex_network(self.canvas, self.rng, period, line_width, warp, width_jitter)
-        if hole_colour is not None:  # negative network: light lines, darker holes
-            lerp_into(self.colour, hole_colour, (F32(1.0) - lines) * region * F32(opacity * 0.6))
+        """Reticular lines painted inside ``region``; the attribute mask is the region itself."""
+        lines = hex_network(self.canvas, self.rng, period, line_fraction, warp, width_jitter)
+        lines *= np.clip(self.canvas.noise(self.rng, 6.0) * F32(0.3) + F32(0.8), 0.0, 1.0)  # uneven intensity
+        if hole_colour is not None:  # negative network: light lines around darker holes
+            lerp_into(self.colour, hole_colour, (F32(1.0) - lines) * region * F32(opacity * 0.5))
         lerp_into(self.colour, colour, lines * region * F32(opacity))
         if attribute:
             self._mark(attribute, region)
 
     def dots(self, colour, cell, radius, density, opacity=1.0, edge_px=1.0, colour_jitter=0.25,
-             attribute=None, squash=1.0, second_colour=None, glow=0.0):
-        alpha, shade = cellular_dots(self.canvas, self.rng, cell, radius, density, edge_px, squash)
-        if glow > 0:  # soft halo (milia-like cysts)
-            halo, _ = alpha, None
-            lerp_into(self.colour, colour, np.minimum(halo * F32(2.0), F32(1.0)) * F32(glow * opacity))
+             attribute=None, squash=1.0, second_colour=None, warp=0.2):
+        """Dots (globules, cysts, vessels, lacunae); the attribute mask is the dots themselves."""
+        alpha, shade = cellular_dots(self.canvas, self.rng, cell, radius, density, edge_px, squash, warp)
         if second_colour is not None:
             dot_colour = colour + shade[..., None] * (np.asarray(second_colour, F32) - colour)
         else:
@@ -199,14 +203,20 @@ class _Painter:
             self._mark(attribute, alpha)
         return alpha
 
-    def streaks(self, colour, count, keep, width, q_range=(0.78, 1.22), opacity=0.95):
+    def streaks(self, colour, count, keep, width, q_range=(0.8, 1.16), opacity=0.9):
+        """Radial streaks at the border; they extend the lesion mask and form the streaks attribute."""
         alpha = radial_streaks(self.canvas, self.rng, self.rho, self.theta, self.q, count, keep, q_range, width)
         lerp_into(self.colour, colour, alpha * F32(opacity))
         self.streak_alpha = alpha if self.streak_alpha is None else np.maximum(self.streak_alpha, alpha)
         self._mark("streaks", alpha)
 
-    def vessels(self, colour, cells, width, region, opacity=0.9, detail=0.35):
-        lines = noise_lines(self.canvas, self.rng, cells, width, detail)
+    def vessels(self, colour, cells, width, region, opacity=0.9):
+        lines = branching_vessels(self.canvas, self.rng, cells, width)
+        lines *= region
+        lerp_into(self.colour, colour, lines * F32(opacity))
+
+    def fissures(self, colour, cells, width, region, opacity=0.7):
+        lines = noise_lines(self.canvas, self.rng, cells, width)
         lines *= region
         lerp_into(self.colour, colour, lines * F32(opacity))
 
@@ -218,51 +228,52 @@ class _Painter:
         return np.minimum(ramp(self.q, q_lo - edge, q_lo), ramp(self.q, q_hi + edge, q_hi))
 
 
-# Shape parameters per class: radius range, harmonic amplitude, border noise, border softness.
+# Shape parameters per class: radius range, harmonic amplitude, border noise, border softness, aspect.
 _SHAPES = {
-    "NV": dict(radius=(0.24, 0.52), wobble=0.035, irregular=(0.01, 0.05), soft=(0.06, 0.22), aspect=(0.78, 1.0)),
-    "MEL": dict(radius=(0.30, 0.70), wobble=0.11, irregular=(0.05, 0.16), soft=(0.03, 0.25), aspect=(0.6, 1.0)),
-    "BCC": dict(radius=(0.24, 0.58), wobble=0.07, irregular=(0.04, 0.10), soft=(0.12, 0.30), aspect=(0.65, 1.0)),
-    "AK": dict(radius=(0.28, 0.66), wobble=0.08, irregular=(0.06, 0.14), soft=(0.20, 0.40), aspect=(0.6, 1.0)),
-    "BKL": dict(radius=(0.26, 0.64), wobble=0.07, irregular=(0.03, 0.12), soft=(0.02, 0.08), aspect=(0.6, 1.0)),
-    "DF": dict(radius=(0.20, 0.44), wobble=0.03, irregular=(0.01, 0.05), soft=(0.15, 0.30), aspect=(0.75, 1.0)),
-    "VASC": dict(radius=(0.16, 0.46), wobble=0.06, irregular=(0.02, 0.06), soft=(0.03, 0.10), aspect=(0.7, 1.0)),
-    "SCC": dict(radius=(0.26, 0.60), wobble=0.08, irregular=(0.05, 0.12), soft=(0.10, 0.25), aspect=(0.65, 1.0)),
+    "NV": dict(radius=(0.32, 0.68), wobble=0.04, irregular=(0.01, 0.05), soft=(0.06, 0.22), aspect=(0.78, 1.0)),
+    "MEL": dict(radius=(0.38, 0.86), wobble=0.11, irregular=(0.05, 0.15), soft=(0.03, 0.25), aspect=(0.6, 1.0)),
+    "BCC": dict(radius=(0.32, 0.72), wobble=0.07, irregular=(0.04, 0.10), soft=(0.12, 0.30), aspect=(0.65, 1.0)),
+    "AK": dict(radius=(0.34, 0.78), wobble=0.08, irregular=(0.06, 0.14), soft=(0.20, 0.40), aspect=(0.6, 1.0)),
+    "BKL": dict(radius=(0.32, 0.76), wobble=0.07, irregular=(0.03, 0.12), soft=(0.02, 0.08), aspect=(0.6, 1.0)),
+    "DF": dict(radius=(0.26, 0.55), wobble=0.03, irregular=(0.01, 0.05), soft=(0.15, 0.30), aspect=(0.75, 1.0)),
+    "VASC": dict(radius=(0.22, 0.55), wobble=0.06, irregular=(0.02, 0.06), soft=(0.03, 0.10), aspect=(0.7, 1.0)),
+    "SCC": dict(radius=(0.32, 0.72), wobble=0.08, irregular=(0.05, 0.12), soft=(0.10, 0.25), aspect=(0.65, 1.0)),
 }
 
 
 def _paint_nv(p: _Painter, rng):
-    if rng.random() < 0.05:  # blue nevus: homogeneous steel blue (overlaps with melanoma colours)
+    if rng.random() < 0.07:  # blue nevus: homogeneous steel blue (overlaps with melanoma colours)
         p.fill(p.pigment(_mix(BLUE_GREY, DARK_BROWN, rng.uniform(0.0, 0.4))))
         p.shade(rng.uniform(0.04, 0.10))
         return
-    base = p.pigment(_mix(LIGHT_BROWN, MID_BROWN, rng.uniform(0.0, 1.0)))
+    base = p.pigment(_mix(LIGHT_BROWN, DARK_BROWN, rng.uniform(0.0, 0.9) ** 1.5))
     p.fill(base)
-    p.shade(rng.uniform(0.03, 0.09), 2.0)
+    p.shade(rng.uniform(0.03, 0.12), 2.0)
     if rng.random() < 0.45:  # darker or lighter centre
         centre = _mix(base, p.pigment(DARK_BROWN), 0.5) if rng.random() < 0.6 else _mix(base, TAN, 0.6)
         p.zone(centre, rng.uniform(0.2, 0.35), rng.uniform(0.4, 0.8), 2.0, radial=1.6, softness=0.9)
-    if rng.random() < 0.25:  # a second colour: nevi are not all uniform
-        second = [p.pigment(DARK_BROWN), p.pigment(BLUE_GREY), PINK][rng.choice(3, p=[0.7, 0.15, 0.15])]
+    if rng.random() < 0.35:  # a second colour: nevi are not all uniform
+        second = [p.pigment(DARK_BROWN), p.pigment(BLACK), p.pigment(BLUE_GREY), PINK][
+            rng.choice(4, p=[0.55, 0.15, 0.15, 0.15])]
         p.zone(second, rng.uniform(0.06, 0.2), rng.uniform(0.4, 0.75), rng.uniform(2.0, 4.0), rng.normal(0, 0.8))
     if rng.random() < 0.7:  # regular, thin network fading towards the periphery
         region = p.region(rng.uniform(0.55, 0.9), 2.5, radial=0.6, softness=0.6) * p.inside(1.0)
-        p.network(_mix(base, p.pigment(DARK_BROWN), 0.75), rng.uniform(0.45, 0.8), rng.uniform(0.065, 0.1),
-                  rng.uniform(0.25, 0.4), region, warp=0.12)
+        p.network(_mix(base, p.pigment(DARK_BROWN), 0.8), rng.uniform(0.45, 0.75), rng.uniform(0.03, 0.05),
+                  rng.uniform(0.35, 0.5), region, warp=0.45)
     if rng.random() < 0.35:  # globules: central cluster or peripheral rim
         if rng.random() < 0.6:
             density = p.inside(0.85) * F32(rng.uniform(0.5, 0.9))
         else:
             density = p.ring(0.7, 0.95, 0.08) * F32(rng.uniform(0.5, 0.9))
-        p.dots(p.pigment(_mix(MID_BROWN, DARK_BROWN, 0.7)), rng.uniform(0.05, 0.08), (0.22, 0.36), density,
+        p.dots(p.pigment(_mix(MID_BROWN, DARK_BROWN, 0.7)), rng.uniform(0.045, 0.07), (0.2, 0.36), density,
                opacity=0.9, attribute="globules")
     if rng.random() < 0.08:  # papillomatous nevus with a few milia-like cysts
         p.dots(MILIA, rng.uniform(0.08, 0.12), (0.12, 0.22), p.inside(0.8) * F32(0.25), opacity=0.85,
-               edge_px=1.5, glow=0.3, attribute="milia_like_cyst")
+               edge_px=2.0, attribute="milia_like_cyst")
 
 
 def _paint_mel(p: _Painter, rng):
-    regular = rng.random() < 0.2
+    regular = rng.random() < 0.28
     amelanotic = rng.random() < 0.07
     if amelanotic:
         p.fill(_mix(PINK, RED, rng.uniform(0.0, 0.5)), skin_mix=rng.uniform(0.1, 0.4))
@@ -271,7 +282,7 @@ def _paint_mel(p: _Painter, rng):
     p.shade(rng.uniform(0.05, 0.12) if regular else rng.uniform(0.10, 0.22), 2.5)
     palette = [DARK_BROWN, BLACK, BLUE_GREY, BLUE_WHITE, RED, WHITE, LIGHT_BROWN]
     weights = np.array([0.24, 0.18, 0.18, 0.1, 0.11, 0.11, 0.08])
-    count = int(rng.integers(0, 2)) if regular else int(rng.integers(2, 6))
+    count = int(rng.integers(0, 2)) if regular else int(rng.integers(1, 5))
     for i in rng.choice(len(palette), size=count, replace=False, p=weights):
         colour = palette[i]
         if i in (0, 1, 6):
@@ -279,47 +290,48 @@ def _paint_mel(p: _Painter, rng):
         alpha = p.zone(colour, rng.uniform(0.08, 0.3), rng.uniform(0.55, 0.95), rng.uniform(2.0, 5.0),
                        radial=rng.normal(0.0, 1.0), softness=rng.uniform(0.2, 0.7))
         if i == 5 and rng.random() < 0.5:  # regression: peppering inside the white area
-            p.dots(BLUE_GREY, 0.035, (0.15, 0.3), alpha * F32(0.8), opacity=0.8)
+            p.dots(BLUE_GREY, 0.03, (0.15, 0.3), alpha * F32(0.8), opacity=0.8)
     if rng.random() < (0.55 if regular else 0.5):  # atypical (or, if regular, fairly typical) network
         region = p.region(rng.uniform(0.3, 0.7), rng.uniform(2.5, 4.5), radial=rng.normal(0, 0.6)) * p.inside(1.02)
-        p.network(p.pigment(_mix(DARK_BROWN, BLACK, rng.uniform(0, 0.7))), rng.uniform(0.55, 0.9),
-                  rng.uniform(0.07, 0.14), rng.uniform(0.3, 0.55), region,
-                  warp=0.15 if regular else 0.35, width_jitter=0.0 if regular else rng.uniform(0.5, 1.2))
+        p.network(p.pigment(_mix(DARK_BROWN, BLACK, rng.uniform(0, 0.7))), rng.uniform(0.5, 0.85),
+                  rng.uniform(0.035, 0.07), rng.uniform(0.4, 0.6), region,
+                  warp=0.45 if regular else 0.8, width_jitter=0.0 if regular else rng.uniform(0.4, 1.0))
     if not regular and rng.random() < 0.22:  # negative network
         region = p.region(rng.uniform(0.2, 0.45), 3.0, radial=0.5) * p.inside(0.95)
-        p.network(_mix(WHITE, TAN, 0.4), rng.uniform(0.6, 0.85), rng.uniform(0.09, 0.14), rng.uniform(0.15, 0.25),
+        p.network(_mix(WHITE, TAN, 0.5), rng.uniform(0.35, 0.6), rng.uniform(0.05, 0.08), rng.uniform(0.25, 0.35),
                   region, warp=0.3, attribute="negative_network", hole_colour=p.pigment(DARK_BROWN))
     if rng.random() < (0.1 if regular else 0.38):  # peripheral streaks on part of the circumference
-        count = int(rng.integers(18, 34))
+        count = int(rng.integers(24, 44))
         arc_start, arc_len = rng.uniform(0, 2 * math.pi), rng.uniform(1.0, 2 * math.pi)
         sector_angles = np.arange(count) * (2 * math.pi / count)
         on_arc = ((sector_angles - arc_start) % (2 * math.pi)) < arc_len
         p.streaks(p.pigment(_mix(DARK_BROWN, BLACK, 0.5)), count, np.where(on_arc, 0.75, 0.0),
-                  rng.uniform(0.010, 0.018))
+                  rng.uniform(0.008, 0.014))
     if rng.random() < (0.2 if regular else 0.35):  # irregular globules / dots, off-centre clusters
         density = p.region(rng.uniform(0.25, 0.5), 3.0) * p.inside(1.0) * F32(0.8)
-        p.dots(p.pigment(_mix(DARK_BROWN, BLACK, 0.5)), rng.uniform(0.04, 0.08), (0.12, 0.4), density,
-               opacity=0.92, colour_jitter=0.5, attribute="globules")
+        p.dots(p.pigment(_mix(DARK_BROWN, BLACK, 0.5)), rng.uniform(0.04, 0.08), (0.1, 0.4), density * F32(0.8),
+               opacity=0.92, colour_jitter=0.5, attribute="globules", warp=0.45)
     if rng.random() < 0.12 or amelanotic:  # dotted / polymorphous vessels
-        p.dots(VESSEL_RED, 0.04, (0.12, 0.22), p.inside(0.9) * F32(0.4), opacity=0.75)
+        p.dots(VESSEL_RED, 0.035, (0.12, 0.22), p.inside(0.9) * F32(0.4), opacity=0.75)
     if rng.random() < 0.04:
-        p.dots(MILIA, 0.1, (0.12, 0.2), p.inside(0.8) * F32(0.3), opacity=0.8, edge_px=1.5, attribute="milia_like_cyst")
+        p.dots(MILIA, 0.1, (0.12, 0.2), p.inside(0.8) * F32(0.3), opacity=0.8, edge_px=2.0,
+               attribute="milia_like_cyst")
 
 
 def _paint_bcc(p: _Painter, rng):
-    p.fill(_mix(PINK, WHITE, rng.uniform(0.0, 0.4)), skin_mix=rng.uniform(0.2, 0.5))
+    p.fill(_mix(PINK, WHITE, rng.uniform(0.0, 0.4)), skin_mix=rng.uniform(0.1, 0.4))
     p.shade(rng.uniform(0.03, 0.08), 2.5)
     if rng.random() < 0.5:  # shiny white-red structureless areas
         p.zone(WHITE, rng.uniform(0.1, 0.3), rng.uniform(0.4, 0.7), 3.0)
     if rng.random() < 0.5:  # pigmented BCC: blue-grey ovoid nests and dots
         density = p.region(rng.uniform(0.3, 0.6), 2.5) * p.inside(0.9) * F32(rng.uniform(0.4, 0.8))
         p.dots(p.pigment(_mix(BLUE_GREY, DARK_BROWN, rng.uniform(0, 0.5))), rng.uniform(0.08, 0.16), (0.2, 0.45),
-               density, opacity=0.85, edge_px=2.5, squash=rng.uniform(0.5, 0.9))
+               density, opacity=0.85, edge_px=2.5, squash=rng.uniform(0.5, 0.9), warp=0.3)
     if rng.random() < 0.85:  # arborizing vessels
-        region = p.inside(1.0) * p.region(rng.uniform(0.5, 0.9), 2.0)
-        p.vessels(VESSEL_RED, rng.uniform(2.5, 4.5), rng.uniform(0.008, 0.014), region, rng.uniform(0.7, 0.95))
+        region = p.inside(1.0) * p.region(rng.uniform(0.6, 0.95), 2.0)
+        p.vessels(VESSEL_RED, rng.uniform(2.0, 3.5), rng.uniform(0.014, 0.024), region, rng.uniform(0.75, 0.95))
     if rng.random() < 0.25:  # ulceration / crust
-        p.zone(CRUST, rng.uniform(0.05, 0.15), 0.9, 4.0, radial=0.8, softness=0.3)
+        p.zone(CRUST, rng.uniform(0.04, 0.12), 0.8, 4.0, radial=0.8, softness=0.8)
 
 
 def _paint_ak(p: _Painter, rng):
@@ -329,9 +341,9 @@ def _paint_ak(p: _Painter, rng):
         p.zone(p.pigment(LIGHT_BROWN), rng.uniform(0.2, 0.5), 0.7, 3.0)
     if rng.random() < 0.6:  # strawberry pattern: red pseudo-network around white follicles
         region = p.inside(1.0) * p.region(0.7, 2.0)
-        p.network(_mix(RED, VESSEL_RED, 0.4), 0.5, rng.uniform(0.09, 0.13), 0.55, region, warp=0.25, attribute=None)
+        p.network(_mix(RED, VESSEL_RED, 0.4), 0.5, rng.uniform(0.08, 0.12), 0.6, region, warp=0.25, attribute=None)
         p.dots(KERATIN, rng.uniform(0.08, 0.12), (0.12, 0.25), region * F32(0.6), opacity=0.85, edge_px=1.5)
-    p.zone(KERATIN, rng.uniform(0.12, 0.35), rng.uniform(0.7, 0.95), rng.uniform(7.0, 12.0), softness=0.25)
+    p.zone(KERATIN, rng.uniform(0.1, 0.25), rng.uniform(0.55, 0.85), rng.uniform(24.0, 36.0), softness=0.8)
     if rng.random() < 0.6:  # dotted vessels
         p.dots(VESSEL_RED, rng.uniform(0.035, 0.05), (0.12, 0.22), p.inside(0.95) * F32(0.5), opacity=0.8)
 
@@ -339,13 +351,13 @@ def _paint_ak(p: _Painter, rng):
 def _paint_scc(p: _Painter, rng):
     p.fill(_mix(PINK, RED, rng.uniform(0.3, 0.8)), skin_mix=rng.uniform(0.15, 0.45))
     p.shade(rng.uniform(0.05, 0.12), 2.5)
-    p.zone(KERATIN, rng.uniform(0.2, 0.4), rng.uniform(0.75, 0.95), rng.uniform(2.0, 3.5), radial=1.5, softness=0.3)
-    p.zone(_mix(KERATIN, WHITE, 0.5), rng.uniform(0.1, 0.25), 0.8, rng.uniform(8.0, 12.0), softness=0.25)
+    p.zone(KERATIN, rng.uniform(0.2, 0.4), rng.uniform(0.6, 0.9), rng.uniform(2.0, 3.5), radial=1.5, softness=0.8)
+    p.zone(_mix(KERATIN, WHITE, 0.5), rng.uniform(0.1, 0.25), 0.7, rng.uniform(24.0, 36.0), softness=0.7)
     if rng.random() < 0.8:  # glomerular / coiled vessels in clusters, often peripheral
-        density = p.region(rng.uniform(0.3, 0.6), 3.0) * p.ring(0.35, 0.95, 0.15) * F32(0.85)
-        p.dots(VESSEL_RED, rng.uniform(0.04, 0.06), (0.2, 0.35), density, opacity=0.85, squash=0.7)
+        density = p.region(rng.uniform(0.3, 0.6), 3.0) * p.ring(0.35, 0.95, 0.15) * F32(0.7)
+        p.dots(VESSEL_RED, rng.uniform(0.035, 0.055), (0.15, 0.35), density, opacity=0.85, squash=0.7, warp=0.45)
     if rng.random() < 0.35:  # blood spots / haemorrhagic crust
-        p.zone(CRUST, rng.uniform(0.05, 0.15), 0.9, 4.0, softness=0.3)
+        p.zone(CRUST, rng.uniform(0.04, 0.12), 0.8, 4.0, softness=0.8)
     if rng.random() < 0.08:  # pigmented SCC
         p.zone(p.pigment(MID_BROWN), rng.uniform(0.15, 0.3), 0.7, 3.0)
 
@@ -353,31 +365,32 @@ def _paint_scc(p: _Painter, rng):
 def _paint_bkl(p: _Painter, rng):
     kind = rng.choice(3, p=[0.6, 0.3, 0.1])  # seborrheic keratosis, solar lentigo, lichen planus-like
     if kind == 0:
-        base = p.pigment(_mix(TAN, DARK_BROWN, rng.uniform(0.0, 0.8)))
+        base = p.pigment(_mix(TAN, BLACK, rng.uniform(0.0, 0.75)))
         p.fill(base)
-        p.shade(rng.uniform(0.10, 0.2), 3.0)
+        p.shade(rng.uniform(0.10, 0.2), 3.0, grain=0.6)
+        if rng.random() < 0.3:  # darker, blotchy keratosis (overlaps with melanoma colours)
+            p.zone(p.pigment(_mix(DARK_BROWN, BLACK, 0.5)), rng.uniform(0.15, 0.35), 0.8, 3.0)
         if rng.random() < 0.45:  # cerebriform fissures and ridges
-            region = p.inside(1.0)
-            p.vessels(_mix(base, DARK_BROWN, 0.6), rng.uniform(5.0, 8.0), rng.uniform(0.012, 0.02), region, 0.7, 0.2)
+            p.fissures(_mix(base, DARK_BROWN, 0.6), rng.uniform(5.0, 8.0), rng.uniform(0.012, 0.02), p.inside(1.0))
         if rng.random() < 0.7:
             p.dots(MILIA, rng.uniform(0.07, 0.12), (0.14, 0.28), p.inside(0.9) * F32(rng.uniform(0.25, 0.55)),
-                   opacity=0.9, edge_px=1.5, glow=0.35, attribute="milia_like_cyst")
+                   opacity=0.9, edge_px=2.0, attribute="milia_like_cyst", warp=0.3)
         if rng.random() < 0.5:  # comedo-like openings
             p.dots(p.pigment(_mix(DARK_BROWN, BLACK, 0.5)), rng.uniform(0.08, 0.12), (0.12, 0.25),
-                   p.inside(0.9) * F32(0.3), opacity=0.85, squash=0.7)
+                   p.inside(0.9) * F32(0.3), opacity=0.85, squash=0.7, warp=0.3)
     elif kind == 1:
         base = p.pigment(_mix(TAN, LIGHT_BROWN, rng.uniform(0.2, 1.0)))
         p.fill(base)
         p.shade(rng.uniform(0.04, 0.1), 2.5)
         if rng.random() < 0.5:  # faint, fine network
             region = p.region(0.7, 2.0) * p.inside(1.0)
-            p.network(_mix(base, MID_BROWN, 0.6), rng.uniform(0.3, 0.5), rng.uniform(0.06, 0.09), 0.25, region)
+            p.network(_mix(base, MID_BROWN, 0.6), rng.uniform(0.3, 0.5), rng.uniform(0.045, 0.065), 0.35, region)
         if rng.random() < 0.2:
             p.dots(MILIA, 0.1, (0.12, 0.2), p.inside(0.9) * F32(0.2), opacity=0.8, attribute="milia_like_cyst")
     else:
         p.fill(_mix(TAN, BLUE_GREY, rng.uniform(0.3, 0.6)), skin_mix=0.3)
         p.shade(0.08, 3.0)
-        p.dots(BLUE_GREY, 0.035, (0.15, 0.3), p.inside(0.95) * F32(0.6), opacity=0.8)  # granular peppering
+        p.dots(BLUE_GREY, 0.03, (0.15, 0.3), p.inside(0.95) * F32(0.6), opacity=0.8)  # granular peppering
 
 
 def _paint_df(p: _Painter, rng):
@@ -386,11 +399,11 @@ def _paint_df(p: _Painter, rng):
     p.shade(rng.uniform(0.04, 0.1), 2.5)
     if rng.random() < 0.7:  # delicate peripheral network
         region = p.ring(0.45, 1.0, 0.12) * p.region(0.8, 2.0)
-        p.network(_mix(base, MID_BROWN, 0.7), rng.uniform(0.5, 0.8), rng.uniform(0.06, 0.09), 0.3, region)
+        p.network(_mix(base, MID_BROWN, 0.7), rng.uniform(0.5, 0.8), rng.uniform(0.045, 0.065), 0.35, region)
     centre = _mix(WHITE, PINK, rng.uniform(0.0, 0.4))
     p.zone(centre, rng.uniform(0.15, 0.3), rng.uniform(0.75, 0.95), rng.uniform(2.5, 4.0), radial=2.2, softness=0.6)
     if rng.random() < 0.2:
-        p.dots(VESSEL_RED, 0.04, (0.12, 0.2), p.inside(0.5) * F32(0.4), opacity=0.6)
+        p.dots(VESSEL_RED, 0.035, (0.12, 0.2), p.inside(0.5) * F32(0.4), opacity=0.6)
 
 
 def _paint_vasc(p: _Painter, rng):
@@ -398,8 +411,11 @@ def _paint_vasc(p: _Painter, rng):
     p.shade(0.05, 3.0)
     lacuna = _mix(RED, VESSEL_RED, rng.uniform(0.3, 1.0))
     deep = _mix(PURPLE, BLACK, rng.uniform(0.0, 0.4))
-    p.dots(lacuna, rng.uniform(0.07, 0.13), (0.3, 0.45), p.inside(1.0) * F32(rng.uniform(0.8, 0.97)),
-           opacity=0.95, edge_px=1.5, second_colour=deep)
+    cell = rng.uniform(0.07, 0.13)
+    p.dots(lacuna, cell, (0.26, 0.45), p.inside(1.0) * F32(rng.uniform(0.6, 0.9)),
+           opacity=0.95, edge_px=1.5, second_colour=deep, warp=0.3)
+    p.dots(lacuna, cell * 0.7, (0.25, 0.42), p.inside(1.0) * F32(rng.uniform(0.3, 0.6)),  # a second, finer layer
+           opacity=0.95, edge_px=1.5, second_colour=deep, warp=0.3)
     if rng.random() < 0.2:  # thrombosed: blue-black areas (overlaps with melanoma)
         p.zone(_mix(BLUE_GREY, BLACK, 0.5), rng.uniform(0.1, 0.3), 0.8, 3.0)
 
@@ -421,10 +437,10 @@ def _skin_colour(tone: float) -> np.ndarray:
 
 def _paint_skin(canvas: Canvas, rng, tone: float) -> np.ndarray:
     base = _skin_colour(tone) + rng.normal(0.0, 0.015, 3).astype(F32)
-    texture = canvas.fractal(rng, [(1.2, 0.05), (5.0, 0.025), (16.0, 0.012)])
+    texture = canvas.fractal(rng, [(1.2, 0.03), (5.0, 0.018), (16.0, 0.01)])
     texture += F32(1.0)
     skin = base * texture[..., None]
-    redness = canvas.noise(rng, 2.0) * F32(rng.uniform(0.01, 0.05))
+    redness = np.maximum(canvas.noise(rng, 1.5), F32(0.0)) * F32(rng.uniform(0.0, 0.04))
     skin[..., 0] += redness
     skin[..., 1] -= F32(0.6) * redness
     return skin
@@ -440,8 +456,9 @@ def _render_example(canvas: Canvas, label: int, rng):
     centre = rng.normal(0.0, 0.08, 2).clip(-0.2, 0.2)
     wobble = shape["wobble"] * (3.0 if name == "NV" and rng.random() < 0.15 else 1.0)
     wobble = wobble * (0.4 if name == "MEL" and rng.random() < 0.2 else 1.0)
-    harmonics = [(k, abs(rng.normal(0.0, wobble * 3.0 / (k + 1))), rng.uniform(0, 2 * math.pi)) for k in range(1, 8)]
+    harmonics = [(k, abs(rng.normal(0.0, wobble * 2.0 / k ** 1.3)), rng.uniform(0, 2 * math.pi)) for k in range(1, 7)]
     table = angle_table(radius, harmonics, (rng.uniform(*shape["aspect"]), rng.uniform(0, math.pi)))
+    np.minimum(table, F32(_MAX_LESION_RADIUS), out=table)
     du = canvas.u - F32(centre[0])
     dv = canvas.v - F32(centre[1])
     rho = np.sqrt(du * du + dv * dv)
@@ -454,6 +471,8 @@ def _render_example(canvas: Canvas, label: int, rng):
     body_alpha *= F32(1.0 / rng.uniform(*shape["soft"]))
     body_alpha += F32(0.5)
     np.clip(body_alpha, 0.0, 1.0, out=body_alpha)
+    # keep every lesion clear of the frame corners (|position| >= 1.3 units), fading out before that
+    body_alpha *= ramp(canvas.radius, 1.3, 1.15)
 
     painter = _Painter(canvas, rng, skin, tone, rho, theta, q)
     _PAINTERS[name](painter, rng)
@@ -508,7 +527,7 @@ def _add_artefacts(canvas: Canvas, rng, image, centre, radius):
         lerp_into(image, colour, stroke * F32(0.85))
     hair = bool(rng.random() < 0.35)
     if hair:
-        count = int(rng.integers(1, 16))
+        count = int(min(rng.geometric(0.22), 14))
         strokes = curved_strokes(canvas, rng, count, width=(0.008, 0.022), length=(0.8, 3.0), curvature=0.35)
         hair_colour = _mix(_c(0.08, 0.06, 0.05), _c(0.35, 0.25, 0.18), rng.uniform(0.0, 1.0))
         lerp_into(image, hair_colour, strokes * F32(0.9))

@@ -55,18 +55,21 @@ def mask_outline(mask: np.ndarray) -> np.ndarray:
     return inside & ~eroded
 
 
-def _caption(label: Optional[int], malignant: Optional[bool]) -> str:
+def _caption_options(label, malignant) -> list:
+    """Caption texts from longest to shortest; the first that fits the tile width is used."""
     if label is None:
-        return ""
-    name = CLASS_NAMES[int(label)] if 0 <= int(label) < len(CLASS_NAMES) else str(int(label))
-    return f"{name} malignant" if malignant else name
+        return []
+    label = int(label)
+    name = CLASS_NAMES[label] if 0 <= label < len(CLASS_NAMES) else str(label)
+    return [f"{name} malignant", f"{name} mal.", f"{name}*"] if malignant else [name]
 
 
 def save_preview_grid(batch: dict, path, columns: int = 8, title: Optional[str] = None) -> str:
     """Write a PNG grid of ``batch["image"]`` with lesion-mask outlines and class captions; returns the path.
 
     ``batch`` is a phantom batch (or any dict with ``image`` and optionally ``mask``, ``label``, ``malignant``).
-    Each tile is the image plus a caption strip below it; malignant captions are drawn in red.
+    Each tile is the image plus a caption strip below it (class name; malignant ones in red, marked
+    "malignant", shortened to "mal." or "*" on narrow tiles).
     """
     images = np.asarray(batch["image"])
     if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
@@ -92,14 +95,15 @@ def save_preview_grid(batch: dict, path, columns: int = 8, title: Optional[str] 
         draw.text((SPACING + 2, 3), title, fill=(0, 0, 0), font=font)
     columns = max(1, min(columns, n))
     for i in range(n):
-        text = _caption(None if labels is None else labels[i], None if malignant is None else bool(malignant[i]))
-        if not text:
+        is_malignant = malignant is not None and bool(malignant[i])
+        options = _caption_options(None if labels is None else labels[i], is_malignant)
+        if not options:
             continue
+        text = next((t for t in options if draw.textlength(t, font=font) <= w - 2), options[-1])
+        strip = Image.new("RGB", (w, _CAPTION_HEIGHT), (255, 255, 255))  # clips text to the tile width
+        ImageDraw.Draw(strip).text((1, 1), text, fill=(200, 0, 0) if is_malignant else (0, 0, 0), font=font)
         r, c = divmod(i, columns)
-        x = SPACING + c * (w + SPACING) + 2
-        y = top + SPACING + r * (h + _CAPTION_HEIGHT + SPACING) + h + 1
-        colour = (200, 0, 0) if (malignant is not None and malignant[i]) else (0, 0, 0)
-        draw.text((x, y), text, fill=colour, font=font)
+        canvas.paste(strip, (SPACING + c * (w + SPACING), top + SPACING + r * (h + _CAPTION_HEIGHT + SPACING) + h))
     path = os.fspath(path)
     parent = os.path.dirname(path)
     if parent:

@@ -51,6 +51,7 @@ def load_examples(
     classes=None,
 ) -> tf.data.Dataset:
     """Examples of a named dataset as a ``tf.data.Dataset`` of feature dicts (see module docstring)."""
+    import tfskin.data.tfds.register  # noqa: F401  (registers the real datasets, lazily)
     try:
         source = _SOURCES[name]
     except KeyError:

@@ -158,6 +158,25 @@ class GAN(keras.Model):
 
     # --- serialization -----------------------------------------------------------------------------------
 
+    def get_compile_config(self):
+        if self.generator_optimizer is None:
+            return None
+        unwrap = lambda opt: getattr(opt, "inner_optimizer", opt)
+        return {
+            "generator_optimizer": keras.optimizers.serialize(unwrap(self.generator_optimizer)),
+            "discriminator_optimizer": keras.optimizers.serialize(unwrap(self.discriminator_optimizer)),
+            "jit_compile": bool(self.jit_compile),
+        }
+
+    def compile_from_config(self, config):
+        self.compile(
+            generator_optimizer=keras.optimizers.deserialize(config["generator_optimizer"]),
+            discriminator_optimizer=keras.optimizers.deserialize(config["discriminator_optimizer"]),
+            jit_compile=config.get("jit_compile", False),
+        )
+        # Build the optimizers now so the saved optimizer state is loaded into them.
+        self.build_for_training()
+
     def get_config(self):
         from dataclasses import asdict
 

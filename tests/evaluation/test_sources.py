@@ -1,0 +1,68 @@
+"""Synthetic-image sources: run dir, SavedModel, PNG folder, spec parsing."""
+
+import numpy as np
+import pytest
+
+from tfskin.config import ConfigError
+from tfskin.data.classes import class_index
+from tfskin.evaluation import sources
+
+
+def test_run_and_savedmodel_sources_sample_labelled_images(dcgan_mel_run):
+    run = sources.make_source(f"run:{dcgan_mel_run.run_dir}")
+    a = run.sample(5, seed=1)
+    assert a["image"].shape == (5, 32, 32, 3) and a["image"].dtype == np.uint8
+    assert run.classes == ("MEL",) and np.all(a["label"] == class_index("MEL")) and "mask" not in a
+    np.testing.assert_array_equal(a["image"], run.sample(5, seed=1)["image"])
+    assert not np.array_equal(a["image"], run.sample(5, seed=2)["image"])
+
+    saved = sources.make_source(f"savedmodel:{dcgan_mel_run.export_path.parent}")  # picks the latest version
+    b = saved.sample(300, seed=3)  # more than one internal batch
+    assert b["image"].shape == (300, 32, 32, 3) and saved.classes == ("MEL",)
+    assert b["image"].std() > 0
+    np.testing.assert_array_equal(b["image"][:4], saved.sample(4, seed=3)["image"])
+
+
+def test_mask_source_and_png_round_trip(dcgan_mask_run, tmp_path):
+    src = sources.make_source({"type": "savedmodel", "path": str(dcgan_mask_run.export_path), "label": "nv"})
+    assert src.has_masks
+    batch = src.sample(6, seed=0)
+    assert batch["mask"].shape == (6, 32, 48, 1) and set(np.unique(batch["mask"])) <= {0, 255}
+    assert np.all(batch["label"] == class_index("NV"))
+    folder = sources.write_source_sample(src, 6, tmp_path / "pngs", seed=0)
+    png = sources.make_source(f"png:{folder}")
+    assert png.has_masks and len(png) == 6 and png.classes == ("NV",)
+    back = png.sample(6, seed=0)
+    order = np.argsort([int(f.stem.split("_")[1]) for f in png.files])
+    assert sorted(map(bytes, back["image"])) == sorted(map(bytes, batch["image"][order]))
+    assert np.all(back["label"] == class_index("NV"))
+
+
+def test_png_folder_labels_from_subfolders(tmp_path):
+    from tfskin.imaging import save_png
+
+    rng = np.random.default_rng(0)
+    for cls in ("MEL", "NV"):
+        for i in range(3):
+            save_png(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8), tmp_path / cls / f"{i}.png")
+    src = sources.make_source(f"png:{tmp_path}")
+    batch = src.sample(6, seed=0)
+    assert sorted(batch["label"].tolist()) == [0, 0, 0, 1, 1, 1] and not src.has_masks
+    assert src.sample(10, seed=0)["image"].shape == (10, 8, 8, 3)  # with replacement beyond the folder size
+
+
+def test_spec_errors_are_one_line_config_errors(tmp_path):
+    with pytest.raises(ConfigError, match="SCHEME:PATH"):
+        sources.make_source("runs/x")
+    with pytest.raises(ConfigError, match="valid: png, run, savedmodel, serving"):
+        sources.make_source("gif:x")
+    with pytest.raises(ConfigError, match="not implemented yet"):
+        sources.make_source("serving:http://localhost:8501/v1/models/dcgan")
+    with pytest.raises(FileNotFoundError):
+        sources.make_source(f"png:{tmp_path / 'none'}")
+    with pytest.raises(FileNotFoundError, match="not a tfskin run"):
+        sources.make_source(f"run:{tmp_path}")
+    with pytest.raises(ConfigError, match="unknown source option"):
+        sources.make_source(f"png:{tmp_path},colour=red")
+    with pytest.raises(ValueError, match="unknown class"):
+        sources.make_source(f"run:{tmp_path},label=XYZ")

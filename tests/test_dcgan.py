@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+
+from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step
+from tfskin.config import ConfigError
+from tfskin.models.dcgan import DCGAN, DCGANConfig
+from tfskin.registry import get_model
+from tfskin.training import build_model, resolve_config
+
+
+def _batch(config, n=4, seed=0):
+    rng = np.random.default_rng(seed)
+    h, w = config.image_size
+    return {
+        "images": rng.uniform(-1, 1, (n, h, w, config.channels)).astype("float32"),
+        "noise": rng.normal(size=(n, config.latent_dim)).astype("float32"),
+    }
+
+
+@pytest.mark.parametrize("preset", ["tiny", "tiny_mask"])
+def test_dcgan_passes_the_gan_harness(preset, tmp_path):
+    config = resolve_config("dcgan", preset)
+    model = build_model(config)
+    check_one_fit_step(model, _batch(config.model_config))
+    noise = _batch(config.model_config)["noise"]
+    check_keras_round_trip(model, noise, tmp_path)
+    outputs, info = check_export_round_trip(model, {"noise": noise}, tmp_path, "generate")
+    expected = model(noise)
+    h, w = config.model_config.image_size
+    assert outputs["image"].shape == (4, h, w, 3) and outputs["image"].dtype == np.float32
+    assert outputs["image"].min() >= 0.0 and outputs["image"].max() <= 1.0
+    np.testing.assert_allclose(outputs["image"], np.asarray(expected["image"]), atol=1e-5)
+    assert outputs["image_png_bytes"].shape == (4,)
+    assert outputs["image_png_bytes"][0][:8] == b"\x89PNG\r\n\x1a\n"
+    if config.model_config.channels == 4:
+        assert outputs["mask"].shape == (4, h, w, 1)
+        np.testing.assert_allclose(outputs["mask"], np.asarray(expected["mask"]), atol=1e-5)
+    else:
+        assert "mask" not in outputs
+
+
+def test_paper64_matches_the_reports_layer_table():
+    """Parameter counts of Lunagariya & Patel section 7.1.1 (bias-free convolutions, BatchNorm gamma/beta)."""
+    model = DCGAN(get_model("dcgan").preset("paper64").model_config)
+    g = {layer.name: layer.count_params() for layer in model.generator.layers}
+    assert g["project"] == 819_200
+    assert [g["up1"], g["up2"], g["up3"]] == [2_097_152, 524_288, 131_072]
+    assert g["to_image"] == 3_072 + 3  # the report's table omits the output bias
+    assert [g["project_bn"], g["up1_bn"]] == [1024 + 1024, 512 + 512]  # + moving statistics
+    d = {layer.name: layer.count_params() for layer in model.discriminator.layers}
+    assert [d["down1"], d["down2"], d["down3"]] == [131_072, 524_288, 2_097_152]
+    assert model.generator.output_shape == (None, 64, 64, 3)
+    assert model.discriminator.output_shape == (None, 1)
+
+
+def test_paper_192x256_mask_variant_shapes():
+    model = DCGAN(get_model("dcgan").preset("paper192x256_mask").model_config)
+    assert model.generator.input_shape == (None, 100)
+    assert model.generator.output_shape == (None, 192, 256, 4)
+    assert model.discriminator.get_layer("down0").kernel_size == (5, 5)
+    assert model.discriminator.get_layer("down0").strides == (2, 2)
+    outputs = model(np.zeros((2, 100), "float32"))
+    assert outputs["image"].shape == (2, 192, 256, 3) and outputs["mask"].shape == (2, 192, 256, 1)
+
+
+def test_non_square_and_impossible_shapes():
+    DCGAN(DCGANConfig(image_size=(48, 80), generator_filters=(16, 8, 4), discriminator_filters=(4, 8, 16)))
+    with pytest.raises(ConfigError, match="divisible"):
+        DCGANConfig(image_size=(50, 64))
+    with pytest.raises(ConfigError, match="channels"):
+        DCGANConfig(channels=2)

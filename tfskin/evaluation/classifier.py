@@ -1,0 +1,360 @@
+"""Keras lesion classifiers for the downstream evaluation (000 Table 1, 003 Tables 2-3) and for the CycleGAN
+confidence filter.
+
+Backbones: ``small_cnn`` (trains in minutes on CPU), ``inception_v3``, ``inception_resnet_v2``, ``resnet50``
+and ``efficientnet_b0`` .. ``efficientnet_b7`` from ``keras.applications``; weights ``none``, ``imagenet``
+(fetched by Keras, needs internet) or a local weights file of the headless backbone. Tasks: ``malignant``
+(benign vs malignant), ``melanoma`` (MEL vs rest) and ``multiclass`` (the 8 ISIC 2019 classes or a subset).
+
+Training: flips, rotations and colour jitter (Keras 3 augmentation layers, in the input pipeline), optional
+balanced class weights, a one-cycle learning-rate schedule (Adam); prediction with test-time augmentation over
+N replicas (50 by default, as the papers). Models take float32 RGB in 0..255 and end in a float32 softmax;
+the penultimate layer is named ``features``.
+"""
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from tfskin.config import ConfigError, ConfigMixin
+from tfskin.data.classes import CLASS_NAMES, MALIGNANT_CLASSES, class_index
+
+TASKS = ("malignant", "melanoma", "multiclass")
+_EFFICIENTNETS = {f"efficientnet_b{i}": f"EfficientNetB{i}" for i in range(8)}
+BACKBONES = ("small_cnn", "inception_v3", "inception_resnet_v2", "resnet50", *_EFFICIENTNETS)
+_MIN_SIZE = {"inception_v3": 75, "inception_resnet_v2": 75, "resnet50": 32}
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassifierConfig(ConfigMixin):
+    """How a downstream classifier is built and trained."""
+
+    task: str = "malignant"
+    classes: tuple = None  # multiclass: the class names to tell apart (default: all 8)
+    backbone: str = "small_cnn"
+    weights: str = "none"  # none | imagenet | path to a weights file of the headless backbone
+    image_size: tuple = (64, 64)
+    epochs: int = 15
+    batch_size: int = 32
+    learning_rate: float = 3e-3  # the one-cycle peak
+    one_cycle: bool = True
+    class_weight: str = "none"  # none | balanced
+    augment: bool = True
+    rotation: float = 0.5  # RandomRotation factor (fraction of a full turn each way)
+    colour_jitter: float = 0.1
+    tta: int = 50  # test-time augmentation replicas (1 = off)
+    width: int = 32  # small_cnn base width
+    dropout: float = 0.3
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.task not in TASKS:
+            raise ConfigError(f"classifier.task {self.task!r} is not one of {', '.join(TASKS)}")
+        if self.backbone not in BACKBONES:
+            raise ConfigError(f"classifier.backbone {self.backbone!r} is not one of {', '.join(BACKBONES)}")
+        if self.class_weight not in ("none", "balanced"):
+            raise ConfigError("classifier.class_weight must be none or balanced")
+        minimum = _MIN_SIZE.get(self.backbone, 16)
+        if min(self.image_size) < minimum:
+            raise ConfigError(f"{self.backbone} needs images of at least {minimum}x{minimum}, got {self.image_size}")
+        if self.tta < 1 or self.epochs < 1 or self.batch_size < 1:
+            raise ConfigError("classifier.tta, epochs and batch_size must be >= 1")
+        if self.classes:
+            for c in self.classes:
+                class_index(c)
+
+
+# --- tasks -------------------------------------------------------------------------------------------------
+
+def task_class_names(task: str, classes=None) -> tuple:
+    if task == "malignant":
+        return ("benign", "malignant")
+    if task == "melanoma":
+        return ("other", "MEL")
+    if task == "multiclass":
+        return tuple(c.upper() for c in classes) if classes else CLASS_NAMES
+    raise ConfigError(f"unknown task {task!r}; valid: {', '.join(TASKS)}")
+
+
+def task_labels(task: str, class_labels, classes=None) -> np.ndarray:
+    """ISIC class indices (-1 = unknown) -> task labels (-1 = unknown or not part of the task)."""
+    y = np.asarray(class_labels, np.int64)
+    out = np.full(y.shape, -1, np.int64)
+    known = y >= 0
+    if task == "malignant":
+        malignant = np.array([c in MALIGNANT_CLASSES for c in CLASS_NAMES])
+        out[known] = malignant[y[known]]
+    elif task == "melanoma":
+        out[known] = y[known] == class_index("MEL")
+    else:
+        names = task_class_names(task, classes)
+        lookup = np.full(len(CLASS_NAMES), -1, np.int64)
+        for i, name in enumerate(names):
+            lookup[class_index(name)] = i
+        out[known] = lookup[y[known]]
+    return out
+
+
+def task_label_of_classes(task: str, class_names, classes=None) -> int:
+    """The one task label a set of ISIC classes maps to (e.g. MEL,BCC -> malignant), or -1 if mixed."""
+    labels = set(task_labels(task, [class_index(c) for c in class_names], classes).tolist())
+    return labels.pop() if len(labels) == 1 else -1
+
+
+# --- networks ----------------------------------------------------------------------------------------------
+
+@keras.saving.register_keras_serializable(package="tfskin")
+class CaffePreprocess(layers.Layer):
+    """RGB 0..255 -> BGR minus the ImageNet channel means (ResNet-50's ``preprocess_input``)."""
+
+    def call(self, x):
+        return ops.flip(x, axis=-1) - ops.convert_to_tensor([103.939, 116.779, 123.68], dtype=x.dtype)
+
+
+def _small_cnn(x, width: int):
+    x = layers.Rescaling(1.0 / 127.5, offset=-1.0)(x)
+    for i, filters in enumerate((width, width * 2, width * 4, width * 8)):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{i}a")(x)
+        x = layers.BatchNormalization(name=f"bn{i}a")(x)
+        x = layers.ReLU()(x)
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{i}b")(x)
+        x = layers.BatchNormalization(name=f"bn{i}b")(x)
+        x = layers.ReLU()(x)
+        x = layers.MaxPooling2D()(x)
+    return layers.GlobalAveragePooling2D()(x)
+
+
+def _application(name: str, x, weights):
+    apps = keras.applications
+    local = weights not in (None, "imagenet")
+    kwargs = dict(include_top=False, pooling="avg", input_shape=tuple(x.shape[1:]),
+                  weights=None if local else weights)
+    if name == "inception_v3":
+        base, pre = apps.InceptionV3(**kwargs), layers.Rescaling(1.0 / 127.5, offset=-1.0)
+    elif name == "inception_resnet_v2":
+        base, pre = apps.InceptionResNetV2(**kwargs), layers.Rescaling(1.0 / 127.5, offset=-1.0)
+    elif name == "resnet50":
+        base, pre = apps.ResNet50(**kwargs), CaffePreprocess()
+    else:  # EfficientNets rescale and normalize 0..255 inputs themselves
+        base, pre = getattr(apps, _EFFICIENTNETS[name])(**kwargs), layers.Identity()
+    if local:
+        base.load_weights(weights)
+    return base(pre(x))
+
+
+def resolve_weights(weights):
+    """'none' -> None, 'imagenet' stays, anything else must be an existing local file."""
+    if weights in (None, "none", "None", ""):
+        return None
+    if weights == "imagenet":
+        return "imagenet"
+    path = Path(weights)
+    if not path.is_file():
+        raise FileNotFoundError(f"classifier weights file {path} not found (weights: none, imagenet or a local "
+                                f"file of the headless backbone)")
+    return str(path)
+
+
+def build_classifier(config: ClassifierConfig, num_classes: int) -> keras.Model:
+    """Backbone + dropout + a dense ``features`` layer + float32 softmax over ``num_classes``."""
+    weights = resolve_weights(config.weights)
+    if config.backbone == "small_cnn" and weights not in (None,):
+        if weights == "imagenet":
+            raise ConfigError("small_cnn has no imagenet weights; use weights: none or a local file")
+    inputs = keras.Input((*config.image_size, 3), name="image")
+    if config.backbone == "small_cnn":
+        x = _small_cnn(inputs, config.width)
+    else:
+        x = _application(config.backbone, inputs, weights)
+    x = layers.Dropout(config.dropout, seed=config.seed)(x)
+    features = layers.Dense(128 if config.backbone == "small_cnn" else 256, activation="relu", name="features")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(features)
+    model = keras.Model(inputs, outputs, name=f"classifier_{config.backbone}")
+    if config.backbone == "small_cnn" and weights:
+        model.load_weights(weights)
+    return model
+
+
+def augmentation_layers(config: ClassifierConfig) -> keras.Sequential:
+    """Random flips, rotations and colour jitter on 0..255 images (active only with ``training=True``)."""
+    seed = config.seed
+    pipeline = [layers.RandomFlip("horizontal_and_vertical", seed=seed)]
+    if config.rotation > 0:
+        pipeline.append(layers.RandomRotation(config.rotation, fill_mode="reflect", seed=seed + 1))
+    if config.colour_jitter > 0:
+        j = config.colour_jitter
+        pipeline.append(layers.RandomColorJitter(value_range=(0, 255), brightness_factor=j, contrast_factor=j,
+                                                 saturation_factor=(0.5 - j, 0.5 + j), hue_factor=j / 2,
+                                                 seed=seed + 2))
+    return keras.Sequential(pipeline, name="augmentation")
+
+
+@keras.saving.register_keras_serializable(package="tfskin")
+class OneCycleSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """One-cycle learning rate (Smith 2018, as fastai's ``fit_one_cycle``): cosine warm-up from
+    ``max_lr / div_factor`` to ``max_lr`` over the first ``pct_start`` of the steps, then cosine annealing to
+    ``max_lr / (div_factor * final_div_factor)``. (fastai also cycles Adam's beta_1; Keras optimizers take a
+    constant beta_1, so tfskin cycles only the learning rate.)"""
+
+    def __init__(self, max_lr, total_steps, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
+        self.max_lr = float(max_lr)
+        self.total_steps = int(total_steps)
+        self.pct_start = float(pct_start)
+        self.div_factor = float(div_factor)
+        self.final_div_factor = float(final_div_factor)
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        warm = max(1.0, self.pct_start * self.total_steps)
+        rest = max(1.0, self.total_steps - warm)
+        start = self.max_lr / self.div_factor
+        end = start / self.final_div_factor
+
+        def cos_ramp(a, b, t):
+            return b + (a - b) * (1.0 + ops.cos(math.pi * ops.clip(t, 0.0, 1.0))) / 2.0
+
+        return ops.where(step < warm, cos_ramp(start, self.max_lr, step / warm),
+                         cos_ramp(self.max_lr, end, (step - warm) / rest))
+
+    def get_config(self):
+        return {"max_lr": self.max_lr, "total_steps": self.total_steps, "pct_start": self.pct_start,
+                "div_factor": self.div_factor, "final_div_factor": self.final_div_factor}
+
+
+def balanced_class_weights(labels, num_classes: int) -> dict:
+    counts = np.bincount(np.asarray(labels, np.int64), minlength=num_classes).astype(np.float64)
+    present = counts > 0
+    weights = np.zeros(num_classes)
+    weights[present] = counts.sum() / (present.sum() * counts[present])
+    return {i: float(w) for i, w in enumerate(weights)}
+
+
+# --- the trained classifier --------------------------------------------------------------------------------
+
+class Classifier:
+    """A trained classifier with its config and class names: ``predict`` (with TTA), ``features``, ``save``."""
+
+    def __init__(self, model: keras.Model, config: ClassifierConfig, class_names, history=None):
+        self.model = model
+        self.config = config
+        self.class_names = tuple(class_names)
+        self.history = history or {}
+        self._augment = augmentation_layers(config)
+        self._features = keras.Model(model.inputs, model.get_layer("features").output)
+
+    @property
+    def backbone(self) -> str:
+        return self.config.backbone
+
+    def _prepare(self, images) -> np.ndarray:
+        from tfskin.evaluation.real_data import resize_images
+
+        x = np.asarray(images)
+        if x.dtype != np.uint8:
+            x = (np.clip(x, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        return resize_images(x, self.config.image_size).astype(np.float32)
+
+    def predict(self, images, tta: int = None, batch_size: int = 256, seed: int = 0) -> np.ndarray:
+        """Class probabilities (N, K), averaged over ``tta`` randomly augmented replicas (1 = plain)."""
+        tta = self.config.tta if tta is None else int(tta)
+        x = self._prepare(images)
+        if len(x) == 0:
+            return np.zeros((0, len(self.class_names)))
+        total = np.zeros((len(x), len(self.class_names)))
+        keras.utils.set_random_seed(seed)
+        for replica in range(tta):
+            for start in range(0, len(x), batch_size):
+                batch = x[start:start + batch_size]
+                if replica > 0:  # replica 0 is the un-augmented image
+                    batch = self._augment(batch, training=True)
+                total[start:start + batch_size] += ops.convert_to_numpy(self.model(batch, training=False))
+        return total / tta
+
+    def features(self, images, batch_size: int = 256) -> np.ndarray:
+        x = self._prepare(images)
+        return np.concatenate([ops.convert_to_numpy(self._features(x[i:i + batch_size], training=False))
+                               for i in range(0, len(x), batch_size)]) if len(x) else np.zeros((0, 0))
+
+    def save(self, directory) -> Path:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.model.save(directory / "model.keras")
+        meta = {"config": self.config.to_dict(), "class_names": list(self.class_names), "history": self.history}
+        (directory / "classifier.json").write_text(json.dumps(meta, indent=2, default=float))
+        return directory
+
+
+def load_classifier(directory) -> Classifier:
+    directory = Path(directory)
+    if directory.suffix == ".keras":
+        directory = directory.parent
+    meta_path = directory / "classifier.json"
+    if not meta_path.is_file() or not (directory / "model.keras").is_file():
+        raise FileNotFoundError(f"{directory} is not a saved tfskin classifier (model.keras + classifier.json)")
+    meta = json.loads(meta_path.read_text())
+    model = keras.models.load_model(directory / "model.keras", compile=False)
+    return Classifier(model, ClassifierConfig.from_dict(meta["config"]), meta["class_names"], meta.get("history"))
+
+
+def train_classifier(config: ClassifierConfig, images, labels, *, validation=None, verbose: int = 0) -> Classifier:
+    """Train on uint8 images (N, H, W, 3) and task labels (N,) in 0..K-1. ``validation``: (images, labels)."""
+    import tensorflow as tf
+
+    from tfskin.evaluation.real_data import resize_images
+
+    names = task_class_names(config.task, config.classes)
+    y = np.asarray(labels, np.int64)
+    if y.size == 0 or y.min() < 0 or y.max() >= len(names):
+        raise ValueError(f"training labels must lie in 0..{len(names) - 1} ({', '.join(names)}) and be non-empty")
+    x = resize_images(np.asarray(images), config.image_size)
+    keras.utils.set_random_seed(config.seed)
+    model = build_classifier(config, len(names))
+    steps_per_epoch = max(1, math.ceil(len(x) / config.batch_size))
+    lr = (OneCycleSchedule(config.learning_rate, steps_per_epoch * config.epochs) if config.one_cycle
+          else config.learning_rate)
+    model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True)
+    ds = ds.batch(config.batch_size).map(lambda a, b: (tf.cast(a, tf.float32), b))
+    if config.augment:
+        augment = augmentation_layers(config)
+        ds = ds.map(lambda a, b: (augment(a, training=True), b), num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.prefetch(tf.data.AUTOTUNE)
+    val = None
+    if validation is not None:
+        vx = resize_images(np.asarray(validation[0]), config.image_size).astype(np.float32)
+        val = (vx, np.asarray(validation[1], np.int64))
+    class_weight = balanced_class_weights(y, len(names)) if config.class_weight == "balanced" else None
+    history = model.fit(ds, epochs=config.epochs, validation_data=val, class_weight=class_weight, verbose=verbose)
+    logs = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    return Classifier(model, config, names, logs)
+
+
+def evaluate_classifier(classifier: Classifier, images, labels, *, tta: int = None, out_dir=None,
+                        seed: int = 0) -> dict:
+    """The full classification report on (images, task labels); with ``out_dir`` also writes metrics.json,
+    the confusion matrix and (binary) ROC curve as PNGs, and the predictions."""
+    from tfskin.evaluation import metrics
+
+    probs = classifier.predict(images, tta=tta, seed=seed)
+    y = np.asarray(labels, np.int64)
+    report = metrics.classification_report(y, probs, classifier.class_names)
+    report["tta"] = classifier.config.tta if tta is None else int(tta)
+    if out_dir is not None:
+        from tfskin.evaluation import plots
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        report["confusion_matrix_png"] = str(plots.confusion_matrix_png(
+            np.array(report["confusion_matrix"]), classifier.class_names, out / "confusion_matrix.png"))
+        if len(classifier.class_names) == 2:
+            fpr, tpr, _ = metrics.roc_curve(y == 1, probs[:, 1])
+            report["roc_curve_png"] = str(plots.roc_curve_png(fpr, tpr, report["auc"], out / "roc_curve.png"))
+        np.savez_compressed(out / "predictions.npz", labels=y, probabilities=probs)
+        (out / "metrics.json").write_text(json.dumps(report, indent=2, default=float))
+    return report

@@ -1,0 +1,247 @@
+"""``tfskin evaluate classify | segment | metrics | augmentation`` (registered by ``tfskin.cli``)."""
+
+import json
+import sys
+from pathlib import Path
+
+
+def _image_size(text):
+    from tfskin.config import parse_image_size
+
+    return parse_image_size(text)
+
+
+def _print_json(payload, path=None):
+    text = json.dumps(payload, indent=2, default=float)
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text)
+    return text
+
+
+def _cmd_classify(args):
+    import numpy as np
+
+    from tfskin.evaluation import classifier as clf
+    from tfskin.evaluation.real_data import load_arrays
+
+    config = clf.ClassifierConfig(task=args.task, classes=tuple(args.classes.split(",")) if args.classes else None,
+                                  backbone=args.backbone, weights=args.weights, image_size=_image_size(args.image_size),
+                                  epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+                                  class_weight=args.class_weight, tta=args.tta, seed=args.seed)
+    train = load_arrays(args.data, args.train_split, config.image_size, num_examples=args.train_examples,
+                        seed=args.data_seed)
+    test = load_arrays(args.data, args.test_split, config.image_size, num_examples=args.test_examples,
+                       seed=args.data_seed)
+    y_train = clf.task_labels(config.task, train["label"], config.classes)
+    images, labels = train["image"][y_train >= 0], y_train[y_train >= 0]
+    if args.synthetic:
+        from tfskin.evaluation.protocol import _task_labels_of
+        from tfskin.evaluation.real_data import resize_images
+        from tfskin.evaluation.sources import make_source
+
+        source = make_source(args.synthetic)
+        batch = source.sample(args.synthetic_n, seed=args.seed)
+        images = np.concatenate([images, resize_images(batch["image"], config.image_size)])
+        labels = np.concatenate([labels, _task_labels_of(batch["label"], source, None, config)])
+    print(f"training {config.backbone} ({config.task}) on {len(labels)} images for {config.epochs} epochs",
+          flush=True)
+    model = clf.train_classifier(config, images, labels, verbose=2 if args.verbose else 0)
+    y_test = clf.task_labels(config.task, test["label"], config.classes)
+    out = Path(args.out)
+    report = clf.evaluate_classifier(model, test["image"][y_test >= 0], y_test[y_test >= 0], out_dir=out)
+    model.save(out / "classifier")
+    print(f"AUC {report['auc']:.4f}  balanced accuracy {report['balanced_accuracy']:.4f}  macro F1 "
+          f"{report['macro_f1']:.4f}  (test n={report['num_examples']}, TTA {report['tta']})")
+    for name, s in report["per_class"].items():
+        print(f"  {name:>10}: precision {s['precision']:.3f} recall {s['recall']:.3f} f1 {s['f1']:.3f} "
+              f"(n={s['support']})")
+    print(f"wrote {out / 'metrics.json'}, plots and the classifier ({out / 'classifier'})")
+    return 0
+
+
+def _cmd_segment(args):
+    from tfskin.evaluation import segmenter as seg
+    from tfskin.evaluation.real_data import load_arrays
+
+    overrides = dict(image_size=_image_size(args.image_size)) if args.image_size else {}
+    if args.loss:
+        overrides["loss"] = args.loss
+    if args.channels:
+        overrides["channels"] = args.channels
+    overrides.update(width=args.width, batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed)
+    if args.arch == "unet":
+        config = seg.SegmenterConfig(arch="unet", **{"loss": "bce", "channels": "rgb", **overrides})
+    else:
+        config = seg.SegmenterConfig.variant(args.arch, **overrides)
+    feats = ("image", "mask")
+    train = load_arrays(args.data, args.train_split, config.image_size, num_examples=args.train_examples,
+                        features=feats)
+    test = load_arrays(args.data, args.test_split, config.image_size, num_examples=args.test_examples,
+                       features=feats)
+    out = Path(args.out)
+    if args.synthetic:
+        from tfskin.evaluation.sources import make_source
+
+        source = make_source(args.synthetic)
+        result = seg.two_step_comparison(config, train, test, synthetic_source=source,
+                                         synthetic_steps=args.synthetic_steps, real_steps=args.steps, out_dir=out)
+        for name in ("real_only", "synthetic_then_real"):
+            r = result[name]
+            print(f"{name:>20}: Jaccard {r['jaccard']:.4f} Dice {r['dice']:.4f} below 0.6 {r['share_below_0.6']:.3f} "
+                  f"below 0.7 {r['share_below_0.7']:.3f}")
+        print(f"Jaccard gain from the synthetic phase: {result['jaccard_gain']:+.4f}")
+    else:
+        model, _ = seg.train_segmenter(config, train["image"], train["mask"], real_steps=args.steps,
+                                       log_every=50, stream=sys.stdout)
+        result = seg.evaluate_segmenter(model, test["image"], test["mask"], out_dir=out)
+        result.pop("jaccard_per_image", None)
+        print(f"Jaccard {result['jaccard']:.4f} Dice {result['dice']:.4f} below 0.6 {result['share_below_0.6']:.3f} "
+              f"below 0.7 {result['share_below_0.7']:.3f}")
+    _print_json({"config": config.to_dict(), **result}, out / "segment.json")
+    print(f"wrote {out / 'segment.json'}")
+    return 0
+
+
+def _cmd_metrics(args):
+    from tfskin.evaluation import color_stats, generative, memorization
+    from tfskin.evaluation.features import make_feature_network
+    from tfskin.evaluation.real_data import load_arrays, resize_images
+    from tfskin.evaluation.sources import make_source
+
+    source = make_source(args.synthetic)
+    synthetic = source.sample(args.n, seed=args.seed)["image"]
+    size = synthetic.shape[1:3]
+    real = load_arrays(args.real, args.real_split, size, num_examples=args.n_real or args.n)["image"]
+    net = make_feature_network(args.features)
+    f_real, f_syn = net(real), net(synthetic)
+    result = {"real": f"{args.real}/{args.real_split}", "synthetic": source.describe(),
+              "generative": generative.generative_metrics(
+                  f_real, f_syn, feature_network=net.name, comparable_to_papers=net.comparable_to_papers,
+                  kid_subset_size=args.kid_subset_size, k=args.k),
+              "colour": color_stats.colour_distances(real, synthetic)}
+    if not args.no_memorization:
+        test = load_arrays(args.real, args.test_split, size, num_examples=min(len(real), args.n))["image"]
+        out = Path(args.out).with_suffix("") if args.out else Path("evaluation")
+        mem = memorization.memorization_report(real, synthetic, resize_images(test, size), feature_network=net,
+                                               closest_pairs_png=Path(str(out) + "_closest_pairs.png"))
+        for space in ("pixel", "feature"):
+            if space in mem:
+                mem[space].pop("nearest_train_index")
+                mem[space].pop("distance")
+        result["memorization"] = mem
+    g = result["generative"]
+    print(f"feature network: {g['feature_network']} (comparable to papers: {g['comparable_to_papers']})")
+    print(f"FID {g['fid']:.3f}  KID {g['kid']:.5f} ± {g['kid_std']:.5f}  precision {g['precision']:.3f}  "
+          f"recall {g['recall']:.3f}   ({g['num_real']} real, {g['num_synthetic']} synthetic)")
+    c = result["colour"]
+    print(f"colour histogram JS divergence {c['js_divergence']['mean']:.4f}  Wasserstein "
+          f"{c['wasserstein']['mean']:.3f} (0..255 units)")
+    if "memorization" in result:
+        for space in ("pixel", "feature"):
+            if space in result["memorization"]:
+                m = result["memorization"][space]
+                print(f"memorization ({space}): median NN distance synthetic {m['synthetic_to_train']['median']:.4f} "
+                      f"vs test {m['test_to_train']['median']:.4f}; share below the test 1% quantile "
+                      f"{m['share_below_baseline_p01']:.3f}")
+    text = _print_json(result, args.out)
+    if args.out:
+        print(f"wrote {args.out}")
+    else:
+        print(text)
+    return 0
+
+
+def _cmd_augmentation(args):
+    from tfskin.evaluation.protocol import load_protocol, run_protocol
+
+    cfg = load_protocol(args.config)
+    if args.repeats:
+        cfg["repeats"] = args.repeats
+    out = args.out or cfg.get("output") or str(Path("results") / cfg["name"])
+    if args.dry_run:
+        print(json.dumps(cfg, indent=2))
+        print(f"(dry run: {len(cfg['conditions']) * cfg['repeats']} runs, would write to {out})")
+        return 0
+    summary = run_protocol(cfg, out, workers=args.workers)
+    print(Path(summary["report"]).read_text().split("## How to read this")[0])
+    return 1 if summary["failures"] else 0
+
+
+def register(subparsers):
+    from tfskin.evaluation.classifier import BACKBONES, TASKS
+    from tfskin.evaluation.seg_losses import LOSSES
+    from tfskin.evaluation.segmenter import CDNN_VARIANTS, CHANNEL_MODES
+
+    parser = subparsers.add_parser("evaluate", help="does synthetic data help? classifiers, segmenters, metrics")
+    sub = parser.add_subparsers(dest="evaluate_command", required=True)
+
+    p = sub.add_parser("classify", help="train and evaluate a lesion classifier (optionally with synthetic images)")
+    p.add_argument("--data", default="phantoms")
+    p.add_argument("--task", choices=TASKS, default="malignant")
+    p.add_argument("--classes", help="multiclass: comma-separated class names (default all 8)")
+    p.add_argument("--backbone", choices=BACKBONES, default="small_cnn")
+    p.add_argument("--weights", default="none", help="none | imagenet | local weights file of the headless backbone")
+    p.add_argument("--image-size", default="64")
+    p.add_argument("--epochs", type=int, default=15)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--learning-rate", type=float, default=3e-3, help="one-cycle peak learning rate")
+    p.add_argument("--class-weight", choices=("none", "balanced"), default="none")
+    p.add_argument("--tta", type=int, default=50, help="test-time augmentation replicas")
+    p.add_argument("--train-split", default="train")
+    p.add_argument("--test-split", default="test")
+    p.add_argument("--train-examples", type=int)
+    p.add_argument("--test-examples", type=int)
+    p.add_argument("--data-seed", type=int, default=0)
+    p.add_argument("--synthetic", help="add images from SOURCE (run:DIR, savedmodel:DIR, png:DIR[,label=CLASS])")
+    p.add_argument("--synthetic-n", type=int, default=200)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="output folder (metrics.json, plots, classifier/)")
+    p.add_argument("--verbose", action="store_true")
+    p.set_defaults(func=_cmd_classify)
+
+    p = sub.add_parser("segment", help="train and evaluate a CDNN / U-Net segmenter (optionally two-step with GAN "
+                                       "image+mask pairs)")
+    p.add_argument("--data", default="phantoms")
+    p.add_argument("--arch", default="cdnn0", choices=[*CDNN_VARIANTS, "unet"], help="CDNN variant of 002 Table 1 or unet")
+    p.add_argument("--channels", choices=list(CHANNEL_MODES))
+    p.add_argument("--loss", choices=list(LOSSES))
+    p.add_argument("--image-size", help="HxW divisible by 16 (default: the variant's)")
+    p.add_argument("--width", type=float, default=1.0, help="filter multiplier (1.0 = paper size)")
+    p.add_argument("--steps", type=int, default=500, help="real-data training steps")
+    p.add_argument("--synthetic", help="4-channel generator SOURCE for the first phase (run:DIR / savedmodel:DIR)")
+    p.add_argument("--synthetic-steps", type=int, default=500)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--learning-rate", type=float, default=3e-4)
+    p.add_argument("--train-split", default="train")
+    p.add_argument("--test-split", default="test")
+    p.add_argument("--train-examples", type=int)
+    p.add_argument("--test-examples", type=int)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_cmd_segment)
+
+    p = sub.add_parser("metrics", help="FID / KID / precision-recall, colour-histogram distances, memorization")
+    p.add_argument("--real", default="phantoms", help="real dataset name")
+    p.add_argument("--real-split", default="train", help="the split the generator trained on")
+    p.add_argument("--test-split", default="test", help="held-out real split (memorization baseline)")
+    p.add_argument("--synthetic", required=True, help="SOURCE: run:DIR, savedmodel:DIR or png:DIR")
+    p.add_argument("--n", type=int, default=1000, help="synthetic samples")
+    p.add_argument("--n-real", type=int, help="real samples (default: --n)")
+    p.add_argument("--features", default="pixels:32",
+                   help="inception-graph:classify_image_graph_def.pb (paper-comparable) | keras-inception-v3[:WEIGHTS] "
+                        "| classifier:DIR | pixels[:SIZE]")
+    p.add_argument("--kid-subset-size", type=int, default=1000)
+    p.add_argument("--k", type=int, default=3, help="k of the k-NN precision/recall manifolds")
+    p.add_argument("--no-memorization", action="store_true")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="JSON file to write (the closest-pairs PNG goes next to it)")
+    p.set_defaults(func=_cmd_metrics)
+
+    p = sub.add_parser("augmentation", help="run an augmentation protocol (repeated runs, paired tests, report)")
+    p.add_argument("config", help="protocol YAML, e.g. configs/augmentation_phantoms_cpu.yaml")
+    p.add_argument("--out", help="output folder (default: the config's output, else results/<name>)")
+    p.add_argument("--workers", type=int, help="parallel processes (default: the config's)")
+    p.add_argument("--repeats", type=int, help="override the number of repeats")
+    p.add_argument("--dry-run", action="store_true", help="print the resolved protocol and exit")
+    p.set_defaults(func=_cmd_augmentation)

@@ -1,0 +1,190 @@
+"""Feature networks for generative metrics and memorization checks.
+
+Every network maps images (uint8 (N, H, W, 3), or floats in [0, 1]) to float64 features (N, D) and says what
+it is (``name``) and whether its numbers can be put next to published ones (``comparable_to_papers``):
+
+* ``inception-graph:PATH``: the 2015-12-05 Inception graph the FID literature uses
+  (``classify_image_graph_def.pb``); images are fed to ``ExpandDims:0`` as 0..255 floats, the graph resizes
+  them to 299x299 itself, features are ``pool_3:0`` (2048-d). The only network whose FID/KID is comparable to
+  papers. tfskin never downloads it: pass the file.
+* ``keras-inception-v3[:imagenet|none|WEIGHTS_FILE]``: ``keras.applications.InceptionV3`` average pool (2048-d).
+  Close in spirit but NOT comparable to papers (different weights and resizing); labelled so.
+* ``classifier:MODEL.keras``: the penultimate (``features``) layer of a tfskin classifier trained on the user's
+  data (see :mod:`tfskin.evaluation.classifier`).
+* ``pixels[:SIZE]``: raw pixels resized to SIZExSIZE (default 32) in [0, 1]: pixel-space memorization checks.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+INCEPTION_INPUT = "ExpandDims:0"
+INCEPTION_POOL3 = "pool_3:0"
+
+
+def as_float01(images) -> np.ndarray:
+    x = np.asarray(images)
+    if x.dtype == np.uint8:
+        return x.astype(np.float32) / 255.0
+    return np.clip(x.astype(np.float32), 0.0, 1.0)
+
+
+def as_uint8(images) -> np.ndarray:
+    x = np.asarray(images)
+    if x.dtype == np.uint8:
+        return x
+    return (np.clip(x.astype(np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+class FeatureNetwork:
+    """Images -> (N, D) float64 features, in batches."""
+
+    name: str = "features"
+    comparable_to_papers: bool = False
+    batch_size: int = 64
+
+    def _features(self, images_0_255: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, images) -> np.ndarray:
+        x = as_float01(images) * 255.0
+        if x.ndim != 4 or x.shape[-1] != 3:
+            raise ValueError(f"feature networks take (N, H, W, 3) images, got {x.shape}")
+        out = [np.asarray(self._features(x[i:i + self.batch_size]), np.float64).reshape(
+            len(x[i:i + self.batch_size]), -1) for i in range(0, len(x), self.batch_size)]
+        return np.concatenate(out) if out else np.zeros((0, 0))
+
+    def describe(self) -> dict:
+        return {"feature_network": self.name, "comparable_to_papers": self.comparable_to_papers}
+
+
+class InceptionGraphFeatures(FeatureNetwork):
+    """pool_3 features of the frozen 2015-12-05 Inception graph (``classify_image_graph_def.pb``)."""
+
+    comparable_to_papers = True
+
+    def __init__(self, path, batch_size: int = 32):
+        import tensorflow as tf
+
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"Inception graph {path} not found; download classify_image_graph_def.pb (inception-2015-12-05) "
+                f"yourself and pass its path")
+        graph_def = tf.compat.v1.GraphDef()
+        try:
+            graph_def.ParseFromString(path.read_bytes())
+        except Exception as err:  # protobuf's DecodeError
+            raise ValueError(f"{path} is not a TensorFlow GraphDef: {err}") from None
+        names = {node.name for node in graph_def.node}
+        missing = [t for t in (INCEPTION_INPUT, INCEPTION_POOL3) if t.split(":")[0] not in names]
+        if missing:
+            raise ValueError(f"{path} has no {' / '.join(missing)} tensor; is it classify_image_graph_def.pb?")
+
+        def import_graph(images):
+            (pool,) = tf.graph_util.import_graph_def(
+                graph_def, input_map={INCEPTION_INPUT: images}, return_elements=[INCEPTION_POOL3], name="inception")
+            return pool
+
+        self._fn = tf.compat.v1.wrap_function(import_graph, [tf.TensorSpec([None, None, None, 3], tf.float32)])
+        self.name = f"inception-2015-12-05 pool_3 ({path.name})"
+        self.batch_size = batch_size
+
+    def _features(self, x):
+        import tensorflow as tf
+
+        return self._fn(tf.constant(x, tf.float32)).numpy()
+
+
+def _check_weights(weights):
+    """'imagenet' / None stay; anything else must be an existing local file."""
+    if weights in (None, "none", "None"):
+        return None
+    if weights == "imagenet":
+        return "imagenet"
+    path = Path(weights)
+    if not path.is_file():
+        raise FileNotFoundError(f"weights file {path} not found (use 'imagenet', 'none' or a local weights file)")
+    return str(path)
+
+
+class KerasInceptionV3Features(FeatureNetwork):
+    """``keras.applications.InceptionV3`` global-average-pool features at 299x299 (not comparable to papers)."""
+
+    comparable_to_papers = False
+
+    def __init__(self, weights="imagenet", batch_size: int = 32):
+        import keras
+
+        weights = _check_weights(weights)
+        local = weights not in (None, "imagenet")
+        self.model = keras.applications.InceptionV3(
+            include_top=False, pooling="avg", input_shape=(299, 299, 3),
+            weights=None if local else weights)
+        if local:
+            self.model.load_weights(weights)
+        label = {None: "random init", "imagenet": "imagenet"}.get(weights, Path(weights).name)
+        self.name = f"keras.applications.InceptionV3 avg_pool ({label}; NOT comparable to published FIDs)"
+        self.batch_size = batch_size
+
+    def _features(self, x):
+        import keras
+        from keras import ops
+
+        resized = ops.image.resize(x, (299, 299), interpolation="bilinear")
+        return ops.convert_to_numpy(self.model(keras.applications.inception_v3.preprocess_input(resized)))
+
+
+class ClassifierFeatures(FeatureNetwork):
+    """Penultimate-layer features of a tfskin classifier saved by :func:`classifier.save_classifier`."""
+
+    comparable_to_papers = False
+
+    def __init__(self, path, batch_size: int = 64):
+        from tfskin.evaluation.classifier import load_classifier
+
+        self.classifier = load_classifier(path)
+        self.name = f"tfskin classifier features ({Path(path).name}, {self.classifier.backbone})"
+        self.batch_size = batch_size
+
+    def _features(self, x):
+        return self.classifier.features(x)
+
+
+class PixelFeatures(FeatureNetwork):
+    """Images resized to size x size, in [0, 1], flattened."""
+
+    comparable_to_papers = False
+
+    def __init__(self, size: int = 32, batch_size: int = 256):
+        self.size = int(size)
+        self.name = f"pixels {self.size}x{self.size}"
+        self.batch_size = batch_size
+
+    def _features(self, x):
+        from keras import ops
+
+        if x.shape[1:3] != (self.size, self.size):
+            x = ops.convert_to_numpy(ops.image.resize(x, (self.size, self.size), interpolation="bilinear",
+                                                      antialias=True))
+        return np.clip(x / 255.0, 0.0, 1.0)
+
+
+def make_feature_network(spec: str) -> FeatureNetwork:
+    """Parse ``inception-graph:PATH``, ``keras-inception-v3[:WEIGHTS]``, ``classifier:PATH``, ``pixels[:SIZE]``."""
+    kind, _, arg = str(spec).partition(":")
+    kind = kind.strip().lower()
+    if kind == "inception-graph":
+        if not arg:
+            raise ValueError("inception-graph needs a path: inception-graph:classify_image_graph_def.pb")
+        return InceptionGraphFeatures(arg)
+    if kind == "keras-inception-v3":
+        return KerasInceptionV3Features(arg or "imagenet")
+    if kind == "classifier":
+        if not arg:
+            raise ValueError("classifier features need a path: classifier:MODEL.keras")
+        return ClassifierFeatures(arg)
+    if kind == "pixels":
+        return PixelFeatures(int(arg) if arg else 32)
+    raise ValueError(f"unknown feature network {spec!r}; valid: inception-graph:PATH, keras-inception-v3[:WEIGHTS], "
+                     f"classifier:PATH, pixels[:SIZE]")

@@ -1,0 +1,344 @@
+"""Where synthetic images come from: a run directory, an exported SavedModel, a folder of PNGs (and, later,
+a TF Serving URL), all behind one small interface so evaluators never care which.
+
+``make_source("run:runs/dcgan-mel")``, ``make_source("savedmodel:export/models/dcgan/1,label=MEL")``,
+``make_source("png:samples/")`` or a dict ``{"type": "png", "path": "samples/", "label": "MEL"}``.
+
+``source.sample(n, seed)`` returns a dict of NumPy arrays:
+
+* ``image``: uint8 (n, H, W, 3)
+* ``label``: int64 (n,), index into ``tfskin.data.classes.CLASS_NAMES``; -1 where the source cannot say
+* ``mask``: uint8 (n, H, W, 1) 0/255, only when ``source.has_masks``
+
+``source.classes`` names the classes the source draws from (a run trained on ``--classes MEL`` draws MEL), so a
+task can map them (e.g. to benign/malignant) even when single labels are unknown. The same (n, seed) always
+gives the same images. To add a scheme (``serving:URL``), subclass :class:`SyntheticSource` and register it
+with :func:`register_scheme`; nothing else changes.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from tfskin.config import ConfigError
+from tfskin.data.classes import CLASS_NAMES, class_index
+
+_SCHEMES: dict = {}
+
+
+def register_scheme(name: str):
+    def decorator(cls):
+        _SCHEMES[name] = cls
+        return cls
+
+    return decorator
+
+
+def scheme_names() -> list:
+    return sorted(_SCHEMES)
+
+
+def _to_uint8(x) -> np.ndarray:
+    x = np.asarray(x)
+    if x.dtype == np.uint8:
+        return x
+    return (np.clip(x.astype(np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def _mask_to_uint8(m) -> np.ndarray:
+    m = np.asarray(m)
+    if m.ndim == 3:
+        m = m[..., np.newaxis]
+    if m.dtype == np.uint8:
+        return np.where(m >= 128, 255, 0).astype(np.uint8)
+    return np.where(m > 0.5, 255, 0).astype(np.uint8)
+
+
+class SyntheticSource:
+    """Base class: ``sample(n, seed)`` -> dict(image, label, [mask]); see the module docstring."""
+
+    scheme = "base"
+    has_masks = False
+    classes: tuple = ()  # class names the source draws from (empty: unknown)
+
+    def __init__(self, label: str = None):
+        self.fixed_label = class_index(label) if label else None
+        if label:
+            self.classes = (CLASS_NAMES[self.fixed_label],)
+
+    def _draw(self, n: int, seed: int) -> dict:
+        raise NotImplementedError
+
+    def sample(self, n: int, seed: int = 0) -> dict:
+        n = int(n)
+        if n < 0:
+            raise ValueError(f"cannot sample {n} images")
+        out = self._draw(n, int(seed)) if n else self._empty()
+        out["image"] = _to_uint8(out["image"])
+        if "mask" in out:
+            out["mask"] = _mask_to_uint8(out["mask"])
+        if self.fixed_label is not None:
+            out["label"] = np.full(n, self.fixed_label, np.int64)
+        elif "label" not in out:
+            default = class_index(self.classes[0]) if len(self.classes) == 1 else -1
+            out["label"] = np.full(n, default, np.int64)
+        out["label"] = np.asarray(out["label"], np.int64)
+        return out
+
+    def _empty(self) -> dict:
+        one = self._draw(1, 0)
+        return {k: v[:0] for k, v in one.items()}
+
+    def describe(self) -> str:
+        return self.scheme
+
+
+class ArraySource(SyntheticSource):
+    """In-memory images (tests, or real images standing in as a source): draws rows without replacement while
+    it can, with replacement beyond."""
+
+    scheme = "array"
+
+    def __init__(self, image, label=None, mask=None, name: str = "arrays"):
+        super().__init__()
+        self.arrays = {"image": np.asarray(image)}
+        if label is not None:
+            self.arrays["label"] = np.asarray(label, np.int64)
+            self.classes = tuple(CLASS_NAMES[i] for i in np.unique(self.arrays["label"]) if i >= 0)
+        if mask is not None:
+            self.arrays["mask"] = np.asarray(mask)
+            self.has_masks = True
+        self.name = name
+
+    def __len__(self):
+        return len(self.arrays["image"])
+
+    def _draw(self, n, seed):
+        rng = np.random.default_rng(seed)
+        idx = rng.choice(len(self), n, replace=n > len(self))
+        return {k: v[idx] for k, v in self.arrays.items()}
+
+    def describe(self):
+        return f"{self.name} ({len(self)} images)"
+
+
+def _run_classes(run_dir: Path) -> tuple:
+    from tfskin.training import read_run_config
+
+    config = read_run_config(run_dir)
+    return tuple(config.data.classes or ())
+
+
+@register_scheme("run")
+class RunDirSource(SyntheticSource):
+    """A tfskin run directory: the latest checkpoint's generator, sampled through ``model.sample``."""
+
+    scheme = "run"
+
+    def __init__(self, path, label: str = None, batch_size: int = 256):
+        from tfskin.training import load_trained_model
+
+        self.path = Path(path)
+        if not (self.path / "config.json").is_file():
+            raise FileNotFoundError(f"{self.path} is not a tfskin run directory (no config.json)")
+        self.config, self.model = load_trained_model(self.path)
+        self.classes = tuple(self.config.data.classes or ())
+        super().__init__(label)
+        self.has_masks = getattr(self.config.data, "channels", 3) == 4
+        self.batch_size = batch_size
+
+    def _draw(self, n, seed):
+        parts = []
+        for k, start in enumerate(range(0, n, self.batch_size)):
+            parts.append(self.model.sample(min(self.batch_size, n - start), seed=seed * 7919 + k))
+        return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+    def describe(self):
+        classes = ",".join(self.classes) or "all classes"
+        return f"run {self.path} ({self.config.model}/{self.config.preset}, {classes})"
+
+
+def _latest_version(path: Path) -> Path:
+    if (path / "saved_model.pb").is_file():
+        return path
+    versions = sorted((p for p in path.glob("*") if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name))
+    if versions and (versions[-1] / "saved_model.pb").is_file():
+        return versions[-1]
+    raise FileNotFoundError(f"no SavedModel in {path} (expected saved_model.pb or numbered version folders)")
+
+
+@register_scheme("savedmodel")
+class SavedModelSource(SyntheticSource):
+    """An exported tfskin SavedModel (signature ``generate``: noise -> image [0, 1], optional mask). A model
+    folder with numbered versions uses the highest one. When the export sits inside a run directory, the run's
+    classes are read from its config.json."""
+
+    scheme = "savedmodel"
+
+    def __init__(self, path, label: str = None, signature: str = "generate", batch_size: int = 256):
+        import tensorflow as tf
+
+        self.path = _latest_version(Path(path))
+        loaded = tf.saved_model.load(str(self.path))
+        if signature not in loaded.signatures:
+            raise ValueError(f"{self.path} has no signature {signature!r}; it has {', '.join(loaded.signatures)}")
+        self._loaded = loaded  # keep the object alive: the signature references its variables
+        self.fn = loaded.signatures[signature]
+        inputs = self.fn.structured_input_signature[1]
+        if "noise" not in inputs:
+            raise ValueError(f"signature {signature!r} takes {', '.join(inputs)}, not noise")
+        self.latent_dim = int(inputs["noise"].shape[-1])
+        self.has_masks = "mask" in self.fn.structured_outputs
+        for parent in list(self.path.parents)[:4]:
+            if (parent / "config.json").is_file():
+                try:
+                    self.classes = _run_classes(parent)
+                except Exception:  # an unrelated config.json: classes stay unknown
+                    pass
+                break
+        super().__init__(label)
+        self.batch_size = batch_size
+
+    def _draw(self, n, seed):
+        import tensorflow as tf
+
+        noise = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
+        parts = []
+        for start in range(0, n, self.batch_size):
+            out = self.fn(noise=tf.constant(noise[start:start + self.batch_size]))
+            parts.append({k: out[k].numpy() for k in ("image", "mask") if k in out})
+        return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+    def describe(self):
+        return f"SavedModel {self.path}"
+
+
+@register_scheme("png")
+class PngFolderSource(SyntheticSource):
+    """A folder of PNGs as ``tfskin sample`` writes them (``x.png`` with optional ``x_mask.png``). Labels come
+    from a class-named subfolder (``DIR/MEL/x.png``), from ``labels.csv`` (``filename,label`` rows) or from the
+    ``label`` argument. Draws without replacement while it can."""
+
+    scheme = "png"
+
+    def __init__(self, path, label: str = None):
+        self.path = Path(path)
+        if not self.path.is_dir():
+            raise FileNotFoundError(f"PNG folder {self.path} not found")
+        self.files = sorted(p for p in self.path.rglob("*.png") if not p.stem.endswith("_mask"))
+        if not self.files:
+            raise FileNotFoundError(f"no PNG images in {self.path}")
+        self.has_masks = all(p.with_name(p.stem + "_mask.png").is_file() for p in self.files)
+        csv_labels = {}
+        csv = self.path / "labels.csv"
+        if csv.is_file():
+            for line in csv.read_text().splitlines():
+                name, _, value = line.partition(",")
+                if value.strip() and name.strip().lower() not in ("filename", "file", "image"):
+                    csv_labels[name.strip()] = class_index(value.strip())
+        self.labels = np.array([csv_labels.get(p.name, csv_labels.get(p.stem, self._folder_label(p)))
+                                for p in self.files], np.int64)
+        self.classes = tuple(CLASS_NAMES[i] for i in np.unique(self.labels) if i >= 0)
+        super().__init__(label)
+
+    def _folder_label(self, path: Path) -> int:
+        if path.parent != self.path and path.parent.name.upper() in CLASS_NAMES:
+            return CLASS_NAMES.index(path.parent.name.upper())
+        return -1
+
+    def __len__(self):
+        return len(self.files)
+
+    def _draw(self, n, seed):
+        from PIL import Image
+
+        idx = np.random.default_rng(seed).choice(len(self.files), n, replace=n > len(self.files))
+        images, masks = [], []
+        for i in idx:
+            with Image.open(self.files[i]) as im:
+                images.append(np.asarray(im.convert("RGB")))
+            if self.has_masks:
+                with Image.open(self.files[i].with_name(self.files[i].stem + "_mask.png")) as im:
+                    masks.append(np.asarray(im.convert("L")))
+        shapes = {a.shape for a in images}
+        if len(shapes) > 1:
+            raise ValueError(f"PNGs in {self.path} have different sizes {sorted(shapes)[:3]}; resize them first")
+        out = {"image": np.stack(images), "label": self.labels[idx]}
+        if self.has_masks:
+            out["mask"] = np.stack(masks)[..., np.newaxis]
+        return out
+
+    def describe(self):
+        return f"PNG folder {self.path} ({len(self.files)} images)"
+
+
+@register_scheme("serving")
+class ServingSource(SyntheticSource):
+    """Placeholder for a TF Serving endpoint (``serving:http://host:8501/v1/models/NAME``): not implemented yet."""
+
+    scheme = "serving"
+
+    def __init__(self, path, label: str = None):
+        raise ConfigError(f"serving: sources are not implemented yet ({path}); export the model and use "
+                          f"savedmodel:DIR, or sample PNGs and use png:DIR")
+
+
+def parse_spec(spec) -> dict:
+    """``"scheme:PATH[,key=value...]"`` or a dict -> {"type", "path", **options}."""
+    if isinstance(spec, dict):
+        values = dict(spec)
+        if "type" not in values or "path" not in values:
+            raise ConfigError(f"a synthetic source needs 'type' and 'path', got {sorted(values)}")
+        return values
+    text = str(spec)
+    scheme, sep, rest = text.partition(":")
+    if not sep or not rest:
+        raise ConfigError(f"synthetic source {text!r} is not SCHEME:PATH; schemes: {', '.join(scheme_names())}")
+    path, *options = rest.split(",") if scheme != "serving" else (rest,)
+    values = {"type": scheme, "path": path}
+    for option in options:
+        key, eq, value = option.partition("=")
+        if not eq:
+            raise ConfigError(f"source option {option!r} in {text!r} is not key=value")
+        values[key.strip()] = value.strip()
+    return values
+
+
+def make_source(spec) -> SyntheticSource:
+    """Build a source from ``run:DIR``, ``savedmodel:DIR``, ``png:DIR`` (``,label=MEL`` optional) or a dict."""
+    values = parse_spec(spec)
+    kind = values.pop("type")
+    try:
+        cls = _SCHEMES[kind]
+    except KeyError:
+        raise ConfigError(f"unknown synthetic source type {kind!r}; valid: {', '.join(scheme_names())}") from None
+    path = values.pop("path")
+    unknown = set(values) - {"label"}
+    if unknown:
+        raise ConfigError(f"unknown source option(s) {', '.join(sorted(unknown))}; valid: label")
+    if values.get("label"):
+        class_index(values["label"])  # fail on a bad class name before loading anything
+    return cls(path, **values)
+
+
+def source_summary(source: SyntheticSource) -> dict:
+    return {"source": source.describe(), "classes": list(source.classes), "has_masks": source.has_masks}
+
+
+def write_source_sample(source: SyntheticSource, n: int, out_dir, seed: int = 0) -> Path:
+    """Write ``n`` samples as PNGs (+ masks, + labels.csv), a folder ``png:`` reads back."""
+    from tfskin.imaging import save_png
+
+    out = Path(out_dir)
+    batch = source.sample(n, seed)
+    rows = ["filename,label"]
+    for i, image in enumerate(batch["image"]):
+        save_png(image, out / f"sample_{i:05d}.png")
+        if "mask" in batch:
+            save_png(batch["mask"][i], out / f"sample_{i:05d}_mask.png")
+        if batch["label"][i] >= 0:
+            rows.append(f"sample_{i:05d}.png,{CLASS_NAMES[batch['label'][i]]}")
+    (out / "labels.csv").write_text("\n".join(rows) + "\n")
+    (out / "source.json").write_text(json.dumps(source_summary(source), indent=2))
+    return out
