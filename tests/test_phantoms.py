@@ -106,6 +106,20 @@ def test_masks_are_neither_empty_nor_full_frame(batch64):
     assert not batch64["mask"][:, [0, 0, -1, -1], [0, -1, 0, -1]].any()
 
 
+def test_mask_boundary_is_the_painted_edge():
+    """Just inside the mask is lesion, just outside is skin that matches the skin one pixel further out."""
+    from scipy import ndimage
+
+    b = generate_phantoms(12, 96, 96, seed=2, class_prior=one_hot("NV"))
+    gray = b["image"].astype(float).mean(-1)
+    for g, m in zip(gray, b["mask"] > 0):
+        inner = m & ~ndimage.binary_erosion(m)
+        outer = ndimage.binary_dilation(m) & ~m
+        outer2 = ndimage.binary_dilation(m, iterations=2) & ~ndimage.binary_dilation(m)
+        assert g[inner].mean() < g[outer].mean() - 10
+        assert abs(g[outer].mean() - g[outer2].mean()) < 5
+
+
 def test_lesion_is_round_and_centred_on_wide_images():
     b = generate_phantoms(6, 96, 192, seed=4)
     for m in b["mask"] > 0:

@@ -114,20 +114,32 @@ class SampleGrid(keras.callbacks.Callback):
     """Generator outputs on one fixed input batch, every ``every`` steps: a PNG in ``<run_dir>/samples`` and an
     image in TensorBoard, so progress is comparable across steps."""
 
-    def __init__(self, render, run_dir, every: int, writer=None):
+    def __init__(self, render, run_dir, every: int, writer=None, real_images=None):
         super().__init__()
         self.render = render  # () -> dict of [0, 1] arrays from a fixed input
         self.sample_dir = Path(run_dir) / "samples"
         self.every = every
         self.writer = writer
+        self.real_images = real_images  # uint8 reference batch for a cheap colour-distance curve
         self.last_path = None
+        self.colour_history = {}  # step -> colour distances of the fixed samples to the reference batch
 
     def write(self, step: int) -> Path:
-        grid = sample_grid(self.render())
+        outputs = self.render()
+        grid = sample_grid(outputs)
         self.last_path = save_png(grid, self.sample_dir / f"step_{step:07d}.png")
+        distances = None
+        if self.real_images is not None:
+            from tfskin.evaluation.color_stats import colour_distances
+
+            distances = colour_distances(self.real_images, outputs["image"], bins=32)
+            self.colour_history[step] = distances
         if self.writer is not None:
             with self.writer.as_default(step=step):
                 tf.summary.image("samples", grid[np.newaxis], max_outputs=1)
+                if distances is not None:
+                    tf.summary.scalar("quality/colour_js_divergence", distances["js_divergence"]["mean"])
+                    tf.summary.scalar("quality/colour_wasserstein", distances["wasserstein"]["mean"])
             self.writer.flush()
         return self.last_path
 

@@ -85,6 +85,12 @@ def _cmd_train(args):
     print(f"  checkpoint:  {result.checkpoint}")
     if result.export_path:
         print(f"  exported:    {result.export_path}")
+    history = result.colour_history
+    if len(history) >= 2:
+        first, last = min(history), max(history)
+        w = lambda step: history[step]["wasserstein"]["mean"]
+        print(f"  colour distance of fixed samples to real images (Wasserstein-1, mean RGB, 0-255 scale): "
+              f"step {first}: {w(first):.1f} -> step {last}: {w(last):.1f}")
     return 0
 
 
@@ -184,7 +190,9 @@ def _import_tensorflow_quietly():
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
-            import tensorflow  # noqa: F401
+            import tensorflow
+
+            tensorflow.config.list_physical_devices("GPU")  # probing CUDA prints an error when there is none
     finally:
         os.dup2(saved, 2)
         os.close(saved)

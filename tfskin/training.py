@@ -21,6 +21,7 @@ from tfskin.runtime import make_strategy, precision_policy
 
 CONFIG_FILE = "config.json"
 FIXED_SAMPLES = 32
+REFERENCE_IMAGES = 256
 
 
 @dataclasses.dataclass
@@ -35,6 +36,7 @@ class TrainResult:
     export_path: Path = None
     images_per_second: float = float("nan")
     final_logs: dict = dataclasses.field(default_factory=dict)
+    colour_history: dict = dataclasses.field(default_factory=dict)  # step -> colour distances to real images
 
 
 def resolve_config(model: str, preset: str = None, *, data: dict = None, train: dict = None,
@@ -175,7 +177,8 @@ def train(config: RunConfig, run_dir, *, resume: bool = False, stream=None, expo
     render = lambda: {k: keras.ops.convert_to_numpy(v) for k, v in model(**_as_call_args(fixed)).items()}
     progress = cb.Progress(config.train.steps, config.train.batch_size, config.train.log_every, stream=stream)
     tensorboard = cb.TensorBoardLogger(log_dir, config.train.log_every, progress)
-    samples = cb.SampleGrid(render, run_dir, config.train.sample_every, writer=tensorboard.writer)
+    samples = cb.SampleGrid(render, run_dir, config.train.sample_every, writer=tensorboard.writer,
+                            real_images=_reference_images(examples))
     guard = cb.NonFiniteGuard()
     callbacks = [guard, cb.StopAtStep(config.train.steps), progress, tensorboard, samples,
                  cb.PeriodicCheckpoint(checkpoints, config.train.checkpoint_every)]
@@ -207,6 +210,11 @@ def train(config: RunConfig, run_dir, *, resume: bool = False, stream=None, expo
     if checkpoint is None or not checkpoint.endswith(f"-{step}"):
         checkpoint = checkpoints.save()
     grid = samples.write(step)
+    if samples.colour_history:
+        quality_path = run_dir / "quality.json"
+        previous = json.loads(quality_path.read_text()) if resume and quality_path.exists() else {}
+        previous.update({str(k): v for k, v in samples.colour_history.items()})
+        quality_path.write_text(json.dumps(previous, indent=2, sort_keys=True))
     export_path = None
     if config.train.export_at_end:
         from tfskin.serving.export import export_model
@@ -214,7 +222,13 @@ def train(config: RunConfig, run_dir, *, resume: bool = False, stream=None, expo
         export_path = export_model(model, Path(export_dir) if export_dir else run_dir / "export" / config.model)
     return TrainResult(run_dir=run_dir, step=step, checkpoint=checkpoint, sample_grid=grid, log_dir=log_dir,
                        export_path=export_path, images_per_second=progress.images_per_second,
-                       final_logs=history_logs)
+                       final_logs=history_logs, colour_history=samples.colour_history)
+
+
+def _reference_images(examples, count: int = REFERENCE_IMAGES):
+    """The first ``count`` real images (uint8), the fixed reference of the colour-distance curve."""
+    batch = next(iter(examples.take(count).batch(count).as_numpy_iterator()), None)
+    return None if batch is None else batch["image"]
 
 
 def _as_call_args(latents: dict) -> dict:

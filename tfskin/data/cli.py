@@ -1,31 +1,176 @@
-"""``tfskin data ...`` subcommands."""
+"""``tfskin data ...`` subcommands: build (prepare a real dataset), inspect (statistics), preview (image grid)."""
+
+import json
+import os
+
+
+def _quiet_tfds():
+    """TFDS logs deprecation notices and folder probes through absl at WARNING; keep the terminal to results."""
+    from absl import logging
+
+    logging.set_verbosity(logging.ERROR)
+
+
+def _set_data_dir(args):
+    _quiet_tfds()
+    if getattr(args, "data_dir", None):
+        from tfskin.data.tfds.register import DATA_DIR_ENV
+
+        os.environ[DATA_DIR_ENV] = os.path.expanduser(args.data_dir)
+
+
+def _real_names() -> list:
+    from tfskin.data.tfds.register import SOURCES
+
+    return sorted(SOURCES)
+
+
+def _cmd_build(args):
+    from tfskin.data.tfds import register
+
+    if args.name not in register.SOURCES:
+        raise ValueError(f"unknown dataset {args.name!r}; buildable datasets: {', '.join(_real_names())}")
+    if args.instructions:
+        print(register.builder_class(args.name).MANUAL_DOWNLOAD_INSTRUCTIONS)
+        return 0
+    if not args.manual_dir:
+        raise ValueError(f"--manual-dir is required (the folder with the downloaded {args.name} files; "
+                         f"`tfskin data build {args.name} --instructions` lists them)")
+    import tensorflow_datasets as tfds
+
+    _quiet_tfds()
+    tfds.disable_progress_bar()  # tfskin shows one bar per split, with totals
+    summary = register.build(args.name, args.manual_dir, data_dir_override=args.data_dir, skip_bad=args.skip_bad,
+                             exclude=args.exclude, workers=args.workers, overwrite=args.overwrite, progress=True)
+    splits = ", ".join(f"{split} {count}" for split, count in summary["splits"].items())
+    print(f"prepared {args.name} in {summary['data_dir']}: {splits}")
+    for note in summary.get("notes", []):
+        print(f"  note: {note}")
+    if summary.get("excluded"):
+        print(f"  excluded by list: {len(summary['excluded'])}")
+    if summary.get("skipped"):
+        print(f"  skipped {len(summary['skipped'])} bad input(s):")
+        for entry in summary["skipped"][:20]:
+            print(f"    {entry['file']}: {entry['problem']}")
+    print(f"  report: {summary['report']}")
+    return 0
+
+
+def _cmd_inspect(args):
+    from tfskin.config import parse_image_size
+    from tfskin.data.inspection import format_inspection, inspect_dataset
+
+    _set_data_dir(args)
+    report = inspect_dataset(args.name, image_size=parse_image_size(args.image_size), sample=args.sample)
+    print(json.dumps(report, indent=2) if args.json else format_inspection(report))
+    return 0
+
+
+def _parse_overlays(text) -> tuple:
+    from tfskin.data.overlays import PANELS
+
+    if text is None:
+        return None
+    panels = tuple(p.strip() for p in text.split(",") if p.strip())
+    unknown = sorted(set(panels) - set(PANELS))
+    if unknown:
+        raise ValueError(f"unknown overlay(s) {', '.join(unknown)}; valid: {', '.join(PANELS)}")
+    return ("image",) + tuple(p for p in panels if p != "image")
+
+
+def _default_panels(name: str) -> tuple:
+    from tfskin.data.tfds.register import config_of
+
+    cfg = config_of(name)
+    if not cfg.has_mask:
+        return ("image",)
+    return ("image",) + (("attributes",) if cfg.has_attributes else ()) + ("label_map", "boundary")
 
 
 def _cmd_preview(args):
     from tfskin.config import parse_image_size
-    from tfskin.data.preview import save_preview_grid
     from tfskin.data.sources import load_examples
 
+    _set_data_dir(args)
     size = parse_image_size(args.image_size)
-    ds = load_examples(args.name, args.split, size, seed=args.seed, num_examples=max(args.n, 1) if args.name ==
-                       "phantoms" else None, features=("image", "mask", "label", "malignant"))
-    batch = next(iter(ds.batch(args.n).as_numpy_iterator()))
-    if "mask" in batch and batch["mask"].ndim == 4:
+    panels = _parse_overlays(args.overlays)
+    if args.name == "phantoms" and panels is None:  # the plain labelled phantom grid
+        from tfskin.data.preview import save_preview_grid
+
+        ds = load_examples(args.name, args.split, size, seed=args.seed, num_examples=max(args.n, 1),
+                           features=("image", "mask", "label", "malignant"))
+        batch = next(iter(ds.batch(args.n).as_numpy_iterator()))
         batch["mask"] = batch["mask"][..., 0]
-    path = save_preview_grid(batch, args.out, columns=args.columns, title=f"{args.name} / {args.split}")
+        path = save_preview_grid(batch, args.out, columns=args.columns, title=f"{args.name} / {args.split}")
+        print(f"wrote {path}")
+        return 0
+
+    from tfskin.data.conditioning import with_conditioning
+    from tfskin.data.overlays import save_overlay_grid
+    from tfskin.data.tfds.register import class_names, config_of
+
+    derived = tuple(p for p in panels or () if p in ("label_map", "boundary"))
+    if args.name == "phantoms":
+        features = ("image", "mask", "attributes", "label", "malignant")
+        ds = load_examples(args.name, args.split, size, seed=args.seed, num_examples=max(args.n, 1),
+                           features=features)
+        ds = with_conditioning(ds, derived)
+    else:
+        cfg = config_of(args.name)
+        panels = panels or _default_panels(args.name)
+        derived = tuple(p for p in panels if p in ("label_map", "boundary"))
+        features = ("image", "label", "malignant") + (("mask",) if cfg.has_mask else ())
+        features += (("attributes",) if "attributes" in panels else ()) + derived
+        ds = load_examples(args.name, args.split, size, features=features)
+    batch = next(iter(ds.batch(args.n).as_numpy_iterator()), None)
+    if batch is None:
+        raise ValueError(f"{args.name} / {args.split} has no examples")
+    path = save_overlay_grid(batch, args.out, panels=panels, class_names=class_names(args.name),
+                             columns=args.columns, title=f"{args.name} / {args.split}")
     print(f"wrote {path}")
     return 0
 
 
 def register(subparsers):
-    data = subparsers.add_parser("data", help="datasets: preview (and build/inspect for real data)")
+    data = subparsers.add_parser("data", help="datasets: build (prepare real data), inspect, preview")
     data_sub = data.add_subparsers(dest="data_command", required=True)
-    p = data_sub.add_parser("preview", help="write a labelled grid of examples with mask outlines")
-    p.add_argument("name", help="dataset name, e.g. phantoms")
+    data_dir_help = "prepared-datasets folder (default: $TFSKIN_DATA_DIR or ~/tensorflow_datasets)"
+
+    p = data_sub.add_parser("build", help="prepare a real dataset (TFDS) from its downloaded files",
+                            description="Prepare a real dataset from the files as downloaded (zips or extracted "
+                                        "folders). Datasets: isic2016, isic2017, isic2018_task1_2, isic2018_task3, "
+                                        "isic2019, isic2020, ham10000, ph2, derm7pt, dermofit, isic_archive. "
+                                        "`--instructions` lists the files each one needs.")
+    p.add_argument("name", help="dataset config, e.g. isic2018_task1_2")
+    p.add_argument("--manual-dir", help="folder holding the downloaded release files")
+    p.add_argument("--data-dir", help=data_dir_help)
+    p.add_argument("--skip-bad", action="store_true",
+                   help="skip bad inputs (corrupt images, missing masks, rows without images, ...) and list each "
+                        "in the report instead of failing")
+    p.add_argument("--exclude", help="text file of image ids to leave out (one per line, '#' comments)")
+    p.add_argument("--workers", type=int, help="preparation processes (default: $TFSKIN_PREPARE_WORKERS or cores)")
+    p.add_argument("--overwrite", action="store_true", help="rebuild if already prepared")
+    p.add_argument("--instructions", action="store_true", help="print which files to download and exit")
+    p.set_defaults(func=_cmd_build)
+
+    p = data_sub.add_parser("inspect", help="counts per split and class, image sizes, empty attribute masks")
+    p.add_argument("name", help="dataset name: phantoms or a prepared config")
+    p.add_argument("--data-dir", help=data_dir_help)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--image-size", default="64", help="phantoms: size to draw the attribute sample at")
+    p.add_argument("--sample", type=int, default=128, help="phantoms: examples drawn for the attribute counts")
+    p.set_defaults(func=_cmd_inspect)
+
+    p = data_sub.add_parser("preview", help="write a labelled grid of examples with mask / attribute / label-map "
+                                            "overlays")
+    p.add_argument("name", help="dataset name, e.g. phantoms or isic2018_task1_2")
     p.add_argument("--out", required=True, help="PNG path")
     p.add_argument("--split", default="train")
     p.add_argument("--n", type=int, default=32)
     p.add_argument("--columns", type=int, default=8)
     p.add_argument("--image-size", default="128")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--overlays", help="comma-separated panels: image, attributes, label_map, boundary (default for "
+                                      "real data: all it has; phantoms: the plain grid)")
+    p.add_argument("--data-dir", help=data_dir_help)
     p.set_defaults(func=_cmd_preview)

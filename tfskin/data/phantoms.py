@@ -47,6 +47,7 @@ MIN_SIZE = 16
 _MALIGNANT_BY_INDEX = np.array([name in MALIGNANT_CLASSES for name in CLASS_NAMES])
 _LABEL_STREAM, _APPEARANCE_STREAM = 0, 1
 _MAX_LESION_RADIUS = 0.95  # units (the shorter image side spans 2 units)
+_LESION_FIELD_RADIUS = 1.25  # no lesion pixel lies further than this from the image centre
 
 
 def _c(*rgb):
@@ -471,8 +472,8 @@ def _render_example(canvas: Canvas, label: int, rng):
     body_alpha *= F32(1.0 / rng.uniform(*shape["soft"]))
     body_alpha += F32(0.5)
     np.clip(body_alpha, 0.0, 1.0, out=body_alpha)
-    # keep every lesion clear of the frame corners (|position| >= 1.3 units), fading out before that
-    body_alpha *= ramp(canvas.radius, 1.3, 1.15)
+    # keep every lesion clear of the frame corners, fading out before that
+    body_alpha *= ramp(canvas.radius, _LESION_FIELD_RADIUS, _LESION_FIELD_RADIUS - 0.15)
 
     painter = _Painter(canvas, rng, skin, tone, rho, theta, q)
     _PAINTERS[name](painter, rng)
@@ -487,14 +488,18 @@ def _render_example(canvas: Canvas, label: int, rng):
         if attribute in painter.attributes:
             attributes[..., k] = (painter.attributes[attribute] & mask) * np.uint8(255)
 
-    hair, vignette = _add_artefacts(canvas, rng, image, centre, radius)
+    hair, vignette = _add_artefacts(canvas, rng, image, centre, radius, mask)
     rgb = np.clip(image * F32(255.0) + F32(0.5), 0.0, 255.0).astype(np.uint8)
     return dict(image=rgb, mask=mask.astype(np.uint8) * np.uint8(255), attributes=attributes,
                 skin_tone=tone, hair=hair, vignette=vignette)
 
 
-def _add_artefacts(canvas: Canvas, rng, image, centre, radius):
-    """Bubbles, pen marks, hairs, illumination, vignette, camera cast and sensor noise (in place)."""
+def _add_artefacts(canvas: Canvas, rng, image, centre, radius, mask):
+    """Bubbles, pen marks, hairs, illumination, vignette, camera cast and sensor noise (in place).
+
+    The dermoscope vignette never covers the lesion: it is skipped (and reported False) when the lesion
+    reaches too far out for dark corners.
+    """
     if rng.random() < 0.15:  # gel / air bubbles: bright rim, slightly lighter inside, specular dot
         for _ in range(int(rng.integers(1, 6))):
             r = rng.uniform(0.03, 0.16)
@@ -515,7 +520,7 @@ def _add_artefacts(canvas: Canvas, rng, image, centre, radius):
             lerp_into(patch, _c(1.0, 1.0, 1.0), spot * F32(0.8))
     if rng.random() < 0.05:  # surgical pen mark: arc around the lesion
         colour = PEN_COLOURS[int(rng.integers(len(PEN_COLOURS)))]
-        arc_r = radius * rng.uniform(1.35, 1.8)
+        arc_r = radius * rng.uniform(1.5, 2.0)
         du = canvas.u - F32(centre[0])
         dv = canvas.v - F32(centre[1])
         d = np.sqrt(du * du + dv * dv)
@@ -536,18 +541,24 @@ def _add_artefacts(canvas: Canvas, rng, image, centre, radius):
     falloff = rng.uniform(0.0, 0.08)
     light = canvas.u * F32(gx) + canvas.v * F32(gy) - (canvas.u * canvas.u + canvas.v * canvas.v) * F32(falloff)
     light += F32(1.0)
-    image *= light[..., None]
     vignette = bool(rng.random() < 0.3)
     if vignette:  # circular dermoscope field of view with dark corners
-        vr = canvas.half_diagonal * rng.uniform(0.72, 0.95)
-        vx, vy = rng.normal(0.0, 0.04, 2)
-        du = canvas.u - F32(vx)
-        dv = canvas.v - F32(vy)
-        edge = (np.sqrt(du * du + dv * dv) - F32(vr)) * F32(canvas.scale / rng.uniform(1.5, 4.0))
-        dark = np.clip(edge, 0.0, 1.0)
-        lerp_into(image, _c(0.03, 0.025, 0.025) * F32(rng.uniform(0.3, 1.5)), dark)
-    image *= (F32(1.0) + rng.normal(0.0, 0.035, 3).astype(F32))  # camera white balance / exposure
-    image += rng.standard_normal(image.shape, dtype=F32) * F32(0.008)
+        vx, vy = rng.normal(0.0, 0.03, 2).clip(-0.06, 0.06)
+        edge_px = rng.uniform(1.5, 4.0)
+        lesion_reach = float(canvas.radius[mask].max()) if mask.any() else 0.0
+        lowest = lesion_reach + math.hypot(vx, vy) + 2.0 * canvas.pixel
+        highest = 0.9 * canvas.half_diagonal - (edge_px + 1.0) * canvas.pixel
+        vignette = lowest < highest
+        if vignette:
+            vr = rng.uniform(min(max(lowest, 0.72 * canvas.half_diagonal), highest), highest)
+            du = canvas.u - F32(vx)
+            dv = canvas.v - F32(vy)
+            dark = (np.sqrt(du * du + dv * dv) - F32(vr)) * F32(canvas.scale / edge_px)
+            np.clip(dark, 0.0, 1.0, out=dark)
+            lerp_into(image, _c(0.03, 0.025, 0.025) * F32(rng.uniform(0.3, 1.5)), dark)
+    white_balance = F32(1.0) + rng.normal(0.0, 0.035, 3).astype(F32)  # camera white balance / exposure
+    image *= light[..., None] * white_balance
+    image += (rng.standard_normal(canvas.shape, dtype=F32) * F32(0.008))[..., None]  # sensor noise
     return hair, vignette
 
 

@@ -330,7 +330,8 @@ def train_classifier(config: ClassifierConfig, images, labels, *, validation=Non
         vx = resize_images(np.asarray(validation[0]), config.image_size).astype(np.float32)
         val = (vx, np.asarray(validation[1], np.int64))
     class_weight = balanced_class_weights(y, len(names)) if config.class_weight == "balanced" else None
-    history = model.fit(ds, epochs=config.epochs, validation_data=val, class_weight=class_weight, verbose=verbose)
+    history = model.fit(ds, epochs=config.epochs, validation_data=val, class_weight=class_weight, verbose=verbose,
+                        shuffle=False)  # the dataset shuffles itself
     logs = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     return Classifier(model, config, names, logs)
 

@@ -330,6 +330,9 @@ def execute_run(cfg: dict, condition_name: str, repeat: int, out_dir) -> dict:
 
 def _worker_init(threads: int):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from tfskin.cli import _import_tensorflow_quietly
+
+    _import_tensorflow_quietly()  # keep each worker's TensorFlow start-up chatter off the terminal
     import tensorflow as tf
 
     try:

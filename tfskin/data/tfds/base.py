@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
 import re
 import sys
 from typing import Optional
 
 import numpy as np
 import tensorflow_datasets as tfds
+from etils import epath
 
 from tfskin.data.classes import ATTRIBUTE_NAMES
 from tfskin.data.superpixels import PAPER_SLIC, SlicParams
@@ -102,6 +104,16 @@ class SkinBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
     DESCRIPTION = ""
     HOMEPAGE = ""
     CITATION = ""
+
+    @tfds.core.utils.classproperty
+    @classmethod
+    def code_path(cls):
+        """The file defining the builder. (TFDS 4.9.10's own lookup needs the ``importlib_resources`` backport,
+        which current etils no longer installs; a plain file lookup is equivalent for installed packages.)"""
+        try:
+            return epath.Path(inspect.getfile(cls))
+        except (TypeError, OSError):
+            return None
 
     def __init__(self, *, skip_bad: bool = False, exclude=None, workers: Optional[int] = None,
                  progress: bool = False, **kwargs):

@@ -1,0 +1,98 @@
+"""Throughput benchmark: phantom generation, the input pipeline alone, and GAN training steps.
+
+Prints one JSON object. Shapes, batch sizes, precision and device are stated in it; numbers are measured, never
+asserted anywhere. Usage: python scripts/bench.py [--models dcgan] [--steps 30] [--quick]
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from tfskin.data.phantoms import generate_phantoms  # noqa: E402
+from tfskin.data.pipeline import gan_batches  # noqa: E402
+from tfskin.data.sources import load_examples  # noqa: E402
+from tfskin.training import build_model, resolve_config  # noqa: E402
+
+# (model, preset, batch size) measured by default; each model issue adds its rows here.
+TRAINING_CASES = [
+    ("dcgan", "paper64", 64),
+    ("dcgan", "quick", 32),
+    ("dcgan", "paper192x256_mask", 16),
+]
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def bench_phantoms(n=1000, size=128) -> dict:
+    generate_phantoms(2, size, size, seed=0, start=10**9)
+    t0 = time.perf_counter()
+    generate_phantoms(n, size, size, seed=0)
+    seconds = time.perf_counter() - t0
+    return {"examples": n, "size": f"{size}x{size}", "seconds": round(seconds, 3),
+            "examples_per_s": round(n / seconds, 1)}
+
+
+def bench_pipeline(size=64, batch=64, batches=200) -> dict:
+    examples = load_examples("phantoms", "train", (size, size), num_examples=2000)
+    ds = gan_batches(examples, batch_size=batch, latent_spec={"noise": ((100,), "normal")})
+    iterator = iter(ds)
+    for _ in range(5):
+        next(iterator)
+    t0 = time.perf_counter()
+    for _ in range(batches):
+        next(iterator)
+    seconds = time.perf_counter() - t0
+    return {"shape": f"{size}x{size}x3", "batch": batch, "images_per_s": round(batches * batch / seconds, 1)}
+
+
+def bench_training(model_name, preset, batch, steps) -> dict:
+    config = resolve_config(model_name, preset, train={"batch_size": batch})
+    model = build_model(config)
+    h, w = config.data.image_size
+    examples = load_examples(config.data.name, "train", (h, w), num_examples=4 * batch,
+                             features=("image", "mask", "label"))
+    ds = gan_batches(examples, batch_size=batch, channels=config.data.channels,
+                     latent_spec=model.latent_spec())
+    model.fit(ds, steps_per_epoch=3, epochs=1, verbose=0, shuffle=False)  # trace + warm up
+    t0 = time.perf_counter()
+    model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
+    seconds = time.perf_counter() - t0
+    return {"model": model_name, "preset": preset, "shape": f"{h}x{w}x{config.data.channels}", "batch": batch,
+            "precision": config.train.precision, "steps": steps,
+            "images_per_s": round(steps * batch / seconds, 1), "seconds_per_step": round(seconds / steps, 4)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=30, help="timed training steps per case")
+    parser.add_argument("--models", help="comma-separated model names to time (default: all cases)")
+    args = parser.parse_args(argv)
+    cases = [c for c in TRAINING_CASES if not args.models or c[0] in args.models.split(",")]
+    devices = [d.device_type for d in tf.config.list_physical_devices()]
+    result = {
+        "device": "GPU" if "GPU" in devices else "CPU",
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "tensorflow": tf.__version__,
+        "phantoms": bench_phantoms(),
+        "input_pipeline": bench_pipeline(),
+        "training": [bench_training(m, p, b, args.steps) for m, p, b in cases],
+    }
+    result["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""Preview grids with conditioning overlays: per example, the image with its lesion outline, the attribute
+masks blended over the image, the colour-coded semantic label map and the instance boundaries."""
+
+from __future__ import annotations
+
+import os
+from typing import Optional, Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from tfskin.data.labelmaps import LABEL_COLOURS, colorize
+from tfskin.data.preview import OUTLINE_COLOUR, SPACING, make_grid, mask_outline
+
+PANELS = ("image", "attributes", "label_map", "boundary")
+_CAPTION = 14
+_TITLE = 18
+
+
+def _panel(batch: dict, name: str, i: int) -> np.ndarray:
+    image = np.asarray(batch["image"][i])
+    if name == "image":
+        tile = image.copy()
+        if batch.get("mask") is not None:
+            tile[mask_outline(np.asarray(batch["mask"][i])[..., 0])] = OUTLINE_COLOUR
+        return tile
+    if name == "attributes":
+        tile = image.astype(np.float32)
+        attributes = np.asarray(batch["attributes"][i]) >= 128
+        for k in range(attributes.shape[-1]):
+            tile[attributes[..., k]] = 0.35 * tile[attributes[..., k]] + 0.65 * LABEL_COLOURS[3 + k]
+        return tile.astype(np.uint8)
+    if name == "label_map":
+        return colorize(np.asarray(batch["label_map"][i]))
+    if name == "boundary":
+        edges = np.asarray(batch["boundary"][i])[..., 0] > 0
+        tile = image.copy()
+        tile[edges] = (255, 255, 255)
+        return tile
+    raise ValueError(f"unknown panel {name!r}; valid: {', '.join(PANELS)}")
+
+
+def save_overlay_grid(batch: dict, path, *, panels: Sequence[str] = ("image",), class_names: Sequence[str] = (),
+                      columns: int = 4, title: Optional[str] = None) -> str:
+    """Write a PNG: one tile per example made of ``panels`` side by side, captioned with the class name."""
+    images = np.asarray(batch["image"])
+    n, height, width, _ = images.shape
+    if n == 0:
+        raise ValueError("batch is empty")
+    tiles = []
+    for i in range(n):
+        parts = []
+        for k, name in enumerate(panels):
+            if k:
+                parts.append(np.full((height, 1, 3), 255, np.uint8))  # 1-px white gap between panels
+            parts.append(_panel(batch, name, i))
+        strip = np.concatenate(parts, axis=1)
+        tiles.append(np.concatenate([strip, np.full((_CAPTION, strip.shape[1], 3), 255, np.uint8)], axis=0))
+    tiles = np.stack(tiles)
+    grid = make_grid(tiles, columns, SPACING, background=255)
+    top = _TITLE if title else 0
+    canvas = Image.new("RGB", (grid.shape[1], grid.shape[0] + top), (255, 255, 255))
+    canvas.paste(Image.fromarray(grid), (0, top))
+    draw = ImageDraw.Draw(canvas)
+    font = ImageFont.load_default()
+    if title:
+        draw.text((SPACING + 2, 3), f"{title}   [{' | '.join(panels)}]", fill=(0, 0, 0), font=font)
+    columns = max(1, min(columns, n))
+    labels, malignant = batch.get("label"), batch.get("malignant")
+    for i in range(n):
+        label = None if labels is None else int(labels[i])
+        text = class_names[label] if label is not None and 0 <= label < len(class_names) else ""
+        bad = malignant is not None and bool(malignant[i])
+        text = f"{text} malignant" if bad and text else text
+        r, c = divmod(i, columns)
+        x = SPACING + c * (tiles.shape[2] + SPACING) + 2
+        y = top + SPACING + r * (tiles.shape[1] + SPACING) + height + 1
+        draw.text((x, y), text, fill=(200, 0, 0) if bad else (0, 0, 0), font=font)
+    path = os.fspath(path)
+    if os.path.dirname(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    canvas.save(path, format="PNG")
+    return path
