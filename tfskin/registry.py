@@ -32,6 +32,9 @@ class ModelSpec:
     presets: dict
     default_preset: str
     validate: Callable = None  # (RunConfig) -> None, raises ConfigError
+    # Optional hooks for models whose data or schedule is not the plain "images + latents" stream:
+    make_batches: Callable = None  # (RunConfig, model, start_step) -> tf.data.Dataset; default: gan_batches
+    extra_callbacks: Callable = None  # (RunConfig, model, run_dir) -> list of keras callbacks (e.g. phase switches)
 
     def preset(self, name: str) -> Preset:
         try:

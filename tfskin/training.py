@@ -134,14 +134,6 @@ def _prepare_run_dir(run_dir: Path, config: RunConfig, resume: bool):
     os.replace(tmp, config_path)
 
 
-def _fixed_inputs(model, seed: int):
-    """The fixed batch the sample grids are drawn from, identical across resumes."""
-    spec = model.latent_spec()
-    from tfskin.data.pipeline import draw_latents
-
-    return draw_latents(spec, FIXED_SAMPLES, tf.constant([seed, -1], tf.int64))
-
-
 def train(config: RunConfig, run_dir, *, resume: bool = False, stream=None, export_dir=None) -> TrainResult:
     """Train (or resume) a run; returns where everything was written."""
     stream = stream or sys.stdout
@@ -161,27 +153,29 @@ def train(config: RunConfig, run_dir, *, resume: bool = False, stream=None, expo
     if start_step >= config.train.steps:
         print(f"run already at step {start_step} >= --steps {config.train.steps}; nothing to train", file=stream)
 
-    examples = load_examples(
-        config.data.name, config.data.split, config.data.image_size, seed=config.data.seed,
-        num_examples=config.data.num_examples, classes=config.data.classes,
-        features=("image", "mask", "label") if config.data.channels == 4 else ("image", "label"),
-    )
-    batches = gan_batches(
-        examples, batch_size=config.train.batch_size, channels=config.data.channels, seed=config.train.seed,
-        augment=config.data.augment, latent_spec=model.latent_spec(), start_step=start_step,
-        shuffle_buffer=config.data.shuffle_buffer,
-    )
+    spec = get_model(config.model)
+    examples = training_examples(config)
+    if spec.make_batches is not None:
+        batches = spec.make_batches(config, model, start_step)
+    else:
+        batches = gan_batches(
+            examples, batch_size=config.train.batch_size, channels=config.data.channels, seed=config.train.seed,
+            augment=config.data.augment, latent_spec=model.latent_spec(), start_step=start_step,
+            shuffle_buffer=config.data.shuffle_buffer,
+        )
 
     log_dir = run_dir / "logs"
-    fixed = _fixed_inputs(model, config.train.seed)
-    render = lambda: {k: keras.ops.convert_to_numpy(v) for k, v in model(**_as_call_args(fixed)).items()}
+    fixed = model.preview_inputs(examples, FIXED_SAMPLES, config.train.seed)
+    render = lambda: {k: keras.ops.convert_to_numpy(v) for k, v in model.preview(fixed).items()}
     progress = cb.Progress(config.train.steps, config.train.batch_size, config.train.log_every, stream=stream)
     tensorboard = cb.TensorBoardLogger(log_dir, config.train.log_every, progress)
     samples = cb.SampleGrid(render, run_dir, config.train.sample_every, writer=tensorboard.writer,
                             real_images=_reference_images(examples))
     guard = cb.NonFiniteGuard()
-    callbacks = [guard, cb.StopAtStep(config.train.steps), progress, tensorboard, samples,
-                 cb.PeriodicCheckpoint(checkpoints, config.train.checkpoint_every)]
+    callbacks = [guard, cb.StopAtStep(config.train.steps)]
+    if spec.extra_callbacks is not None:
+        callbacks += spec.extra_callbacks(config, model, run_dir)
+    callbacks += [progress, tensorboard, samples, cb.PeriodicCheckpoint(checkpoints, config.train.checkpoint_every)]
 
     if start_step == 0:
         samples.write(0)
@@ -225,12 +219,16 @@ def train(config: RunConfig, run_dir, *, resume: bool = False, stream=None, expo
                        final_logs=history_logs, colour_history=samples.colour_history)
 
 
+def training_examples(config: RunConfig):
+    """The run's real training examples (the data config's source, split, size and class filter)."""
+    return load_examples(
+        config.data.name, config.data.split, config.data.image_size, seed=config.data.seed,
+        num_examples=config.data.num_examples, classes=config.data.classes,
+        features=("image", "mask", "label") if config.data.channels == 4 else ("image", "label"),
+    )
+
+
 def _reference_images(examples, count: int = REFERENCE_IMAGES):
     """The first ``count`` real images (uint8), the fixed reference of the colour-distance curve."""
     batch = next(iter(examples.take(count).batch(count).as_numpy_iterator()), None)
     return None if batch is None else batch["image"]
-
-
-def _as_call_args(latents: dict) -> dict:
-    """Map pipeline latent names onto the model's call() arguments."""
-    return dict(latents)

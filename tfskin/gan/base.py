@@ -74,6 +74,17 @@ class GAN(keras.Model):
         """A batch with the right structure and shapes (zeros) for building networks and optimizers."""
         raise NotImplementedError
 
+    def preview_inputs(self, examples, num: int, seed: int) -> dict:
+        """The fixed input batch of the sample grids (identical across resumes). Default: latents drawn from
+        ``latent_spec()``; image-to-image models override this to take real images from ``examples``."""
+        from tfskin.data.pipeline import draw_latents
+
+        return draw_latents(self.latent_spec(), num, tf.constant([seed, -1], tf.int64))
+
+    def preview(self, inputs: dict) -> dict:
+        """Outputs shown in the sample grid: ``image`` (N, H, W, 3) in [0, 1] [and ``mask``]."""
+        return self(**inputs)
+
     def sample(self, num: int, seed=None, **kwargs) -> dict:
         """Draw ``num`` samples from the generator's inference path; returns arrays in [0, 1]."""
         raise NotImplementedError
