@@ -29,3 +29,4 @@ for _path in sorted(DATASETS.glob("*/*_dataset_builder_test.py")):
         if isinstance(_obj, type) and issubclass(_obj, tfds.testing.DatasetBuilderTestCase) and \
                 _obj is not tfds.testing.DatasetBuilderTestCase:
             globals()[_name] = _obj
+del _path, _name, _obj  # keep only the named test classes (pytest collects every TestCase in module globals)

@@ -32,6 +32,35 @@ class StopAtStep(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+class StageScheduler(keras.callbacks.Callback):
+    """Drives a ``StagedGAN`` through its ``StageSchedule``: before each step it sets the stage and fade-in
+    alpha of that step (retracing the train function when the stage changes), and after each step it sets
+    those of the next step, so a checkpoint written at step k holds the stage and alpha step k will use and a
+    resumed run continues in the same phase at the same alpha."""
+
+    def __init__(self, schedule, stream=None):
+        super().__init__()
+        self.schedule = schedule
+        self.stream = stream
+
+    def _apply(self, step: int):
+        stage, alpha = self.schedule.at(step)
+        if self.model.set_phase(stage, alpha):
+            self.model.make_train_function(force=True)
+            if self.stream is not None:
+                phase = self.schedule.phase_at(step)
+                print(f"step {step}: entering {phase.name} (stage {stage})", file=self.stream, flush=True)
+
+    def on_train_begin(self, logs=None):
+        self._apply(_current_step(self.model))
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._apply(_current_step(self.model))
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._apply(_current_step(self.model))
+
+
 class NonFiniteGuard(keras.callbacks.Callback):
     """Stops training at the first non-finite loss, naming the loss and the step; no checkpoint is written
     after it, so the last good checkpoint stays the latest."""
@@ -104,6 +133,9 @@ class TensorBoardLogger(keras.callbacks.Callback):
                 tf.summary.scalar(f"learning_rate/{label}", float(keras.ops.convert_to_numpy(opt.learning_rate)))
             if self.progress is not None and math.isfinite(self.progress.images_per_second):
                 tf.summary.scalar("throughput/images_per_second", self.progress.images_per_second)
+            if hasattr(self.model, "schedule_scalars"):  # staged models: resolution / level and fade-in alpha
+                for name, value in self.model.schedule_scalars().items():
+                    tf.summary.scalar(f"schedule/{name}", float(value))
         self.writer.flush()
 
     def on_train_end(self, logs=None):

@@ -7,7 +7,7 @@ from typing import Callable
 _MODELS: dict = {}
 
 # Modules that register models when imported; listed explicitly (no reflection over the package).
-_MODEL_MODULES = ("tfskin.models.dcgan",)
+_MODEL_MODULES = ("tfskin.models.dcgan", "tfskin.models.acgan", "tfskin.models.cyclegan")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +35,9 @@ class ModelSpec:
     # Optional hooks for models whose data or schedule is not the plain "images + latents" stream:
     make_batches: Callable = None  # (RunConfig, model, start_step) -> tf.data.Dataset; default: gan_batches
     extra_callbacks: Callable = None  # (RunConfig, model, run_dir) -> list of keras callbacks (e.g. phase switches)
+    # (RunConfig) -> tf.data.Dataset of the real examples behind the fixed preview inputs and the colour
+    # reference (their "image"s); default: training_examples (image-to-image models pair inputs with targets)
+    examples: Callable = None
 
     def preset(self, name: str) -> Preset:
         try:

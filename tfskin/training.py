@@ -78,9 +78,11 @@ def build_model(config: RunConfig):
         model = spec.build(config.model_config)
         lr = getattr(config.model_config, "learning_rate", 2e-4)
         beta_1 = getattr(config.model_config, "beta_1", 0.5)
+        beta_2 = getattr(config.model_config, "beta_2", 0.999)  # progressive GAN: 0.99
+        d_lr = getattr(config.model_config, "discriminator_learning_rate", None) or lr
         model.compile(
-            generator_optimizer=keras.optimizers.Adam(lr, beta_1=beta_1),
-            discriminator_optimizer=keras.optimizers.Adam(lr, beta_1=beta_1),
+            generator_optimizer=keras.optimizers.Adam(lr, beta_1=beta_1, beta_2=beta_2),
+            discriminator_optimizer=keras.optimizers.Adam(d_lr, beta_1=beta_1, beta_2=beta_2),
             jit_compile=config.train.jit_compile,
         )
         model.build_for_training()
@@ -105,6 +107,8 @@ def load_trained_model(run_dir):
         model = spec.build(config.model_config)
         model.build_for_training()
     restore_model_weights(model, run_dir)
+    if hasattr(model, "sync_stage"):
+        model.sync_stage()
     return config, model
 
 
@@ -150,11 +154,13 @@ def train(config: RunConfig, run_dir, *, resume: bool = False, stream=None, expo
         model = build_model(config)
     checkpoints = RunCheckpoints(model, run_dir, keep=config.train.keep_checkpoints)
     start_step = checkpoints.restore_latest() if resume else 0
+    if hasattr(model, "sync_stage"):
+        model.sync_stage()
     if start_step >= config.train.steps:
         print(f"run already at step {start_step} >= --steps {config.train.steps}; nothing to train", file=stream)
 
     spec = get_model(config.model)
-    examples = training_examples(config)
+    examples = spec.examples(config) if spec.examples is not None else training_examples(config)
     if spec.make_batches is not None:
         batches = spec.make_batches(config, model, start_step)
     else:
@@ -173,6 +179,8 @@ def train(config: RunConfig, run_dir, *, resume: bool = False, stream=None, expo
                             real_images=_reference_images(examples))
     guard = cb.NonFiniteGuard()
     callbacks = [guard, cb.StopAtStep(config.train.steps)]
+    if hasattr(model, "stage_schedule"):  # progressive growing / LAPGAN levels: stage and alpha from the step
+        callbacks.append(cb.StageScheduler(model.stage_schedule(config.train.batch_size), stream=stream))
     if spec.extra_callbacks is not None:
         callbacks += spec.extra_callbacks(config, model, run_dir)
     callbacks += [progress, tensorboard, samples, cb.PeriodicCheckpoint(checkpoints, config.train.checkpoint_every)]

@@ -47,6 +47,7 @@ class ClassifierConfig(ConfigMixin):
     augment: bool = True
     rotation: float = 0.5  # RandomRotation factor (fraction of a full turn each way)
     colour_jitter: float = 0.1
+    colour_jitter_hue: bool = False  # also jitter saturation and hue (slow on CPU)
     tta: int = 50  # test-time augmentation replicas (1 = off)
     width: int = 32  # small_cnn base width
     dropout: float = 0.3
@@ -181,16 +182,21 @@ def build_classifier(config: ClassifierConfig, num_classes: int) -> keras.Model:
 
 
 def augmentation_layers(config: ClassifierConfig) -> keras.Sequential:
-    """Random flips, rotations and colour jitter on 0..255 images (active only with ``training=True``)."""
+    """Random flips, rotations and colour jitter (brightness and contrast; saturation and hue too when
+    ``colour_jitter_hue``, which costs ~2x the training time on CPU) on 0..255 images, active only with
+    ``training=True``."""
     seed = config.seed
     pipeline = [layers.RandomFlip("horizontal_and_vertical", seed=seed)]
     if config.rotation > 0:
         pipeline.append(layers.RandomRotation(config.rotation, fill_mode="reflect", seed=seed + 1))
-    if config.colour_jitter > 0:
-        j = config.colour_jitter
+    j = config.colour_jitter
+    if j > 0 and config.colour_jitter_hue:
         pipeline.append(layers.RandomColorJitter(value_range=(0, 255), brightness_factor=j, contrast_factor=j,
                                                  saturation_factor=(0.5 - j, 0.5 + j), hue_factor=j / 2,
                                                  seed=seed + 2))
+    elif j > 0:
+        pipeline.append(layers.RandomBrightness(j, value_range=(0, 255), seed=seed + 2))
+        pipeline.append(layers.RandomContrast(j, value_range=(0, 255), seed=seed + 3))
     return keras.Sequential(pipeline, name="augmentation")
 
 

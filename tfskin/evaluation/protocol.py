@@ -364,11 +364,11 @@ def run_protocol(config, out_dir, *, workers: int = None, stream=None) -> dict:
     config_path = out / "protocol.json"
     if config_path.is_file():
         saved = json.loads(config_path.read_text())
-        if {k: v for k, v in saved.items() if k != "workers"} != {k: v for k, v in cfg.items() if k != "workers"}:
+        free = ("workers", "repeats", "output")  # more repeats or workers extend a protocol; nothing else may change
+        if {k: v for k, v in saved.items() if k not in free} != {k: v for k, v in cfg.items() if k not in free}:
             raise ConfigError(f"{out} holds a protocol with different settings; use another output folder or "
-                              f"delete it to start over")
-    else:
-        _atomic_json(config_path, cfg)
+                              f"delete it to start over (only repeats and workers may change on resume)")
+    _atomic_json(config_path, cfg)
     workers = int(workers or cfg["workers"])
     todo, done = [], 0
     for repeat in range(int(cfg["repeats"])):

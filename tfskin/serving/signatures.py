@@ -21,3 +21,18 @@ def noise_to_image_signature(model, name="generate") -> dict:
         return result
 
     return {name: (generate, [spec])}
+
+
+def noise_label_to_image_signature(model, name="generate") -> dict:
+    """``generate(noise, label)`` -> {image, mask?, image_png_bytes} for class-conditional generators;
+    ``label`` is an int32 class index per example (ISIC 2019 order for the 8-class models)."""
+    noise_spec = tf.TensorSpec([None, model.config.latent_dim], tf.float32, name="noise")
+    label_spec = tf.TensorSpec([None], tf.int32, name="label")
+
+    def generate(noise, label):
+        outputs = model(noise, label, training=False)
+        result = {key: tf.cast(value, tf.float32) for key, value in outputs.items()}
+        result["image_png_bytes"] = _png_batch(result["image"])
+        return result
+
+    return {name: (generate, [noise_spec, label_spec])}

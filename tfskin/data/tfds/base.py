@@ -240,6 +240,7 @@ class SkinBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
             bar = tqdm(total=len(records), desc=f"{self.builder_config.name} {split}", unit=" images",
                        file=sys.stderr, mininterval=0.5)
         tasks = (self._task(r) for r in records)
+        written = 0
         try:
             for task, result in ordered_map(prepare, tasks, workers=self._workers, num_tasks=len(records)):
                 if bar is not None:
@@ -247,7 +248,12 @@ class SkinBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
                 if isinstance(result, BadInputError):
                     self._problems.bad(result.file, result.problem, split)
                     continue
+                written += 1
                 yield task.key, self._example(by_key[task.key], result)
+            if not written:
+                first = self._problems.skipped[-1]
+                raise ValueError(f"all {len(records)} example(s) of split {split!r} are bad inputs, nothing to "
+                                 f"write (e.g. {first['file']}: {first['problem']})")
         finally:
             if bar is not None:
                 bar.close()

@@ -67,14 +67,14 @@ def _open(ref) -> Image.Image:
     except BadInputError:
         raise
     except _READ_ERRORS as err:
-        raise BadInputError(ref, f"not a readable image ({err})") from None
+        raise BadInputError(ref, f"corrupt, truncated or not an image ({err})") from None
 
 
 def _load(image: Image.Image, ref):
     try:
         image.load()
     except _READ_ERRORS as err:
-        raise BadInputError(ref, f"corrupt or truncated image ({err})") from None
+        raise BadInputError(ref, f"corrupt, truncated or not an image ({err})") from None
     return image
 
 

@@ -31,7 +31,7 @@ PRESETS = {
             discriminator_filters=(16, 32, 64, 128),
         ),
         data={"image_size": (64, 64), "channels": 3, "num_examples": 2000},
-        train={"batch_size": 32, "steps": 1200, "log_every": 25, "sample_every": 200, "checkpoint_every": 200},
+        train={"batch_size": 32, "steps": 2000, "log_every": 25, "sample_every": 250, "checkpoint_every": 250},
     ),
     "tiny": Preset(
         name="tiny",

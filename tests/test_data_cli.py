@@ -1,0 +1,84 @@
+"""``tfskin data build | inspect | preview`` on dummy real data and on phantoms; datasets/ is not a package."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tfskin.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _restore_data_dir_env(monkeypatch, tmp_path):
+    """``--data-dir`` sets $TFSKIN_DATA_DIR for the CLI process; undo that after each test."""
+    from tfskin.data.tfds.register import DATA_DIR_ENV
+
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "no-data"))
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def ph2_data_dir(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("cli_data")
+    code = main(["data", "build", "ph2", "--manual-dir", str(ROOT / "datasets" / "ph2" / "dummy_data"),
+                 "--data-dir", str(data_dir), "--workers", "0"])
+    assert code == 0
+    return data_dir
+
+
+def test_build_inspect_preview_on_dummy_data(ph2_data_dir, tmp_path, capsys):
+    code, out, _ = _run(capsys, "data", "inspect", "ph2", "--data-dir", str(ph2_data_dir), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["splits"]["train"]["examples"] == 3
+    assert sum(report["splits"]["train"]["classes"].values()) == 3
+    assert report["splits"]["train"]["sizes"] == {"38x28": 3}
+    code, out, _ = _run(capsys, "data", "preview", "ph2", "--data-dir", str(ph2_data_dir), "--out",
+                        str(tmp_path / "ph2.png"), "--n", "3", "--image-size", "48x64", "--columns", "1")
+    assert code == 0 and "wrote" in out
+    width, height = Image.open(tmp_path / "ph2.png").size
+    assert width > 3 * 64 and height > 3 * 48  # three panels per tile (image, label map, boundary), three rows
+    code, _, err = _run(capsys, "data", "build", "ph2", "--manual-dir", str(ROOT / "datasets" / "ph2" / "dummy_data"),
+                        "--data-dir", str(ph2_data_dir))
+    assert code == 2 and "already prepared" in err and "--overwrite" in err and len(err.strip().splitlines()) == 1
+
+
+def test_inspect_and_preview_phantoms(tmp_path, capsys):
+    code, out, _ = _run(capsys, "data", "inspect", "phantoms", "--sample", "8", "--image-size", "32")
+    assert code == 0 and "train: 2000 examples" in out and "empty attribute masks (of 8 drawn)" in out
+    code, _, _ = _run(capsys, "data", "preview", "phantoms", "--out", str(tmp_path / "plain.png"), "--n", "4")
+    assert code == 0 and (tmp_path / "plain.png").exists()
+    code, _, _ = _run(capsys, "data", "preview", "phantoms", "--out", str(tmp_path / "maps.png"), "--n", "2",
+                      "--image-size", "48", "--overlays", "attributes,label_map")
+    assert code == 0 and Image.open(tmp_path / "maps.png").size[0] > 3 * 48
+
+
+def test_user_errors_are_one_line(tmp_path, capsys):
+    code, _, err = _run(capsys, "data", "build", "isic2099", "--manual-dir", str(tmp_path))
+    assert code == 2 and "isic2018_task1_2" in err and len(err.strip().splitlines()) == 1
+    code, _, err = _run(capsys, "data", "build", "isic2019", "--manual-dir", str(tmp_path / "absent"))
+    assert code == 2 and "missing or empty" in err
+    code, out, _ = _run(capsys, "data", "build", "isic2019", "--instructions")
+    assert code == 0 and "ISIC_2019_Training_Metadata.csv" in out
+    code, _, err = _run(capsys, "data", "inspect", "isic2016", "--data-dir", str(tmp_path))
+    assert code == 2 and "tfskin data build isic2016" in err
+
+
+def test_datasets_folder_cannot_shadow_hugging_face_datasets(tmp_path):
+    assert not list((ROOT / "datasets").rglob("__init__.py"))
+    fake = tmp_path / "site" / "datasets"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("NAME = 'installed datasets'\n")
+    # The repository root comes first on sys.path (as when running from it): the regular package still wins.
+    code = f"import sys; sys.path[:0] = [{str(ROOT)!r}, {str(tmp_path / 'site')!r}]; import datasets; print(datasets.NAME)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    assert out.strip() == "installed datasets"

@@ -1,0 +1,65 @@
+"""A sample grid of several aligned panels per example (input | translation | reconstruction, label map |
+synthesis | real, ...), written as a PNG and a TensorBoard image every ``every`` steps on a fixed input batch.
+
+Image-to-image models add it through their ``extra_callbacks`` hook; the runner's own grid keeps showing the
+model's ``preview`` images (and the colour curve that goes with them)."""
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfskin.imaging import save_png, tile, to_uint8
+
+
+def panel_grid(rows: list, pad: int = 2) -> np.ndarray:
+    """rows: lists of [0, 1] (N, H, W, C) arrays, one per panel; each example becomes one row of panels and each
+    row group is stacked below the previous one."""
+    blocks = []
+    for panels in rows:
+        panels = [np.repeat(p, 3, axis=-1) if p.shape[-1] == 1 else p for p in panels]
+        strips = np.concatenate([to_uint8(p) for p in panels], axis=2)  # (N, H, sum W, 3)
+        blocks.append(tile(strips, columns=1, pad=pad))
+    width = max(b.shape[1] for b in blocks)
+    blocks = [np.pad(b, ((0, 0), (0, width - b.shape[1]), (0, 0)), constant_values=255) for b in blocks]
+    return np.concatenate(blocks, axis=0)
+
+
+class PanelGrid(keras.callbacks.Callback):
+    """``render()`` -> list of panel lists (see ``panel_grid``); writes ``<run_dir>/samples/<prefix>_step_N.png``."""
+
+    def __init__(self, render, run_dir, every: int, prefix: str, log_dir=None):
+        super().__init__()
+        self.render = render
+        self.sample_dir = Path(run_dir) / "samples"
+        self.every = every
+        self.prefix = prefix
+        self.writer = tf.summary.create_file_writer(str(log_dir)) if log_dir else None
+        self.last_path = None
+
+    def write(self, step: int) -> Path:
+        grid = panel_grid(self.render())
+        self.last_path = save_png(grid, self.sample_dir / f"{self.prefix}_step_{step:07d}.png")
+        if self.writer is not None:
+            with self.writer.as_default(step=step):
+                tf.summary.image(self.prefix, grid[np.newaxis], max_outputs=1)
+            self.writer.flush()
+        return self.last_path
+
+    def _step(self) -> int:
+        return int(self.model.train_step_counter.numpy())
+
+    def on_train_begin(self, logs=None):
+        if self._step() == 0:
+            self.write(0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self._step()
+        if step % self.every == 0:
+            self.write(step)
+
+    def on_train_end(self, logs=None):
+        step = self._step()
+        if self.last_path is None or not self.last_path.name.endswith(f"{step:07d}.png"):
+            self.write(step)

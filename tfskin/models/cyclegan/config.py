@@ -1,0 +1,82 @@
+"""CycleGAN settings (Zhu et al. 2017), including where its two unpaired domains come from."""
+
+from dataclasses import dataclass
+from typing import Optional
+
+from tfskin.config import ConfigError, ConfigMixin
+
+INPUT_RANGES = ("0-255", "0-1")
+
+
+@dataclass(frozen=True)
+class CycleGANConfig(ConfigMixin):
+    """Two ResNet generators G: A -> B and F: B -> A, two 70x70 PatchGANs, LSGAN + cycle + identity losses.
+
+    Domains (see ``tfskin.data.domains``): ``domain_a`` / ``domain_b`` are a class name of the run's dataset
+    (``NV``, ``MEL``), ``folder:PATH`` (a folder of images), or, for domain A only, a generator
+    (``run:RUN_DIR`` or ``savedmodel:DIR``, optionally ``,label=CLASS``): ``domain_a_samples`` of its samples
+    (drawn once, seed ``seed``) are the A images, so CycleGAN refines that generator's class towards real
+    ``domain_b`` images (experiment 1 of the NIK 2020 case study).
+
+    Path-Rank-Filter (experiment 2): with ``filter_classifier`` set, only the ``filter_alpha`` fraction of domain B
+    that the classifier gives the highest probability of class ``filter_class`` (default: ``domain_b``) is kept.
+    ``filter_input_range`` is the pixel range the classifier expects (tfskin classifiers take 0-255).
+
+    Learning rate: constant for ``constant_steps``, then linear decay to 0 over ``decay_steps`` (the paper's
+    100 + 100 epochs); ``decay_steps = 0`` keeps it constant.
+    """
+
+    image_size: tuple = (256, 256)
+    channels: int = 3
+    generator_filters: int = 64
+    downsamplings: int = 2
+    residual_blocks: Optional[int] = None  # None: 9 at >= 256 px, 6 below (the paper's choice)
+    discriminator_filters: int = 64
+    discriminator_layers: int = 3
+    lambda_cycle: float = 10.0
+    lambda_identity: float = 0.5  # times lambda_cycle
+    pool_size: int = 50
+    learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    constant_steps: int = 0
+    decay_steps: int = 0
+    domain_a: str = "NV"
+    domain_b: str = "MEL"
+    domain_a_samples: int = 1000
+    filter_classifier: Optional[str] = None
+    filter_alpha: float = 1.0
+    filter_class: Optional[str] = None
+    filter_input_range: str = "0-255"
+    seed: int = 0
+
+    def __post_init__(self):
+        h, w = self.image_size
+        factor = 2 ** self.downsamplings
+        if h % factor or w % factor:
+            raise ConfigError(f"cyclegan: image size {h}x{w} must be divisible by 2**{self.downsamplings} = {factor}")
+        if self.channels != 3:
+            raise ConfigError(f"cyclegan: translates RGB images (channels 3), got {self.channels}")
+        if not 0.0 < self.filter_alpha <= 1.0:
+            raise ConfigError(f"cyclegan: filter_alpha must be in (0, 1], got {self.filter_alpha}")
+        if self.filter_input_range not in INPUT_RANGES:
+            raise ConfigError(f"cyclegan: filter_input_range must be one of {', '.join(INPUT_RANGES)}")
+        if self.pool_size < 0 or self.lambda_cycle < 0 or self.lambda_identity < 0:
+            raise ConfigError("cyclegan: pool_size, lambda_cycle and lambda_identity must be >= 0")
+        if self.constant_steps < 0 or self.decay_steps < 0:
+            raise ConfigError("cyclegan: constant_steps and decay_steps must be >= 0")
+        if self.residual_blocks is not None and self.residual_blocks < 0:
+            raise ConfigError("cyclegan: residual_blocks must be >= 0")
+        if self.domain_a_samples < 1:
+            raise ConfigError("cyclegan: domain_a_samples must be >= 1")
+        for name in ("domain_a", "domain_b"):
+            if not getattr(self, name):
+                raise ConfigError(f"cyclegan: {name} is empty")
+        if self.domain_b.split(":", 1)[0] in ("run", "savedmodel", "png"):
+            raise ConfigError("cyclegan: only domain A can be a generator; domain B must be real images "
+                              "(a class name or folder:PATH)")
+
+    @property
+    def blocks(self) -> int:
+        if self.residual_blocks is not None:
+            return self.residual_blocks
+        return 9 if min(self.image_size) >= 256 else 6

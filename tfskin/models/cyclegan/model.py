@@ -1,0 +1,170 @@
+"""CycleGAN as a tfskin GAN: G: A -> B, F: B -> A, discriminators D_A, D_B, two image pools."""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from tfskin import losses
+from tfskin.gan.base import GAN
+from tfskin.gan.image_pool import ImagePool
+from tfskin.models.cyclegan.config import CycleGANConfig
+from tfskin.models.cyclegan.networks import build_discriminator, build_generator
+from tfskin.models.cyclegan.schedule import with_decay
+
+
+def _to_unit(x):
+    return (ops.cast(x, "float32") + 1.0) / 2.0
+
+
+def _from_unit(x):
+    return ops.cast(x, "float32") * 2.0 - 1.0
+
+
+@keras.saving.register_keras_serializable(package="tfskin")
+class CycleGAN(GAN):
+    """Unpaired translation between domains A and B (Zhu et al. 2017).
+
+    Batches hold ``images_a`` and ``images_b`` (B, H, W, 3) in [-1, 1], unpaired. Losses: LSGAN for both
+    directions, ``lambda_cycle`` x L1 cycle consistency both ways, ``lambda_identity * lambda_cycle`` x L1
+    identity (G(b) ~ b, F(a) ~ a). Each discriminator is trained on fakes drawn from a 50-image history pool and
+    its LSGAN loss is halved, as in the reference code. ``call`` translates [0, 1] images A -> B (or B -> A).
+    """
+
+    config_class = CycleGANConfig
+    loss_names = ("d_loss", "g_loss", "d_a", "d_b", "g_adv", "cycle", "identity")
+
+    def __init__(self, config: CycleGANConfig, **kwargs):
+        super().__init__(config, **kwargs)
+        self.generator_ab = build_generator(config, "generator_ab")
+        self.generator_ba = build_generator(config, "generator_ba")
+        self.discriminator_a = build_discriminator(config, "discriminator_a")
+        self.discriminator_b = build_discriminator(config, "discriminator_b")
+        shape = (*config.image_size, config.channels)
+        self.pool_a = ImagePool(config.pool_size, shape, dtype="float32", name="pool_a")
+        self.pool_b = ImagePool(config.pool_size, shape, dtype="float32", name="pool_b")
+
+    @property
+    def generator_networks(self):
+        return [self.generator_ab, self.generator_ba]
+
+    @property
+    def discriminator_networks(self):
+        return [self.discriminator_a, self.discriminator_b]
+
+    def compile(self, generator_optimizer, discriminator_optimizer, **kwargs):
+        """As the base, with the constant-then-linear learning-rate decay of the config applied to both."""
+        decay = (self.config.constant_steps, self.config.decay_steps)
+        super().compile(with_decay(generator_optimizer, *decay), with_decay(discriminator_optimizer, *decay),
+                        **kwargs)
+
+    def example_batch(self, batch_size=2):
+        h, w = self.config.image_size
+        zeros = ops.zeros((batch_size, h, w, self.config.channels))
+        return {"images_a": zeros, "images_b": zeros}
+
+    # --- the training step's parts -----------------------------------------------------------------------
+
+    def generate(self, batch, training=False):
+        real_a, real_b = batch["images_a"], batch["images_b"]
+        fake_b = self.generator_ab(real_a, training=training)
+        fake_a = self.generator_ba(real_b, training=training)
+        fakes = {
+            "fake_a": fake_a,
+            "fake_b": fake_b,
+            "rec_a": self.generator_ba(fake_b, training=training),
+            "rec_b": self.generator_ab(fake_a, training=training),
+        }
+        if self.config.lambda_identity > 0:
+            fakes["same_a"] = self.generator_ba(real_a, training=training)
+            fakes["same_b"] = self.generator_ab(real_b, training=training)
+        if training:
+            # What the discriminators are trained on: the fakes passed through the history pools, drawn from
+            # (seed, step) so a resumed run makes the same choices.
+            seed = tf.stack([tf.constant(self.config.seed, tf.int64), tf.cast(self.train_step_counter, tf.int64)])
+            fakes["pooled_a"] = self.pool_a(ops.stop_gradient(fake_a), tf.random.experimental.stateless_fold_in(seed, 1))
+            fakes["pooled_b"] = self.pool_b(ops.stop_gradient(fake_b), tf.random.experimental.stateless_fold_in(seed, 2))
+        return fakes
+
+    def discriminator_losses(self, batch, fakes):
+        pooled_a = fakes.get("pooled_a", fakes["fake_a"])
+        pooled_b = fakes.get("pooled_b", fakes["fake_b"])
+        d_a = losses.lsgan_discriminator_loss(self.discriminator_a(batch["images_a"], training=True),
+                                              self.discriminator_a(pooled_a, training=True))
+        d_b = losses.lsgan_discriminator_loss(self.discriminator_b(batch["images_b"], training=True),
+                                              self.discriminator_b(pooled_b, training=True))
+        return {"d_loss": d_a + d_b, "d_a": d_a, "d_b": d_b}
+
+    def generator_losses(self, batch, fakes):
+        real_a, real_b = batch["images_a"], batch["images_b"]
+        cfg = self.config
+        g_adv = (losses.lsgan_generator_loss(self.discriminator_b(fakes["fake_b"], training=True))
+                 + losses.lsgan_generator_loss(self.discriminator_a(fakes["fake_a"], training=True)))
+        cycle = (losses.cycle_consistency_loss(real_a, fakes["rec_a"])
+                 + losses.cycle_consistency_loss(real_b, fakes["rec_b"]))
+        identity = ops.zeros(())
+        if cfg.lambda_identity > 0:
+            identity = (losses.identity_loss(real_a, fakes["same_a"]) + losses.identity_loss(real_b, fakes["same_b"]))
+        g_loss = g_adv + cfg.lambda_cycle * cycle + cfg.lambda_cycle * cfg.lambda_identity * identity
+        return {"g_loss": g_loss, "g_adv": g_adv, "cycle": cycle, "identity": identity}
+
+    # --- inference -----------------------------------------------------------------------------------------
+
+    def call(self, images, direction="a_to_b", training=False):
+        """Translate (B, H, W, 3) images in [0, 1]: ``direction`` "a_to_b" (G) or "b_to_a" (F) -> {"image"}."""
+        if direction not in ("a_to_b", "b_to_a"):
+            raise ValueError(f"direction must be a_to_b or b_to_a, got {direction!r}")
+        net = self.generator_ab if direction == "a_to_b" else self.generator_ba
+        return {"image": _to_unit(net(_from_unit(images), training=training))}
+
+    def translate(self, images, direction="a_to_b", batch_size: int = 64):
+        """NumPy convenience: uint8 or [0, 1] images -> [0, 1] float32 translations, in batches."""
+        import numpy as np
+
+        images = np.asarray(images)
+        if images.dtype == np.uint8:
+            images = images.astype("float32") / 255.0
+        parts = [ops.convert_to_numpy(self(images[i:i + batch_size], direction=direction)["image"])
+                 for i in range(0, len(images), batch_size)]
+        return np.concatenate(parts) if parts else np.zeros((0, *images.shape[1:]), "float32")
+
+    def preview_inputs(self, examples, num, seed):
+        """The first ``num`` pairs of the run's examples (``image_a`` from A, ``image`` from B), fixed."""
+        batch = next(iter(examples.take(num).batch(num)))
+        return {"images_a": tf.cast(batch["image_a"], tf.float32) / 127.5 - 1.0,
+                "images_b": tf.cast(batch["image"], tf.float32) / 127.5 - 1.0}
+
+    def preview(self, inputs):
+        """The grid's images: the fixed A inputs translated to B (compared with real B by the colour curve)."""
+        return {"image": _to_unit(self.generator_ab(inputs["images_a"], training=False))}
+
+    def cycle_panels(self, inputs) -> dict:
+        """[0, 1] arrays for the cycle grid: real, translated and reconstructed images of both domains."""
+        fakes = self.generate(inputs, training=False)
+        out = {"real_a": _to_unit(inputs["images_a"]), "fake_b": _to_unit(fakes["fake_b"]),
+               "rec_a": _to_unit(fakes["rec_a"]), "real_b": _to_unit(inputs["images_b"]),
+               "fake_a": _to_unit(fakes["fake_a"]), "rec_b": _to_unit(fakes["rec_b"])}
+        return {k: ops.convert_to_numpy(v) for k, v in out.items()}
+
+    def sample(self, num, seed=None, **kwargs):
+        raise NotImplementedError("CycleGAN translates images; use translate(images) or the translate_a_to_b "
+                                  "signature of its export")
+
+    def export_signatures(self):
+        """``translate_a_to_b`` and ``translate_b_to_a``: ``image`` float32 (B, H', W', 3) in [0, 1], any size
+        (resized to the model's) -> ``image`` (B, H, W, 3) in [0, 1] and ``image_png_bytes``."""
+        from tfskin.serving.signatures import _png_batch
+
+        h, w = self.config.image_size
+        spec = tf.TensorSpec([None, None, None, 3], tf.float32, name="image")
+
+        def endpoint(direction):
+            def translate(image):
+                resized = tf.cond(
+                    tf.reduce_all(tf.equal(tf.shape(image)[1:3], [h, w])),
+                    lambda: image, lambda: tf.image.resize(image, (h, w), method="bilinear", antialias=True))
+                resized = tf.ensure_shape(resized, [None, h, w, 3])
+                out = tf.cast(self(resized, direction=direction, training=False)["image"], tf.float32)
+                return {"image": out, "image_png_bytes": _png_batch(out)}
+            return translate
+
+        return {"translate_a_to_b": (endpoint("a_to_b"), [spec]), "translate_b_to_a": (endpoint("b_to_a"), [spec])}

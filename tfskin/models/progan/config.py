@@ -1,0 +1,131 @@
+"""Progressive GAN settings: the conditional fade-in variant (Bissoto et al. 2018 / Karras et al. 2018) and the
+phase-frozen variant (Lunagariya & Patel, section 7.2)."""
+
+import math
+from dataclasses import dataclass
+
+from tfskin.config import ConfigError, ConfigMixin
+from tfskin.data.classes import CLASS_NAMES
+
+
+def _check_power_of_two_growth(name, image_size, stages):
+    factor = 2 ** (stages - 1)
+    h, w = image_size
+    if h % factor or w % factor:
+        raise ConfigError(f"{name}: image size {h}x{w} must be divisible by 2**{stages - 1} (one doubling per stage)")
+
+
+@dataclass(frozen=True)
+class ProGANConfig(ConfigMixin):
+    """Conditional progressive GAN.
+
+    ``feature_maps`` gives the width of each resolution's block from the base (4x4 for 256x256) up; one stage
+    per entry, so the base resolution is image_size / 2**(len(feature_maps) - 1). Each stage after the first
+    fades in over ``transition_images`` images shown (alpha rising linearly 0 -> 1), then trains at alpha 1
+    for ``stabilise_images``; the first stage only stabilises. The class label (one-hot) is concatenated to
+    the input of every block of both networks except the output layers, and the critic also predicts the class
+    (auxiliary term, weight ``class_weight``). WGAN-GP (``gp_weight``) with drift ``drift_weight``.
+    ``label_mode`` "class" uses the dataset's class index; "melanoma" maps it to 0 = other, 1 = MEL (the
+    benign / melanoma conditioning of Bissoto et al.).
+    """
+
+    image_size: tuple = (256, 256)
+    channels: int = 3
+    num_classes: int = 2
+    class_names: tuple = ("benign", "melanoma")
+    label_mode: str = "melanoma"  # "class" or "melanoma"
+    latent_dim: int = 512
+    feature_maps: tuple = (512, 512, 512, 512, 256, 128, 64)
+    transition_images: int = 60_000
+    stabilise_images: int = 60_000
+    minibatch_std_group: int = 4
+    gp_weight: float = 10.0
+    drift_weight: float = 0.001
+    class_weight: float = 1.0
+    fake_label_prior: str = "uniform"  # "uniform" or "isic2019" (label_mode "class" only)
+    learning_rate: float = 1e-3
+    beta_1: float = 0.0
+    beta_2: float = 0.99
+    seed: int = 0
+
+    def __post_init__(self):
+        _check_power_of_two_growth("progan", self.image_size, self.num_stages)
+        if self.channels not in (3, 4):
+            raise ConfigError(f"progan: channels must be 3 or 4, got {self.channels}")
+        if self.label_mode not in ("class", "melanoma"):
+            raise ConfigError(f"progan: label_mode must be class or melanoma, got {self.label_mode!r}")
+        if self.label_mode == "melanoma" and self.num_classes != 2:
+            raise ConfigError("progan: label_mode melanoma needs num_classes 2")
+        if len(self.class_names) != self.num_classes:
+            raise ConfigError(f"progan: {len(self.class_names)} class names for {self.num_classes} classes")
+        if self.transition_images < 0 or self.stabilise_images < 1:
+            raise ConfigError("progan: transition_images must be >= 0 and stabilise_images >= 1")
+        if self.fake_label_prior not in ("uniform", "isic2019"):
+            raise ConfigError("progan: fake_label_prior must be uniform or isic2019")
+
+    @property
+    def num_stages(self) -> int:
+        return len(self.feature_maps)
+
+    @property
+    def base_size(self) -> tuple:
+        factor = 2 ** (self.num_stages - 1)
+        return (self.image_size[0] // factor, self.image_size[1] // factor)
+
+    def resolution(self, stage: int) -> tuple:
+        h, w = self.base_size
+        return (h * 2 ** stage, w * 2 ** stage)
+
+
+@dataclass(frozen=True)
+class FrozenProGANConfig(ConfigMixin):
+    """Phase-frozen progressive GAN (Lunagariya & Patel 7.2): DCGAN-style layers, trained phase by phase at
+    ``stage_sizes`` resolutions; entering a phase freezes every layer of the earlier phases (BatchNorm in
+    inference mode, weights no longer updated) and adds a block, a new to-image layer and a new from-image
+    layer. BCE + Adam; no fade-in.
+
+    ``generator_filters`` are the feature widths from the 4x4 projection up to image_size/2 (the last to-image
+    layer is a stride-2 ConvTranspose); the discriminator mirrors them.
+    """
+
+    image_size: tuple = (64, 64)
+    channels: int = 3
+    latent_dim: int = 100
+    generator_filters: tuple = (512, 256, 128, 64)
+    num_stages: int = 3
+    images_per_stage: int = 500 * 2000  # images shown per phase (report: 500 epochs of ISIC 2017 overall)
+    label_smoothing: float = 0.0
+    learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    seed: int = 0
+
+    def __post_init__(self):
+        _check_power_of_two_growth("progan_frozen", self.image_size, self.num_stages)
+        h, w = self.image_size
+        factor = 2 ** len(self.generator_filters)
+        if h % factor or w % factor:
+            raise ConfigError(f"progan_frozen: image size {h}x{w} must be divisible by 2**{len(self.generator_filters)}")
+        if self.num_stages > len(self.generator_filters) - 1:
+            raise ConfigError("progan_frozen: the first phase needs at least two generator blocks")
+        if self.images_per_stage < 1:
+            raise ConfigError("progan_frozen: images_per_stage must be >= 1")
+        if self.channels not in (3, 4):
+            raise ConfigError(f"progan_frozen: channels must be 3 or 4, got {self.channels}")
+
+    @property
+    def base_size(self) -> tuple:
+        factor = 2 ** len(self.generator_filters)
+        return (self.image_size[0] // factor, self.image_size[1] // factor)
+
+    def resolution(self, stage: int) -> tuple:
+        factor = 2 ** (self.num_stages - 1 - stage)
+        return (self.image_size[0] // factor, self.image_size[1] // factor)
+
+    @property
+    def first_stage_blocks(self) -> int:
+        """Generator blocks (projection included) of the first phase."""
+        return len(self.generator_filters) - self.num_stages + 1
+
+
+def stage_steps(images: int, batch_size: int) -> int:
+    return max(1, math.ceil(images / batch_size))
