@@ -178,7 +178,8 @@ def isic_challenge(tree: Tree):
     # 2018 task 1-2: all five attribute masks per image (some all zero); one exactly 2:1 image.
     parts18 = {"Training": ["ISIC_0000020", "ISIC_0000021", "ISIC_0000022"], "Validation": ["ISIC_0000023"],
                "Test": ["ISIC_0000024"]}
-    task2 = {"Training": "ISIC2018_Task2_Training_GroundTruth_v3", "Validation": "ISIC2018_Task2_Validation_GroundTruth",
+    task2 = {"Training": "ISIC2018_Task2_Training_GroundTruth_v3",
+             "Validation": "ISIC2018_Task2_Validation_GroundTruth",
              "Test": "ISIC2018_Task2_Test_GroundTruth"}
     for p, (part, ids) in enumerate(parts18.items()):
         for folder in (f"ISIC2018_Task1-2_{part}_Input", f"ISIC2018_Task1_{part}_GroundTruth", task2[part]):
@@ -219,7 +220,7 @@ def isic_challenge(tree: Tree):
                ("ISIC_0024310", "BKL", "40", "upper extremity", "HAM_0003001", "female"),
                ("ISIC_0053455", "SCC", "70", "head/neck", "BCN_0000123", "male"),
                ("ISIC_0053456", "DF", "30", "lower extremity", "BCN_0000124", "female")]
-    for i, (image_id, label, *_) in enumerate(train19):
+    for i, (image_id, *_) in enumerate(train19):
         image, _, _ = draw(seed + 80 + i, (32, 32) if i == 1 else SMALL)
         tree.write(f"ISIC_2019_Training_Input/{image_id}.jpg", jpeg(image))
     with_legal(tree, "ISIC_2019_Training_Input")
@@ -242,7 +243,7 @@ def isic_challenge(tree: Tree):
 
     rows_v2 = []
     image_number = 2637011
-    for n, (i, split) in enumerate(pick_groups(patient_keys, {"train": 4, "validation": 1, "test": 1})):
+    for n, (i, _) in enumerate(pick_groups(patient_keys, {"train": 4, "validation": 1, "test": 1})):
         for j in range(2 if n == 0 else 1):
             image_id = f"ISIC_{image_number:07d}"
             image_number += 7919
@@ -270,7 +271,7 @@ def ham10000(tree: Tree):
     number = 24306
     for n, (i, _) in enumerate(pick_groups(lambda i: (f"lesion:HAM_{i:07d}",),
                                            {"train": 3, "validation": 1, "test": 1})):
-        for j in range(2 if n == 0 else 1):  # the first lesion has two images
+        for _ in range(2 if n == 0 else 1):  # the first lesion has two images
             image_id = f"ISIC_{number:07d}"
             number += 1
             image, lesion, _ = draw(300 + number, (30, 40))
@@ -367,7 +368,7 @@ def isic_archive(tree: Tree):
         return (f"lesion:IL_{7000000 + i}", f"patient:IP_{8000000 + i}")
 
     for n, (i, _) in enumerate(pick_groups(keys, {"train": 4, "validation": 1, "test": 1})):
-        for j in range(2 if n == 0 else 1):
+        for _ in range(2 if n == 0 else 1):
             image_id = f"ISIC_{number:07d}"
             number += 13
             image, _, _ = draw(800 + number % 1000, (30, 40) if n % 2 else SMALL)

@@ -79,6 +79,7 @@ def test_datasets_folder_cannot_shadow_hugging_face_datasets(tmp_path):
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text("NAME = 'installed datasets'\n")
     # The repository root comes first on sys.path (as when running from it): the regular package still wins.
-    code = f"import sys; sys.path[:0] = [{str(ROOT)!r}, {str(tmp_path / 'site')!r}]; import datasets; print(datasets.NAME)"
+    code = (f"import sys; sys.path[:0] = [{str(ROOT)!r}, {str(tmp_path / 'site')!r}]; "
+            "import datasets; print(datasets.NAME)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert out.strip() == "installed datasets"

@@ -5,7 +5,11 @@ import pytest
 
 from tfskin.data.instances import slic_superpixels_tf
 from tfskin.data.superpixels import (
-    ISIC_SLIC, PAPER_SLIC, decode_superpixel_rgb, encode_superpixel_rgb, slic_superpixels,
+    ISIC_SLIC,
+    PAPER_SLIC,
+    decode_superpixel_rgb,
+    encode_superpixel_rgb,
+    slic_superpixels,
 )
 
 

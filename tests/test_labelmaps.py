@@ -6,7 +6,13 @@ import pytest
 from tfskin.data.classes import ATTRIBUTE_NAMES
 from tfskin.data.instances import boundary_map, instance_map
 from tfskin.data.labelmaps import (
-    ATTRIBUTE_LABELS, LESION, NUM_LABELS, PADDING, SKIN, colorize, semantic_label_map,
+    ATTRIBUTE_LABELS,
+    LESION,
+    NUM_LABELS,
+    PADDING,
+    SKIN,
+    colorize,
+    semantic_label_map,
 )
 from tfskin.data.resize import pad_geometry, resize_with_pad, valid_region
 

@@ -33,7 +33,8 @@ def _build(name, manual, tmp_path, **kwargs):
 def test_missing_attribute_file(tmp_path):
     manual = _copy(tmp_path, *TASK12)
     (manual / TASK12[2] / "ISIC_0000021_attribute_streaks.png").unlink()
-    with pytest.raises(BadInputError, match=r"ISIC_0000021_attribute_streaks\.png.*streaks of ISIC_0000021\.jpg.*all five"):
+    with pytest.raises(BadInputError,
+                       match=r"ISIC_0000021_attribute_streaks\.png.*streaks of ISIC_0000021\.jpg.*all five"):
         _build("isic2018_task1_2", manual, tmp_path)
 
 

@@ -10,7 +10,13 @@ import tensorflow as tf
 from PIL import Image
 
 from tfskin.data.tfds.common import (
-    BadInputError, Problems, excluded, grouped_splits, read_csv, read_exclusions, read_headerless_csv,
+    BadInputError,
+    Problems,
+    excluded,
+    grouped_splits,
+    read_csv,
+    read_exclusions,
+    read_headerless_csv,
 )
 from tfskin.data.tfds.files import FileRef, ManualTree
 from tfskin.data.tfds.parallel import ordered_map
@@ -122,7 +128,7 @@ def test_grouped_splits_keep_groups_together_and_are_stable(tmp_path):
     fractions = (("train", 0.8), ("validation", 0.1), ("test", 0.1))
     splits = grouped_splits(ids, keys, fractions, seed=0)
     by_group = {}
-    for (lesion, patient), split in zip(keys, splits):
+    for (lesion, patient), split in zip(keys, splits, strict=True):
         assert by_group.setdefault(lesion, split) == split and by_group.setdefault(patient, split) == split
     assert 0.6 < splits.count("train") / 400 < 0.95 and splits.count("test") > 0
     assert splits == grouped_splits(ids, keys, fractions, seed=0)

@@ -113,13 +113,15 @@ def test_isic2018_label_instance_and_boundary_maps(data_dir):
     examples = {ex["file_name"].decode(): ex for ex in
                 load_examples("isic2018_task1_2", "train", (32, 64), features=features).as_numpy_iterator()}
     assert set(examples) == {"ISIC_0000020.jpg", "ISIC_0000021.jpg", "ISIC_0000022.jpg"}
-    for name, ex in examples.items():
+    for ex in examples.values():
         assert ex["label"] == -1 and not ex["malignant"]
-        labels, valid = ex["label_map"][..., 0], ex["valid"][..., 0]
-        np.testing.assert_array_equal(labels, semantic_label_map(ex["mask"], ex["attributes"], ex["valid"]).numpy()[..., 0])
+        labels, valid, instances = ex["label_map"][..., 0], ex["valid"][..., 0], ex["instance_map"][..., 0]
+        expected = semantic_label_map(ex["mask"], ex["attributes"], ex["valid"]).numpy()[..., 0]
+        np.testing.assert_array_equal(labels, expected)
         np.testing.assert_array_equal(labels == PADDING, valid == 0)
-        assert ((labels >= 2) == (((ex["mask"][..., 0] >= 128) | (ex["attributes"] >= 128).any(-1)) & (valid > 0))).all()
-        assert (ex["instance_map"][..., 0][valid == 0] == 0).all() and (ex["instance_map"][..., 0][valid > 0] >= 1000).all()
+        marked = (ex["mask"][..., 0] >= 128) | (ex["attributes"] >= 128).any(-1)
+        assert ((labels >= 2) == (marked & (valid > 0))).all()
+        assert (instances[valid == 0] == 0).all() and (instances[valid > 0] >= 1000).all()
         assert set(np.unique(ex["boundary"])) <= {0, 1}
     # 16x32 is exactly 2:1: no padding at all; 24x32 into 32x64 is padded left and right.
     assert (examples["ISIC_0000022.jpg"]["valid"] == 1).all()

@@ -140,3 +140,11 @@ def test_batch_size_must_divide_over_replicas(tmp_path):
         pytest.skip("needs two logical CPU devices")
     with pytest.raises(ConfigError, match="not divisible by the 2 replicas"):
         train(_config(1, batch_size=7, strategy="mirrored"), tmp_path / "run")
+
+
+@pytest.mark.slow
+def test_jit_compile_flag_trains_with_xla(tmp_path):
+    result = train(_config(2, jit_compile=True), tmp_path / "run")
+    assert result.step == 2 and all(np.isfinite(v) for v in result.final_logs.values())
+    _, model = load_trained_model(tmp_path / "run")
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["train"]["jit_compile"] is True

@@ -54,6 +54,27 @@ def _train_overrides(args):
     return data, train
 
 
+# Model settings the train command can override: flag dest -> model config field (image-to-image models).
+_MODEL_FLAGS = {
+    "domain_a": "domain_a", "domain_b": "domain_b", "domain_a_samples": "domain_a_samples",
+    "classifier": "filter_classifier", "alpha": "filter_alpha", "filter_class": "filter_class",
+    "num_d": "num_d", "vgg_weights": "vgg_weights",
+}
+
+
+def _model_overrides(args, model: str) -> dict:
+    import dataclasses
+
+    from tfskin.registry import get_model
+
+    values = {field: getattr(args, dest) for dest, field in _MODEL_FLAGS.items() if getattr(args, dest, None) is not None}
+    known = {f.name for f in dataclasses.fields(get_model(model).config_class)}
+    unknown = [f"--{dest.replace('_', '-')}" for dest, field in _MODEL_FLAGS.items() if field in values and field not in known]
+    if unknown:
+        raise CommandError(f"{', '.join(unknown)} do(es) not apply to --model {model}")
+    return values
+
+
 def _default_run_dir(model: str, preset: str) -> str:
     import time
 
@@ -71,7 +92,8 @@ def _cmd_train(args):
             config = config.replace(train=config.train.replace(steps=args.steps))
     else:
         data, train_values = _train_overrides(args)
-        config = resolve_config(args.model, args.preset, data=data, train=train_values)
+        config = resolve_config(args.model, args.preset, data=data, train=train_values,
+                                model_overrides=_model_overrides(args, args.model))
     run_dir = args.run_dir or _default_run_dir(config.model, config.preset)
     if args.dry_run:
         print(config.to_json())
@@ -155,6 +177,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
     p.add_argument("--no-export", action="store_true", help="do not export a SavedModel at the end")
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+    g = p.add_argument_group("image-to-image models (cyclegan, pix2pixhd)")
+    g.add_argument("--domain-a", help="cyclegan: domain A, a class (NV), folder:PATH, run:RUN_DIR or "
+                                      "savedmodel:DIR[,label=CLASS] (a generator's samples)")
+    g.add_argument("--domain-b", help="cyclegan: domain B, a class (MEL) or folder:PATH")
+    g.add_argument("--domain-a-samples", type=int, help="cyclegan: how many samples of a generator domain A uses")
+    g.add_argument("--classifier", help="cyclegan Path-Rank-Filter: a tfskin classifier dir or a .keras model")
+    g.add_argument("--alpha", type=float, help="cyclegan Path-Rank-Filter: fraction of domain B kept (0 < alpha <= 1)")
+    g.add_argument("--filter-class", help="cyclegan Path-Rank-Filter: class ranked by (default: --domain-b)")
+    g.add_argument("--num-d", type=int, help="pix2pixhd: number of discriminator scales")
+    g.add_argument("--vgg-weights", help="pix2pixhd: VGG19 perceptual loss weights: imagenet (Keras cache), a "
+                                         ".h5/.weights.h5 file, or none")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("sample", help="write samples of a trained run as PNGs")

@@ -7,7 +7,7 @@ from typing import Callable
 _MODELS: dict = {}
 
 # Modules that register models when imported; listed explicitly (no reflection over the package).
-_MODEL_MODULES = ("tfskin.models.dcgan", "tfskin.models.acgan", "tfskin.models.cyclegan")
+_MODEL_MODULES = ("tfskin.models.dcgan", "tfskin.models.acgan", "tfskin.models.cyclegan", "tfskin.models.progan")
 
 
 @dataclasses.dataclass(frozen=True)

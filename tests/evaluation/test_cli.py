@@ -23,6 +23,7 @@ def test_evaluate_metrics_writes_json(dcgan_mel_run, tmp_path, capsys):
     assert result["memorization"]["pixel"]["synthetic_to_train"]["count"] == 40
 
 
+@pytest.mark.slow
 def test_evaluate_classify_and_segment_tiny(tmp_path, capsys):
     rc = main(["evaluate", "classify", "--task", "malignant", "--image-size", "32", "--epochs", "1", "--tta", "2",
                "--train-examples", "64", "--test-examples", "40", "--out", str(tmp_path / "clf")])

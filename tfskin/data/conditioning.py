@@ -12,8 +12,8 @@ import tensorflow as tf
 
 from tfskin.data import channels as channel_ops
 from tfskin.data.instances import boundary_map, instance_map, slic_superpixels_tf
-from tfskin.data.superpixels import PAPER_SLIC, SlicParams
 from tfskin.data.labelmaps import semantic_label_map
+from tfskin.data.superpixels import PAPER_SLIC, SlicParams
 
 CONDITIONING_FEATURES = ("valid", "label_map", "superpixels", "instance_map", "boundary", "rgb_mask",
                          "cdnn_rgb_hsv_l", "cdnn_rgb_hsv_lab")

@@ -34,7 +34,7 @@ def inspect_phantoms(image_size=(64, 64), sample: int = 128, seed: int = 0) -> d
     for split, size in PHANTOM_SPLIT_SIZES.items():
         counts = phantom_label_counts(size, seed, start=PHANTOM_SPLIT_OFFSETS[split])
         splits[split] = {"examples": int(size),
-                         "classes": {name: int(c) for name, c in zip(CLASS_NAMES, counts)},
+                         "classes": {name: int(c) for name, c in zip(CLASS_NAMES, counts, strict=True)},
                          "sizes": {f"{width}x{height}": int(size)}}
     drawn = generate_phantoms(sample, height, width, seed=seed, start=PHANTOM_SPLIT_OFFSETS["train"])
     present = (drawn["attributes"] >= 128).any(axis=(1, 2))

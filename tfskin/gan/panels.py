@@ -13,21 +13,24 @@ import tensorflow as tf
 from tfskin.imaging import save_png, tile, to_uint8
 
 
-def panel_grid(rows: list, pad: int = 2) -> np.ndarray:
-    """rows: lists of [0, 1] (N, H, W, C) arrays, one per panel; each example becomes one row of panels and each
-    row group is stacked below the previous one."""
-    blocks = []
-    for panels in rows:
+def panel_grid(groups: list, pad: int = 2, min_tile: int = 64) -> np.ndarray:
+    """groups: lists of [0, 1] (N, H, W, C) arrays (panels). Example ``i`` becomes one row: the panels of the
+    first group side by side, a gap, the panels of the next group, ... Tiles smaller than ``min_tile`` pixels are
+    enlarged (nearest neighbour) so small training shapes stay visible."""
+    strips = []
+    for panels in groups:
         panels = [np.repeat(p, 3, axis=-1) if p.shape[-1] == 1 else p for p in panels]
-        strips = np.concatenate([to_uint8(p) for p in panels], axis=2)  # (N, H, sum W, 3)
-        blocks.append(tile(strips, columns=1, pad=pad))
-    width = max(b.shape[1] for b in blocks)
-    blocks = [np.pad(b, ((0, 0), (0, width - b.shape[1]), (0, 0)), constant_values=255) for b in blocks]
-    return np.concatenate(blocks, axis=0)
+        strip = np.concatenate([to_uint8(p) for p in panels], axis=2)  # (N, H, sum W, 3)
+        strips.append(np.pad(strip, ((0, 0), (0, 0), (0, 3 * pad), (0, 0)), constant_values=255))
+    rows = np.concatenate(strips, axis=2)[:, :, :-3 * pad]
+    factor = max(1, -(-min_tile // rows.shape[1]))
+    if factor > 1:
+        rows = rows.repeat(factor, axis=1).repeat(factor, axis=2)
+    return tile(rows, columns=1, pad=pad)
 
 
 class PanelGrid(keras.callbacks.Callback):
-    """``render()`` -> list of panel lists (see ``panel_grid``); writes ``<run_dir>/samples/<prefix>_step_N.png``."""
+    """``render()`` -> list of panel groups (see ``panel_grid``); writes ``<run_dir>/samples/<prefix>_step_N.png``."""
 
     def __init__(self, render, run_dir, every: int, prefix: str, log_dir=None):
         super().__init__()

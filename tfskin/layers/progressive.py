@@ -154,3 +154,14 @@ def label_maps(one_hot, height: int, width: int):
     """(B, K) one-hot labels -> (B, H, W, K) constant maps, for concatenation to feature maps."""
     maps = ops.reshape(one_hot, (-1, 1, 1, one_hot.shape[-1]))
     return ops.tile(maps, (1, height, width, 1))
+
+
+def track_for_checkpoints(owner, layer_list):
+    """Give every layer of a Python list its own attribute on ``owner``.
+
+    Keras 3 tracks list attributes for its own saving (``.keras``), but ``tf.train.Checkpoint`` (the runner's
+    checkpoints) only follows attributes: layers reachable only through a list are silently left out of the
+    checkpoint and come back freshly initialised on restore. Layer names must be unique within ``owner``.
+    """
+    for layer in layer_list:
+        setattr(owner, f"layer_{layer.name}", layer)

@@ -32,7 +32,12 @@ from etils import epath
 from tfskin.data.classes import ATTRIBUTE_NAMES
 from tfskin.data.superpixels import PAPER_SLIC, SlicParams
 from tfskin.data.tfds.common import (
-    METADATA_KEYS, BadInputError, Problems, excluded, grouped_splits, read_exclusions,
+    METADATA_KEYS,
+    BadInputError,
+    Problems,
+    excluded,
+    grouped_splits,
+    read_exclusions,
 )
 from tfskin.data.tfds.files import ManualTree
 from tfskin.data.tfds.parallel import default_workers, ordered_map
@@ -53,11 +58,17 @@ class SkinConfig(tfds.core.BuilderConfig):
     has_attributes: bool = False
     superpixels: str = "none"  # none | slic (compute) | file_or_slic (release files, else compute)
     slic: SlicParams = PAPER_SLIC
+    slic_fit: tuple = (512, 1024)  # SLIC runs on the image shrunk to fit this (h, w), as the paper's 1024x512 maps
     max_side: int = 1024  # images are stored shrunk to this longer side (0 = as released)
     extra_images: tuple = ()  # names of further RGB image features (derm7pt: clinical_image)
     criteria: tuple = ()  # names of per-example text features stored under "criteria"
     split_fractions: tuple = ()  # ((split, fraction), ...) for seeded grouped splits; () = official splits
     split_seed: int = 0
+    layout: str = ""  # which release layout to read (default: the config name); lets custom configs reuse one
+
+    @property
+    def release(self) -> str:
+        return self.layout or self.name
 
     def __post_init__(self):
         if self.superpixels not in SUPERPIXEL_MODES:
@@ -181,7 +192,7 @@ class SkinBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
         names = grouped_splits([r.image_id for r in records], [r.group_keys for r in records],
                                cfg.split_fractions, cfg.split_seed)
         out = {name: [] for name, _ in cfg.split_fractions}
-        for record, name in zip(records, names):
+        for record, name in zip(records, names, strict=True):
             out[name].append(record)
         return out
 
@@ -229,7 +240,8 @@ class SkinBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
         return Task(key=record.key, image=record.image, mask=record.mask, attributes=record.attributes,
                     superpixels=record.superpixels if cfg.superpixels == "file_or_slic" else None,
                     extra_images=record.extra_images, max_side=cfg.max_side,
-                    slic=cfg.slic if cfg.superpixels != "none" else None, empty_mask=record.empty_mask)
+                    slic=cfg.slic if cfg.superpixels != "none" else None, slic_fit=tuple(cfg.slic_fit),
+                    empty_mask=record.empty_mask)
 
     def _generate_examples(self, records, split: str):
         by_key = {r.key: r for r in records}
@@ -270,7 +282,7 @@ class SkinBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
         if cfg.has_mask:
             example["mask"] = prepared.mask
         if cfg.has_attributes:
-            example["attributes"] = dict(zip(ATTRIBUTE_NAMES, prepared.attributes))
+            example["attributes"] = dict(zip(ATTRIBUTE_NAMES, prepared.attributes, strict=True))
             example["attribute_present"] = np.asarray(prepared.attribute_present, np.bool_)
         if cfg.superpixels != "none":
             example["superpixels"] = prepared.superpixels

@@ -81,7 +81,7 @@ def read_csv(ref, required: Sequence[str], optional: Iterable[str] = (), *, deli
     for line, row in rows[1:]:
         if len(row) != len(header):
             raise BadInputError(ref, f"line {line}: {len(row)} fields, the header has {len(header)}")
-        out.append((line, {k: v.strip() for k, v in zip(header, row)}))
+        out.append((line, {k: v.strip() for k, v in zip(header, row, strict=True)}))
     return out
 
 
@@ -198,7 +198,7 @@ def grouped_splits(ids: Sequence[str], group_keys: Sequence[Iterable[str]], frac
             if a != b:
                 parent[max(a, b)] = min(a, b)
     smallest: dict = {}  # per group: its smallest group key, else its smallest image id
-    for i, (image_id, keys) in enumerate(zip(ids, group_keys)):
+    for i, (image_id, keys) in enumerate(zip(ids, group_keys, strict=True)):
         r = root(i)
         for key in [(0, k) for k in keys if k] or [(1, f"id:{image_id}")]:
             if r not in smallest or key < smallest[r]:

@@ -136,7 +136,8 @@ class ManualTree:
         """The single file matching ``file`` (see ``find``); None or FileNotFoundError when absent."""
         found = self.find(file, folder)
         if len(found) > 1:
-            raise BadInputError(self.root, f"several files match {expected or file}: {', '.join(map(str, found.values()))}")
+            where = ", ".join(map(str, found.values()))
+            raise BadInputError(self.root, f"several files match {expected or file}: {where}")
         if not found:
             if required:
                 raise FileNotFoundError(f"{self.root}: no file {expected or _describe(file)}"

@@ -121,7 +121,7 @@ class IsicChallenge(SkinBuilder):
     ]
 
     def _records(self, tree, problems) -> dict:
-        return getattr(self, f"_records_{self.builder_config.name}")(tree, problems)
+        return getattr(self, f"_records_{self.builder_config.release}")(tree, problems)
 
     # ------------------------------------------------------------------ 2016
 
@@ -180,7 +180,8 @@ class IsicChallenge(SkinBuilder):
             records = []
             for image_id in match_rows(images, rows, table, problems, split, data):
                 line, row = rows[image_id]
-                melanoma, keratosis = common.parse_float(row["melanoma"]), common.parse_float(row["seborrheic_keratosis"])
+                melanoma = common.parse_float(row["melanoma"])
+                keratosis = common.parse_float(row["seborrheic_keratosis"])
                 if melanoma not in (0.0, 1.0) or keratosis not in (0.0, 1.0) or melanoma + keratosis > 1:
                     problems.bad(table, f"line {line}: melanoma={row['melanoma']!r}, seborrheic_keratosis="
                                         f"{row['seborrheic_keratosis']!r}; expected 0/1 with at most one 1", split)
@@ -209,7 +210,8 @@ class IsicChallenge(SkinBuilder):
 
     def _records_isic2018_task1_2(self, tree, problems) -> dict:
         out = {}
-        task2 = {"train": "ISIC2018_Task2_Training_GroundTruth_v3", "validation": "ISIC2018_Task2_Validation_GroundTruth",
+        task2 = {"train": "ISIC2018_Task2_Training_GroundTruth_v3",
+                 "validation": "ISIC2018_Task2_Validation_GroundTruth",
                  "test": "ISIC2018_Task2_Test_GroundTruth"}
         attribute_file = re.compile(rf"{ISIC_ID}_attribute_({'|'.join(ATTRIBUTE_NAMES)})\.png")
         for split, part in (("train", "Training"), ("validation", "Validation"), ("test", "Test")):
@@ -235,8 +237,8 @@ class IsicChallenge(SkinBuilder):
                     continue
                 if mask is None:
                     continue
-                records.append(Record(key=image.name, image_id=image_id, image=image, mask=mask,
-                                      attributes=tuple(attributes[_attribute_file(image_id, n)] for n in ATTRIBUTE_NAMES),
+                files = tuple(attributes[_attribute_file(image_id, n)] for n in ATTRIBUTE_NAMES)
+                records.append(Record(key=image.name, image_id=image_id, image=image, mask=mask, attributes=files,
                                       superpixels=superpixels.get(image_id), metadata=common.metadata()))
             out[split] = records
         return out
@@ -328,8 +330,8 @@ class IsicChallenge(SkinBuilder):
         table = tree.find_one(r"ISIC_2020_Training_GroundTruth_v2\.csv", required=False)
         header = HEADER_2020 + ("lesion_id",)
         if table is None:
-            table = tree.find_one(r"ISIC_2020_Training_GroundTruth\.csv",
-                                  expected="ISIC_2020_Training_GroundTruth_v2.csv or ISIC_2020_Training_GroundTruth.csv")
+            either = "ISIC_2020_Training_GroundTruth_v2.csv or ISIC_2020_Training_GroundTruth.csv"
+            table = tree.find_one(r"ISIC_2020_Training_GroundTruth\.csv", expected=either)
             header = HEADER_2020
             problems.note("using ISIC_2020_Training_GroundTruth.csv (v1, no lesion ids)")
         rows = rows_by_id(table, read_csv(table, header), "image_name")

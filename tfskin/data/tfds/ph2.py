@@ -104,7 +104,7 @@ class Ph2(SkinBuilder):
                 problems.bad(table, f"line {line}: clinical diagnosis {row['clinical']!r} is not 0, 1 or 2")
                 continue
             label = int(clinical)
-            values = dict(zip(CRITERIA, row["criteria"] + [row["colors"], row["histological"]]))
+            values = dict(zip(CRITERIA, row["criteria"] + [row["colors"], row["histological"]], strict=True))
             records.append(Record(key=image.name, image_id=name, image=image, mask=mask, label=label,
                                   malignant=label == 2, criteria=values,
                                   metadata=common.metadata(diagnosis=LABELS[label])))

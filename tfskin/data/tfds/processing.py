@@ -12,7 +12,8 @@ What is stored:
 * masks: single-channel PNG, 0/255 (binarised at 128 like the official scorer), nearest-neighbour resized to
   the stored image size. A mask must have exactly its image's size in the release.
 * ``superpixels``: uint16 PNG of superpixel ids at the stored size, decoded from the release's
-  ``*_superpixels.png`` (nearest neighbour) or computed by SLIC on the stored image.
+  ``*_superpixels.png`` (nearest neighbour) or computed by SLIC on the image shrunk to fit ``slic_fit``
+  (default 512x1024: the resolution of the paper's instance maps) and scaled back nearest-neighbour.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Optional
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from tfskin.data.geometry import fit_within
+from tfskin.data.geometry import fit_within, fitted_size
 from tfskin.data.superpixels import SlicParams, decode_superpixel_rgb, slic_superpixels
 from tfskin.data.tfds.common import BadInputError
 
@@ -44,6 +45,7 @@ class Task:
     extra_images: tuple = ()  # ((feature name, FileRef), ...), e.g. derm7pt's clinical image
     max_side: int = 1024
     slic: Optional[SlicParams] = None  # compute SLIC when no superpixel file is given
+    slic_fit: tuple = ()  # run SLIC on the image shrunk to fit this (height, width); () = at the stored size
     empty_mask: bool = False  # store an all-zero mask (dataset has masks for other images only)
 
 
@@ -146,6 +148,17 @@ def load_superpixels(ref, image_ref, original: tuple, stored: tuple) -> np.ndarr
     return ids
 
 
+def _slic_at(rgb: np.ndarray, params: SlicParams, fit: tuple) -> np.ndarray:
+    """SLIC ids at the size of ``rgb``, computed on ``rgb`` shrunk to fit ``fit`` (nearest-neighbour back up)."""
+    height, width = rgb.shape[:2]
+    small = fitted_size(height, width, fit, upscale=False) if fit else (height, width)
+    if small == (height, width):
+        return slic_superpixels(rgb, params)
+    shrunk = np.asarray(Image.fromarray(rgb).resize((small[1], small[0]), Image.Resampling.LANCZOS))
+    ids = slic_superpixels(shrunk, params)
+    return np.asarray(Image.fromarray(ids).resize((width, height), Image.Resampling.NEAREST))
+
+
 def prepare(task: Task) -> Prepared:
     """Everything stored for one example; raises BadInputError naming the offending file."""
     encoded, rgb, original, stored = load_rgb(task.image, task.max_side)
@@ -162,7 +175,7 @@ def prepare(task: Task) -> Prepared:
         out.superpixels = encode_uint16(load_superpixels(task.superpixels, task.image, original, stored),
                                         task.superpixels)
     elif task.slic is not None:
-        out.superpixels = encode_uint16(slic_superpixels(rgb, task.slic), task.image)
+        out.superpixels = encode_uint16(_slic_at(rgb, task.slic, task.slic_fit), task.image)
     for name, ref in task.extra_images:
         out.extra_images[name] = load_rgb(ref, task.max_side)[0]
     return out

@@ -41,6 +41,21 @@ def class_index_of(class_names, value) -> int:
         raise ValueError(f"unknown class {value!r}; valid classes: {', '.join(class_names)}") from None
 
 
+def conditional_sample(model, num, seed=None, label=None) -> dict:
+    """``num`` samples of a class-conditional model; ``label`` (index or class name) fixes the class, else the
+    classes cycle. Returns numpy arrays in [0, 1] plus the int labels used."""
+    seed = model.seed_generator if seed is None else seed
+    noise = keras.random.normal((num, model.config.latent_dim), seed=seed)
+    if label is None:
+        labels = np.arange(num) % model.config.num_classes
+    else:
+        labels = np.full((num,), class_index_of(model.config.class_names, label))
+    labels = labels.astype("int32")
+    outputs = {k: ops.convert_to_numpy(v) for k, v in model(noise, labels).items()}
+    outputs["label"] = labels
+    return outputs
+
+
 @keras.saving.register_keras_serializable(package="tfskin")
 class ACGAN(GAN):
     """ACGAN: the generator is conditioned on a class; the discriminator judges real/fake and classifies."""
@@ -119,16 +134,7 @@ class ACGAN(GAN):
 
     def sample(self, num, seed=None, label=None, **kwargs):
         """``num`` samples; ``label`` (index or class name) fixes the class, else classes cycle."""
-        seed = self.seed_generator if seed is None else seed
-        noise = keras.random.normal((num, self.config.latent_dim), seed=seed)
-        if label is None:
-            labels = np.arange(num) % self.config.num_classes
-        else:
-            labels = np.full((num,), class_index_of(self.config.class_names, label))
-        labels = labels.astype("int32")
-        outputs = {k: ops.convert_to_numpy(v) for k, v in self(noise, labels).items()}
-        outputs["label"] = labels
-        return outputs
+        return conditional_sample(self, num, seed, label)
 
     def export_signatures(self):
         from tfskin.serving.signatures import noise_label_to_image_signature

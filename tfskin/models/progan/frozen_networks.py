@@ -10,6 +10,7 @@ import keras
 from keras import layers, ops
 
 from tfskin.layers.normalization import batch_norm
+from tfskin.layers.progressive import track_for_checkpoints
 
 _INIT = keras.initializers.RandomNormal(stddev=0.02)
 
@@ -33,6 +34,7 @@ class FrozenGrowthGenerator(layers.Layer):
             self.norms.append(batch_norm(name=f"{conv.name}_bn"))
         self.to_image = [layers.Conv2DTranspose(channels, 4, strides=2, padding="same", kernel_initializer=_INIT,
                                                 dtype="float32", name=f"to_image{s}") for s in range(num_stages)]
+        track_for_checkpoints(self, self.convs + self.norms + self.to_image)
 
     def blocks_of(self, stage: int) -> list:
         """Indices of the blocks a phase adds (and trains)."""
@@ -45,6 +47,9 @@ class FrozenGrowthGenerator(layers.Layer):
             train_block = training and i in active
             x = ops.relu(self.norms[i](self.convs[i](x), training=train_block))
         return ops.tanh(self.to_image[stage](x))
+
+    def build(self, *args, **kwargs):
+        pass  # sub-layers build on first use; the model runs every stage once at construction
 
     def stage_layers(self, stage: int) -> list:
         blocks = self.blocks_of(stage)
@@ -77,6 +82,7 @@ class FrozenGrowthDiscriminator(layers.Layer):
                   generator_filters[self.first_blocks + s] for s in range(num_stages)]
         self.from_image = [layers.Conv2D(widths[s], 1, kernel_initializer=_INIT, name=f"from_image{s}")
                            for s in range(num_stages)]
+        track_for_checkpoints(self, self.downs + self.norms + self.from_image)
         self.logit = layers.Conv2D(1, self.base_size, padding="valid", kernel_initializer=_INIT, dtype="float32",
                                    name="logit")
 
@@ -89,6 +95,9 @@ class FrozenGrowthDiscriminator(layers.Layer):
         for i in range(self.first_blocks - 1 + stage, -1, -1):
             x = ops.leaky_relu(self.norms[i](self.downs[i](x), training=training and i in active), 0.2)
         return ops.reshape(self.logit(x), (-1, 1))
+
+    def build(self, *args, **kwargs):
+        pass  # sub-layers build on first use; the model runs every stage once at construction
 
     def stage_layers(self, stage: int) -> list:
         blocks = self.blocks_of(stage)

@@ -8,7 +8,8 @@ import keras
 from keras import layers, ops
 
 from tfskin.layers.progressive import (
-    EqualizedConv2D, EqualizedDense, MinibatchStdDev, PixelNorm, downsample, label_maps, lerp, upsample2x,
+    EqualizedConv2D, EqualizedDense, MinibatchStdDev, PixelNorm, downsample, label_maps, lerp,
+    track_for_checkpoints, upsample2x,
 )
 
 
@@ -35,6 +36,7 @@ class ProgressiveGenerator(layers.Layer):
             self.convs += [EqualizedConv2D(nf, 3, name=f"b{s}_conv0"), EqualizedConv2D(nf, 3, name=f"b{s}_conv1")]
         self.to_rgb = [EqualizedConv2D(channels, 1, gain=1.0, dtype="float32", name=f"to_rgb{s}")
                        for s in range(len(feature_maps))]
+        track_for_checkpoints(self, self.convs + self.to_rgb)
 
     def _block(self, s, x, one_hot):
         if s == 0:
@@ -59,6 +61,9 @@ class ProgressiveGenerator(layers.Layer):
         if stage > 0 and fade:
             image = lerp(upsample2x(self.to_rgb[stage - 1](previous)), image, alpha)
         return image
+
+    def build(self, *args, **kwargs):
+        pass  # sub-layers build on first use; the model runs every stage once at construction
 
     def stage_layers(self, stage: int) -> list:
         """The layers a step at ``stage`` trains (every block so far, and the two to-RGB layers it blends)."""
@@ -86,6 +91,7 @@ class ProgressiveCritic(layers.Layer):
         self.convs = []
         for s in range(1, len(nf)):
             self.convs += [EqualizedConv2D(nf[s], 3, name=f"b{s}_conv0"), EqualizedConv2D(nf[s - 1], 3, name=f"b{s}_conv1")]
+        track_for_checkpoints(self, self.from_rgb + self.convs)
         self.mbstd = MinibatchStdDev(minibatch_std_group)
         self.final_conv = EqualizedConv2D(nf[0], 3, name="b0_conv")
         self.final_dense = EqualizedDense(nf[0], name="b0_dense")
@@ -113,6 +119,9 @@ class ProgressiveCritic(layers.Layer):
                 x = self._block(s, x, one_hot)
         out = ops.cast(x, "float32")
         return out[:, :1], out[:, 1:]
+
+    def build(self, *args, **kwargs):
+        pass  # sub-layers build on first use; the model runs every stage once at construction
 
     def stage_layers(self, stage: int) -> list:
         out = [self.final_conv, self.final_dense, self.output_dense, self.from_rgb[stage]]

@@ -1,0 +1,144 @@
+"""Progressive GANs: harness, the stage schedule, fade-in alpha and phase freezing across resume, learning."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step
+from tfskin.config import ConfigError
+from tfskin.gan.base import Phase, StageSchedule
+from tfskin.models.progan import FrozenProGAN, ProGAN, ProGANConfig
+from tfskin.registry import get_model
+from tfskin.training import build_model, load_trained_model, resolve_config, train
+
+
+def _batch(config, n=4, seed=0, labels=True):
+    rng = np.random.default_rng(seed)
+    h, w = config.image_size
+    batch = {"images": rng.uniform(-1, 1, (n, h, w, config.channels)).astype("float32"),
+             "noise": rng.normal(size=(n, config.latent_dim)).astype("float32")}
+    if labels:
+        batch.update(labels=rng.integers(0, 8, n).astype("int32"),
+                     fake_labels=rng.integers(0, config.num_classes, n).astype("int32"),
+                     gp_noise=rng.normal(size=(n, 1)).astype("float32"))
+    return batch
+
+
+def test_schedule_is_explicit_and_pure():
+    schedule = StageSchedule([Phase(0, 0, 3), Phase(1, 4, 2), Phase(2, 2, 1)])
+    assert schedule.total_steps == 12
+    got = [schedule.at(step) for step in range(14)]
+    assert got[:3] == [(0, 1.0)] * 3
+    assert got[3:9] == [(1, 0.25), (1, 0.5), (1, 0.75), (1, 1.0), (1, 1.0), (1, 1.0)]
+    assert got[9:12] == [(2, 0.5), (2, 1.0), (2, 1.0)]
+    assert got[12:] == [(2, 1.0)] * 2  # the last stage continues
+    model = ProGAN(get_model("progan").preset("tiny").model_config)
+    assert [(p.stage, p.transition_steps, p.stable_steps) for p in model.stage_schedule(8).phases] == [
+        (0, 0, 4), (1, 4, 4), (2, 4, 4)]
+
+
+def test_progan_passes_the_gan_harness(tmp_path):
+    config = resolve_config("progan", "tiny")
+    model = build_model(config)
+    logs = check_one_fit_step(model, _batch(config.model_config))
+    assert logs["gradient_penalty"] >= 0
+    batch = _batch(config.model_config, seed=1)
+    inputs = {"noise": batch["noise"], "label": batch["fake_labels"]}
+    check_keras_round_trip(model, inputs, tmp_path)
+    outputs, _ = check_export_round_trip(model, inputs, tmp_path, "generate")
+    np.testing.assert_allclose(outputs["image"], np.asarray(model(**inputs)["image"]), atol=1e-5)
+    assert outputs["image"].shape == (4, 16, 16, 3)
+    assert 0 <= outputs["image"].min() and outputs["image"].max() <= 1
+
+
+def test_progan_frozen_passes_the_gan_harness(tmp_path):
+    config = resolve_config("progan_frozen", "tiny")
+    model = build_model(config)
+    check_one_fit_step(model, _batch(config.model_config, labels=False))
+    noise = _batch(config.model_config, labels=False)["noise"]
+    check_keras_round_trip(model, noise, tmp_path)
+    outputs, _ = check_export_round_trip(model, {"noise": noise}, tmp_path, "generate")
+    np.testing.assert_allclose(outputs["image"], np.asarray(model(noise)["image"]), atol=1e-5)
+    assert outputs["image"].shape == (4, 32, 32, 3)
+
+
+def test_stage_variable_selects_the_inference_stage_and_alpha_blends():
+    model = ProGAN(get_model("progan").preset("tiny").model_config)
+    noise, labels = np.random.default_rng(0).normal(size=(2, 16)).astype("float32"), np.array([0, 1], "int32")
+    stage0 = np.asarray(model(noise, labels)["image"])
+    # stage 0 is 4x4, upsampled to 16x16: constant 4x4 tiles
+    assert np.allclose(stage0[:, :4, :4], stage0[:, :1, :1])
+    model.set_phase(1, 0.0)
+    faded_out = np.asarray(model(noise, labels)["image"])
+    np.testing.assert_allclose(faded_out, stage0, atol=1e-5)  # alpha 0: the new 8x8 layers do not show yet
+    model.set_phase(1, 1.0)
+    assert not np.allclose(np.asarray(model(noise, labels)["image"]), stage0, atol=1e-3)
+
+
+def _progan_config(steps, **train):
+    return resolve_config("progan", "tiny", data={"num_examples": 64},
+                          train={"steps": steps, "export_at_end": False, "log_every": 1, "sample_every": 100,
+                                 "checkpoint_every": 2, **train})
+
+
+def _weights(run_dir):
+    _, model = load_trained_model(run_dir)
+    return model, [np.array(v.numpy()) for v in model.weights]
+
+
+@pytest.mark.slow
+def test_progan_resumes_mid_transition_at_the_same_alpha(tmp_path):
+    full = train(_progan_config(10), tmp_path / "full")
+    assert full.step == 10
+    train(_progan_config(6), tmp_path / "split")  # stops in the 8x8 fade-in (steps 4..7)
+    model, _ = _weights(tmp_path / "split")
+    assert model.current_stage == 1 and int(model.stage.numpy()) == 1
+    assert float(model.alpha.numpy()) == pytest.approx(0.75)  # the alpha step 6 will use, from the checkpoint
+    resumed = train(_progan_config(10), tmp_path / "split", resume=True)
+    assert resumed.step == 10
+    model_full, w_full = _weights(tmp_path / "full")
+    model_resumed, w_resumed = _weights(tmp_path / "split")
+    assert float(model_resumed.alpha.numpy()) == float(model_full.alpha.numpy()) == 1.0
+    for a, b in zip(w_full, w_resumed):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    # TensorBoard holds the schedule scalars
+    tags = set()
+    for path in (tmp_path / "full" / "logs").glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            tags.update(v.tag for v in event.summary.value)
+    assert {"schedule/alpha", "schedule/stage", "schedule/resolution_height"} <= tags
+
+
+@pytest.mark.slow
+def test_phase_frozen_layers_stop_changing(tmp_path):
+    config = lambda steps: resolve_config("progan_frozen", "tiny", data={"num_examples": 64},
+                                          train={"steps": steps, "export_at_end": False, "log_every": 1,
+                                                 "sample_every": 100, "checkpoint_every": 4})
+    train(config(4), tmp_path / "run")
+    _, phase1 = load_trained_model(tmp_path / "run")
+    before = {v.path: np.array(v.numpy()) for v in phase1.weights}
+    train(config(8), tmp_path / "run", resume=True)
+    _, phase2 = load_trained_model(tmp_path / "run")
+    after = {v.path: np.array(v.numpy()) for v in phase2.weights}
+    assert phase2.current_stage == 1
+    frozen = [l for s in (phase2.generator, phase2.discriminator) for l in s.stage_layers(0)
+              if l not in s.stage_layers(1)]
+    frozen_paths = [v.path for l in frozen for v in l.weights]
+    assert frozen_paths
+    for path in frozen_paths:  # phase-1 layers (incl. BatchNorm statistics) unchanged in phase 2
+        np.testing.assert_array_equal(before[path], after[path], err_msg=path)
+    new = [v.path for s in (phase2.generator, phase2.discriminator) for l in s.stage_layers(1) for v in l.weights]
+    assert any(not np.array_equal(before[p], after[p]) for p in new)
+
+
+def test_paper_presets():
+    cfg = get_model("progan").preset("paper256").model_config
+    assert cfg.base_size == (4, 4) and cfg.resolution(cfg.num_stages - 1) == (256, 256)
+    assert (cfg.gp_weight, cfg.drift_weight) == (10.0, 0.001)
+    frozen = FrozenProGAN(get_model("progan_frozen").preset("paper64").model_config)
+    assert [frozen.config.resolution(s) for s in range(3)] == [(16, 16), (32, 32), (64, 64)]
+    g = {layer.name: layer.count_params() for layer in frozen.generator.convs}
+    assert [g["project"], g["up1"], g["up2"], g["up3"]] == [819_200, 2_097_152, 524_288, 131_072]
+    assert frozen.generator.to_image[2].count_params() == 3_072 + 3
+    with pytest.raises(ConfigError, match="divisible"):
+        ProGANConfig(image_size=(20, 20), feature_maps=(8, 8, 8))

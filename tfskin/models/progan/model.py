@@ -1,0 +1,253 @@
+"""Progressive GANs as tfskin staged GANs: conditional with fade-in (``progan``) and phase-frozen
+(``progan_frozen``)."""
+
+import math
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from tfskin import losses
+from tfskin.data.classes import CLASS_NAMES, default_class_prior
+from tfskin.gan.base import Phase, StagedGAN, StageSchedule
+from tfskin.layers.progressive import downsample, lerp, upsample, upsample2x
+from tfskin.models.acgan.model import conditional_sample, per_class_preview, split_conditional_inputs
+from tfskin.models.progan.config import FrozenProGANConfig, ProGANConfig, stage_steps
+from tfskin.models.progan.frozen_networks import FrozenGrowthDiscriminator, FrozenGrowthGenerator
+from tfskin.models.progan.networks import ProgressiveCritic, ProgressiveGenerator
+
+_MEL = CLASS_NAMES.index("MEL")
+
+
+def _variables(layer_list):
+    return [v for layer in layer_list for v in layer.trainable_variables]
+
+
+class _ProgressiveMixin:
+    """Shared by both variants: real images at the stage's resolution and the switch-based inference path."""
+
+    def _real_at_stage(self, images, fade: bool):
+        stage = self.current_stage
+        x = downsample(ops.convert_to_tensor(images), 2 ** (self._num_stages - 1 - stage))
+        if fade and stage > 0:  # fade the real images too, as the generator's output is faded
+            x = lerp(upsample2x(downsample(x, 2)), x, self.alpha)
+        return x
+
+    def _at_full_resolution(self, make_image):
+        """Run ``make_image(stage)`` for the stage held in the stage variable, upsampled to the full size (one
+        graph for every stage, so loaded and exported models follow the variable)."""
+        branches = [
+            (lambda s: lambda: upsample(ops.cast(make_image(s), "float32"), 2 ** (self._num_stages - 1 - s)))(s)
+            for s in range(self._num_stages)
+        ]
+        if len(branches) == 1:
+            return branches[0]()
+        index = ops.clip(ops.cast(self.stage, "int32"), 0, self._num_stages - 1)
+        return ops.switch(index, branches)
+
+    def schedule_scalars(self):
+        out = super().schedule_scalars()
+        h, w = self.config.resolution(self.current_stage)
+        out.update({"resolution_height": float(h), "resolution_width": float(w)})
+        return out
+
+
+@keras.saving.register_keras_serializable(package="tfskin")
+class ProGAN(_ProgressiveMixin, StagedGAN):
+    """Conditional progressive GAN: WGAN-GP + drift + auxiliary class term, fade-in growth."""
+
+    config_class = ProGANConfig
+    loss_names = ("d_loss", "g_loss", "wasserstein", "gradient_penalty", "d_class", "g_class")
+
+    def __init__(self, config: ProGANConfig, **kwargs):
+        super().__init__(config, **kwargs)
+        self._num_stages = config.num_stages
+        self.generator = ProgressiveGenerator(config.base_size, config.feature_maps, config.channels,
+                                              config.latent_dim, config.num_classes, name="generator")
+        self.discriminator = ProgressiveCritic(config.feature_maps, config.num_classes,
+                                               config.minibatch_std_group, name="discriminator")
+        noise = ops.zeros((2, config.latent_dim))
+        one_hot = ops.zeros((2, config.num_classes))
+        for s in range(config.num_stages):  # create every stage's weights now (checkpoints hold all of them)
+            self.discriminator(self.generator(noise, one_hot, stage=s, alpha=0.5), one_hot, stage=s, alpha=0.5)
+
+    # --- schedule ---
+    def stage_schedule(self, batch_size):
+        cfg = self.config
+        name = lambda s: "x".join(map(str, cfg.resolution(s)))
+        phases = [Phase(0, 0, stage_steps(cfg.stabilise_images, batch_size), name=name(0))]
+        phases += [Phase(s, stage_steps(cfg.transition_images, batch_size) if cfg.transition_images else 0,
+                         stage_steps(cfg.stabilise_images, batch_size), name=name(s))
+                   for s in range(1, cfg.num_stages)]
+        return StageSchedule(phases)
+
+    @property
+    def generator_variables(self):
+        return _variables(self.generator.stage_layers(self.current_stage))
+
+    @property
+    def discriminator_variables(self):
+        return _variables(self.discriminator.stage_layers(self.current_stage))
+
+    # --- data ---
+    def latent_spec(self):
+        prior = default_class_prior() if self.config.fake_label_prior == "isic2019" else None
+        return {"noise": ((self.config.latent_dim,), "normal"),
+                "fake_labels": ((), ("categorical", self.config.num_classes, prior)),
+                "gp_noise": ((1,), "normal")}
+
+    def example_batch(self, batch_size=2):
+        h, w = self.config.image_size
+        return {"images": ops.zeros((batch_size, h, w, self.config.channels)),
+                "labels": ops.zeros((batch_size,), "int32"),
+                "noise": ops.zeros((batch_size, self.config.latent_dim)),
+                "fake_labels": ops.zeros((batch_size,), "int32"),
+                "gp_noise": ops.zeros((batch_size, 1))}
+
+    def model_labels(self, labels):
+        """Dataset class indices -> this model's classes (label_mode "melanoma": 1 = MEL, 0 = other)."""
+        labels = ops.cast(labels, "int32")
+        if self.config.label_mode == "melanoma":
+            return ops.cast(ops.equal(labels, _MEL), "int32")
+        return labels
+
+    def _one_hot(self, labels):
+        return ops.one_hot(ops.cast(labels, "int32"), self.config.num_classes)
+
+    # --- losses ---
+    def generate(self, batch, training=False):
+        image = self.generator(ops.convert_to_tensor(batch["noise"]), self._one_hot(batch["fake_labels"]),
+                               stage=self.current_stage, alpha=self.alpha)
+        return {"images": image}
+
+    def _critic(self, images, one_hot):
+        return self.discriminator(images, one_hot, stage=self.current_stage, alpha=self.alpha)
+
+    def discriminator_losses(self, batch, fakes):
+        cfg = self.config
+        real = self._real_at_stage(batch["images"], fade=True)
+        fake = ops.cast(fakes["images"], "float32")
+        real_labels = self.model_labels(batch["labels"])
+        real_oh, fake_oh = self._one_hot(real_labels), self._one_hot(batch["fake_labels"])
+        real_score, real_cls = self._critic(real, real_oh)
+        fake_score, fake_cls = self._critic(fake, fake_oh)
+        wasserstein = ops.mean(real_score) - ops.mean(fake_score)
+        adversarial = losses.wasserstein_discriminator_loss(real_score, fake_score, drift=cfg.drift_weight)
+        # interpolation weights ~ U(0, 1), from the pipeline's stateless normal draws (resume-exact)
+        eps = 0.5 * (1.0 + ops.erf(ops.cast(batch["gp_noise"], "float32") / math.sqrt(2.0)))
+        mixed = real + ops.reshape(eps, (-1, 1, 1, 1)) * (fake - real)
+        with tf.GradientTape() as tape:
+            tape.watch(mixed)
+            mixed_score = ops.sum(self._critic(mixed, real_oh)[0])
+        penalty = losses.gradient_penalty(tape.gradient(mixed_score, mixed))
+        d_class = (losses.auxiliary_classification_loss(real_labels, real_cls)
+                   + losses.auxiliary_classification_loss(batch["fake_labels"], fake_cls))
+        return {"d_loss": adversarial + cfg.gp_weight * penalty + cfg.class_weight * d_class,
+                "wasserstein": wasserstein, "gradient_penalty": penalty, "d_class": d_class}
+
+    def generator_losses(self, batch, fakes):
+        fake_score, fake_cls = self._critic(ops.cast(fakes["images"], "float32"), self._one_hot(batch["fake_labels"]))
+        g_class = losses.auxiliary_classification_loss(batch["fake_labels"], fake_cls)
+        return {"g_loss": losses.wasserstein_generator_loss(fake_score) + self.config.class_weight * g_class,
+                "g_class": g_class}
+
+    # --- inference ---
+    def call(self, noise, label=None, training=False):
+        """noise (B, latent_dim), label int (B,) in this model's classes -> {image [0, 1] at full size, mask?}.
+        Runs the stage held in the stage variable (with its alpha) and upsamples to the full size."""
+        noise, label = split_conditional_inputs(noise, label)
+        noise, one_hot = ops.convert_to_tensor(noise), self._one_hot(label)
+        image = self._at_full_resolution(
+            lambda s: self.generator(noise, one_hot, stage=s, alpha=self.alpha))
+        out = (ops.clip(image, -1.0, 1.0) + 1.0) / 2.0
+        result = {"image": out[..., :3]}
+        if self.config.channels == 4:
+            result["mask"] = out[..., 3:]
+        return result
+
+    def preview_inputs(self, examples, num, seed):
+        return per_class_preview(self.config.latent_dim, self.config.num_classes, num, seed)
+
+    def sample(self, num, seed=None, label=None, **kwargs):
+        return conditional_sample(self, num, seed, label)
+
+    def export_signatures(self):
+        from tfskin.serving.signatures import noise_label_to_image_signature
+
+        return noise_label_to_image_signature(self, "generate")
+
+
+@keras.saving.register_keras_serializable(package="tfskin")
+class FrozenProGAN(_ProgressiveMixin, StagedGAN):
+    """Phase-frozen progressive GAN: BCE + Adam, earlier phases frozen, no fade-in."""
+
+    config_class = FrozenProGANConfig
+    loss_names = ("d_loss", "g_loss", "d_real", "d_fake")
+
+    def __init__(self, config: FrozenProGANConfig, **kwargs):
+        super().__init__(config, **kwargs)
+        self._num_stages = config.num_stages
+        self.generator = FrozenGrowthGenerator(config.base_size, config.generator_filters, config.channels,
+                                               config.latent_dim, config.num_stages, name="generator")
+        self.discriminator = FrozenGrowthDiscriminator(config.base_size, config.generator_filters,
+                                                       config.num_stages, name="discriminator")
+        noise = ops.zeros((2, config.latent_dim))
+        for s in range(config.num_stages):
+            self.discriminator(self.generator(noise, stage=s), stage=s)
+
+    def stage_schedule(self, batch_size):
+        steps = stage_steps(self.config.images_per_stage, batch_size)
+        return StageSchedule([Phase(s, 0, steps, name="x".join(map(str, self.config.resolution(s))))
+                              for s in range(self.config.num_stages)])
+
+    @property
+    def generator_variables(self):
+        return _variables(self.generator.stage_layers(self.current_stage))
+
+    @property
+    def discriminator_variables(self):
+        return _variables(self.discriminator.stage_layers(self.current_stage))
+
+    def latent_spec(self):
+        return {"noise": ((self.config.latent_dim,), "normal")}
+
+    def example_batch(self, batch_size=2):
+        h, w = self.config.image_size
+        return {"images": ops.zeros((batch_size, h, w, self.config.channels)),
+                "noise": ops.zeros((batch_size, self.config.latent_dim))}
+
+    def generate(self, batch, training=False):
+        return {"images": self.generator(ops.convert_to_tensor(batch["noise"]), stage=self.current_stage,
+                                         training=training)}
+
+    def discriminator_losses(self, batch, fakes):
+        real = self._real_at_stage(batch["images"], fade=False)
+        real_logits = self.discriminator(real, stage=self.current_stage, training=True)
+        fake_logits = self.discriminator(fakes["images"], stage=self.current_stage, training=True)
+        return {"d_loss": losses.nonsaturating_discriminator_loss(real_logits, fake_logits,
+                                                                  label_smoothing=self.config.label_smoothing),
+                "d_real": ops.mean(ops.sigmoid(real_logits)), "d_fake": ops.mean(ops.sigmoid(fake_logits))}
+
+    def generator_losses(self, batch, fakes):
+        fake_logits = self.discriminator(fakes["images"], stage=self.current_stage, training=True)
+        return {"g_loss": losses.nonsaturating_generator_loss(fake_logits)}
+
+    def call(self, noise, training=False):
+        """noise (B, latent_dim) -> {image [0, 1] at full size (the current phase's output upsampled), mask?}."""
+        noise = ops.convert_to_tensor(noise)
+        image = self._at_full_resolution(lambda s: self.generator(noise, stage=s, training=False))
+        out = (image + 1.0) / 2.0
+        result = {"image": out[..., :3]}
+        if self.config.channels == 4:
+            result["mask"] = out[..., 3:]
+        return result
+
+    def sample(self, num, seed=None, **kwargs):
+        seed = self.seed_generator if seed is None else seed
+        noise = keras.random.normal((num, self.config.latent_dim), seed=seed)
+        return {k: ops.convert_to_numpy(v) for k, v in self(noise).items()}
+
+    def export_signatures(self):
+        from tfskin.serving.signatures import noise_to_image_signature
+
+        return noise_to_image_signature(self, "generate")
