@@ -28,6 +28,20 @@ TRAINING_CASES = [
     ("dcgan", "paper64", 64),
     ("dcgan", "quick", 32),
     ("dcgan", "paper192x256_mask", 16),
+    ("acgan", "paper128", 64),
+    ("acgan", "quick", 32),
+    ("progan", "paper256", 16),  # staged models are timed at their last stage (progan: 256x256)
+    ("progan", "quick", 16),
+    ("progan_frozen", "paper64", 64),
+    ("progan_frozen", "quick", 32),
+    ("lapgan", "paper192x256_mask", 64),
+    ("lapgan", "quick", 32),
+    ("ddgan", "paper256", 32),
+    ("ddgan", "quick", 32),
+    ("cyclegan", "quick", 8),  # image-to-image models train on phantoms here, whatever their preset's dataset
+    ("cyclegan", "paper128", 1),
+    ("pix2pixhd", "quick", 8),
+    ("pix2pixhd", "quick_semantic", 8),
 ]
 
 
@@ -58,20 +72,32 @@ def bench_pipeline(size=64, batch=64, batches=200) -> dict:
 
 
 def bench_training(model_name, preset, batch, steps) -> dict:
-    config = resolve_config(model_name, preset, train={"batch_size": batch})
+    from tfskin.registry import get_model
+
+    spec = get_model(model_name)
+    # Models with their own batches (cyclegan, pix2pixhd) read them from phantoms, which need no preparation.
+    own_data = {"name": "phantoms", "num_examples": max(64, 4 * batch)} if spec.make_batches is not None else None
+    config = resolve_config(model_name, preset, data=own_data, train={"batch_size": batch})
     model = build_model(config)
+    stage = None
+    if hasattr(model, "stage_schedule"):  # staged models (progan, lapgan): time the last, largest stage
+        stage = model.stage_schedule(batch).phases[-1].stage
+        model.set_phase(stage, 1.0)
     h, w = config.data.image_size
     examples = load_examples(config.data.name, "train", (h, w), num_examples=4 * batch,
                              features=("image", "mask", "label"))
     ds = gan_batches(examples, batch_size=batch, channels=config.data.channels,
                      latent_spec=model.latent_spec())
+    if spec.make_batches is not None:
+        ds = spec.make_batches(config, model, 0)
     model.fit(ds, steps_per_epoch=3, epochs=1, verbose=0, shuffle=False)  # trace + warm up
     t0 = time.perf_counter()
     model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
     seconds = time.perf_counter() - t0
     return {"model": model_name, "preset": preset, "shape": f"{h}x{w}x{config.data.channels}", "batch": batch,
             "precision": config.train.precision, "steps": steps,
-            "images_per_s": round(steps * batch / seconds, 1), "seconds_per_step": round(seconds / steps, 4)}
+            "images_per_s": round(steps * batch / seconds, 1), "seconds_per_step": round(seconds / steps, 4),
+            **({"stage": stage} if stage is not None else {})}
 
 
 def main(argv=None):

@@ -58,3 +58,18 @@ def test_pix2pixhd_global_generator_and_multiscale_discriminator_shapes():
     assert [tuple(o[-1].shape[1:3]) for o in outs] == [(11, 19), (7, 11), (5, 7)]
     with pytest.raises(ValueError, match="divisible"):
         resnet_generator((60, 64, 3), 3, downsamplings=4, blocks=1)
+
+
+def test_flops_script_reproduces_the_published_cyclegan_generator_cost():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "flops.py"
+    spec = importlib.util.spec_from_file_location("tfskin_flops", path)
+    flops = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(flops)
+    g = flops.model_macs(resnet_generator((256, 256, 3), 3, filters=64, downsamplings=2, blocks=9))
+    assert round(g["zero_insert"] / 1e9, 1) == 56.8  # as published (transposed convs over output pixels)
+    assert g["effective"] < g["zero_insert"]
+    d = flops.model_macs(patchgan((256, 256, 3), filters=64, num_layers=3, padding=1))
+    assert d["zero_insert"] == d["effective"] and 3.0e9 < d["zero_insert"] < 3.3e9

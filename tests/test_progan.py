@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step
+
 from tfskin.config import ConfigError
 from tfskin.gan.base import Phase, StageSchedule
 from tfskin.models.progan import FrozenProGAN, ProGAN, ProGANConfig
@@ -99,7 +99,7 @@ def test_progan_resumes_mid_transition_at_the_same_alpha(tmp_path):
     model_full, w_full = _weights(tmp_path / "full")
     model_resumed, w_resumed = _weights(tmp_path / "split")
     assert float(model_resumed.alpha.numpy()) == float(model_full.alpha.numpy()) == 1.0
-    for a, b in zip(w_full, w_resumed):
+    for a, b in zip(w_full, w_resumed, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     # TensorBoard holds the schedule scalars
     tags = set()
@@ -121,13 +121,14 @@ def test_phase_frozen_layers_stop_changing(tmp_path):
     _, phase2 = load_trained_model(tmp_path / "run")
     after = {v.path: np.array(v.numpy()) for v in phase2.weights}
     assert phase2.current_stage == 1
-    frozen = [l for s in (phase2.generator, phase2.discriminator) for l in s.stage_layers(0)
-              if l not in s.stage_layers(1)]
-    frozen_paths = [v.path for l in frozen for v in l.weights]
+    frozen = [layer for s in (phase2.generator, phase2.discriminator) for layer in s.stage_layers(0)
+              if layer not in s.stage_layers(1)]
+    frozen_paths = [v.path for layer in frozen for v in layer.weights]
     assert frozen_paths
     for path in frozen_paths:  # phase-1 layers (incl. BatchNorm statistics) unchanged in phase 2
         np.testing.assert_array_equal(before[path], after[path], err_msg=path)
-    new = [v.path for s in (phase2.generator, phase2.discriminator) for l in s.stage_layers(1) for v in l.weights]
+    new = [v.path for s in (phase2.generator, phase2.discriminator) for layer in s.stage_layers(1)
+           for v in layer.weights]
     assert any(not np.array_equal(before[p], after[p]) for p in new)
 
 
@@ -141,4 +142,4 @@ def test_paper_presets():
     assert [g["project"], g["up1"], g["up2"], g["up3"]] == [819_200, 2_097_152, 524_288, 131_072]
     assert frozen.generator.to_image[2].count_params() == 3_072 + 3
     with pytest.raises(ConfigError, match="divisible"):
-        ProGANConfig(image_size=(20, 20), feature_maps=(8, 8, 8))
+        ProGANConfig(image_size=(18, 18), feature_maps=(8, 8, 8))

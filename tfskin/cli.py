@@ -11,7 +11,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-_COMMAND_MODULES = ("tfskin.data.cli", "tfskin.evaluation.cli")
+_COMMAND_MODULES = ("tfskin.data.cli", "tfskin.evaluation.cli", "tfskin.pipelines.cli", "tfskin.labelmaps_cli")
 
 
 class CommandError(Exception):
@@ -59,7 +59,18 @@ _MODEL_FLAGS = {
     "domain_a": "domain_a", "domain_b": "domain_b", "domain_a_samples": "domain_a_samples",
     "classifier": "filter_classifier", "alpha": "filter_alpha", "filter_class": "filter_class",
     "num_d": "num_d", "vgg_weights": "vgg_weights",
+    "levels": "train_levels", "level_schedule": "level_schedule",
 }
+
+
+def _levels(text: str) -> tuple:
+    """lapgan --levels: "all" or comma-separated level indices, e.g. 0 or 1,2."""
+    if text.strip().lower() == "all":
+        return ()
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--levels takes 'all' or level numbers like 0,1,2, got {text!r}") from None
 
 
 def _model_overrides(args, model: str) -> dict:
@@ -126,9 +137,19 @@ def _cmd_sample(args):
 
     if args.n < 1:
         raise CommandError(f"--n must be >= 1, got {args.n}")
-    _, model = load_trained_model(args.run)
     out = Path(args.out)
-    outputs = model.sample(args.n, seed=args.seed)
+    if args.pipeline:
+        if args.class_name is None:
+            raise CommandError(f"--pipeline {args.pipeline} needs --class (e.g. MEL)")
+        from tfskin.pipelines.acgan_cyclegan import AcganCycleganPipeline
+
+        outputs = AcganCycleganPipeline(args.run).sample(args.n, args.class_name, seed=args.seed)
+    else:
+        _, model = load_trained_model(args.run)
+        if args.class_name is not None:  # class-conditional models (acgan, progan)
+            outputs = model.sample(args.n, seed=args.seed, label=args.class_name)
+        else:
+            outputs = model.sample(args.n, seed=args.seed)
     images = to_uint8(outputs["image"])
     for i, image in enumerate(images):
         save_png(image, out / f"sample_{i:05d}.png")
@@ -186,6 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--alpha", type=float, help="cyclegan Path-Rank-Filter: fraction of domain B kept (0 < alpha <= 1)")
     g.add_argument("--filter-class", help="cyclegan Path-Rank-Filter: class ranked by (default: --domain-b)")
     g.add_argument("--num-d", type=int, help="pix2pixhd: number of discriminator scales")
+    g = p.add_argument_group("pyramid models (lapgan)")
+    g.add_argument("--levels", type=_levels, help="lapgan: pyramid levels this run trains, 'all' or e.g. 0 or 1,2")
+    g.add_argument("--level-schedule", choices=("joint", "sequential"),
+                   help="lapgan: train the levels together every step, or one after the other (resume lands in "
+                        "the level the step counter is in)")
     g.add_argument("--vgg-weights", help="pix2pixhd: VGG19 perceptual loss weights: imagenet (Keras cache), a "
                                          ".h5/.weights.h5 file, or none")
     p.set_defaults(func=_cmd_train)
@@ -195,6 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=64)
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--class", dest="class_name", help="class to sample (conditional models and pipelines), e.g. MEL")
+    p.add_argument("--pipeline", choices=("acgan_cyclegan",),
+                   help="sample a trained pipeline; --run is then the pipeline directory")
     p.set_defaults(func=_cmd_sample)
 
     p = sub.add_parser("export", help="export a run's generator as a TF Serving SavedModel")

@@ -7,7 +7,15 @@ from typing import Callable
 _MODELS: dict = {}
 
 # Modules that register models when imported; listed explicitly (no reflection over the package).
-_MODEL_MODULES = ("tfskin.models.dcgan", "tfskin.models.acgan", "tfskin.models.cyclegan", "tfskin.models.progan")
+_MODEL_MODULES = (
+    "tfskin.models.dcgan",
+    "tfskin.models.acgan",
+    "tfskin.models.cyclegan",
+    "tfskin.models.progan",
+    "tfskin.models.lapgan",
+    "tfskin.models.ddgan",
+    "tfskin.models.pix2pixhd",
+)
 
 
 @dataclasses.dataclass(frozen=True)

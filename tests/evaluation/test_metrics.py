@@ -9,8 +9,8 @@ from tfskin.evaluation import metrics
 
 
 def _auc_brute(y, s):
-    pos = [si for yi, si in zip(y, s) if yi]
-    neg = [si for yi, si in zip(y, s) if not yi]
+    pos = [si for yi, si in zip(y, s, strict=True) if yi]
+    neg = [si for yi, si in zip(y, s, strict=True) if not yi]
     wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p, n in itertools.product(pos, neg))
     return wins / (len(pos) * len(neg))
 
@@ -70,8 +70,8 @@ def test_jaccard_and_dice_against_sets():
     jac = metrics.jaccard_per_image(t.astype(np.uint8) * 255, prob)
     dice = metrics.dice_per_image(t, prob)
     for i in range(5):
-        a = set(zip(*np.nonzero(t[i])))
-        b = set(zip(*np.nonzero(prob[i, ..., 0] > 0.5)))
+        a = set(zip(*np.nonzero(t[i]), strict=True))
+        b = set(zip(*np.nonzero(prob[i, ..., 0] > 0.5), strict=True))
         assert jac[i] == pytest.approx(len(a & b) / len(a | b))
         assert dice[i] == pytest.approx(2 * len(a & b) / (len(a) + len(b)))
     empty = np.zeros((1, 4, 4), bool)

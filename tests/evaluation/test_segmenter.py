@@ -53,7 +53,8 @@ def test_losses_match_equations():
 
 def test_cdnn_has_28_layers_and_about_5m_parameters():
     model = segmenter.build_cdnn(segmenter.SegmenterConfig.variant("cdnn0"))
-    conv_like = [l for l in model.layers if type(l).__name__ in ("Conv2D", "Conv2DTranspose", "MaxPooling2D")]
+    kinds = ("Conv2D", "Conv2DTranspose", "MaxPooling2D")
+    conv_like = [layer for layer in model.layers if type(layer).__name__ in kinds]
     assert len(conv_like) + 1 == 28  # + the input layer
     assert 4.5e6 < model.count_params() < 5.5e6
     assert model.output_shape == (None, 192, 256, 1)

@@ -203,7 +203,8 @@ def register(subparsers):
     p = sub.add_parser("segment", help="train and evaluate a CDNN / U-Net segmenter (optionally two-step with GAN "
                                        "image+mask pairs)")
     p.add_argument("--data", default="phantoms")
-    p.add_argument("--arch", default="cdnn0", choices=[*CDNN_VARIANTS, "unet"], help="CDNN variant of 002 Table 1 or unet")
+    p.add_argument("--arch", default="cdnn0", choices=[*CDNN_VARIANTS, "unet"],
+                   help="CDNN variant of 002 Table 1 or unet")
     p.add_argument("--channels", choices=list(CHANNEL_MODES))
     p.add_argument("--loss", choices=list(LOSSES))
     p.add_argument("--image-size", help="HxW divisible by 16 (default: the variant's)")

@@ -81,7 +81,7 @@ def roc_curve_png(fpr, tpr, auc, path, size=(360, 340)) -> Path:
     axes.xticks(6, "{:.1f}")
     axes.yticks(6, "{:.1f}")
     draw.line([axes.px(0, 0), axes.px(1, 1)], fill=(180, 180, 180))
-    draw.line([axes.px(x, y) for x, y in zip(fpr, tpr)], fill=PALETTE[0], width=2)
+    draw.line([axes.px(x, y) for x, y in zip(fpr, tpr, strict=True)], fill=PALETTE[0], width=2)
     _text(draw, (50, 8), f"ROC curve, AUC = {auc:.3f}")
     _text(draw, (size[0] / 2, size[1] - 14), "false positive rate", anchor="ma")
     return _save(image, path)
@@ -94,7 +94,7 @@ def histogram_png(counts, edges, path, title="", size=(420, 260)) -> Path:
     axes = _Axes(draw, (50, 30, size[0] - 20, size[1] - 40), (edges[0], edges[-1]), (0, max(1, counts.max())))
     axes.xticks(6, "{:.1f}")
     axes.yticks(5, "{:.0f}")
-    for c, a, b in zip(counts, edges[:-1], edges[1:]):
+    for c, a, b in zip(counts, edges[:-1], edges[1:], strict=True):
         x0, y0 = axes.px(a, c)
         x1, y1 = axes.px(b, 0)
         draw.rectangle((x0 + 1, y0, x1 - 1, y1), fill=PALETTE[0])

@@ -312,7 +312,8 @@ def execute_run(cfg: dict, condition_name: str, repeat: int, out_dir) -> dict:
     sets = _real_sets(cfg)
     result = {"condition": condition_name, "repeat": repeat, "classifier_seed": clf_cfg.seed,
               "train_size": int(len(train["label"])),
-              "train_composition": {k: int(v) for k, v in zip(*np.unique(train["origin"], return_counts=True))},
+              "train_composition": {str(k): int(v) for k, v in
+                                    zip(*np.unique(train["origin"], return_counts=True), strict=True)},
               "train_class_counts": np.bincount(train["label"], minlength=len(model.class_names)).tolist()}
     for split in ("test", "ood"):
         if split not in sets:
@@ -364,6 +365,7 @@ def run_protocol(config, out_dir, *, workers: int = None, stream=None) -> dict:
     config_path = out / "protocol.json"
     if config_path.is_file():
         saved = json.loads(config_path.read_text())
+        cfg = json.loads(json.dumps(cfg, default=float))  # tuples -> lists, as saved
         free = ("workers", "repeats", "output")  # more repeats or workers extend a protocol; nothing else may change
         if {k: v for k, v in saved.items() if k not in free} != {k: v for k, v in cfg.items() if k not in free}:
             raise ConfigError(f"{out} holds a protocol with different settings; use another output folder or "

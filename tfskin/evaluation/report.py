@@ -33,7 +33,7 @@ def summarize_split(cfg, results, split) -> dict:
             entry[metric] = {**summarize(vals), "values": vals}
             if cond != reference:
                 ref = _values(results, reference, split, metric, repeats)
-                pairs = [(a, b) for a, b in zip(vals, ref) if a is not None and b is not None]
+                pairs = [(a, b) for a, b in zip(vals, ref, strict=True) if a is not None and b is not None]
                 entry[metric]["vs_reference"] = paired_tests([a for a, _ in pairs], [b for _, b in pairs])
         per_class = {}
         for r in results:

@@ -19,7 +19,6 @@ ensemble: the dual threshold (0.8, connected components, biggest object, then 0.
 
 import dataclasses
 import json
-import math
 from pathlib import Path
 
 import keras

@@ -9,6 +9,21 @@ def _png_batch(images):
     return tf.map_fn(tf.io.encode_png, as_uint8, fn_output_signature=tf.string)
 
 
+def noise_derived_planes(noise, shapes) -> list:
+    """Noise planes (B, H, W, C) for each shape, drawn statelessly from each example's own noise vector (its
+    bits seed the draw): one latent vector always gives the same planes, whatever else is in the batch. Used
+    by generators that take fresh noise at several scales (LAPGAN) behind a ``generate(noise)`` signature."""
+    noise = tf.convert_to_tensor(noise, tf.float32)
+    bits = tf.bitcast(noise, tf.int32)
+    seeds = tf.stack([tf.reduce_sum(bits[:, 0::2], axis=1), tf.reduce_sum(bits[:, 1::2], axis=1)], axis=1)
+    planes = []
+    for i, shape in enumerate(shapes):
+        level_seeds = tf.stack([seeds[:, 0], seeds[:, 1] + (i + 1) * 7919], axis=1)  # one stream per plane
+        planes.append(tf.map_fn(lambda s, shape=tuple(shape): tf.random.stateless_normal(shape, seed=s),
+                                level_seeds, fn_output_signature=tf.float32))
+    return planes
+
+
 def noise_to_image_signature(model, name="generate") -> dict:
     """``generate(noise)`` -> {image, mask?, image_png_bytes}; latent size from ``model.config.latent_dim``."""
     spec = tf.TensorSpec([None, model.config.latent_dim], tf.float32, name="noise")

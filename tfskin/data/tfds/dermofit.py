@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from tfskin.data.tfds import common
-from tfskin.data.tfds.base import Record, SkinBuilder, SkinConfig
+from tfskin.data.tfds.base import DEFAULT_FRACTIONS, Record, SkinBuilder, SkinConfig
 
 # Class folder codes (UNCONFIRMED against a real copy): actinic keratosis, basal cell carcinoma, dermatofibroma,
 # intraepithelial carcinoma, melanoma, melanocytic nevus, pyogenic granuloma, squamous cell carcinoma,
@@ -50,7 +50,7 @@ class Dermofit(SkinBuilder):
         SkinConfig(name="dermofit", description="Ten class codes from the folder names, lesion masks, SLIC "
                                                 "superpixels; seeded 80/10/10 split by lesion.",
                    labels=LABELS, has_malignant=True, has_mask=True, superpixels="slic",
-                   split_fractions=(("train", 0.8), ("validation", 0.1), ("test", 0.1))),
+                   split_fractions=DEFAULT_FRACTIONS),
     ]
 
     def _records(self, tree, problems) -> dict:

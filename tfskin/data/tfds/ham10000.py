@@ -4,7 +4,7 @@ masks when present; seeded 80/10/10 splits that keep every image of a lesion in 
 from __future__ import annotations
 
 from tfskin.data.tfds import common
-from tfskin.data.tfds.base import Record, SkinBuilder, SkinConfig, by_stem, match_rows, rows_by_id
+from tfskin.data.tfds.base import DEFAULT_FRACTIONS, Record, SkinBuilder, SkinConfig, by_stem, match_rows, rows_by_id
 from tfskin.data.tfds.common import ISIC_ID, read_csv
 
 # HAM10000 "dx" codes, ordered like the ISIC 2018 task 3 / ISIC 2019 columns so the index is the same class.
@@ -43,7 +43,7 @@ class Ham10000(SkinBuilder):
         SkinConfig(name="ham10000", description="Seven diagnoses; masks all-zero (metadata has_masks=False) when "
                                                 "the segmentation zip is absent; 80/10/10 by lesion id.",
                    labels=LABELS, has_malignant=True, has_mask=True,
-                   split_fractions=(("train", 0.8), ("validation", 0.1), ("test", 0.1))),
+                   split_fractions=DEFAULT_FRACTIONS),
     ]
 
     def _records(self, tree, problems) -> dict:

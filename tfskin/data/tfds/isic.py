@@ -13,7 +13,7 @@ import re
 
 from tfskin.data.classes import ATTRIBUTE_NAMES
 from tfskin.data.tfds import common
-from tfskin.data.tfds.base import Record, SkinBuilder, SkinConfig, by_stem, match_rows, rows_by_id
+from tfskin.data.tfds.base import DEFAULT_FRACTIONS, Record, SkinBuilder, SkinConfig, by_stem, match_rows, rows_by_id
 from tfskin.data.tfds.common import ISIC_ID, BadInputError, read_csv, read_headerless_csv
 
 ISIC_JPG = rf"{ISIC_ID}\.jpg"
@@ -37,8 +37,6 @@ METADATA_2019 = ("image", "age_approx", "anatom_site_general", "lesion_id", "sex
 HEADER_2020 = ("image_name", "patient_id", "sex", "age_approx", "anatom_site_general_challenge", "diagnosis",
                "benign_malignant", "target")
 DUPLICATES_2020 = ("image_name_1", "image_name_2")
-
-_SPLIT_FRACTIONS = (("train", 0.8), ("validation", 0.1), ("test", 0.1))
 
 _INSTRUCTIONS = """\
 Download the files of the config you want from https://challenge.isic-archive.com/data/ (they are served from
@@ -117,7 +115,7 @@ class IsicChallenge(SkinBuilder):
                 labels=LABELS_2019, has_malignant=True),
         _config("isic2020", "SIIM-ISIC 2020 benign/malignant with patient ids; the official training set split "
                             "80/10/10 by patient (duplicates kept together, second copies dropped).",
-                labels=LABELS_2020, has_malignant=True, split_fractions=_SPLIT_FRACTIONS),
+                labels=LABELS_2020, has_malignant=True, split_fractions=DEFAULT_FRACTIONS),
     ]
 
     def _records(self, tree, problems) -> dict:

@@ -16,7 +16,7 @@ import re
 
 from tfskin.data.classes import CLASS_NAMES
 from tfskin.data.tfds import common
-from tfskin.data.tfds.base import Record, SkinBuilder, SkinConfig, match_rows, rows_by_id
+from tfskin.data.tfds.base import DEFAULT_FRACTIONS, Record, SkinBuilder, SkinConfig, match_rows, rows_by_id
 from tfskin.data.tfds.common import BadInputError, read_csv
 
 LABELS = CLASS_NAMES + ("UNK",)
@@ -64,7 +64,7 @@ class IsicArchive(SkinBuilder):
         SkinConfig(name="isic_archive", description="ISIC 2019 classes + UNK by diagnosis keyword; seeded 80/10/10 "
                                                     "split keeping lesions and patients together.",
                    labels=LABELS, has_malignant=True,
-                   split_fractions=(("train", 0.8), ("validation", 0.1), ("test", 0.1))),
+                   split_fractions=DEFAULT_FRACTIONS),
     ]
 
     def _records(self, tree, problems) -> dict:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from tfskin.data.tfds import common
-from tfskin.data.tfds.base import Record, SkinBuilder, SkinConfig
+from tfskin.data.tfds.base import DEFAULT_FRACTIONS, Record, SkinBuilder, SkinConfig
 from tfskin.data.tfds.common import BadInputError
 
 LABELS = ("common_nevus", "atypical_nevus", "melanoma")
@@ -78,7 +78,7 @@ class Ph2(SkinBuilder):
         SkinConfig(name="ph2", description="Clinical diagnosis as label, lesion masks, SLIC superpixels, criteria "
                                            "texts; seeded 80/10/10 split by image.",
                    labels=LABELS, has_malignant=True, has_mask=True, superpixels="slic", criteria=CRITERIA,
-                   split_fractions=(("train", 0.8), ("validation", 0.1), ("test", 0.1))),
+                   split_fractions=DEFAULT_FRACTIONS),
     ]
 
     def _records(self, tree, problems) -> dict:

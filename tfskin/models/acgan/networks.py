@@ -34,7 +34,7 @@ def build_discriminator(config) -> keras.Model:
     init = keras.initializers.RandomNormal(stddev=0.02)
     image = keras.Input((*config.image_size, config.channels), name="image")
     x = image
-    for i, (width, stride) in enumerate(zip(config.discriminator_filters, config.discriminator_strides)):
+    for i, (width, stride) in enumerate(zip(config.discriminator_filters, config.discriminator_strides, strict=True)):
         x = layers.Conv2D(width, 3, strides=stride, padding="same", use_bias=(i == 0), kernel_initializer=init,
                           name=f"down{i}")(x)
         if i > 0:

@@ -5,7 +5,6 @@ import math
 from dataclasses import dataclass
 
 from tfskin.config import ConfigError, ConfigMixin
-from tfskin.data.classes import CLASS_NAMES
 
 
 def _check_power_of_two_growth(name, image_size, stages):
@@ -104,7 +103,8 @@ class FrozenProGANConfig(ConfigMixin):
         h, w = self.image_size
         factor = 2 ** len(self.generator_filters)
         if h % factor or w % factor:
-            raise ConfigError(f"progan_frozen: image size {h}x{w} must be divisible by 2**{len(self.generator_filters)}")
+            raise ConfigError(
+                f"progan_frozen: image size {h}x{w} must be divisible by 2**{len(self.generator_filters)}")
         if self.num_stages > len(self.generator_filters) - 1:
             raise ConfigError("progan_frozen: the first phase needs at least two generator blocks")
         if self.images_per_stage < 1:

@@ -36,10 +36,10 @@ class _ProgressiveMixin:
     def _at_full_resolution(self, make_image):
         """Run ``make_image(stage)`` for the stage held in the stage variable, upsampled to the full size (one
         graph for every stage, so loaded and exported models follow the variable)."""
-        branches = [
-            (lambda s: lambda: upsample(ops.cast(make_image(s), "float32"), 2 ** (self._num_stages - 1 - s)))(s)
-            for s in range(self._num_stages)
-        ]
+        def branch(stage):
+            return lambda: upsample(ops.cast(make_image(stage), "float32"), 2 ** (self._num_stages - 1 - stage))
+
+        branches = [branch(s) for s in range(self._num_stages)]
         if len(branches) == 1:
             return branches[0]()
         index = ops.clip(ops.cast(self.stage, "int32"), 0, self._num_stages - 1)

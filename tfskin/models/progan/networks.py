@@ -8,8 +8,15 @@ import keras
 from keras import layers, ops
 
 from tfskin.layers.progressive import (
-    EqualizedConv2D, EqualizedDense, MinibatchStdDev, PixelNorm, downsample, label_maps, lerp,
-    track_for_checkpoints, upsample2x,
+    EqualizedConv2D,
+    EqualizedDense,
+    MinibatchStdDev,
+    PixelNorm,
+    downsample,
+    label_maps,
+    lerp,
+    track_for_checkpoints,
+    upsample2x,
 )
 
 
@@ -90,7 +97,8 @@ class ProgressiveCritic(layers.Layer):
         # block s >= 1 holds convs[2s-2 : 2s]
         self.convs = []
         for s in range(1, len(nf)):
-            self.convs += [EqualizedConv2D(nf[s], 3, name=f"b{s}_conv0"), EqualizedConv2D(nf[s - 1], 3, name=f"b{s}_conv1")]
+            self.convs += [EqualizedConv2D(nf[s], 3, name=f"b{s}_conv0"),
+                           EqualizedConv2D(nf[s - 1], 3, name=f"b{s}_conv1")]
         track_for_checkpoints(self, self.from_rgb + self.convs)
         self.mbstd = MinibatchStdDev(minibatch_std_group)
         self.final_conv = EqualizedConv2D(nf[0], 3, name="b0_conv")

@@ -1,0 +1,104 @@
+"""LAPGAN: harness, pyramid shapes, level-by-level training with resume per level, learning on phantoms."""
+
+import numpy as np
+import pytest
+from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step, weights_of
+
+from tfskin.config import ConfigError
+from tfskin.models.lapgan import LAPGAN, LAPGANConfig
+from tfskin.registry import get_model
+from tfskin.training import build_model, load_trained_model, resolve_config, train
+
+
+def _batch(model, n=4, seed=0):
+    rng = np.random.default_rng(seed)
+    batch = {k: rng.normal(size=tuple(v.shape)).astype("float32") for k, v in model.example_batch(n).items()}
+    batch["images"] = np.clip(batch["images"], -1, 1)
+    return batch
+
+
+def test_lapgan_passes_the_gan_harness(tmp_path):
+    config = resolve_config("lapgan", "tiny")
+    model = build_model(config)
+    logs = check_one_fit_step(model, _batch(model))
+    assert {"d_loss_level0", "d_loss_level2", "g_loss_level1"} <= set(logs)
+    noise = _batch(model, seed=1)["noise"]
+    check_keras_round_trip(model, noise, tmp_path)
+    outputs, _ = check_export_round_trip(model, {"noise": noise}, tmp_path, "generate")
+    expected = model(noise)
+    assert outputs["image"].shape == (4, 24, 32, 3) and outputs["mask"].shape == (4, 24, 32, 1)
+    np.testing.assert_allclose(outputs["image"], np.asarray(expected["image"]), atol=1e-5)
+    np.testing.assert_allclose(outputs["mask"], np.asarray(expected["mask"]), atol=1e-5)
+    # the residual planes depend on each example's own noise only
+    single = model(noise[1:2])
+    np.testing.assert_allclose(np.asarray(single["image"])[0], np.asarray(expected["image"])[1], atol=1e-5)
+
+
+def test_paper_pyramid_shapes():
+    model = LAPGAN(get_model("lapgan").preset("paper192x256_mask").model_config)
+    cfg = model.config
+    assert cfg.base_size == (6, 8) and cfg.num_levels == 5 and cfg.channels == 4
+    assert [cfg.resolution(k) for k in range(5)] == [(6, 8), (12, 16), (24, 32), (48, 64), (96, 128)]
+    assert model.generators[0].output_shape == (None, 6, 8, 4)
+    assert [layer.name for layer in model.generators[0].layers if "dense" in layer.name] == ["dense0", "dense1"]
+    assert len([layer for layer in model.generators[3].layers if layer.name.startswith("conv")]) == 3
+    d = model.discriminators[4]
+    assert len([layer for layer in d.layers if layer.name.startswith("conv")]) == 2 and d.layers[-1].name == "logit"
+    assert model.generators[4].get_layer("conv2").activation.__name__ == "linear"
+    out = model(np.zeros((1, 100), "float32"))
+    assert out["image"].shape == (1, 192, 256, 3) and out["mask"].shape == (1, 192, 256, 1)
+    with pytest.raises(ConfigError, match="divisible"):
+        LAPGANConfig(image_size=(100, 256))
+    with pytest.raises(ConfigError, match="train_levels"):
+        LAPGANConfig(train_levels=(7,))
+
+
+def test_only_the_chosen_levels_train():
+    config = get_model("lapgan").preset("tiny").model_config.replace(train_levels=(1,))
+    model = LAPGAN(config)
+    model.compile(generator_optimizer=__import__("keras").optimizers.Adam(1e-3),
+                  discriminator_optimizer=__import__("keras").optimizers.Adam(1e-3))
+    model.build_for_training()
+    before = [weights_of([g]) for g in model.generators]
+    logs = check_one_fit_step(model, _batch(model))
+    assert "d_loss_level1" in logs
+    after = [weights_of([g]) for g in model.generators]
+    changed = [any(not np.array_equal(a, b) for a, b in zip(x, y, strict=True))
+               for x, y in zip(before, after, strict=True)]
+    assert changed == [False, True, False]
+
+
+@pytest.mark.slow
+def test_sequential_levels_resume_per_level(tmp_path):
+    def config(steps):
+        return resolve_config("lapgan", "tiny", data={"num_examples": 64},
+                              model_overrides={"level_schedule": "sequential"},
+                              train={"steps": steps, "export_at_end": False, "log_every": 1, "sample_every": 100,
+                                     "checkpoint_every": 2})
+    full = train(config(8), tmp_path / "full")  # 4 steps per level: level 0, then level 1 from step 4
+    train(config(6), tmp_path / "split")
+    _, mid = load_trained_model(tmp_path / "split")
+    assert mid.active_levels == (1,)
+    train(config(8), tmp_path / "split", resume=True)
+    _, a = load_trained_model(full.run_dir)
+    _, b = load_trained_model(tmp_path / "split")
+    for x, y in zip(a.weights, b.weights, strict=True):
+        np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-5, atol=1e-6)
+    untrained = build_model(config(8))  # level 2 is not reached in 8 steps: still at its initial weights
+    for x, y in zip(untrained.generators[2].weights, a.generators[2].weights, strict=True):
+        np.testing.assert_array_equal(x.numpy(), y.numpy())
+
+
+@pytest.mark.slow
+def test_lapgan_colour_distance_falls(tmp_path):
+    """Fixed samples of the whole pyramid get closer in colour to real phantoms."""
+    steps = 300
+    config = resolve_config("lapgan", "tiny", data={"num_examples": 512},
+                            train={"steps": steps, "batch_size": 16, "sample_every": steps, "log_every": 50,
+                                   "checkpoint_every": steps, "export_at_end": False})
+    result = train(config, tmp_path / "run")
+    w0, w1 = (result.colour_history[s]["wasserstein"]["mean"] for s in (0, steps))
+    print(f"lapgan colour Wasserstein-1 (0-255): step 0 {w0:.1f} -> step {steps} {w1:.1f}")
+    # LAPGAN's level 0 (dense G and D) trains noisily (Pollastri et al. call the LAPGAN "extremely hard" to
+    # train); the bound is loose but can fail: untrained linear outputs sit at mid grey
+    assert w1 < 0.85 * w0, (w0, w1)

@@ -1,0 +1,86 @@
+"""DDGAN as a tfskin GAN: one generator, a discriminator at each of its finest scales."""
+
+import keras
+from keras import ops
+
+from tfskin import losses
+from tfskin.gan.base import GAN
+from tfskin.layers.progressive import downsample, track_for_checkpoints
+from tfskin.models.ddgan.config import DDGANConfig
+from tfskin.models.ddgan.networks import build_discriminator, build_generator
+
+
+@keras.saving.register_keras_serializable(package="tfskin")
+class DDGAN(GAN):
+    """Deeply discriminated GAN: the generator's intermediate images are each judged at their own scale."""
+
+    config_class = DDGANConfig
+
+    def __init__(self, config: DDGANConfig, **kwargs):
+        scales = range(config.first_discriminated, config.num_scales)
+        self.loss_names = ("d_loss", "g_loss") + tuple(f"{p}_loss_{config.resolution(s)[0]}x{config.resolution(s)[1]}"
+                                                       for s in scales for p in ("d", "g"))
+        super().__init__(config, **kwargs)
+        self.generator = build_generator(config)
+        self.discriminators = [build_discriminator(config, s) for s in scales]
+        track_for_checkpoints(self, self.discriminators)
+
+    @property
+    def discriminator_networks(self):
+        return list(self.discriminators)
+
+    def _scales(self):
+        cfg = self.config
+        return [(i, s, cfg.weights[i], "x".join(map(str, cfg.resolution(s))))
+                for i, s in enumerate(range(cfg.first_discriminated, cfg.num_scales))]
+
+    def latent_spec(self):
+        return {"noise": ((self.config.latent_dim,), "normal")}
+
+    def example_batch(self, batch_size=2):
+        h, w = self.config.image_size
+        return {"images": ops.zeros((batch_size, h, w, self.config.channels)),
+                "noise": ops.zeros((batch_size, self.config.latent_dim))}
+
+    def generate(self, batch, training=False):
+        images = self.generator(ops.convert_to_tensor(batch["noise"]), training=training)
+        return {f"scale{s}": images[s] for _, s, _, _ in self._scales()}
+
+    def discriminator_losses(self, batch, fakes):
+        real = ops.cast(ops.convert_to_tensor(batch["images"]), "float32")
+        out, total = {}, 0.0
+        for i, s, weight, name in self._scales():
+            real_s = downsample(real, 2 ** (self.config.num_scales - 1 - s))
+            loss = losses.nonsaturating_discriminator_loss(self.discriminators[i](real_s, training=True),
+                                                           self.discriminators[i](fakes[f"scale{s}"], training=True))
+            out[f"d_loss_{name}"] = loss
+            total = total + weight * loss
+        out["d_loss"] = total
+        return out
+
+    def generator_losses(self, batch, fakes):
+        out, total = {}, 0.0
+        for i, s, weight, name in self._scales():
+            loss = losses.nonsaturating_generator_loss(self.discriminators[i](fakes[f"scale{s}"], training=True))
+            out[f"g_loss_{name}"] = loss
+            total = total + weight * loss
+        out["g_loss"] = total
+        return out
+
+    def call(self, noise, training=False):
+        """noise (B, latent_dim) -> {image (B, H, W, 3) in [0, 1] at the finest scale, mask?}."""
+        out = (ops.cast(self.generator(ops.convert_to_tensor(noise), training=training)[-1], "float32") + 1.0) / 2.0
+        result = {"image": out[..., :3]}
+        if self.config.channels == 4:
+            result["mask"] = out[..., 3:]
+        return result
+
+    def sample(self, num, seed=None, **kwargs):
+        seed = self.seed_generator if seed is None else seed
+        noise = keras.random.normal((num, self.config.latent_dim), seed=seed)
+        return {k: ops.convert_to_numpy(v) for k, v in self(noise).items()}
+
+    def export_signatures(self):
+        from tfskin.serving.signatures import noise_to_image_signature
+
+        return noise_to_image_signature(self, "generate")

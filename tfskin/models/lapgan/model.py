@@ -1,0 +1,180 @@
+"""LAPGAN as a tfskin staged GAN: one GAN per pyramid level, trained jointly or level by level."""
+
+import keras
+from keras import ops
+
+from tfskin import losses
+from tfskin.gan.base import Phase, StagedGAN, StageSchedule
+from tfskin.layers.progressive import downsample, track_for_checkpoints
+from tfskin.models.lapgan.config import LAPGANConfig
+from tfskin.models.lapgan.networks import build_level, build_level0
+
+
+def blur_upsample(x):
+    """The pyramid's expand step: bilinear 2x upsampling (a blurred enlargement)."""
+    shape = ops.shape(x)
+    return ops.image.resize(x, (shape[1] * 2, shape[2] * 2), interpolation="bilinear")
+
+
+@keras.saving.register_keras_serializable(package="tfskin")
+class LAPGAN(StagedGAN):
+    """Laplacian pyramid GAN; ``call`` runs the whole pyramid (level 0, the residual levels, and the reused
+    last level)."""
+
+    config_class = LAPGANConfig
+
+    def __init__(self, config: LAPGANConfig, **kwargs):
+        names = ["d_loss", "g_loss"]
+        for k in range(config.num_levels):
+            names += [f"d_loss_level{k}", f"g_loss_level{k}"]
+        self.loss_names = tuple(names)
+        super().__init__(config, **kwargs)
+        g0, d0 = build_level0(config)
+        self.generators, self.discriminators = [g0], [d0]
+        for k in range(1, config.num_levels):
+            g, d = build_level(config, k)
+            self.generators.append(g)
+            self.discriminators.append(d)
+        track_for_checkpoints(self, self.generators + self.discriminators)
+
+    # --- which levels train when ---
+    def _phases(self):
+        """Level sets per stage: one stage with every trained level (joint) or one stage per level."""
+        levels = self.config.levels_trained
+        return [levels] if self.config.level_schedule == "joint" else [(k,) for k in levels]
+
+    @property
+    def active_levels(self) -> tuple:
+        return self._phases()[min(self.current_stage, len(self._phases()) - 1)]
+
+    def stage_schedule(self, batch_size):
+        phases = self._phases()
+        if len(phases) == 1:
+            return StageSchedule([Phase(0, 0, 1, name=f"levels {','.join(map(str, phases[0]))}")])
+        steps = max(1, -(-self.config.level_images // batch_size))
+        return StageSchedule([Phase(i, 0, steps, name=f"level {levels[0]}") for i, levels in enumerate(phases)])
+
+    def schedule_scalars(self):
+        out = super().schedule_scalars()
+        out["level"] = float(self.active_levels[0]) if len(self.active_levels) == 1 else -1.0
+        return out
+
+    @property
+    def generator_networks(self):
+        return list(self.generators)
+
+    @property
+    def discriminator_networks(self):
+        return list(self.discriminators)
+
+    @property
+    def generator_variables(self):
+        return [v for k in self.active_levels for v in self.generators[k].trainable_variables]
+
+    @property
+    def discriminator_variables(self):
+        return [v for k in self.active_levels for v in self.discriminators[k].trainable_variables]
+
+    # --- data ---
+    def latent_spec(self):
+        spec = {"noise": ((self.config.latent_dim,), "normal")}
+        for k in range(1, self.config.num_levels):
+            spec[f"noise_level{k}"] = ((*self.config.resolution(k), self.config.noise_channels), "normal")
+        return spec
+
+    def example_batch(self, batch_size=2):
+        h, w = self.config.image_size
+        batch = {"images": ops.zeros((batch_size, h, w, self.config.channels))}
+        for name, (shape, _) in self.latent_spec().items():
+            batch[name] = ops.zeros((batch_size, *shape))
+        return batch
+
+    def real_pyramid(self, images) -> list:
+        """Real images at every level's resolution (box-filter downsampling from the data size)."""
+        x = ops.cast(ops.convert_to_tensor(images), "float32")
+        return [downsample(x, 2 ** (self.config.top_level - k)) for k in range(self.config.num_levels)]
+
+    def generate(self, batch, training=False):
+        """Each active level's fake: level 0 an image from noise; level k a residual on the upsampled *real*
+        level k-1 (levels train independently, as in Denton et al.)."""
+        pyramid = self.real_pyramid(batch["images"])
+        fakes = {}
+        for k in self.active_levels:
+            if k == 0:
+                fakes["level0"] = self.generators[0](ops.convert_to_tensor(batch["noise"]), training=training)
+            else:
+                low = blur_upsample(pyramid[k - 1])
+                fakes[f"level{k}"] = self.generators[k]([low, ops.convert_to_tensor(batch[f"noise_level{k}"])],
+                                                        training=training)
+        return fakes
+
+    def _real_and_condition(self, pyramid, k):
+        if k == 0:
+            return pyramid[0], None
+        low = blur_upsample(pyramid[k - 1])
+        return pyramid[k] - low, low
+
+    def _discriminate(self, k, x, low):
+        return self.discriminators[k](x if low is None else [x, low], training=True)
+
+    def discriminator_losses(self, batch, fakes):
+        pyramid = self.real_pyramid(batch["images"])
+        out, total = {}, 0.0
+        for k in self.active_levels:
+            real, low = self._real_and_condition(pyramid, k)
+            loss = losses.nonsaturating_discriminator_loss(self._discriminate(k, real, low),
+                                                           self._discriminate(k, fakes[f"level{k}"], low))
+            out[f"d_loss_level{k}"] = loss
+            total = total + loss
+        out["d_loss"] = total
+        return out
+
+    def generator_losses(self, batch, fakes):
+        pyramid = self.real_pyramid(batch["images"])
+        out, total = {}, 0.0
+        for k in self.active_levels:
+            _, low = self._real_and_condition(pyramid, k)
+            loss = losses.nonsaturating_generator_loss(self._discriminate(k, fakes[f"level{k}"], low))
+            out[f"g_loss_level{k}"] = loss
+            total = total + loss
+        out["g_loss"] = total
+        return out
+
+    # --- inference: the whole pyramid ---
+    def residual_noise_shapes(self) -> list:
+        """Shapes (H, W, C) of the noise planes of the residual steps (levels 1.., then the reused level)."""
+        return [(*self.config.resolution(k), self.config.noise_channels) for k in range(1, self.config.top_level + 1)]
+
+    def call(self, noise, level_noise=None, training=False):
+        """noise (B, latent_dim) [, list of noise planes per residual step] -> {image [0, 1], mask?}.
+        Without planes they are derived statelessly from each example's noise vector (so the exported
+        ``generate(noise)`` is a pure function of its input)."""
+        from tfskin.serving.signatures import noise_derived_planes
+
+        noise = ops.convert_to_tensor(noise)
+        if level_noise is None:
+            level_noise = noise_derived_planes(noise, self.residual_noise_shapes())
+        image = self.generators[0](noise, training=training)
+        for step in range(1, self.config.top_level + 1):
+            generator = self.generators[min(step, self.config.num_levels - 1)]
+            low = blur_upsample(image)
+            image = low + generator([low, ops.convert_to_tensor(level_noise[step - 1])], training=training)
+        out = ops.clip((ops.cast(image, "float32") + 1.0) / 2.0, 0.0, 1.0)
+        result = {"image": out[..., :3]}
+        if self.config.channels == 4:
+            result["mask"] = out[..., 3:]
+        return result
+
+    def preview_inputs(self, examples, num, seed):
+        return {"noise": super().preview_inputs(examples, num, seed)["noise"]}
+
+    def sample(self, num, seed=None, **kwargs):
+        seed = self.seed_generator if seed is None else seed
+        noise = keras.random.normal((num, self.config.latent_dim), seed=seed)
+        return {k: ops.convert_to_numpy(v) for k, v in self(noise).items()}
+
+    def export_signatures(self):
+        """``generate(noise)``: the residual noise planes come from the noise vector itself (see ``call``)."""
+        from tfskin.serving.signatures import noise_to_image_signature
+
+        return noise_to_image_signature(self, "generate")

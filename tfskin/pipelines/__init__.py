@@ -1,0 +1,3 @@
+"""Multi-model pipelines: trained tfskin models chained into one sampler (and one SavedModel)."""
+
+PIPELINES = ("acgan_cyclegan",)
