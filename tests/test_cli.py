@@ -58,7 +58,7 @@ def test_sample_writes_masks_for_four_channel_models(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["train", "--model", "nope"], "unknown model 'nope'; valid models: dcgan"),
+    (["train", "--model", "nope"], "unknown model 'nope'; valid models: .*dcgan"),
     (["train", "--preset", "nope"], "no preset 'nope'; valid presets:"),
     (["train", "--image-size", "50"], r"must be divisible by 2\*\*4"),
     (["train", "--image-size", "ax3"], "is not N or HxW"),
@@ -82,4 +82,5 @@ def test_console_script_error_has_no_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "tfskin.cli", "train", "--model", "nope"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
-    assert proc.stderr.strip() == "tfskin train: error: unknown model 'nope'; valid models: dcgan"
+    assert proc.stderr.strip().startswith("tfskin train: error: unknown model 'nope'; valid models: ")
+    assert len(proc.stderr.strip().splitlines()) == 1

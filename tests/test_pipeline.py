@@ -82,3 +82,14 @@ def test_phantom_splits_do_not_overlap():
     train_ids = {int(ex["index"]) for ex in train.as_numpy_iterator()}
     test_ids = {int(ex["index"]) for ex in test.as_numpy_iterator()}
     assert len(train_ids) == 32 and not train_ids & test_ids
+
+
+def test_class_names_select_by_own_or_isic2019_vocabulary():
+    from tfskin.data.sources import label_indices
+
+    assert label_indices("phantoms", ["MEL", "NV"]) == [0, 1]
+    own = ("melanoma", "nevus", "seborrheic_keratosis")  # ISIC 2017's own label order
+    assert label_indices("isic2017", ["MEL"]) == [own.index("melanoma")]
+    assert label_indices("isic2017", ["nevus"]) == [own.index("nevus")]
+    with pytest.raises(ValueError, match="has no class 'VASC'; valid classes: benign, malignant"):
+        label_indices("isic2016", ["VASC"])

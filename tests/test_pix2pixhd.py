@@ -216,7 +216,7 @@ def test_short_run_learns_to_render_label_maps(tmp_path):
     print(f"pix2pixhd learning: train l1 {l1[0]:.3f} -> {l1[-1]:.3f}; held-out L1 own map {l1_own:.4f} vs "
           f"another image's map {l1_swapped:.4f}")
     assert l1[-1] < 0.8 * l1[0], l1
-    assert l1_own < 0.9 * l1_swapped
+    assert l1_own < 0.95 * l1_swapped  # an untrained or map-blind generator gives a ratio of about 1
 
 
 def _logged(log_dir, tag):

@@ -58,9 +58,33 @@ def load_examples(
         raise ValueError(f"unknown dataset {name!r}; valid datasets: {', '.join(source_names())}") from None
     ds = source(split, tuple(image_size), seed=seed, num_examples=num_examples, features=tuple(features))
     if classes:
-        wanted = tf.constant([class_index(c) for c in classes], dtype=tf.int64)
+        wanted = tf.constant(label_indices(name, classes), dtype=tf.int64)
         ds = ds.filter(lambda ex: tf.reduce_any(tf.equal(ex["label"], wanted)))
     return ds
+
+
+def label_indices(name: str, classes) -> list:
+    """The dataset's own label indices selected by class names: its own names (e.g. ``nevus``) or ISIC 2019
+    names (``NV``) mapped onto its vocabulary. Raises ValueError naming the valid choices."""
+    from tfskin.data.tfds.register import class_names, isic2019_labels
+
+    own = tuple(class_names(name))
+    to_isic = isic2019_labels(name)
+    indices = []
+    for wanted in classes:
+        if wanted in own:
+            indices.append(own.index(wanted))
+            continue
+        try:
+            isic = class_index(wanted)
+        except ValueError:
+            isic = None
+        matches = [i for i, mapped in enumerate(to_isic) if isic is not None and mapped == isic]
+        if not matches:
+            choices = sorted(set(own) | {CLASS_NAMES[m] for m in to_isic if m >= 0})
+            raise ValueError(f"dataset {name!r} has no class {wanted!r}; valid classes: {', '.join(choices)}")
+        indices.extend(matches)
+    return indices
 
 
 @functools.lru_cache(maxsize=8)
@@ -94,5 +118,7 @@ def _phantoms(split, image_size, *, seed, num_examples, features):
 
 
 def class_names_of(name: str) -> tuple:
-    """Class vocabulary of a dataset (phantoms use the eight ISIC 2019 classes)."""
-    return CLASS_NAMES
+    """Class vocabulary of a dataset, label = index (phantoms use the eight ISIC 2019 classes)."""
+    from tfskin.data.tfds.register import class_names
+
+    return tuple(class_names(name))
