@@ -7,7 +7,10 @@ from PIL import Image
 
 
 def to_uint8(images) -> np.ndarray:
-    """float images in [0, 1] -> uint8."""
+    """float images in [0, 1] -> uint8 (uint8 input is returned as it is)."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images
     return (np.clip(np.asarray(images, dtype=np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 

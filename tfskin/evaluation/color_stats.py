@@ -7,19 +7,14 @@ Images are uint8 (N, H, W, 3) or floats in [0, 1]; intensities are measured on t
 
 import numpy as np
 
+from tfskin.imaging import to_uint8
+
 CHANNELS = ("red", "green", "blue")
-
-
-def _as_uint8(images) -> np.ndarray:
-    x = np.asarray(images)
-    if x.dtype == np.uint8:
-        return x
-    return (np.clip(x.astype(np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
 def colour_histograms(images, bins: int = 256) -> np.ndarray:
     """(3, bins) normalized histograms (each row sums to 1) of the red, green and blue values of a set."""
-    x = _as_uint8(images)
+    x = to_uint8(images)
     if x.ndim != 4 or x.shape[-1] < 3:
         raise ValueError(f"images must be (N, H, W, 3), got {x.shape}")
     if 256 % bins:

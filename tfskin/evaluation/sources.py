@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tfskin.imaging import to_uint8
+
 from tfskin.config import ConfigError
 from tfskin.data.classes import CLASS_NAMES, class_index
 
@@ -39,14 +41,7 @@ def scheme_names() -> list:
     return sorted(_SCHEMES)
 
 
-def _to_uint8(x) -> np.ndarray:
-    x = np.asarray(x)
-    if x.dtype == np.uint8:
-        return x
-    return (np.clip(x.astype(np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-
-
-def _mask_to_uint8(m) -> np.ndarray:
+def _maskto_uint8(m) -> np.ndarray:
     m = np.asarray(m)
     if m.ndim == 3:
         m = m[..., np.newaxis]
@@ -75,9 +70,9 @@ class SyntheticSource:
         if n < 0:
             raise ValueError(f"cannot sample {n} images")
         out = self._draw(n, int(seed)) if n else self._empty()
-        out["image"] = _to_uint8(out["image"])
+        out["image"] = to_uint8(out["image"])
         if "mask" in out:
-            out["mask"] = _mask_to_uint8(out["mask"])
+            out["mask"] = _maskto_uint8(out["mask"])
         if self.fixed_label is not None:
             out["label"] = np.full(n, self.fixed_label, np.int64)
         elif "label" not in out:
