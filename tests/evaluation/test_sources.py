@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 from tfskin.config import ConfigError
-from tfskin.data.classes import class_index
+from tfskin.data.classes import CLASS_NAMES, class_index
 from tfskin.evaluation import sources
+from tfskin.evaluation.sources import make_source
+from tfskin.imaging import to_uint8
 
 
 def test_run_and_savedmodel_sources_sample_labelled_images(dcgan_mel_run):
@@ -66,3 +68,17 @@ def test_spec_errors_are_one_line_config_errors(tmp_path):
         sources.make_source(f"png:{tmp_path},colour=red")
     with pytest.raises(ValueError, match="unknown class"):
         sources.make_source(f"run:{tmp_path},label=XYZ")
+
+
+def test_run_source_draws_the_requested_class_from_a_conditional_model(tmp_path):
+    from tfskin.training import resolve_config, train
+
+    train(resolve_config("acgan", "tiny", train={"steps": 1, "export_at_end": False}), tmp_path / "acgan")
+    mel = make_source(f"run:{tmp_path / 'acgan'},label=MEL")
+    assert mel.conditional
+    drawn = mel.sample(4, seed=1)
+    assert set(drawn["label"]) == {CLASS_NAMES.index("MEL")}
+    expected = to_uint8(mel.model.sample(4, seed=1 * 7919, label="MEL")["image"])
+    np.testing.assert_array_equal(drawn["image"], expected)
+    other = to_uint8(mel.model.sample(4, seed=1 * 7919, label="NV")["image"])
+    assert not np.array_equal(drawn["image"], other)

@@ -143,10 +143,20 @@ class RunDirSource(SyntheticSource):
         self.has_masks = getattr(self.config.data, "channels", 3) == 4
         self.batch_size = batch_size
 
+    @property
+    def conditional(self) -> bool:
+        """Whether the model's ``sample`` takes a class (ACGAN, conditional progressive GAN)."""
+        import inspect
+
+        return "label" in inspect.signature(self.model.sample).parameters
+
     def _draw(self, n, seed):
+        kwargs = {}
+        if self.fixed_label is not None and self.conditional:
+            kwargs["label"] = CLASS_NAMES[self.fixed_label]  # draw that class, not just tag samples with it
         parts = []
         for k, start in enumerate(range(0, n, self.batch_size)):
-            parts.append(self.model.sample(min(self.batch_size, n - start), seed=seed * 7919 + k))
+            parts.append(self.model.sample(min(self.batch_size, n - start), seed=seed * 7919 + k, **kwargs))
         return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
     def describe(self):
