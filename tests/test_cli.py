@@ -84,3 +84,11 @@ def test_console_script_error_has_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("tfskin train: error: unknown model 'nope'; valid models: ")
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_sample_refuses_class_for_unconditional_models(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", *TINY, "--steps", "1", "--run-dir", str(run), "--no-export"]) == 0
+    capsys.readouterr()
+    assert main(["sample", "--run", str(run), "--class", "MEL", "--out", str(tmp_path / "s")]) == 2
+    assert "dcgan is not class-conditional" in capsys.readouterr().err

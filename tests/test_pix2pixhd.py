@@ -1,14 +1,13 @@
 """pix2pixHD: the GAN harness (semantic and semantic + instance), inputs from the label-map code, joint flips,
 the VGG19 loss with a local weights file, resume, mirrored and mixed precision steps, new label maps."""
 
-import json
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step
+
 from tfskin.config import ConfigError
 from tfskin.data.instances import boundary_map
 from tfskin.data.labelmaps import LESION, NUM_LABELS
@@ -75,7 +74,7 @@ def test_inputs_come_from_the_label_map_code_and_flip_with_the_image():
     config = resolve_config("pix2pixhd", "tiny", data={"shuffle_buffer": 1})
     maps = _maps(config, 4)
     assert set(np.unique(maps["label_map"])) <= set(range(NUM_LABELS)) and LESION in maps["label_map"]
-    for inst, b in zip(maps["instance_map"], maps["boundary"]):
+    for inst, b in zip(maps["instance_map"], maps["boundary"], strict=False):
         np.testing.assert_array_equal(boundary_map(inst).numpy(), b)
     batch = next(iter(make_batches(config, None, start_step=0)))
     for i in range(4):  # each image was flipped/transposed together with its maps
@@ -88,6 +87,7 @@ def test_inputs_come_from_the_label_map_code_and_flip_with_the_image():
         np.testing.assert_array_equal(matches[0](maps["boundary"][i]), batch["boundary"][i].numpy())
 
 
+@pytest.mark.slow
 def test_vgg_loss_reads_a_local_weights_file_and_fails_clearly_without_one(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty_keras_home"))
     with pytest.raises(ConfigError, match="--vgg-weights none"):
@@ -120,7 +120,7 @@ def test_resume_equals_an_uninterrupted_run(tmp_path):
     train(config(4), tmp_path / "split", resume=True)
     _, a = load_trained_model(full.run_dir)
     _, b = load_trained_model(tmp_path / "split")
-    for x, y in zip(a.weights, b.weights):
+    for x, y in zip(a.weights, b.weights, strict=False):
         np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-5, atol=1e-6)
     assert (tmp_path / "full" / "samples" / "maps_step_0000004.png").is_file()
 
@@ -143,7 +143,7 @@ def test_mirrored_step_equals_single_device_step():
         return model
 
     single, mirrored = run(tf.distribute.get_strategy()), run(make_strategy("mirrored"))
-    for a, b in zip(single.weights, mirrored.weights):
+    for a, b in zip(single.weights, mirrored.weights, strict=False):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=2e-5, err_msg=a.path)
 
 
@@ -166,7 +166,7 @@ def test_distorted_and_combined_maps_follow_the_training_conventions():
     for maps in (distorted, combined):
         assert maps["label_map"].shape == (6, 32, 32, 1) and maps["label_map"].dtype == np.uint8
         assert maps["label_map"].max() < NUM_LABELS
-        for labels, inst, b in zip(maps["label_map"], maps["instance_map"], maps["boundary"]):
+        for labels, inst, b in zip(maps["label_map"], maps["instance_map"], maps["boundary"], strict=False):
             np.testing.assert_array_equal(boundary_map(inst).numpy(), b)
             assert (inst // 1000).max() < NUM_LABELS  # class * 1000 + k ids, class = the region's majority label
             assert np.mean(inst // 1000 == labels.astype(np.int32)) > 0.8
@@ -174,7 +174,7 @@ def test_distorted_and_combined_maps_follow_the_training_conventions():
     for labels in np.concatenate([distorted["label_map"], combined["label_map"]]):
         assert not any(np.array_equal(labels, r) for r in real["label_map"])
     # combine keeps the first map's lesion outline and takes its attributes from the second
-    for (i, j), labels in zip(combined["sources"], combined["label_map"]):
+    for (i, j), labels in zip(combined["sources"], combined["label_map"], strict=False):
         np.testing.assert_array_equal(labels >= LESION, real["label_map"][i] >= LESION)
         attributes = set(np.unique(labels)) - {0, 1, 2}
         assert attributes <= set(np.unique(real["label_map"][j]))

@@ -79,6 +79,8 @@ def _model_overrides(args, model: str) -> dict:
     from tfskin.registry import get_model
 
     values = {field: getattr(args, dest) for dest, field in _MODEL_FLAGS.items() if getattr(args, dest, None) is not None}
+    if "filter_classifier" in values:  # stored in config.json: make it survive a resume from another folder
+        values["filter_classifier"] = os.path.abspath(values["filter_classifier"])
     known = {f.name for f in dataclasses.fields(get_model(model).config_class)}
     unknown = [f"--{dest.replace('_', '-')}" for dest, field in _MODEL_FLAGS.items() if field in values and field not in known]
     if unknown:
@@ -145,11 +147,18 @@ def _cmd_sample(args):
 
         outputs = AcganCycleganPipeline(args.run).sample(args.n, args.class_name, seed=args.seed)
     else:
-        _, model = load_trained_model(args.run)
+        import inspect
+
+        config, model = load_trained_model(args.run)
+        kwargs = {}
         if args.class_name is not None:  # class-conditional models (acgan, progan)
-            outputs = model.sample(args.n, seed=args.seed, label=args.class_name)
-        else:
-            outputs = model.sample(args.n, seed=args.seed)
+            if "label" not in inspect.signature(model.sample).parameters:
+                raise CommandError(f"--class: {config.model} is not class-conditional (acgan and progan are)")
+            kwargs["label"] = args.class_name
+        try:
+            outputs = model.sample(args.n, seed=args.seed, **kwargs)
+        except NotImplementedError as err:  # image-to-image models have no noise to sample from
+            raise CommandError(f"{config.model} does not sample from noise: {err}") from None
     images = to_uint8(outputs["image"])
     for i, image in enumerate(images):
         save_png(image, out / f"sample_{i:05d}.png")

@@ -73,7 +73,7 @@ def test_spec_errors_are_one_line_config_errors(tmp_path):
 def test_run_source_draws_the_requested_class_from_a_conditional_model(tmp_path):
     from tfskin.training import resolve_config, train
 
-    train(resolve_config("acgan", "tiny", train={"steps": 1, "export_at_end": False}), tmp_path / "acgan")
+    result = train(resolve_config("acgan", "tiny", train={"steps": 1}), tmp_path / "acgan")
     mel = make_source(f"run:{tmp_path / 'acgan'},label=MEL")
     assert mel.conditional
     drawn = mel.sample(4, seed=1)
@@ -82,3 +82,12 @@ def test_run_source_draws_the_requested_class_from_a_conditional_model(tmp_path)
     np.testing.assert_array_equal(drawn["image"], expected)
     other = to_uint8(mel.model.sample(4, seed=1 * 7919, label="NV")["image"])
     assert not np.array_equal(drawn["image"], other)
+
+    served = make_source(f"savedmodel:{result.export_path},label=MEL")
+    assert served.conditional
+    np.testing.assert_allclose(served.sample(3, seed=2)["image"].astype(float),
+                               to_uint8(mel.model(np.random.default_rng(2).standard_normal((3, mel.model.config.latent_dim))
+                                                  .astype("float32"), np.full(3, CLASS_NAMES.index("MEL"), "int32"))
+                                        ["image"]).astype(float), atol=1)
+    with pytest.raises(ConfigError, match="class-conditional"):
+        make_source(f"savedmodel:{result.export_path}")

@@ -239,7 +239,7 @@ def unpaired_batches(a: tf.data.Dataset, b: tf.data.Dataset, *, batch_size: int,
     def prepare(step, pair):
         step_seed = tf.stack([tf.constant(seed, tf.int64), step])
         out = {}
-        for k, (name, images) in enumerate(zip(("images_a", "images_b"), pair)):
+        for k, (name, images) in enumerate(zip(("images_a", "images_b"), pair, strict=False)):
             images = tf.cast(images, tf.float32) / 127.5 - 1.0
             if augment:
                 images = random_flips(images, tf.random.experimental.stateless_fold_in(step_seed, k))

@@ -203,6 +203,10 @@ class SavedModelSource(SyntheticSource):
                     pass
                 break
         super().__init__(label)
+        self.conditional = "label" in inputs
+        if self.conditional and self.fixed_label is None:
+            raise ConfigError(f"SavedModel {self.path} is class-conditional (its signature takes a label): "
+                              f"name the class, e.g. savedmodel:{path},label=MEL")
         self.batch_size = batch_size
 
     def _draw(self, n, seed):
@@ -211,7 +215,10 @@ class SavedModelSource(SyntheticSource):
         noise = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
         parts = []
         for start in range(0, n, self.batch_size):
-            out = self.fn(noise=tf.constant(noise[start:start + self.batch_size]))
+            chunk = {"noise": tf.constant(noise[start:start + self.batch_size])}
+            if self.conditional:  # exported conditional generators take ISIC 2019 class indices
+                chunk["label"] = tf.fill([chunk["noise"].shape[0]], tf.constant(self.fixed_label, tf.int32))
+            out = self.fn(**chunk)
             parts.append({k: out[k].numpy() for k in ("image", "mask") if k in out})
         return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 

@@ -17,6 +17,7 @@ from keras import layers
 from tfskin.layers.normalization import instance_norm
 from tfskin.layers.padding import ReflectionPadding2D
 
+
 # Both papers initialise convolutions from N(0, 0.02).
 def conv_init():
     return keras.initializers.RandomNormal(stddev=0.02)

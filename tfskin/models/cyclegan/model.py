@@ -81,8 +81,9 @@ class CycleGAN(GAN):
             # What the discriminators are trained on: the fakes passed through the history pools, drawn from
             # (seed, step) so a resumed run makes the same choices.
             seed = tf.stack([tf.constant(self.config.seed, tf.int64), tf.cast(self.train_step_counter, tf.int64)])
-            fakes["pooled_a"] = self.pool_a(ops.stop_gradient(fake_a), tf.random.experimental.stateless_fold_in(seed, 1))
-            fakes["pooled_b"] = self.pool_b(ops.stop_gradient(fake_b), tf.random.experimental.stateless_fold_in(seed, 2))
+            fold = tf.random.experimental.stateless_fold_in
+            fakes["pooled_a"] = self.pool_a(ops.stop_gradient(fake_a), fold(seed, 1))
+            fakes["pooled_b"] = self.pool_b(ops.stop_gradient(fake_b), fold(seed, 2))
         return fakes
 
     def discriminator_losses(self, batch, fakes):

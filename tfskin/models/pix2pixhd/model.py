@@ -70,7 +70,7 @@ class Pix2PixHD(GAN):
         cond = self._cond(batch)
         real = self._discriminate(cond, batch["images"])
         fake = self._discriminate(cond, fakes["images"])
-        d_loss = sum(losses.lsgan_discriminator_loss(r[-1], f[-1]) for r, f in zip(real, fake))
+        d_loss = sum(losses.lsgan_discriminator_loss(r[-1], f[-1]) for r, f in zip(real, fake, strict=False))
         return {"d_loss": d_loss}
 
     def generator_losses(self, batch, fakes):

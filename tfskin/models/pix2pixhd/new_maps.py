@@ -124,7 +124,8 @@ def new_label_maps(label_maps, instance_maps=None, *, num: int, mode: str = "dis
         raise ValueError(f"{mode} needs at least {2 if mode == 'combine' else 1} real maps")
     rng = np.random.default_rng(seed)
     out = {"label_map": [], "instance_map": [], "boundary": [], "sources": []}
-    with_lesion = [i for i, m in enumerate(label_maps) if (np.asarray(m) >= LESION).any()] or list(range(len(label_maps)))
+    with_lesion = [i for i, m in enumerate(label_maps) if (np.asarray(m) >= LESION).any()]
+    with_lesion = with_lesion or list(range(len(label_maps)))
     for _ in range(int(num)):
         if mode == "distort":
             i = int(rng.integers(len(label_maps)))
@@ -134,7 +135,7 @@ def new_label_maps(label_maps, instance_maps=None, *, num: int, mode: str = "dis
             i, j = (int(v) for v in rng.choice(with_lesion, 2, replace=len(with_lesion) < 2))
             insts = (None, None) if instance_maps is None else (instance_maps[i], instance_maps[j])
             result, sources = combine(label_maps[i], label_maps[j], *insts, rng=rng), (i, j)
-        for key, value in zip(("label_map", "instance_map", "boundary"), result):
+        for key, value in zip(("label_map", "instance_map", "boundary"), result, strict=False):
             out[key].append(value)
         out["sources"].append(sources)
     return {k: np.stack(v) for k, v in out.items()}

@@ -65,6 +65,6 @@ def vgg_loss(vgg, real, fake):
     real_features = vgg(vgg_preprocess(real), training=False)
     fake_features = vgg(vgg_preprocess(fake), training=False)
     total = 0.0
-    for weight, r, f in zip(LAYER_WEIGHTS, real_features, fake_features):
+    for weight, r, f in zip(LAYER_WEIGHTS, real_features, fake_features, strict=False):
         total = total + weight * ops.mean(ops.abs(ops.stop_gradient(ops.cast(r, "float32")) - ops.cast(f, "float32")))
     return total
