@@ -15,7 +15,6 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tfskin.data.phantoms import generate_phantoms  # noqa: E402

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-
 from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step
+
 from tfskin.config import ConfigError
 from tfskin.models.dcgan import DCGAN, DCGANConfig
 from tfskin.registry import get_model

@@ -1,6 +1,5 @@
 """Learning is tested as learning: generated images get closer to real phantoms over a short run."""
 
-import numpy as np
 import pytest
 
 from tfskin.evaluation.color_stats import colour_distances

@@ -3,8 +3,8 @@
 import keras
 import numpy as np
 import pytest
-
 from gan_harness import check_one_fit_step
+
 from tfskin.training import build_model, resolve_config
 
 

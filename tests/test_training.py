@@ -1,14 +1,12 @@
 """The training runner: resume equals an uninterrupted run (even after a kill), NaN guard, run-dir errors."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf

@@ -78,11 +78,13 @@ def _model_overrides(args, model: str) -> dict:
 
     from tfskin.registry import get_model
 
-    values = {field: getattr(args, dest) for dest, field in _MODEL_FLAGS.items() if getattr(args, dest, None) is not None}
+    values = {field: getattr(args, dest) for dest, field in _MODEL_FLAGS.items()
+              if getattr(args, dest, None) is not None}
     if "filter_classifier" in values:  # stored in config.json: make it survive a resume from another folder
         values["filter_classifier"] = os.path.abspath(values["filter_classifier"])
     known = {f.name for f in dataclasses.fields(get_model(model).config_class)}
-    unknown = [f"--{dest.replace('_', '-')}" for dest, field in _MODEL_FLAGS.items() if field in values and field not in known]
+    unknown = [f"--{dest.replace('_', '-')}" for dest, field in _MODEL_FLAGS.items()
+               if field in values and field not in known]
     if unknown:
         raise CommandError(f"{', '.join(unknown)} do(es) not apply to --model {model}")
     return values
@@ -131,8 +133,6 @@ def _cmd_train(args):
 
 def _cmd_sample(args):
     from pathlib import Path
-
-    import numpy as np
 
     from tfskin.imaging import sample_grid, save_png, to_uint8
     from tfskin.training import load_trained_model

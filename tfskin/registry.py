@@ -39,7 +39,7 @@ class ModelSpec:
     build: Callable  # (model_config, data_config) -> GAN
     presets: dict
     default_preset: str
-    validate: Callable = None  # (RunConfig) -> None, raises ConfigError
+    validate: Callable = None  # (RunConfig) -> None, raises ConfigError; default: check_image_shape
     # Optional hooks for models whose data or schedule is not the plain "images + latents" stream:
     make_batches: Callable = None  # (RunConfig, model, start_step) -> tf.data.Dataset; default: gan_batches
     extra_callbacks: Callable = None  # (RunConfig, model, run_dir) -> list of keras callbacks (e.g. phase switches)
@@ -54,6 +54,19 @@ class ModelSpec:
             raise KeyError(
                 f"model {self.name!r} has no preset {name!r}; valid presets: {', '.join(sorted(self.presets))}"
             ) from None
+
+
+def check_image_shape(run_config):
+    """The images a model makes must have the data's size and channel count (3 unless the model config says)."""
+    from tfskin.config import ConfigError
+
+    model, data = run_config.model_config, run_config.data
+    channels = getattr(model, "channels", 3)
+    if tuple(model.image_size) != tuple(data.image_size) or channels != data.channels:
+        raise ConfigError(
+            f"{run_config.model}: model makes {model.image_size[0]}x{model.image_size[1]}x{channels} but data gives "
+            f"{data.image_size[0]}x{data.image_size[1]}x{data.channels}"
+        )
 
 
 def register_model(spec: ModelSpec) -> ModelSpec:

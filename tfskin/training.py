@@ -4,11 +4,9 @@ import dataclasses
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tfskin import callbacks as cb
@@ -65,9 +63,9 @@ def resolve_config(model: str, preset: str = None, *, data: dict = None, train: 
 
 
 def validate(config: RunConfig):
-    spec = get_model(config.model)
-    if spec.validate is not None:
-        spec.validate(config)
+    from tfskin.registry import check_image_shape
+
+    (get_model(config.model).validate or check_image_shape)(config)
 
 
 def build_model(config: RunConfig):

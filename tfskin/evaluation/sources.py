@@ -21,10 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tfskin.imaging import to_uint8
-
 from tfskin.config import ConfigError
 from tfskin.data.classes import CLASS_NAMES, class_index
+from tfskin.imaging import to_uint8
 
 _SCHEMES: dict = {}
 

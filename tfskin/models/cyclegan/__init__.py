@@ -5,19 +5,14 @@ from tfskin.config import ConfigError
 from tfskin.models.cyclegan.config import CycleGANConfig
 from tfskin.models.cyclegan.model import CycleGAN
 from tfskin.models.cyclegan.presets import PRESETS
-from tfskin.registry import ModelSpec, register_model
+from tfskin.registry import ModelSpec, check_image_shape, register_model
 
 PANEL_SAMPLES = 8
 
 
 def _validate(run_config):
-    model, data = run_config.model_config, run_config.data
-    if tuple(model.image_size) != tuple(data.image_size) or data.channels != 3:
-        raise ConfigError(
-            f"cyclegan: model translates {model.image_size[0]}x{model.image_size[1]}x3 but data gives "
-            f"{data.image_size[0]}x{data.image_size[1]}x{data.channels}"
-        )
-    if data.classes:
+    check_image_shape(run_config)
+    if run_config.data.classes:
         raise ConfigError("cyclegan: choose the domains with --domain-a/--domain-b, not --classes")
 
 

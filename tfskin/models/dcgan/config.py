@@ -41,9 +41,9 @@ class DCGANConfig(ConfigMixin):
         if self.generator_input not in ("conv_transpose", "dense"):
             raise ConfigError(f"dcgan: generator_input must be conv_transpose or dense, got {self.generator_input!r}")
         if self.generator_activation not in ("relu", "leaky_relu"):
-            raise ConfigError(f"dcgan: generator_activation must be relu or leaky_relu")
+            raise ConfigError("dcgan: generator_activation must be relu or leaky_relu")
         if self.discriminator_output not in ("conv", "dense"):
-            raise ConfigError(f"dcgan: discriminator_output must be conv or dense")
+            raise ConfigError("dcgan: discriminator_output must be conv or dense")
         if self.latent_dim < 1:
             raise ConfigError("dcgan: latent_dim must be >= 1")
 

@@ -1,20 +1,12 @@
 """pix2pixHD (Wang et al. 2018) for skin lesions (Bissoto et al. 2018): semantic label map [+ instance boundary
 map] -> dermoscopic image, plus new label maps for new images (``tfskin.models.pix2pixhd.new_maps``)."""
 
-from tfskin.config import ConfigError
 from tfskin.models.pix2pixhd.config import Pix2PixHDConfig
 from tfskin.models.pix2pixhd.model import Pix2PixHD
 from tfskin.models.pix2pixhd.presets import PRESETS
 from tfskin.registry import ModelSpec, register_model
 
 PANEL_SAMPLES = 8
-
-
-def _validate(run_config):
-    model, data = run_config.model_config, run_config.data
-    if tuple(model.image_size) != tuple(data.image_size) or data.channels != 3:
-        raise ConfigError(f"pix2pixhd: model makes {model.image_size[0]}x{model.image_size[1]}x3 but data gives "
-                          f"{data.image_size[0]}x{data.image_size[1]}x{data.channels}")
 
 
 def _examples(config):
@@ -45,7 +37,6 @@ SPEC = register_model(ModelSpec(
     build=lambda model_config: Pix2PixHD(model_config),
     presets=PRESETS,
     default_preset="quick",
-    validate=_validate,
     make_batches=_make_batches,
     extra_callbacks=_extra_callbacks,
     examples=_examples,

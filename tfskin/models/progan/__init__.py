@@ -1,21 +1,10 @@
 """Progressive GANs: ``progan`` (conditional, fade-in, 4x4 -> 256x256; Bissoto et al. 2018 after Karras et al.
 2018) and ``progan_frozen`` (16 -> 32 -> 64 with earlier phases frozen; Lunagariya & Patel 7.2)."""
 
-from tfskin.config import ConfigError
 from tfskin.models.progan.config import FrozenProGANConfig, ProGANConfig
 from tfskin.models.progan.model import FrozenProGAN, ProGAN
 from tfskin.models.progan.presets import FROZEN_PRESETS, PROGAN_PRESETS
 from tfskin.registry import ModelSpec, register_model
-
-
-def _validate(run_config):
-    model, data = run_config.model_config, run_config.data
-    if tuple(model.image_size) != tuple(data.image_size) or model.channels != data.channels:
-        raise ConfigError(
-            f"{run_config.model}: model makes {model.image_size[0]}x{model.image_size[1]}x{model.channels} but "
-            f"data gives {data.image_size[0]}x{data.image_size[1]}x{data.channels}"
-        )
-
 
 SPEC = register_model(ModelSpec(
     name="progan",
@@ -24,7 +13,6 @@ SPEC = register_model(ModelSpec(
     build=lambda model_config: ProGAN(model_config),
     presets=PROGAN_PRESETS,
     default_preset="quick",
-    validate=_validate,
 ))
 
 FROZEN_SPEC = register_model(ModelSpec(
@@ -34,7 +22,6 @@ FROZEN_SPEC = register_model(ModelSpec(
     build=lambda model_config: FrozenProGAN(model_config),
     presets=FROZEN_PRESETS,
     default_preset="quick",
-    validate=_validate,
 ))
 
 __all__ = ["ProGAN", "ProGANConfig", "FrozenProGAN", "FrozenProGANConfig", "SPEC", "FROZEN_SPEC"]
