@@ -117,7 +117,7 @@ def _cmd_train(args):
     result = train(config, run_dir, resume=args.resume)
     print()
     print(f"done: step {result.step} in {result.run_dir}")
-    print(f"  samples:     {result.sample_grid}")
+    print(f"  samples:     {result.sample_grid.parent}/ (latest grid: {result.sample_grid.name})")
     print(f"  tensorboard: tensorboard --logdir {result.log_dir}")
     print(f"  checkpoint:  {result.checkpoint}")
     if result.export_path:

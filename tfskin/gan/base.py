@@ -26,6 +26,15 @@ import tensorflow as tf
 from keras import ops
 
 
+def images_and_mask(generated, channels: int) -> dict:
+    """Generator output in [-1, 1] -> {"image": (B, H, W, 3) in [0, 1] [, "mask": (B, H, W, 1)]}, float32."""
+    out = ops.clip((ops.cast(generated, "float32") + 1.0) / 2.0, 0.0, 1.0)
+    result = {"image": out[..., :3]}
+    if channels == 4:
+        result["mask"] = out[..., 3:]
+    return result
+
+
 class GAN(keras.Model):
     """Base class of every tfskin GAN (see the module docstring for the contract)."""
 
@@ -86,8 +95,17 @@ class GAN(keras.Model):
         return self(**inputs)
 
     def sample(self, num: int, seed=None, **kwargs) -> dict:
-        """Draw ``num`` samples from the generator's inference path; returns arrays in [0, 1]."""
-        raise NotImplementedError
+        """``num`` samples of a noise-to-image model's inference path, as NumPy arrays in [0, 1]. Conditional and
+        image-to-image models override this."""
+        seed = self.seed_generator if seed is None else seed
+        noise = keras.random.normal((num, self.config.latent_dim), seed=seed)
+        return {k: ops.convert_to_numpy(v) for k, v in self(noise).items()}
+
+    def export_signatures(self) -> dict:
+        """Named serving endpoints, name -> (function, input specs); default: ``generate(noise)``."""
+        from tfskin.serving.signatures import noise_to_image_signature
+
+        return noise_to_image_signature(self, "generate")
 
     # --- compile / build ---------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ def noise_derived_planes(noise, shapes) -> list:
     """Noise planes (B, H, W, C) for each shape, drawn statelessly from each example's own noise vector (its
     bits seed the draw): one latent vector always gives the same planes, whatever else is in the batch. Used
     by generators that take fresh noise at several scales (LAPGAN) behind a ``generate(noise)`` signature."""
-    noise = tf.convert_to_tensor(noise, tf.float32)
+    noise = tf.cast(noise, tf.float32)  # under mixed precision Keras hands call() float16 inputs
     bits = tf.bitcast(noise, tf.int32)
     seeds = tf.stack([tf.reduce_sum(bits[:, 0::2], axis=1), tf.reduce_sum(bits[:, 1::2], axis=1)], axis=1)
     planes = []

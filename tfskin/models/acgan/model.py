@@ -6,7 +6,7 @@ from keras import ops
 
 from tfskin import losses
 from tfskin.data.classes import default_class_prior
-from tfskin.gan.base import GAN
+from tfskin.gan.base import GAN, images_and_mask
 from tfskin.models.acgan.config import ACGANConfig
 from tfskin.models.acgan.networks import build_discriminator, build_generator
 
@@ -118,11 +118,7 @@ class ACGAN(GAN):
         """Inference: noise (B, latent_dim), label int (B,) -> {image (B, H, W, 3) in [0, 1], mask?}."""
         noise, label = split_conditional_inputs(noise, label)
         out = self.generator([ops.convert_to_tensor(noise), self._one_hot(label)], training=training)
-        out = (ops.cast(out, "float32") + 1.0) / 2.0
-        result = {"image": out[..., :3]}
-        if self.config.channels == 4:
-            result["mask"] = out[..., 3:]
-        return result
+        return images_and_mask(out, self.config.channels)
 
     def classify(self, images):
         """The auxiliary classifier's class probabilities for images in [-1, 1]."""

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from tfskin import losses
-from tfskin.gan.base import GAN
+from tfskin.gan.base import GAN, images_and_mask
 from tfskin.models.dcgan.config import DCGANConfig
 from tfskin.models.dcgan.networks import build_discriminator, build_generator
 
@@ -54,19 +54,6 @@ class DCGAN(GAN):
 
     def call(self, noise, training=False):
         """Inference: noise (B, latent_dim) -> dict with ``image`` (B, H, W, 3) in [0, 1] [and ``mask``]."""
-        out = (ops.cast(self.generator(noise, training=training), "float32") + 1.0) / 2.0
-        result = {"image": out[..., :3]}
-        if self.config.channels == 4:
-            result["mask"] = out[..., 3:]
-        return result
+        return images_and_mask(self.generator(noise, training=training), self.config.channels)
 
-    def sample(self, num, seed=None, **kwargs):
-        seed = self.seed_generator if seed is None else seed
-        noise = keras.random.normal((num, self.config.latent_dim), seed=seed)
-        return {k: ops.convert_to_numpy(v) for k, v in self(noise).items()}
 
-    def export_signatures(self):
-        """Named serving endpoints: name -> (function, input specs)."""
-        from tfskin.serving.signatures import noise_to_image_signature
-
-        return noise_to_image_signature(self, "generate")

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from tfskin import losses
-from tfskin.gan.base import GAN
+from tfskin.gan.base import GAN, images_and_mask
 from tfskin.layers.progressive import downsample, track_for_checkpoints
 from tfskin.models.ddgan.config import DDGANConfig
 from tfskin.models.ddgan.networks import build_discriminator, build_generator
@@ -69,18 +69,7 @@ class DDGAN(GAN):
 
     def call(self, noise, training=False):
         """noise (B, latent_dim) -> {image (B, H, W, 3) in [0, 1] at the finest scale, mask?}."""
-        out = (ops.cast(self.generator(ops.convert_to_tensor(noise), training=training)[-1], "float32") + 1.0) / 2.0
-        result = {"image": out[..., :3]}
-        if self.config.channels == 4:
-            result["mask"] = out[..., 3:]
-        return result
+        finest = self.generator(ops.convert_to_tensor(noise), training=training)[-1]
+        return images_and_mask(finest, self.config.channels)
 
-    def sample(self, num, seed=None, **kwargs):
-        seed = self.seed_generator if seed is None else seed
-        noise = keras.random.normal((num, self.config.latent_dim), seed=seed)
-        return {k: ops.convert_to_numpy(v) for k, v in self(noise).items()}
 
-    def export_signatures(self):
-        from tfskin.serving.signatures import noise_to_image_signature
-
-        return noise_to_image_signature(self, "generate")

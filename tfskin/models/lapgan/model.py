@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from tfskin import losses
-from tfskin.gan.base import Phase, StagedGAN, StageSchedule
+from tfskin.gan.base import Phase, StagedGAN, StageSchedule, images_and_mask
 from tfskin.layers.progressive import downsample, track_for_checkpoints
 from tfskin.models.lapgan.config import LAPGANConfig
 from tfskin.models.lapgan.networks import build_level, build_level0
@@ -159,22 +159,9 @@ class LAPGAN(StagedGAN):
             generator = self.generators[min(step, self.config.num_levels - 1)]
             low = blur_upsample(image)
             image = low + generator([low, ops.convert_to_tensor(level_noise[step - 1])], training=training)
-        out = ops.clip((ops.cast(image, "float32") + 1.0) / 2.0, 0.0, 1.0)
-        result = {"image": out[..., :3]}
-        if self.config.channels == 4:
-            result["mask"] = out[..., 3:]
-        return result
+        return images_and_mask(image, self.config.channels)
 
     def preview_inputs(self, examples, num, seed):
         return {"noise": super().preview_inputs(examples, num, seed)["noise"]}
 
-    def sample(self, num, seed=None, **kwargs):
-        seed = self.seed_generator if seed is None else seed
-        noise = keras.random.normal((num, self.config.latent_dim), seed=seed)
-        return {k: ops.convert_to_numpy(v) for k, v in self(noise).items()}
 
-    def export_signatures(self):
-        """``generate(noise)``: the residual noise planes come from the noise vector itself (see ``call``)."""
-        from tfskin.serving.signatures import noise_to_image_signature
-
-        return noise_to_image_signature(self, "generate")

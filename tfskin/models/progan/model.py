@@ -9,7 +9,7 @@ from keras import ops
 
 from tfskin import losses
 from tfskin.data.classes import CLASS_NAMES, default_class_prior
-from tfskin.gan.base import Phase, StagedGAN, StageSchedule
+from tfskin.gan.base import Phase, StagedGAN, StageSchedule, images_and_mask
 from tfskin.layers.progressive import downsample, lerp, upsample, upsample2x
 from tfskin.models.acgan.model import conditional_sample, per_class_preview, split_conditional_inputs
 from tfskin.models.progan.config import FrozenProGANConfig, ProGANConfig, stage_steps
@@ -159,11 +159,7 @@ class ProGAN(_ProgressiveMixin, StagedGAN):
         noise, one_hot = ops.convert_to_tensor(noise), self._one_hot(label)
         image = self._at_full_resolution(
             lambda s: self.generator(noise, one_hot, stage=s, alpha=self.alpha))
-        out = (ops.clip(image, -1.0, 1.0) + 1.0) / 2.0
-        result = {"image": out[..., :3]}
-        if self.config.channels == 4:
-            result["mask"] = out[..., 3:]
-        return result
+        return images_and_mask(image, self.config.channels)
 
     def preview_inputs(self, examples, num, seed):
         return per_class_preview(self.config.latent_dim, self.config.num_classes, num, seed)
@@ -236,18 +232,6 @@ class FrozenProGAN(_ProgressiveMixin, StagedGAN):
         """noise (B, latent_dim) -> {image [0, 1] at full size (the current phase's output upsampled), mask?}."""
         noise = ops.convert_to_tensor(noise)
         image = self._at_full_resolution(lambda s: self.generator(noise, stage=s, training=False))
-        out = (image + 1.0) / 2.0
-        result = {"image": out[..., :3]}
-        if self.config.channels == 4:
-            result["mask"] = out[..., 3:]
-        return result
+        return images_and_mask(image, self.config.channels)
 
-    def sample(self, num, seed=None, **kwargs):
-        seed = self.seed_generator if seed is None else seed
-        noise = keras.random.normal((num, self.config.latent_dim), seed=seed)
-        return {k: ops.convert_to_numpy(v) for k, v in self(noise).items()}
 
-    def export_signatures(self):
-        from tfskin.serving.signatures import noise_to_image_signature
-
-        return noise_to_image_signature(self, "generate")
