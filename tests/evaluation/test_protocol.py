@@ -113,3 +113,30 @@ def test_paired_tests_against_scipy():
     summary = stats.summarize([0.5, 0.7, None, float("nan")])
     assert summary["n"] == 2 and summary["mean"] == pytest.approx(0.6)
     assert summary["std"] == pytest.approx(np.std([0.5, 0.7], ddof=1))
+
+
+def test_selection_policies_keep_the_right_candidates(tmp_path):
+    """most/least realistic by nearest-real distance, and a real (tiny, trained) classifier's top confidence."""
+    from tfskin.data.sources import phantom_arrays
+    from tfskin.evaluation.classifier import ClassifierConfig, task_labels, train_classifier
+    from tfskin.evaluation.protocol import _select
+
+    real = phantom_arrays("train", (32, 32), num_examples=40)
+    rng = np.random.default_rng(0)
+    noise = rng.integers(0, 256, (10, 32, 32, 3), dtype=np.uint8)
+    candidates = np.concatenate([noise[:5], real["image"][:5], noise[5:]])  # 5..9 are copies of real images
+    labels = np.zeros(len(candidates), np.int64)
+    cfg = {"realism_features": "pixels:16"}
+    most = _select(cfg, "most_realistic", 0.5, candidates, labels, 5, real["image"])
+    least = _select(cfg, "least_realistic", 0.5, candidates, labels, 5, real["image"])
+    assert set(most.tolist()) == {5, 6, 7, 8, 9}
+    assert not set(least.tolist()) & {5, 6, 7, 8, 9}
+
+    config = ClassifierConfig(task="malignant", image_size=(32, 32), epochs=2, width=4, tta=1, augment=False)
+    classifier = train_classifier(config, real["image"], task_labels("malignant", real["label"]))
+    classifier.save(tmp_path / "clf")
+    scores = classifier.predict(candidates, tta=1)[np.arange(len(candidates)), labels]
+    kept = _select({"selection_classifier": str(tmp_path / "clf")}, "confidence", 0.5, candidates, labels, 5,
+                   real["image"])
+    rest = np.setdiff1d(np.arange(len(candidates)), kept)
+    assert len(kept) == 5 and scores[kept].min() >= scores[rest].max()
