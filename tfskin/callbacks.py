@@ -146,9 +146,12 @@ class SampleGrid(keras.callbacks.Callback):
     """Generator outputs on one fixed input batch, every ``every`` steps: a PNG in ``<run_dir>/samples`` and an
     image in TensorBoard, so progress is comparable across steps."""
 
-    def __init__(self, render, run_dir, every: int, writer=None, real_images=None):
+    def __init__(self, render, run_dir, every: int, writer=None, real_images=None, make_grid=sample_grid,
+                 name: str = "samples", file_prefix: str = ""):
         super().__init__()
-        self.render = render  # () -> dict of [0, 1] arrays from a fixed input
+        self.render = render  # () -> what ``make_grid`` takes (default: a dict of [0, 1] arrays)
+        self.make_grid = make_grid
+        self.name, self.file_prefix = name, file_prefix  # TensorBoard tag; PNG name prefix
         self.sample_dir = Path(run_dir) / "samples"
         self.every = every
         self.writer = writer
@@ -158,8 +161,8 @@ class SampleGrid(keras.callbacks.Callback):
 
     def write(self, step: int) -> Path:
         outputs = self.render()
-        grid = sample_grid(outputs)
-        self.last_path = save_png(grid, self.sample_dir / f"step_{step:07d}.png")
+        grid = self.make_grid(outputs)
+        self.last_path = save_png(grid, self.sample_dir / f"{self.file_prefix}step_{step:07d}.png")
         distances = None
         if self.real_images is not None:
             from tfskin.evaluation.color_stats import colour_distances
@@ -168,7 +171,7 @@ class SampleGrid(keras.callbacks.Callback):
             self.colour_history[step] = distances
         if self.writer is not None:
             with self.writer.as_default(step=step):
-                tf.summary.image("samples", grid[np.newaxis], max_outputs=1)
+                tf.summary.image(self.name, grid[np.newaxis], max_outputs=1)
                 if distances is not None:
                     tf.summary.scalar("quality/colour_js_divergence", distances["js_divergence"]["mean"])
                     tf.summary.scalar("quality/colour_wasserstein", distances["wasserstein"]["mean"])

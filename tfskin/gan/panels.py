@@ -4,13 +4,11 @@ synthesis | real, ...), written as a PNG and a TensorBoard image every ``every``
 Image-to-image models add it through their ``extra_callbacks`` hook; the runner's own grid keeps showing the
 model's ``preview`` images (and the colour curve that goes with them)."""
 
-from pathlib import Path
-
-import keras
 import numpy as np
 import tensorflow as tf
 
-from tfskin.imaging import save_png, tile, to_uint8
+from tfskin.callbacks import SampleGrid
+from tfskin.imaging import tile, to_uint8
 
 
 def panel_grid(groups: list, pad: int = 2, min_tile: int = 64) -> np.ndarray:
@@ -29,26 +27,14 @@ def panel_grid(groups: list, pad: int = 2, min_tile: int = 64) -> np.ndarray:
     return tile(rows, columns=1, pad=pad)
 
 
-class PanelGrid(keras.callbacks.Callback):
-    """``render()`` -> list of panel groups (see ``panel_grid``); writes ``<run_dir>/samples/<prefix>_step_N.png``."""
+class PanelGrid(SampleGrid):
+    """``render()`` -> list of panel groups (see ``panel_grid``); writes ``<run_dir>/samples/<prefix>_step_N.png``
+    every ``every`` steps, and also at the start and the end of training, since the runner does not drive it."""
 
     def __init__(self, render, run_dir, every: int, prefix: str, log_dir=None):
-        super().__init__()
-        self.render = render
-        self.sample_dir = Path(run_dir) / "samples"
-        self.every = every
-        self.prefix = prefix
-        self.writer = tf.summary.create_file_writer(str(log_dir)) if log_dir else None
-        self.last_path = None
-
-    def write(self, step: int) -> Path:
-        grid = panel_grid(self.render())
-        self.last_path = save_png(grid, self.sample_dir / f"{self.prefix}_step_{step:07d}.png")
-        if self.writer is not None:
-            with self.writer.as_default(step=step):
-                tf.summary.image(self.prefix, grid[np.newaxis], max_outputs=1)
-            self.writer.flush()
-        return self.last_path
+        writer = tf.summary.create_file_writer(str(log_dir)) if log_dir else None
+        super().__init__(render, run_dir, every, writer=writer, make_grid=panel_grid, name=prefix,
+                         file_prefix=f"{prefix}_")
 
     def _step(self) -> int:
         return int(self.model.train_step_counter.numpy())
@@ -56,11 +42,6 @@ class PanelGrid(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         if self._step() == 0:
             self.write(0)
-
-    def on_train_batch_end(self, batch, logs=None):
-        step = self._step()
-        if step % self.every == 0:
-            self.write(step)
 
     def on_train_end(self, logs=None):
         step = self._step()
