@@ -9,11 +9,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfskin.errors import NonFiniteLossError  # noqa: F401 (raised here; importers use this name)
 from tfskin.imaging import sample_grid, save_png
-
-
-class NonFiniteLossError(RuntimeError):
-    """A loss became NaN or infinite; training stopped."""
 
 
 def _current_step(model) -> int:

@@ -7,9 +7,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-
-class CheckpointError(RuntimeError):
-    """A checkpoint is missing or cannot be read."""
+from tfskin.errors import CheckpointError  # noqa: F401 (raised here; importers use this name)
 
 
 def make_checkpoint(model) -> tf.train.Checkpoint:

@@ -5,12 +5,12 @@ import json
 import typing
 from dataclasses import dataclass, field, fields
 
+from tfskin.errors import ConfigError  # noqa: F401 (raised here; importers use this name)
+
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 STRATEGIES = ("default", "mirrored", "tpu")
 
 
-class ConfigError(ValueError):
-    """A configuration value is invalid; the message names the field and the valid choices."""
 
 
 def _coerce(value, annotation):

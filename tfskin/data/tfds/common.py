@@ -10,12 +10,14 @@ import math
 import re
 from typing import Iterable, Optional, Sequence
 
+from tfskin import errors
+
 ISIC_ID = r"ISIC_\d{7}"
 UNKNOWN_VALUES = frozenset({"", "unknown", "nan", "na", "n/a", "none"})
 STANDARD_SPLITS = ("train", "validation", "test")
 
 
-class BadInputError(ValueError):
+class BadInputError(errors.BadInputError):
     """A release file is missing, unreadable or not what the release contains; names the file and what was
     expected."""
 
