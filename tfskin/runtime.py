@@ -1,12 +1,36 @@
-"""Precision policies and distribution strategies from their CLI names."""
+"""TensorFlow start-up, precision policies and distribution strategies from their CLI names."""
 
 import contextlib
 import functools
+import os
+import sys
 
-import keras
-import tensorflow as tf
+from tfskin.errors import ConfigError
 
-from tfskin.config import ConfigError
+
+def import_tensorflow_quietly():
+    """Import TensorFlow with its start-up chatter (CUDA probing, oneDNN notices) kept off the terminal; these
+    lines are written by C++ before logging is configured, so no environment variable silences them all."""
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow
+
+            tensorflow.config.list_physical_devices("GPU")  # probing CUDA prints an error when there is none
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+# Everything below needs TensorFlow; importing it here, after the quiet import above, keeps its chatter off the
+# terminal for every command that reaches this module.
+import_tensorflow_quietly()
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 
 @contextlib.contextmanager
