@@ -15,12 +15,19 @@ def next_version(model_dir: Path) -> int:
     return max(versions, default=0) + 1
 
 
-def export_model(model, model_dir, version: int = None) -> Path:
+def export_model(model, model_dir, version: int = None, card: dict = None) -> Path:
     """Export ``model.export_signatures()`` to ``model_dir/<version>`` and return that path.
 
     The first signature is also ``serving_default``. The SavedModel is written to a temporary folder next to
     the target and renamed into place, so TF Serving (which polls the folder) never sees half a model.
+
+    Every export carries ``assets.extra/tfskin_model_card.json`` (see :mod:`tfskin.serving.card`): the model's
+    config, versions and signatures always; ``card`` adds run information (model, preset, resolved config,
+    data, steps, quality figures). Without ``card``, an export inside a run directory (``RUN/export/NAME``)
+    reads that run's ``config.json`` and ``quality.json``.
     """
+    from tfskin.serving.card import build_card, write_card
+
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
     version = next_version(model_dir) if version is None else int(version)
@@ -34,6 +41,7 @@ def export_model(model, model_dir, version: int = None) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{version}.tmp-", dir=model_dir))
     try:
         archive.write_out(str(staging), verbose=False)
+        write_card(staging, build_card(model, staging, card=card, model_dir=model_dir))
         os.replace(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -151,21 +151,36 @@ class CycleGAN(GAN):
                                   "signature of its export")
 
     def export_signatures(self):
-        """``translate_a_to_b`` and ``translate_b_to_a``: ``image`` float32 (B, H', W', 3) in [0, 1], any size
-        (resized to the model's) -> ``image`` (B, H, W, 3) in [0, 1] and ``image_png_bytes``."""
-        from tfskin.serving.signatures import _png_batch
+        """``translate_a_to_b`` / ``translate_b_to_a``: ``image`` float32 (B, H, W, 3) in [0, 1] at any size ->
+        ``image`` (B, H, W, 3) in [0, 1] at the input's own size, and ``image_png_bytes``. The generators are
+        fully convolutional: inputs are reflect-padded to a multiple of 2**downsamplings and the output cropped
+        back (at the training size nothing is padded). Memory grows with H x W (activations of the ResNet
+        blocks); the ``_png`` variants take ``image_png`` (B,) PNG bytes of one size and return only
+        ``image_png_bytes``, for REST clients."""
+        from tfskin.serving.signatures import _png_batch, pad_to_multiple
 
-        h, w = self.config.image_size
+        multiple = 2 ** self.config.downsamplings
         spec = tf.TensorSpec([None, None, None, 3], tf.float32, name="image")
+        png_spec = tf.TensorSpec([None], tf.string, name="image_png")
+
+        def run(image, direction):
+            padded, h, w = pad_to_multiple(tf.cast(image, tf.float32), multiple)
+            out = tf.cast(self(padded, direction=direction, training=False)["image"], tf.float32)
+            return out[:, :h, :w, :]
 
         def endpoint(direction):
             def translate(image):
-                resized = tf.cond(
-                    tf.reduce_all(tf.equal(tf.shape(image)[1:3], [h, w])),
-                    lambda: image, lambda: tf.image.resize(image, (h, w), method="bilinear", antialias=True))
-                resized = tf.ensure_shape(resized, [None, h, w, 3])
-                out = tf.cast(self(resized, direction=direction, training=False)["image"], tf.float32)
+                out = run(image, direction)
                 return {"image": out, "image_png_bytes": _png_batch(out)}
             return translate
 
-        return {"translate_a_to_b": (endpoint("a_to_b"), [spec]), "translate_b_to_a": (endpoint("b_to_a"), [spec])}
+        def png_endpoint(direction):
+            def translate_png(image_png):
+                decode = lambda data: tf.cast(tf.io.decode_png(data, channels=3), tf.float32) / 255.0
+                images = tf.map_fn(decode, image_png, fn_output_signature=tf.TensorSpec([None, None, 3], tf.float32))
+                return {"image_png_bytes": _png_batch(run(images, direction))}
+            return translate_png
+
+        return {"translate_a_to_b": (endpoint("a_to_b"), [spec]), "translate_b_to_a": (endpoint("b_to_a"), [spec]),
+                "translate_a_to_b_png": (png_endpoint("a_to_b"), [png_spec]),
+                "translate_b_to_a_png": (png_endpoint("b_to_a"), [png_spec])}
