@@ -235,3 +235,72 @@ def test_invalid_spec_raises():
         PhantomSpec(height=8)
     with pytest.raises(ValueError):
         PhantomSpec(class_prior=(1.0, 2.0))
+
+
+# --- acquisition domains -------------------------------------------------------------------------------------
+
+def test_default_domain_is_the_dermoscope_and_unchanged_by_naming_it():
+    from tfskin.data.phantoms import DEFAULT_DOMAIN, DOMAINS
+
+    assert DEFAULT_DOMAIN == "dermoscope" and "clinic" in DOMAINS
+    plain = generate_phantoms(4, 48, 64, seed=5, start=30)
+    named = generate_phantoms(4, 48, 64, seed=5, start=30, domain="dermoscope")
+    for key in KEYS:
+        assert plain[key].tobytes() == named[key].tobytes(), key
+
+
+def test_clinic_domain_is_deterministic_and_chunking_invariant():
+    batch = generate_phantoms(5, 48, 48, seed=4, start=70, domain="clinic")
+    again = generate_phantoms(5, 48, 48, seed=4, start=70, domain="clinic")
+    tail = generate_phantoms(2, 48, 48, seed=4, start=73, domain="clinic")
+    for key in KEYS:
+        assert batch[key].tobytes() == again[key].tobytes(), key
+        assert batch[key][3:].tobytes() == tail[key].tobytes(), key
+    spec = PhantomSpec(48, 48, seed=4, domain="clinic")
+    assert spec.generate(5, start=70)["image"].tobytes() == batch["image"].tobytes()
+
+
+def test_clinic_keeps_labels_and_masks_valid_but_changes_the_look():
+    """Same lesions and labels; the acquisition differs in the ways the domain says it does (measured)."""
+    n = 60
+    derm = generate_phantoms(n, 64, 64, seed=0, start=500)
+    clin = generate_phantoms(n, 64, 64, seed=0, start=500, domain="clinic")
+    np.testing.assert_array_equal(derm["label"], clin["label"])
+    np.testing.assert_array_equal(derm["malignant"], clin["malignant"])
+    assert set(np.unique(clin["mask"])) <= {0, 255} and (clin["mask"] > 0).any(axis=(1, 2)).all()
+    assert not (clin["attributes"][clin["mask"] == 0]).any()  # attributes stay inside the lesion
+    assert np.abs(derm["image"].astype(int) - clin["image"].astype(int)).mean() > 10
+    assert clin["skin_tone"].mean() > derm["skin_tone"].mean() + 0.08     # darker skin-tone mix
+    assert clin["hair"].mean() > derm["hair"].mean()                      # more hair
+    assert (clin["mask"] > 0).mean() < 0.8 * (derm["mask"] > 0).mean()    # smaller lesion in the frame
+    assert not clin["vignette"].any()                                      # no dermoscope field of view
+    rgb_d, rgb_c = derm["image"].reshape(-1, 3).mean(0), clin["image"].reshape(-1, 3).mean(0)
+    assert rgb_c[0] / rgb_c[2] > 1.2 * rgb_d[0] / rgb_d[2]                 # warm (red over blue) colour cast
+
+
+def test_unknown_domain_is_a_config_error():
+    from tfskin.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="valid domains: dermoscope, clinic"):
+        generate_phantoms(1, 32, 32, domain="smartphone")
+    with pytest.raises(ConfigError):
+        PhantomSpec(32, 32, domain="nope")
+
+
+def test_domain_is_selectable_where_data_is_named():
+    from tfskin.data.sources import load_examples
+
+    def first(name):
+        ds = load_examples(name, "test", (32, 32), num_examples=6, features=("image", "label"), classes=("NV",))
+        return list(ds.as_numpy_iterator())
+
+    derm, clin = first("phantoms"), first("phantoms:domain=clinic")
+    assert [e["label"] for e in derm] == [e["label"] for e in clin] and derm
+    assert not np.array_equal(derm[0]["image"], clin[0]["image"])
+    expected = generate_phantoms(6, 32, 32, start=20_000_000, domain="clinic")["image"]
+    nv = np.flatnonzero(generate_phantoms(6, 32, 32, start=20_000_000)["label"] == class_index("NV"))
+    np.testing.assert_array_equal(clin[0]["image"], expected[nv[0]])
+    with pytest.raises(ValueError, match="valid domains"):
+        load_examples("phantoms:domain=mars", "test", (32, 32), num_examples=2)
+    with pytest.raises(ValueError, match="domain=NAME"):
+        load_examples("phantoms:colour=red", "test", (32, 32), num_examples=2)

@@ -40,12 +40,14 @@ from tfskin.data.phantom_drawing import (
     radial_streaks,
     ramp,
 )
+from tfskin.errors import ConfigError
 
-__all__ = ["PhantomSpec", "generate_phantoms", "phantom_labels", "phantom_label_counts"]
+__all__ = ["AcquisitionDomain", "DOMAINS", "DEFAULT_DOMAIN", "PhantomSpec", "generate_phantoms", "get_domain",
+           "phantom_labels", "phantom_label_counts"]
 
 MIN_SIZE = 16
 _MALIGNANT_BY_INDEX = np.array([name in MALIGNANT_CLASSES for name in CLASS_NAMES])
-_LABEL_STREAM, _APPEARANCE_STREAM = 0, 1
+_LABEL_STREAM, _APPEARANCE_STREAM, _ACQUISITION_STREAM = 0, 1, 2
 _MAX_LESION_RADIUS = 0.95  # units (the shorter image side spans 2 units)
 _LESION_FIELD_RADIUS = 1.25  # no lesion pixel lies further than this from the image centre
 
@@ -85,9 +87,9 @@ def _mix(a, b, t):
 
 def _check_int(name, value, minimum):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+        raise ConfigError(f"{name} must be an integer, got {value!r}")
     if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        raise ConfigError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
 
 
@@ -97,14 +99,14 @@ def _normalise_prior(class_prior) -> np.ndarray:
     try:
         prior = np.asarray(class_prior, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"class_prior must be a sequence of {len(CLASS_NAMES)} numbers") from None
+        raise ConfigError(f"class_prior must be a sequence of {len(CLASS_NAMES)} numbers") from None
     if prior.shape != (len(CLASS_NAMES),):
-        raise ValueError(f"class_prior must have {len(CLASS_NAMES)} entries ({', '.join(CLASS_NAMES)}), "
+        raise ConfigError(f"class_prior must have {len(CLASS_NAMES)} entries ({', '.join(CLASS_NAMES)}), "
                          f"got shape {prior.shape}")
     if not np.all(np.isfinite(prior)) or np.any(prior < 0):
-        raise ValueError("class_prior entries must be finite and non-negative")
+        raise ConfigError("class_prior entries must be finite and non-negative")
     if prior.sum() <= 0:
-        raise ValueError("class_prior must sum to a positive value")
+        raise ConfigError("class_prior must sum to a positive value")
     return prior / prior.sum()
 
 
@@ -426,6 +428,110 @@ _PAINTERS = {"NV": _paint_nv, "MEL": _paint_mel, "BCC": _paint_bcc, "AK": _paint
 
 
 # --------------------------------------------------------------------------------------------------
+# Acquisition domains
+# --------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AcquisitionDomain:
+    """How a phantom is acquired: device, optics, lighting and the population photographed.
+
+    The lesion itself (class, shape, colours, structures, masks) is painted the same way in every domain, so
+    class cues keep their meaning; a domain changes only the skin-tone mix, the lesion's size in the frame,
+    the artefacts and the camera. ``dermoscope`` reproduces the original phantoms byte for byte. Random draws
+    of a non-default domain come from a third stream, ``SeedSequence([seed, index, 2])``, so examples stay
+    pure functions of (seed, index, size, domain).
+    """
+
+    name: str
+    description: str
+    tone_beta: tuple = (1.6, 3.4)        # skin tone ~ Beta(a, b), 0 very light .. 1 dark
+    lesion_scale: float = 1.0            # lesion radius factor (a clinical photo is taken from further away)
+    bubble_rate: float = 0.15            # immersion-gel bubbles
+    pen_rate: float = 0.05               # surgical pen marks
+    hair_rate: float = 0.35              # share of images with hair
+    hair_p: float = 0.22                 # hairs per hairy image ~ Geometric(p), capped at hair_max
+    hair_max: int = 14
+    tilt_std: float = 0.05               # linear illumination gradient
+    falloff: tuple = (0.0, 0.08)         # radial illumination fall-off range
+    fov_rate: float = 0.3                # circular dermoscope field of view with dark corners
+    lens_vignette: tuple = (0.0, 0.0)    # smooth elliptical lens darkening at the corners (range)
+    cast: tuple = (1.0, 1.0, 1.0)        # mean colour cast (white balance) per RGB channel
+    cast_std: float = 0.035              # per-image white-balance / exposure spread
+    blur: tuple = (0.0, 0.0)             # Gaussian blur sigma, as a fraction of the shorter side (range)
+    glare: tuple = (0.0, 0.0)            # specular highlights of unpolarised light (opacity range)
+    haze: tuple = (0.0, 0.0)             # surface reflection washing out contrast (range)
+    noise: float = 0.008                 # sensor noise std (0..1 units)
+
+    @property
+    def is_default(self) -> bool:
+        return self == DOMAINS[DEFAULT_DOMAIN]
+
+
+DEFAULT_DOMAIN = "dermoscope"
+DOMAINS = {
+    "dermoscope": AcquisitionDomain(
+        "dermoscope", "contact dermoscopy: centred lesion filling the frame, gel bubbles, circular field of view, "
+                      "mostly light skin (ISIC-like)"),
+    "clinic": AcquisitionDomain(
+        "clinic", "clinical (non-dermoscopic) camera photo: smaller lesion in the frame, warm tungsten cast and "
+                  "wide white-balance spread, flash fall-off and lens vignette, blur, specular glare and surface "
+                  "haze, more hair, a darker skin-tone mix, no gel bubbles or dermoscope field of view",
+        tone_beta=(2.6, 2.4), lesion_scale=0.75, bubble_rate=0.0, pen_rate=0.08, hair_rate=0.6, hair_p=0.12,
+        hair_max=24, tilt_std=0.14, falloff=(0.06, 0.2), fov_rate=0.0, lens_vignette=(0.15, 0.4),
+        cast=(1.07, 0.98, 0.84), cast_std=0.06, blur=(0.008, 0.016), glare=(0.35, 0.8), haze=(0.05, 0.15),
+        noise=0.02),
+}
+
+
+def get_domain(domain) -> AcquisitionDomain:
+    """An ``AcquisitionDomain`` from its name (None = the default dermoscope) or itself."""
+    if domain is None:
+        return DOMAINS[DEFAULT_DOMAIN]
+    if isinstance(domain, AcquisitionDomain):
+        return domain
+    try:
+        return DOMAINS[str(domain).strip().lower()]
+    except KeyError:
+        raise ConfigError(f"unknown phantom domain {domain!r}; valid domains: {', '.join(DOMAINS)}") from None
+
+
+def _blur(image: np.ndarray, sigma_px: float) -> np.ndarray:
+    from scipy.ndimage import gaussian_filter
+
+    return gaussian_filter(image, sigma=(sigma_px, sigma_px, 0.0), mode="reflect", truncate=3.0)
+
+
+def _acquire(canvas: Canvas, drng, domain: AcquisitionDomain, image: np.ndarray, light: np.ndarray) -> np.ndarray:
+    """The non-default camera: glare, haze, lens vignette (folded into ``light``, in place) and blur.
+    Returns the new image."""
+    if domain.glare[1] > 0:  # specular highlights on skin ridges: sparse bright flecks, strongest mid-frame
+        flecks = canvas.noise(drng, 14.0)
+        flecks -= canvas.radius * F32(0.35)
+        threshold = coverage_threshold(0.05)
+        lerp_into(image, _c(1.0, 0.98, 0.95),
+                  ramp(flecks, threshold, threshold + 0.3) * F32(drng.uniform(*domain.glare)))
+    if domain.haze[1] > 0:
+        h = F32(drng.uniform(*domain.haze))
+        veil = (image.reshape(-1, 3).mean(axis=0) + F32(0.08)) * h
+        image *= F32(1.0) - h
+        image += veil
+    if domain.lens_vignette[1] > 0:  # cos^4-like darkening on an off-centre ellipse
+        aspect, angle = drng.uniform(0.7, 1.0), drng.uniform(0.0, math.pi)
+        cx, cy = drng.normal(0.0, 0.08, 2)
+        du, dv = canvas.u - F32(cx), canvas.v - F32(cy)
+        ca, sa = F32(math.cos(angle)), F32(math.sin(angle))
+        a, b = du * ca + dv * sa, (dv * ca - du * sa) * F32(1.0 / aspect)
+        r2 = a * a + b * b
+        r2 *= F32(drng.uniform(*domain.lens_vignette) / canvas.half_diagonal ** 2)
+        light -= np.minimum(r2, F32(0.8)) * light
+    if domain.blur[1] > 0:
+        sigma = drng.uniform(*domain.blur) * min(canvas.height, canvas.width)
+        if sigma >= 0.2:
+            image = _blur(image, sigma)
+    return image
+
+
+# --------------------------------------------------------------------------------------------------
 # One example
 # --------------------------------------------------------------------------------------------------
 
@@ -447,13 +553,17 @@ def _paint_skin(canvas: Canvas, rng, tone: float) -> np.ndarray:
     return skin
 
 
-def _render_example(canvas: Canvas, label: int, rng):
+def _render_example(canvas: Canvas, label: int, rng, domain: AcquisitionDomain, drng=None):
     name = CLASS_NAMES[label]
-    tone = float(rng.beta(1.6, 3.4))
+    tone = float(rng.beta(1.6, 3.4))  # always drawn, so the default domain's stream is unchanged
+    if drng is not None and tuple(domain.tone_beta) != (1.6, 3.4):
+        tone = float(drng.beta(*domain.tone_beta))
     skin = _paint_skin(canvas, rng, tone)
 
     shape = _SHAPES[name]
     radius = rng.uniform(*shape["radius"])
+    if domain.lesion_scale != 1.0:
+        radius *= domain.lesion_scale
     centre = rng.normal(0.0, 0.08, 2).clip(-0.2, 0.2)
     wobble = shape["wobble"] * (3.0 if name == "NV" and rng.random() < 0.15 else 1.0)
     wobble = wobble * (0.4 if name == "MEL" and rng.random() < 0.2 else 1.0)
@@ -488,19 +598,20 @@ def _render_example(canvas: Canvas, label: int, rng):
         if attribute in painter.attributes:
             attributes[..., k] = (painter.attributes[attribute] & mask) * np.uint8(255)
 
-    hair, vignette = _add_artefacts(canvas, rng, image, centre, radius, mask)
+    image, hair, vignette = _add_artefacts(canvas, rng, image, centre, radius, mask, domain, drng)
     rgb = np.clip(image * F32(255.0) + F32(0.5), 0.0, 255.0).astype(np.uint8)
     return dict(image=rgb, mask=mask.astype(np.uint8) * np.uint8(255), attributes=attributes,
                 skin_tone=tone, hair=hair, vignette=vignette)
 
 
-def _add_artefacts(canvas: Canvas, rng, image, centre, radius, mask):
-    """Bubbles, pen marks, hairs, illumination, vignette, camera cast and sensor noise (in place).
+def _add_artefacts(canvas: Canvas, rng, image, centre, radius, mask, domain: AcquisitionDomain, drng=None):
+    """Bubbles, pen marks, hairs, illumination, vignette, the domain's camera, colour cast and sensor noise.
+    Returns (image, hair, vignette).
 
     The dermoscope vignette never covers the lesion: it is skipped (and reported False) when the lesion
     reaches too far out for dark corners.
     """
-    if rng.random() < 0.15:  # gel / air bubbles: bright rim, slightly lighter inside, specular dot
+    if rng.random() < domain.bubble_rate:  # gel / air bubbles: bright rim, slightly lighter inside, specular dot
         for _ in range(int(rng.integers(1, 6))):
             r = rng.uniform(0.03, 0.16)
             bx, by = rng.uniform(-canvas.x_half, canvas.x_half), rng.uniform(-canvas.y_half, canvas.y_half)
@@ -518,7 +629,7 @@ def _add_artefacts(canvas: Canvas, rng, image, centre, radius, mask):
             sx, sy = du + F32(0.45 * r), dv + F32(0.45 * r)
             spot = np.clip(F32(1.0) - np.sqrt(sx * sx + sy * sy) * F32(1.0 / (0.18 * r + canvas.pixel)), 0.0, 1.0)
             lerp_into(patch, _c(1.0, 1.0, 1.0), spot * F32(0.8))
-    if rng.random() < 0.05:  # surgical pen mark: arc around the lesion
+    if rng.random() < domain.pen_rate:  # surgical pen mark: arc around the lesion
         colour = PEN_COLOURS[int(rng.integers(len(PEN_COLOURS)))]
         arc_r = radius * rng.uniform(1.5, 2.0)
         du = canvas.u - F32(centre[0])
@@ -530,18 +641,18 @@ def _add_artefacts(canvas: Canvas, rng, image, centre, radius, mask):
         width = rng.uniform(0.02, 0.04)
         stroke = np.clip((F32(width) - np.abs(d - F32(arc_r))) * F32(canvas.scale), 0.0, 1.0) * on_arc
         lerp_into(image, colour, stroke * F32(0.85))
-    hair = bool(rng.random() < 0.35)
+    hair = bool(rng.random() < domain.hair_rate)
     if hair:
-        count = int(min(rng.geometric(0.22), 14))
+        count = int(min(rng.geometric(domain.hair_p), domain.hair_max))
         strokes = curved_strokes(canvas, rng, count, width=(0.008, 0.022), length=(0.8, 3.0), curvature=0.35)
         hair_colour = _mix(_c(0.08, 0.06, 0.05), _c(0.35, 0.25, 0.18), rng.uniform(0.0, 1.0))
         lerp_into(image, hair_colour, strokes * F32(0.9))
     # uneven illumination: a tilt plus radial fall-off
-    gx, gy = rng.normal(0.0, 0.05, 2)
-    falloff = rng.uniform(0.0, 0.08)
+    gx, gy = rng.normal(0.0, domain.tilt_std, 2)
+    falloff = rng.uniform(*domain.falloff)
     light = canvas.u * F32(gx) + canvas.v * F32(gy) - (canvas.u * canvas.u + canvas.v * canvas.v) * F32(falloff)
     light += F32(1.0)
-    vignette = bool(rng.random() < 0.3)
+    vignette = bool(rng.random() < domain.fov_rate)
     if vignette:  # circular dermoscope field of view with dark corners
         vx, vy = rng.normal(0.0, 0.03, 2).clip(-0.06, 0.06)
         edge_px = rng.uniform(1.5, 4.0)
@@ -556,10 +667,14 @@ def _add_artefacts(canvas: Canvas, rng, image, centre, radius, mask):
             dark = (np.sqrt(du * du + dv * dv) - F32(vr)) * F32(canvas.scale / edge_px)
             np.clip(dark, 0.0, 1.0, out=dark)
             lerp_into(image, _c(0.03, 0.025, 0.025) * F32(rng.uniform(0.3, 1.5)), dark)
-    white_balance = F32(1.0) + rng.normal(0.0, 0.035, 3).astype(F32)  # camera white balance / exposure
+    if drng is not None:
+        image = _acquire(canvas, drng, domain, image, light)
+    white_balance = F32(1.0) + rng.normal(0.0, domain.cast_std, 3).astype(F32)  # camera white balance / exposure
+    if tuple(domain.cast) != (1.0, 1.0, 1.0):
+        white_balance *= np.asarray(domain.cast, F32)
     image *= light[..., None] * white_balance
-    image += (rng.standard_normal(canvas.shape, dtype=F32) * F32(0.008))[..., None]  # sensor noise
-    return hair, vignette
+    image += (rng.standard_normal(canvas.shape, dtype=F32) * F32(domain.noise))[..., None]  # sensor noise
+    return image, hair, vignette
 
 
 # --------------------------------------------------------------------------------------------------
@@ -567,13 +682,15 @@ def _add_artefacts(canvas: Canvas, rng, image, centre, radius, mask):
 # --------------------------------------------------------------------------------------------------
 
 def generate_phantoms(n: int, height: int = 128, width: int = 128, seed: int = 0, start: int = 0,
-                      class_prior: Optional[Sequence[float]] = None) -> dict:
+                      class_prior: Optional[Sequence[float]] = None, domain=None) -> dict:
     """Generate phantom examples start..start+n-1 as a dict of NumPy arrays.
 
     Keys: image uint8 (n,H,W,3); mask uint8 (n,H,W) 0/255; attributes uint8 (n,H,W,5) 0/255 in
     ATTRIBUTE_NAMES order; label int64 (n,); malignant bool (n,); skin_tone float32 (n,) 0=very light..1=dark;
     hair bool (n,); vignette bool (n,); index int64 (n,). class_prior: 8 probabilities in CLASS_NAMES order
-    (None = ISIC 2019 frequencies).
+    (None = ISIC 2019 frequencies). domain: an acquisition domain name (``DOMAINS``: ``dermoscope``, the
+    default, or ``clinic``); the same (seed, index) gives the same lesion and label in every domain, photographed
+    differently.
     """
     n = _check_int("n", n, 0)
     height = _check_int("height", height, MIN_SIZE)
@@ -583,6 +700,8 @@ def generate_phantoms(n: int, height: int = 128, width: int = 128, seed: int = 0
     prior = _normalise_prior(class_prior)
     cdf = np.cumsum(prior)
     last_positive = int(np.flatnonzero(prior > 0)[-1])
+    acquisition = get_domain(domain)
+    default = acquisition.is_default
     canvas = get_canvas(height, width)
 
     batch = dict(
@@ -600,7 +719,9 @@ def generate_phantoms(n: int, height: int = 128, width: int = 128, seed: int = 0
         index = start + i
         label = _label_for(seed, index, cdf, last_positive)
         rng = np.random.default_rng(np.random.SeedSequence([seed, index, _APPEARANCE_STREAM]))
-        example = _render_example(canvas, label, rng)
+        drng = None if default else np.random.default_rng(
+            np.random.SeedSequence([seed, index, _ACQUISITION_STREAM]))
+        example = _render_example(canvas, label, rng, acquisition, drng)
         for key in ("image", "mask", "attributes", "skin_tone", "hair", "vignette"):
             batch[key][i] = example[key]
         batch["label"][i] = label
@@ -610,12 +731,14 @@ def generate_phantoms(n: int, height: int = 128, width: int = 128, seed: int = 0
 
 @dataclass(frozen=True)
 class PhantomSpec:
-    """Configuration of a phantom dataset: image size, seed and class prior (None = ISIC 2019 prior)."""
+    """Configuration of a phantom dataset: image size, seed, class prior (None = ISIC 2019 prior) and
+    acquisition domain (``dermoscope`` or ``clinic``)."""
 
     height: int = 128
     width: int = 128
     seed: int = 0
     class_prior: Optional[tuple] = None
+    domain: str = DEFAULT_DOMAIN
 
     def __post_init__(self):
         _check_int("height", self.height, MIN_SIZE)
@@ -624,9 +747,10 @@ class PhantomSpec:
         if self.class_prior is not None:
             _normalise_prior(self.class_prior)
             object.__setattr__(self, "class_prior", tuple(float(p) for p in self.class_prior))
+        object.__setattr__(self, "domain", get_domain(self.domain).name)
 
     def generate(self, n: int, start: int = 0) -> dict:
-        return generate_phantoms(n, self.height, self.width, self.seed, start, self.class_prior)
+        return generate_phantoms(n, self.height, self.width, self.seed, start, self.class_prior, self.domain)
 
     def labels(self, n: int, start: int = 0) -> np.ndarray:
         return phantom_labels(n, self.seed, start, self.class_prior)

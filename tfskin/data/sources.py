@@ -9,6 +9,8 @@ Every source yields the same feature dict, so models and evaluators never care w
 * ``index``: int64 example id
 
 Real datasets register themselves here through their TFDS builders; the phantoms are generated in memory.
+Phantoms take options after a colon: ``phantoms:domain=clinic`` draws them in another acquisition domain
+(``tfskin.data.phantoms.DOMAINS``; the same lesions and labels, photographed differently).
 """
 
 import functools
@@ -52,15 +54,35 @@ def load_examples(
 ) -> tf.data.Dataset:
     """Examples of a named dataset as a ``tf.data.Dataset`` of feature dicts (see module docstring)."""
     import tfskin.data.tfds.register  # noqa: F401  (registers the real datasets, lazily)
+    base, options = split_dataset_name(name)
     try:
-        source = _SOURCES[name]
+        source = _SOURCES[base]
     except KeyError:
         raise ValueError(f"unknown dataset {name!r}; valid datasets: {', '.join(source_names())}") from None
-    ds = source(split, tuple(image_size), seed=seed, num_examples=num_examples, features=tuple(features))
+    ds = source(split, tuple(image_size), seed=seed, num_examples=num_examples, features=tuple(features), **options)
     if classes:
-        wanted = tf.constant(label_indices(name, classes), dtype=tf.int64)
+        wanted = tf.constant(label_indices(base, classes), dtype=tf.int64)
         ds = ds.filter(lambda ex: tf.reduce_any(tf.equal(ex["label"], wanted)))
     return ds
+
+
+def split_dataset_name(name: str) -> tuple:
+    """``phantoms:domain=clinic`` -> ("phantoms", {"domain": "clinic"}); only phantoms take options."""
+    base, _, rest = str(name).partition(":")
+    if not rest:
+        return base, {}
+    if base != "phantoms":
+        raise ValueError(f"dataset {name!r}: only phantoms take options (phantoms:domain=NAME)")
+    options = {}
+    for item in rest.split(","):
+        key, eq, value = item.partition("=")
+        if key.strip() != "domain" or not eq or not value.strip():
+            raise ValueError(f"dataset {name!r}: phantoms take domain=NAME (e.g. phantoms:domain=clinic)")
+        options["domain"] = value.strip()
+    from tfskin.data.phantoms import get_domain
+
+    get_domain(options["domain"])  # fails early, listing the valid domains
+    return base, options
 
 
 def label_indices(name: str, classes) -> list:
@@ -68,6 +90,7 @@ def label_indices(name: str, classes) -> list:
     names (``NV``) mapped onto its vocabulary. Raises ValueError naming the valid choices."""
     from tfskin.data.tfds.register import class_names, isic2019_labels
 
+    name = split_dataset_name(name)[0]
     own = tuple(class_names(name))
     to_isic = isic2019_labels(name)
     indices = []
@@ -88,24 +111,25 @@ def label_indices(name: str, classes) -> list:
 
 
 @functools.lru_cache(maxsize=8)
-def _phantom_arrays(split: str, image_size: tuple, seed: int, num_examples: int) -> dict:
+def _phantom_arrays(split: str, image_size: tuple, seed: int, num_examples: int, domain=None) -> dict:
     from tfskin.data.phantoms import generate_phantoms
 
     height, width = image_size
-    return generate_phantoms(num_examples, height, width, seed=seed, start=PHANTOM_SPLIT_OFFSETS[split])
+    return generate_phantoms(num_examples, height, width, seed=seed, start=PHANTOM_SPLIT_OFFSETS[split],
+                             domain=domain)
 
 
-def phantom_arrays(split="train", image_size=(128, 128), *, seed=0, num_examples=None) -> dict:
-    """Phantom examples of a split as NumPy arrays (cached per process)."""
+def phantom_arrays(split="train", image_size=(128, 128), *, seed=0, num_examples=None, domain=None) -> dict:
+    """Phantom examples of a split as NumPy arrays (cached per process); ``domain``: acquisition domain."""
     if split not in PHANTOM_SPLIT_OFFSETS:
         raise ValueError(f"phantoms has no split {split!r}; valid splits: {', '.join(PHANTOM_SPLIT_OFFSETS)}")
     n = PHANTOM_SPLIT_SIZES[split] if num_examples is None else int(num_examples)
-    return _phantom_arrays(split, tuple(image_size), int(seed), n)
+    return _phantom_arrays(split, tuple(image_size), int(seed), n, domain)
 
 
 @register_source("phantoms")
-def _phantoms(split, image_size, *, seed, num_examples, features):
-    arrays = phantom_arrays(split, image_size, seed=seed, num_examples=num_examples)
+def _phantoms(split, image_size, *, seed, num_examples, features, domain=None):
+    arrays = phantom_arrays(split, image_size, seed=seed, num_examples=num_examples, domain=domain)
     columns = {}
     for feature in features:
         if feature == "mask":
@@ -121,4 +145,4 @@ def class_names_of(name: str) -> tuple:
     """Class vocabulary of a dataset, label = index (phantoms use the eight ISIC 2019 classes)."""
     from tfskin.data.tfds.register import class_names
 
-    return tuple(class_names(name))
+    return tuple(class_names(split_dataset_name(name)[0]))
