@@ -291,7 +291,9 @@ class Classifier:
         directory.mkdir(parents=True, exist_ok=True)
         self.model.save(directory / "model.keras")
         meta = {"config": self.config.to_dict(), "class_names": list(self.class_names), "history": self.history}
-        (directory / "classifier.json").write_text(json.dumps(meta, indent=2, default=float))
+        from tfskin.evaluation.jsonio import dumps
+
+        (directory / "classifier.json").write_text(dumps(meta))
         return directory
 
 
@@ -347,6 +349,7 @@ def evaluate_classifier(classifier: Classifier, images, labels, *, tta: int = No
     """The full classification report on (images, task labels); with ``out_dir`` also writes metrics.json,
     the confusion matrix and (binary) ROC curve as PNGs, and the predictions."""
     from tfskin.evaluation import metrics
+    from tfskin.evaluation.jsonio import write_json
 
     probs = classifier.predict(images, tta=tta, seed=seed)
     y = np.asarray(labels, np.int64)
@@ -363,5 +366,5 @@ def evaluate_classifier(classifier: Classifier, images, labels, *, tta: int = No
             fpr, tpr, _ = metrics.roc_curve(y == 1, probs[:, 1])
             report["roc_curve_png"] = str(plots.roc_curve_png(fpr, tpr, report["auc"], out / "roc_curve.png"))
         np.savez_compressed(out / "predictions.npz", labels=y, probabilities=probs)
-        (out / "metrics.json").write_text(json.dumps(report, indent=2, default=float))
+        write_json(out / "metrics.json", report)
     return report

@@ -12,7 +12,9 @@ def _image_size(text):
 
 
 def _print_json(payload, path=None):
-    text = json.dumps(payload, indent=2, default=float)
+    from tfskin.evaluation.jsonio import dumps
+
+    text = dumps(payload)
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(text)
@@ -51,13 +53,26 @@ def _cmd_classify(args):
     out = Path(args.out)
     report = clf.evaluate_classifier(model, test["image"][y_test >= 0], y_test[y_test >= 0], out_dir=out)
     model.save(out / "classifier")
-    print(f"AUC {report['auc']:.4f}  balanced accuracy {report['balanced_accuracy']:.4f}  macro F1 "
-          f"{report['macro_f1']:.4f}  (test n={report['num_examples']}, TTA {report['tta']})")
+    _print_classification(f"{args.data}/{args.test_split}", report)
+    written = [str(out / "metrics.json")]
+    if args.ood_data:
+        ood = load_arrays(args.ood_data, args.ood_split, config.image_size, num_examples=args.test_examples,
+                          seed=args.data_seed)
+        y_ood = clf.task_labels(config.task, ood["label"], config.classes)
+        ood_report = clf.evaluate_classifier(model, ood["image"][y_ood >= 0], y_ood[y_ood >= 0], out_dir=out / "ood")
+        _print_classification(f"{args.ood_data}/{args.ood_split} (out of distribution)", ood_report)
+        print(f"AUC change in -> out of distribution: {ood_report['auc'] - report['auc']:+.4f}")
+        written.append(str(out / "ood" / "metrics.json"))
+    print(f"wrote {', '.join(written)}, plots and the classifier ({out / 'classifier'})")
+    return 0
+
+
+def _print_classification(where, report):
+    print(f"{where}: AUC {report['auc']:.4f}  balanced accuracy {report['balanced_accuracy']:.4f}  macro F1 "
+          f"{report['macro_f1']:.4f}  (n={report['num_examples']}, TTA {report['tta']})")
     for name, s in report["per_class"].items():
         print(f"  {name:>10}: precision {s['precision']:.3f} recall {s['recall']:.3f} f1 {s['f1']:.3f} "
               f"(n={s['support']})")
-    print(f"wrote {out / 'metrics.json'}, plots and the classifier ({out / 'classifier'})")
-    return 0
 
 
 def _cmd_segment(args):
@@ -193,6 +208,8 @@ def register(subparsers):
     p.add_argument("--train-examples", type=int)
     p.add_argument("--test-examples", type=int)
     p.add_argument("--data-seed", type=int, default=0)
+    p.add_argument("--ood-data", help="also evaluate on this dataset, e.g. phantoms:domain=clinic or derm7pt")
+    p.add_argument("--ood-split", default="test")
     p.add_argument("--synthetic", help="add images from SOURCE (run:DIR, savedmodel:DIR, png:DIR[,label=CLASS])")
     p.add_argument("--synthetic-n", type=int, default=200)
     p.add_argument("--seed", type=int, default=0)

@@ -103,28 +103,39 @@ def histogram_png(counts, edges, path, title="", size=(420, 260)) -> Path:
 
 
 def conditions_png(values: dict, path, metric: str = "AUC", size=None) -> Path:
-    """One column per condition: each repeat as a dot, the mean as a bar and +/- one std as a whisker."""
+    """Box and strip plot, one column per condition: the box spans the quartiles with the median as a line,
+    whiskers reach the smallest and largest repeat, every finished repeat is a dot (labelled with its repeat
+    number) and the mean a diamond. ``values``: {condition: [value or None per repeat]}; None/NaN repeats are
+    counted as missing and the label shows finished/total."""
     names = list(values)
-    size = size or (max(360, 90 * len(names) + 80), 320)
+    size = size or (max(360, 110 * len(names) + 80), 340)
     image = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(image)
     finite = [v for vals in values.values() for v in vals if v is not None and np.isfinite(v)]
     lo, hi = (min(finite), max(finite)) if finite else (0.0, 1.0)
     pad = max(0.01, (hi - lo) * 0.15)
-    axes = _Axes(draw, (60, 30, size[0] - 20, size[1] - 60), (-0.5, len(names) - 0.5), (lo - pad, hi + pad))
+    axes = _Axes(draw, (60, 30, size[0] - 20, size[1] - 70), (-0.5, len(names) - 0.5), (lo - pad, hi + pad))
     axes.yticks(6, "{:.3f}")
     for i, name in enumerate(names):
-        vals = np.asarray([v for v in values[name] if v is not None and np.isfinite(v)], np.float64)
+        reps = [(j, float(v)) for j, v in enumerate(values[name]) if v is not None and np.isfinite(v)]
         colour = PALETTE[i % len(PALETTE)]
-        if vals.size:
-            mean, std = vals.mean(), vals.std(ddof=1) if vals.size > 1 else 0.0
-            x, y = axes.px(i, mean)
-            draw.line([(x - 20, y), (x + 20, y)], fill=colour, width=3)
-            draw.line([axes.px(i, mean - std), axes.px(i, mean + std)], fill=colour, width=1)
-            for j, v in enumerate(vals):
-                px, py = axes.px(i + (j - (vals.size - 1) / 2) * 0.06, v)
-                draw.ellipse((px - 3, py - 3, px + 3, py + 3), outline=colour, fill=colour)
+        light = tuple(int(c + (255 - c) * 0.7) for c in colour)
+        if reps:
+            vals = np.array([v for _, v in reps])
+            q1, median, q3 = np.quantile(vals, [0.25, 0.5, 0.75])
+            x0, y_lo = axes.px(i - 0.25, q1)
+            x1, y_hi = axes.px(i + 0.25, q3)
+            draw.rectangle((x0, y_hi, x1, y_lo), fill=light, outline=colour)
+            draw.line([axes.px(i - 0.25, median), axes.px(i + 0.25, median)], fill=colour, width=2)
+            draw.line([axes.px(i, vals.min()), axes.px(i, q1)], fill=colour)
+            draw.line([axes.px(i, q3), axes.px(i, vals.max())], fill=colour)
+            for j, (rep, v) in enumerate(reps):
+                px, py = axes.px(i - 0.18 + 0.36 * (j + 0.5) / len(reps), v)
+                draw.ellipse((px - 3, py - 3, px + 3, py + 3), outline=(0, 0, 0), fill=colour)
+            mx, my = axes.px(i + 0.32, vals.mean())
+            draw.polygon([(mx, my - 5), (mx + 5, my), (mx, my + 5), (mx - 5, my)], fill=(0, 0, 0))
         x, _ = axes.px(i, lo)
-        _text(draw, (x, size[1] - 52), name[:16], anchor="ma")
-    _text(draw, (60, 8), f"{metric} per repeat (dots), mean (bar) +/- std (whisker)")
+        _text(draw, (x, size[1] - 62), name[:18], anchor="ma")
+        _text(draw, (x, size[1] - 48), f"{len(reps)}/{len(values[name])} repeats", anchor="ma")
+    _text(draw, (60, 8), f"{metric}: every repeat (dots), quartile box, median line, mean (diamond)")
     return _save(image, path)

@@ -35,9 +35,13 @@ from pathlib import Path
 
 import numpy as np
 
-from tfskin.config import ConfigError
+from tfskin.errors import ConfigError
+from tfskin.evaluation.jsonio import write_json
+from tfskin.evaluation.results import RESULT_FILE, collect_results, run_dir_of  # noqa: F401 (re-exported)
 
-RESULT_FILE = "result.json"
+ERROR_FILE = "error.txt"
+GALLERY_FILE = "synthetic_examples.png"
+GALLERY_SIZE = 16
 SELECTIONS = ("random", "confidence", "most_realistic", "least_realistic")
 
 
@@ -292,9 +296,17 @@ def _task_names(clf_cfg):
 
 
 def _atomic_json(path: Path, payload):
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(payload, indent=2, default=float))
-    os.replace(tmp, path)
+    write_json(path, payload)
+
+
+def _save_gallery(train: dict, path: Path):
+    """The first GALLERY_SIZE synthetic images of a training set as a PNG grid (none for real-only sets)."""
+    synthetic = np.flatnonzero(train["origin"] != "real")[:GALLERY_SIZE]
+    if synthetic.size == 0:
+        return None
+    from tfskin.imaging import save_png, tile
+
+    return save_png(tile(train["image"][synthetic], columns=8), path).name
 
 
 def execute_run(cfg: dict, condition_name: str, repeat: int, out_dir) -> dict:
@@ -308,13 +320,15 @@ def execute_run(cfg: dict, condition_name: str, repeat: int, out_dir) -> dict:
     base = ClassifierConfig.from_dict(cfg["classifier"])
     clf_cfg = base.replace(seed=_seed_for(cfg["seed"], "classifier", repeat) % (2 ** 31))
     train = build_training_set(cfg, condition, repeat)
+    gallery = _save_gallery(train, run_dir / GALLERY_FILE)
     model = train_classifier(clf_cfg, train["image"], train["label"])
     sets = _real_sets(cfg)
     result = {"condition": condition_name, "repeat": repeat, "classifier_seed": clf_cfg.seed,
               "train_size": int(len(train["label"])),
               "train_composition": {str(k): int(v) for k, v in
                                     zip(*np.unique(train["origin"], return_counts=True), strict=True)},
-              "train_class_counts": np.bincount(train["label"], minlength=len(model.class_names)).tolist()}
+              "train_class_counts": np.bincount(train["label"], minlength=len(model.class_names)).tolist(),
+              "synthetic_gallery": gallery}
     for split in ("test", "ood"):
         if split not in sets:
             continue
@@ -331,9 +345,9 @@ def execute_run(cfg: dict, condition_name: str, repeat: int, out_dir) -> dict:
 
 def _worker_init(threads: int):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from tfskin.cli import _import_tensorflow_quietly
+    from tfskin.runtime import import_tensorflow_quietly
 
-    _import_tensorflow_quietly()  # keep each worker's TensorFlow start-up chatter off the terminal
+    import_tensorflow_quietly()  # keep each worker's TensorFlow start-up chatter off the terminal
     import tensorflow as tf
 
     try:
@@ -344,14 +358,18 @@ def _worker_init(threads: int):
 
 
 def _run_safely(cfg, condition, repeat, run_dir):
+    """Run one (condition, repeat); a failure is written to ``error.txt`` (the report shows the run as failed)
+    and returned, and the other runs continue."""
+    error_path = Path(run_dir) / ERROR_FILE
     try:
-        return execute_run(cfg, condition, repeat, run_dir), None
+        result = execute_run(cfg, condition, repeat, run_dir)
     except Exception as err:  # noqa: BLE001 - reported per run; other runs continue
-        return None, f"{type(err).__name__}: {err}\n{traceback.format_exc()}"
-
-
-def run_dir_of(out_dir, condition: str, repeat: int) -> Path:
-    return Path(out_dir) / "runs" / condition / f"rep{repeat:02d}"
+        message = f"{type(err).__name__}: {err}\n{traceback.format_exc()}"
+        error_path.parent.mkdir(parents=True, exist_ok=True)
+        error_path.write_text(message)
+        return None, message
+    error_path.unlink(missing_ok=True)
+    return result, None
 
 
 def run_protocol(config, out_dir, *, workers: int = None, stream=None) -> dict:
@@ -418,8 +436,4 @@ def _progress(stream, cond, rep, err, start):
     status = "FAILED" if err else "done"
     print(f"  [{time.perf_counter() - start:7.1f} s] {cond} rep{rep}: {status}", file=stream, flush=True)
 
-
-def collect_results(out_dir) -> list:
-    """Every finished run's result.json under OUT/runs."""
-    return [json.loads(p.read_text()) for p in sorted(Path(out_dir).glob(f"runs/*/rep*/{RESULT_FILE}"))]
 

@@ -1,16 +1,32 @@
-"""The augmentation protocol's report: mean +/- std per condition, paired tests against the reference
-condition, per-class precision/recall, laid out like 000 Table 1 and 003 Tables 2-3; Markdown + plots + CSV +
-JSON, written from whatever runs have finished (so a half-finished protocol still reports what it has)."""
+"""The augmentation protocol's report: a plain-language verdict, mean +/- std per condition, paired differences
+with 95% confidence intervals, paired t and Wilcoxon tests against the reference condition with a Holm correction
+across the comparisons, per-class precision/recall, laid out like 000 Table 1 and 003 Tables 2-3; Markdown,
+plots (every repeat drawn), a gallery of the synthetic images each condition trained on, CSV and strict JSON.
+It is written from whatever runs have finished, so a half-finished or partly failed protocol still reports what
+it has and says what is missing.
+
+Missing repeats: a repeat that failed (no result) or gave NaN counts as missing for that condition. The mean,
+standard deviation and paired difference of a condition are over the repeats that both it and the reference
+completed, so the mean and the difference always describe the same pairs; the table shows how many repeats
+completed (e.g. 3/5) and the report lists what was left out.
+"""
 
 import csv
-import json
 from pathlib import Path
 
 import numpy as np
 
-from tfskin.evaluation.stats import paired_tests, summarize
+from tfskin.evaluation.jsonio import write_json
+from tfskin.evaluation.results import collect_results, failed_runs, run_dir_of
+from tfskin.evaluation.stats import holm, paired_tests, summarize
 
 METRICS = ("auc", "balanced_accuracy", "macro_f1", "accuracy")
+ALPHA = 0.05
+SPLIT_TITLES = {"test": "Test set (in distribution)", "ood": "Out-of-distribution test set"}
+
+
+def _finite(v) -> bool:
+    return v is not None and bool(np.isfinite(v))
 
 
 def _values(results, condition, split, metric, repeats):
@@ -19,31 +35,44 @@ def _values(results, condition, split, metric, repeats):
 
 
 def summarize_split(cfg, results, split) -> dict:
-    """Per-condition summaries and paired tests against the reference for one test split."""
+    """Per-condition summaries, paired tests against the reference and Holm-adjusted p-values for one split."""
     repeats = int(cfg["repeats"])
     reference = cfg["reference"]
+    names = [c["name"] for c in cfg["conditions"]]
     rows = {}
-    for cond in (c["name"] for c in cfg["conditions"]):
+    for cond in names:
         entry = {}
         sizes = [r["train_size"] for r in results if r["condition"] == cond]
         entry["train_size"] = int(np.round(np.mean(sizes))) if sizes else None
         entry["repeats_done"] = len(sizes)
+        entry["repeats_with_result"] = sorted(r["repeat"] for r in results if r["condition"] == cond and split in r)
         for metric in METRICS:
             vals = _values(results, cond, split, metric, repeats)
-            entry[metric] = {**summarize(vals), "values": vals}
+            ref = _values(results, reference, split, metric, repeats)
+            if cond == reference:
+                pairs = [i for i, v in enumerate(vals) if _finite(v)]
+            else:
+                pairs = [i for i, (a, b) in enumerate(zip(vals, ref, strict=True)) if _finite(a) and _finite(b)]
+            entry[metric] = {**summarize([vals[i] for i in pairs]), "values": vals, "repeats_used": pairs,
+                             "repeats_finite": int(sum(_finite(v) for v in vals)),
+                             "all_finite": summarize(vals)}
             if cond != reference:
-                ref = _values(results, reference, split, metric, repeats)
-                pairs = [(a, b) for a, b in zip(vals, ref, strict=True) if a is not None and b is not None]
-                entry[metric]["vs_reference"] = paired_tests([a for a, _ in pairs], [b for _, b in pairs])
+                entry[metric]["vs_reference"] = paired_tests(vals, ref)
         per_class = {}
         for r in results:
             if r["condition"] == cond and split in r:
-                for name, s in r[split]["per_class"].items():
+                for name, s in r[split].get("per_class", {}).items():
                     per_class.setdefault(name, {"precision": [], "recall": [], "f1": []})
                     for key in ("precision", "recall", "f1"):
                         per_class[name][key].append(s[key])
-        entry["per_class"] = {name: {k: float(np.mean(v)) for k, v in d.items()} for name, d in per_class.items()}
+        entry["per_class"] = {name: {k: summarize(v)["mean"] for k, v in d.items()} for name, d in per_class.items()}
         rows[cond] = entry
+    others = [c for c in names if c != reference]
+    for metric in METRICS:  # Holm across the comparisons with the reference, per metric and test
+        for test in ("t_pvalue", "wilcoxon_pvalue"):
+            adjusted = holm([rows[c][metric]["vs_reference"][test] for c in others])
+            for c, p in zip(others, adjusted, strict=True):
+                rows[c][metric]["vs_reference"][f"{test}_holm"] = p
     return rows
 
 
@@ -53,22 +82,34 @@ def _fmt_p(p):
     return f"{p:.2g}" if p >= 1e-3 else f"{p:.1e}"
 
 
+def _pct(x, signed=False):
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    return f"{100 * x:+.1f}" if signed else f"{100 * x:.1f}"
+
+
+def _metric_label(metric):
+    return metric.upper() if metric == "auc" else metric.replace("_", " ")
+
+
 def _table(cfg, rows, metric) -> list:
     ref = cfg["reference"]
-    label = metric.upper() if metric == "auc" else metric.replace("_", " ")
-    lines = [f"| Training data | {label} (%) | Training data size | difference vs {ref} (pp) | p (paired t) | "
-             f"p (Wilcoxon) | repeats |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [f"| Training data | {_metric_label(metric)} (%) | Training data size | difference vs {ref} (pp) | "
+             f"95% CI (pp) | p paired t (Holm) | p Wilcoxon (Holm) | repeats |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for cond, entry in rows.items():
         m = entry[metric]
-        value = f"{100 * m['mean']:.1f} ± {100 * m['std']:.1f}" if m["n"] else "n/a"
+        value = f"{_pct(m['mean'])} ± {_pct(m['std'])}" if m["n"] else "n/a"
         if cond == ref:
-            diff, pt, pw = "(reference)", "—", "—"
+            diff, ci, pt, pw = "(reference)", "—", "—", "—"
         else:
-            t = m.get("vs_reference", {})
-            diff = f"{100 * t['mean_difference']:+.1f}" if t.get("n_pairs") else "n/a"
-            pt, pw = _fmt_p(t.get("t_pvalue")), _fmt_p(t.get("wilcoxon_pvalue"))
-        lines.append(f"| {cond} | {value} | {entry['train_size'] or 'n/a'} | {diff} | {pt} | {pw} | "
-                     f"{entry['repeats_done']}/{cfg['repeats']} |")
+            t = m["vs_reference"]
+            diff = _pct(t["mean_difference"], signed=True) if t["n_pairs"] else "n/a"
+            ci = f"{_pct(t['ci_low'], True)} to {_pct(t['ci_high'], True)}" if _finite(t["ci_low"]) else "n/a"
+            pt = f"{_fmt_p(t['t_pvalue'])} ({_fmt_p(t.get('t_pvalue_holm'))})"
+            pw = f"{_fmt_p(t['wilcoxon_pvalue'])} ({_fmt_p(t.get('wilcoxon_pvalue_holm'))})"
+        lines.append(f"| {cond} | {value} | {entry['train_size'] or 'n/a'} | {diff} | {ci} | {pt} | {pw} | "
+                     f"{m['repeats_finite']}/{cfg['repeats']} |")
     return lines
 
 
@@ -89,21 +130,126 @@ def _per_class_table(rows) -> list:
     return lines
 
 
+def classify_comparison(test: dict, alpha: float = ALPHA) -> str:
+    """'helped' / 'hurt' when the Holm-adjusted paired t p-value is below alpha (the 95% CI then excludes 0 in
+    the same direction), 'unclear' otherwise, 'untested' with fewer than 2 pairs."""
+    if test["n_pairs"] < 2 or not _finite(test.get("t_pvalue_holm")):
+        return "untested"
+    if test["t_pvalue_holm"] < alpha and test["ci_low"] > 0:
+        return "helped"
+    if test["t_pvalue_holm"] < alpha and test["ci_high"] < 0:
+        return "hurt"
+    return "unclear"
+
+
+def verdict(cfg, splits: dict) -> str:
+    """One plain-language paragraph from the numbers: what helped, where, and how sure."""
+    metric, ref = cfg["metric"], cfg["reference"]
+    label = _metric_label(metric)
+    others = [c["name"] for c in cfg["conditions"] if c["name"] != ref]
+    if not others:
+        return f"Only the reference condition {ref!r} was run, so nothing was compared."
+    sentences = []
+    for split, rows in splits.items():
+        where = "on the in-distribution test set" if split == "test" else "on the out-of-distribution test set"
+        tests = {c: rows[c][metric]["vs_reference"] for c in others}
+        kinds = {c: classify_comparison(t) for c, t in tests.items()}
+        tested = [c for c in others if kinds[c] != "untested"]
+        if not tested:
+            sentences.append(f"{where.capitalize()}, too few repeats finished to compare anything with {ref!r}.")
+            continue
+
+        def describe(c, tests=tests):
+            t = tests[c]
+            return (f"{c!r} ({_pct(t['mean_difference'], True)} pp {label}, 95% CI {_pct(t['ci_low'], True)} to "
+                    f"{_pct(t['ci_high'], True)}, Holm-adjusted p = {_fmt_p(t['t_pvalue_holm'])}, "
+                    f"{t['n_pairs']} paired repeats)")
+
+        helped = [c for c in tested if kinds[c] == "helped"]
+        hurt = [c for c in tested if kinds[c] == "hurt"]
+        if helped:
+            sentences.append(f"{where.capitalize()}, synthetic data helped in " + "; ".join(map(describe, helped))
+                             + ".")
+        if hurt:
+            sentences.append(f"{where.capitalize()}, synthetic data hurt in " + "; ".join(map(describe, hurt)) + ".")
+        unclear = [c for c in tested if kinds[c] == "unclear"]
+        if unclear:
+            best = max(unclear, key=lambda c: abs(tests[c]["mean_difference"]))
+            if helped or hurt:
+                lead = f"The other {len(unclear)} condition(s) did not differ clearly from {ref!r} {where}"
+            else:
+                lead = f"No condition was clearly better or worse than {ref!r} {where}"
+            sentences.append(f"{lead}; the largest of these differences is {describe(best)}, which is compatible "
+                             f"with no effect.")
+    repeats = int(cfg["repeats"])
+    floor = 2.0 / 2 ** repeats
+    sure = (f"With {repeats} paired repeats the Wilcoxon test cannot go below p = {floor:.2g}"
+            + (", so it cannot confirm any difference at the 5% level." if floor >= ALPHA else "."))
+    sentences.append(sure + f" A condition counts as helping or hurting only when the paired t-test, Holm-corrected "
+                     f"across the {len(others)} comparisons with {ref!r}, gives p < {ALPHA} (its 95% CI then "
+                     f"excludes zero).")
+    return " ".join(sentences)
+
+
+def _missing_lines(cfg, rows_by_split, failures) -> list:
+    metric = cfg["metric"]
+    lines = []
+    for cond, rep, error in failures:
+        lines.append(f"- `{cond}` repeat {rep} failed: {error}")
+    for split, rows in rows_by_split.items():
+        for cond, entry in rows.items():
+            m = entry[metric]
+            nan = [i for i in entry["repeats_with_result"] if not _finite(m["values"][i])]
+            for i in nan:
+                lines.append(f"- `{cond}` repeat {i}: {_metric_label(metric)} on `{split}` is NaN (null in the JSON)")
+            if cond != cfg["reference"] and 0 < m["vs_reference"]["n_pairs"] < int(cfg["repeats"]):
+                lines.append(f"- `{cond}` on `{split}`: mean, std and difference are over the "
+                             f"{m['vs_reference']['n_pairs']} repeats it and `{cfg['reference']}` both completed "
+                             f"(repeats {', '.join(map(str, m['vs_reference']['pairs']))}), not over all "
+                             f"{cfg['repeats']}")
+    return lines
+
+
+def _gallery(cfg, results, out: Path) -> list:
+    lines = []
+    for cond in cfg["conditions"]:
+        if not cond["synthetic"] and not cond.get("topup"):
+            continue
+        mine = sorted((r for r in results if r["condition"] == cond["name"] and r.get("synthetic_gallery")),
+                      key=lambda r: r["repeat"])
+        if not mine:
+            lines += [f"- `{cond['name']}`: no finished run with synthetic images yet", ""]
+            continue
+        r = mine[0]
+        path = (run_dir_of(out, cond["name"], r["repeat"]) / r["synthetic_gallery"]).relative_to(out)
+        composition = ", ".join(f"{k}: {v}" for k, v in r["train_composition"].items())
+        lines += [f"`{cond['name']}`, repeat {r['repeat']} ({composition}); the first synthetic images it "
+                  f"trained on:", "", f"![synthetic images of {cond['name']}]({path.as_posix()})", ""]
+    return lines
+
+
 def write_report(cfg, out_dir) -> dict:
     """Write report.md, summary.json, summary.csv, runs.csv and plots from the finished runs."""
     from tfskin.evaluation.plots import conditions_png
-    from tfskin.evaluation.protocol import collect_results
 
     out = Path(out_dir)
     results = collect_results(out)
+    failures = failed_runs(out)
     metric = cfg["metric"]
     splits = ["test"] + (["ood"] if cfg["data"].get("ood_test") else [])
     summary = {"name": cfg["name"], "reference": cfg["reference"], "metric": metric, "repeats": cfg["repeats"],
                "runs_finished": len(results), "runs_total": len(cfg["conditions"]) * int(cfg["repeats"]),
+               "runs_failed": [{"condition": c, "repeat": r, "error": e} for c, r, e in failures],
+               "significance": {"test": "paired t-test (Wilcoxon signed-rank alongside)", "alpha": ALPHA,
+                                "correction": "Holm across the comparisons with the reference, per metric and "
+                                              "test set", "ci": "95% Student-t interval of the paired differences"},
                "splits": {}}
-    md = [f"# Augmentation protocol: {cfg['name']}", ""]
+    rows_by_split = {split: summarize_split(cfg, results, split) for split in splits}
+    summary["splits"] = rows_by_split
+    summary["verdict"] = verdict(cfg, rows_by_split)
     clf = cfg["classifier"]
     data = cfg["data"]
+    md = [f"# Augmentation protocol: {cfg['name']}", "", "**Verdict.** " + summary["verdict"], ""]
     md += [f"Task **{clf['task']}**, classifier `{clf['backbone']}` ({clf['epochs']} epochs, one-cycle "
            f"{'on' if clf['one_cycle'] else 'off'}, class weights {clf['class_weight']}, test-time augmentation "
            f"{clf['tta']} replicas), images {data['image_size'][0]}x{data['image_size'][1]}. Real data "
@@ -112,43 +258,57 @@ def write_report(cfg, out_dir) -> dict:
            f"same subset for every condition); test `{data['test_split']}` ({data.get('test_size') or 'all'})"
            + (f", out-of-distribution test `{data['ood_test'].get('name', data['name'])}/"
               f"{data['ood_test'].get('split', 'test')}`" if data.get("ood_test") else "") + ".",
-           f"{cfg['repeats']} repeats per condition, paired tests against **{cfg['reference']}** over repeats "
-           f"(runs finished: {len(results)}/{summary['runs_total']}).", ""]
+           f"{cfg['repeats']} repeats per condition, paired by repeat; paired t and Wilcoxon signed-rank tests against "
+           f"**{cfg['reference']}**, Holm-corrected across the {len(cfg['conditions']) - 1} comparisons (adjusted "
+           f"p-values in parentheses); differences with 95% confidence intervals (runs finished: "
+           f"{len(results)}/{summary['runs_total']}, failed: {len(failures)}).", ""]
+    missing = _missing_lines(cfg, rows_by_split, failures)
+    if missing:
+        md += ["Missing or failed repeats (a condition's mean and its difference are over the same pairs):", ""]
+        md += missing + [""]
     if cfg.get("sources"):
         md += ["Synthetic sources:", ""] + [f"- `{k}`: `{v}`" for k, v in cfg["sources"].items()] + [""]
     for split in splits:
-        rows = summarize_split(cfg, results, split)
-        summary["splits"][split] = rows
-        title = "Test set" if split == "test" else "Out-of-distribution test set"
-        md += [f"## {title}", ""] + _table(cfg, rows, metric) + [""]
+        rows = rows_by_split[split]
+        md += [f"## {SPLIT_TITLES[split]}", ""] + _table(cfg, rows, metric) + [""]
         if metric != "balanced_accuracy":
             md += ["Balanced accuracy:", ""] + _table(cfg, rows, "balanced_accuracy") + [""]
         md += ["Per-class precision/recall (mean over repeats):", ""] + _per_class_table(rows) + [""]
-        plot = conditions_png({c: [v for v in e[metric]["values"] if v is not None] for c, e in rows.items()},
-                              out / f"{split}_{metric}.png", metric=metric.upper())
-        md += [f"![{metric} per condition]({plot.name})", ""]
+        plot = conditions_png({c: e[metric]["values"] for c, e in rows.items()}, out / f"{split}_{metric}.png",
+                              metric=_metric_label(metric))
+        md += [f"![{metric} per condition, every repeat]({plot.name})", ""]
+    gallery = _gallery(cfg, results, out)
+    if gallery:
+        md += ["## Synthetic images each condition used", ""] + gallery
     md += ["## How to read this", "",
            "- Mean ± sample standard deviation over repeats; every repeat of every condition uses the same real "
-           "training subset and classifier seed, so the tests are paired.",
-           "- With R repeats the Wilcoxon signed-rank test cannot go below p = 2/2^R (0.25 for 3 repeats): use "
-           "10 repeats (the papers' setting) before claiming significance.",
+           "training subset and classifier seed, so the tests are paired. A repeat that failed or gave NaN is left "
+           "out of that condition's mean and of its pairs with the reference (the repeats column shows how many "
+           "completed).",
+           "- The difference is the mean paired difference to the reference in percentage points, with a 95% "
+           "Student-t confidence interval. p-values: the paired t-test and the Wilcoxon signed-rank test, raw and, "
+           "in parentheses, Holm-adjusted across the comparisons with the reference.",
+           "- With R repeats the Wilcoxon signed-rank test cannot go below p = 2/2^R (0.25 for 3 repeats, "
+           "0.002 for 10): use 10 repeats (the papers' setting) before claiming significance.",
+           "- Macro F1, balanced accuracy and macro AUC average over the classes present in the test labels.",
            "- A gain on the in-distribution test set alone is weak evidence; check the out-of-distribution set "
            "where one is configured.", ""]
     report_path = out / "report.md"
     report_path.write_text("\n".join(md))
     summary["report"] = str(report_path)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
+    write_json(out / "summary.json", summary)
     with open(out / "summary.csv", "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["split", "condition", "train_size", "repeats", "metric", "mean", "std", "t_pvalue",
-                    "wilcoxon_pvalue", "mean_difference"])
+        w.writerow(["split", "condition", "train_size", "repeats_finite", "metric", "mean", "std", "mean_difference",
+                    "ci_low", "ci_high", "t_pvalue", "t_pvalue_holm", "wilcoxon_pvalue", "wilcoxon_pvalue_holm"])
         for split, rows in summary["splits"].items():
             for cond, entry in rows.items():
                 for m in METRICS:
                     t = entry[m].get("vs_reference", {})
-                    w.writerow([split, cond, entry["train_size"], entry["repeats_done"], m, entry[m]["mean"],
-                                entry[m]["std"], t.get("t_pvalue", ""), t.get("wilcoxon_pvalue", ""),
-                                t.get("mean_difference", "")])
+                    w.writerow([split, cond, entry["train_size"], entry[m]["repeats_finite"], m, entry[m]["mean"],
+                                entry[m]["std"], *(t.get(k, "") for k in (
+                                    "mean_difference", "ci_low", "ci_high", "t_pvalue", "t_pvalue_holm",
+                                    "wilcoxon_pvalue", "wilcoxon_pvalue_holm"))])
     with open(out / "runs.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["condition", "repeat", "train_size", "split", *METRICS, "seconds"])

@@ -18,7 +18,6 @@ ensemble: the dual threshold (0.8, connected components, biggest object, then 0.
 """
 
 import dataclasses
-import json
 from pathlib import Path
 
 import keras
@@ -277,7 +276,9 @@ def _write_report(report, out_dir):
     hist = report["jaccard_histogram"]
     report["jaccard_histogram_png"] = str(histogram_png(hist["counts"], hist["edges"], out / "jaccard_histogram.png",
                                                         title=f"per-image Jaccard, mean {report['jaccard']:.3f}"))
-    (out / "metrics.json").write_text(json.dumps(report, indent=2, default=float))
+    from tfskin.evaluation.jsonio import write_json
+
+    write_json(out / "metrics.json", report)
 
 
 # --- ensemble ----------------------------------------------------------------------------------------------
