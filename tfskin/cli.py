@@ -1,35 +1,30 @@
 """The ``tfskin`` command: a thin shell over the library, one subcommand per job.
 
-Subcommand groups that live with their subsystem (``data``, ``evaluate``) register themselves through a
-``register(subparsers)`` function in the modules listed in ``_COMMAND_MODULES``.
+Subcommand groups that live with their subsystem (``data``, ``evaluate``, ``pipeline``, ``serve``) register
+themselves through a ``register(subparsers)`` function in the modules listed in ``_COMMAND_MODULES``; a model
+with commands of its own names their module in its registration. The parser is built without TensorFlow, so
+``--help`` and ``tfskin models`` answer at once; TensorFlow is imported (quietly) only for commands that need it,
+so command functions import the library inside them.
+
+Errors a user can fix (``tfskin.errors.UserError``) end as one line and exit status 2; anything else is a bug
+and keeps its traceback.
 """
 
 import argparse
 import importlib
 import os
 import sys
+import traceback
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from tfskin import __version__
+from tfskin.config import PRECISIONS, STRATEGIES, cli_flags, parse_image_size
+from tfskin.errors import CommandError, ConfigError, UserError
+from tfskin.registry import get_model, model_names
 
-_COMMAND_MODULES = ("tfskin.data.cli", "tfskin.evaluation.cli", "tfskin.pipelines.cli", "tfskin.labelmaps_cli")
-
-
-class CommandError(Exception):
-    """A user-facing error: printed as one line, exit status 2."""
-
-
-def _user_errors():
-    from tfskin.callbacks import NonFiniteLossError
-    from tfskin.checkpointing import CheckpointError
-    from tfskin.config import ConfigError
-
-    return (CommandError, ConfigError, CheckpointError, NonFiniteLossError, KeyError, ValueError,
-            FileNotFoundError, FileExistsError, PermissionError)
+_COMMAND_MODULES = ("tfskin.data.cli", "tfskin.evaluation.cli", "tfskin.pipelines.cli", "tfskin.serving.cli")
 
 
 def _cmd_models(args):
-    from tfskin.registry import get_model, model_names
-
     for name in model_names():
         spec = get_model(name)
         print(f"{name}: {spec.description}")
@@ -40,8 +35,6 @@ def _cmd_models(args):
 
 
 def _train_overrides(args):
-    from tfskin.config import parse_image_size
-
     data = {"name": args.data, "image_size": parse_image_size(args.image_size) if args.image_size else None}
     if args.classes:
         data["classes"] = tuple(c.strip().upper() for c in args.classes.split(",") if c.strip())
@@ -54,39 +47,41 @@ def _train_overrides(args):
     return data, train
 
 
-# Model settings the train command can override: flag dest -> model config field (image-to-image models).
-_MODEL_FLAGS = {
-    "domain_a": "domain_a", "domain_b": "domain_b", "domain_a_samples": "domain_a_samples",
-    "classifier": "filter_classifier", "alpha": "filter_alpha", "filter_class": "filter_class",
-    "num_d": "num_d", "vgg_weights": "vgg_weights",
-    "levels": "train_levels", "level_schedule": "level_schedule",
-}
+def _model_flags() -> dict:
+    """flag -> {"dest", "help", "parse", "choices", "path", "fields": {model: field}} over every registered model:
+    the model configs declare their flags (``tfskin.config.flag``), the command line only collects them."""
+    flags = {}
+    for name in model_names():
+        for field_name, meta in cli_flags(get_model(name).config_class).items():
+            entry = flags.setdefault(meta["flag"], {**meta, "dest": meta["flag"].lstrip("-").replace("-", "_"),
+                                                    "fields": {}})
+            entry["fields"][name] = field_name
+    return flags
 
 
-def _levels(text: str) -> tuple:
-    """lapgan --levels: "all" or comma-separated level indices, e.g. 0 or 1,2."""
-    if text.strip().lower() == "all":
-        return ()
-    try:
-        return tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--levels takes 'all' or level numbers like 0,1,2, got {text!r}") from None
+def _flag_type(parse):
+    """An argparse type from a config parser: its ConfigError message becomes argparse's one-line error."""
+    def convert(text):
+        try:
+            return parse(text)
+        except ConfigError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+    convert.__name__ = getattr(parse, "__name__", "value")
+    return convert
 
 
 def _model_overrides(args, model: str) -> dict:
-    import dataclasses
-
-    from tfskin.registry import get_model
-
-    values = {field: getattr(args, dest) for dest, field in _MODEL_FLAGS.items()
-              if getattr(args, dest, None) is not None}
-    if "filter_classifier" in values:  # stored in config.json: make it survive a resume from another folder
-        values["filter_classifier"] = os.path.abspath(values["filter_classifier"])
-    known = {f.name for f in dataclasses.fields(get_model(model).config_class)}
-    unknown = [f"--{dest.replace('_', '-')}" for dest, field in _MODEL_FLAGS.items()
-               if field in values and field not in known]
-    if unknown:
-        raise CommandError(f"{', '.join(unknown)} do(es) not apply to --model {model}")
+    values, wrong = {}, []
+    for flag_name, meta in _model_flags().items():
+        value = getattr(args, meta["dest"], None)
+        if value is None:
+            continue
+        if model not in meta["fields"]:
+            wrong.append(flag_name)
+            continue
+        values[meta["fields"][model]] = os.path.abspath(value) if meta["path"] else value
+    if wrong:
+        raise CommandError(f"{', '.join(wrong)} do(es) not apply to --model {model}")
     return values
 
 
@@ -97,7 +92,7 @@ def _default_run_dir(model: str, preset: str) -> str:
 
 
 def _cmd_train(args):
-    from tfskin.training import read_run_config, resolve_config, train
+    from tfskin.training import read_run_config, resolve_config, train  # TensorFlow: imported on use (start-up)
 
     if args.resume:
         if not args.run_dir:
@@ -134,8 +129,9 @@ def _cmd_train(args):
 def _cmd_sample(args):
     from pathlib import Path
 
+    # TensorFlow-backed modules are imported on use (start-up time of the other commands).
     from tfskin.imaging import sample_grid, save_png, to_uint8
-    from tfskin.training import load_trained_model
+    from tfskin.runs import load_trained_model
 
     if args.n < 1:
         raise CommandError(f"--n must be >= 1, got {args.n}")
@@ -147,18 +143,11 @@ def _cmd_sample(args):
 
         outputs = AcganCycleganPipeline(args.run).sample(args.n, args.class_name, seed=args.seed)
     else:
-        import inspect
-
         config, model = load_trained_model(args.run)
-        kwargs = {}
-        if args.class_name is not None:  # class-conditional models (acgan, progan)
-            if "label" not in inspect.signature(model.sample).parameters:
-                raise CommandError(f"--class: {config.model} is not class-conditional (acgan and progan are)")
-            kwargs["label"] = args.class_name
-        try:
-            outputs = model.sample(args.n, seed=args.seed, **kwargs)
-        except NotImplementedError as err:  # image-to-image models have no noise to sample from
-            raise CommandError(f"{config.model} does not sample from noise: {err}") from None
+        if args.class_name is not None and not model.conditional:
+            conditional = [n for n in model_names() if get_model(n).model_class.conditional]
+            raise CommandError(f"--class: {config.model} is not class-conditional ({', '.join(conditional)} are)")
+        outputs = model.sample(args.n, seed=args.seed, label=args.class_name)
     images = to_uint8(outputs["image"])
     for i, image in enumerate(images):
         save_png(image, out / f"sample_{i:05d}.png")
@@ -170,8 +159,9 @@ def _cmd_sample(args):
 
 
 def _cmd_export(args):
+    # TensorFlow-backed modules are imported on use (start-up time of the other commands).
+    from tfskin.runs import load_trained_model
     from tfskin.serving.export import export_model
-    from tfskin.training import load_trained_model
 
     config, model = load_trained_model(args.run)
     out = args.out or os.path.join("export", "models", config.model)
@@ -180,16 +170,23 @@ def _cmd_export(args):
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from tfskin import __version__
-    from tfskin.config import PRECISIONS, STRATEGIES
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
 
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tfskin", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"tfskin {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("models", help="list models and their presets")
-    p.set_defaults(func=_cmd_models)
+    p.set_defaults(func=_cmd_models, needs_tensorflow=False)
 
     p = sub.add_parser("train", help="train a GAN (or resume a run)")
     p.add_argument("--model", default="dcgan", help="model name (see `tfskin models`)")
@@ -207,22 +204,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
     p.add_argument("--no-export", action="store_true", help="do not export a SavedModel at the end")
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
-    g = p.add_argument_group("image-to-image models (cyclegan, pix2pixhd)")
-    g.add_argument("--domain-a", help="cyclegan: domain A, a class (NV), folder:PATH, run:RUN_DIR or "
-                                      "savedmodel:DIR[,label=CLASS] (a generator's samples)")
-    g.add_argument("--domain-b", help="cyclegan: domain B, a class (MEL) or folder:PATH")
-    g.add_argument("--domain-a-samples", type=int, help="cyclegan: how many samples of a generator domain A uses")
-    g.add_argument("--classifier", help="cyclegan Path-Rank-Filter: a tfskin classifier dir or a .keras model")
-    g.add_argument("--alpha", type=float, help="cyclegan Path-Rank-Filter: fraction of domain B kept (0 < alpha <= 1)")
-    g.add_argument("--filter-class", help="cyclegan Path-Rank-Filter: class ranked by (default: --domain-b)")
-    g.add_argument("--num-d", type=int, help="pix2pixhd: number of discriminator scales")
-    g = p.add_argument_group("pyramid models (lapgan)")
-    g.add_argument("--levels", type=_levels, help="lapgan: pyramid levels this run trains, 'all' or e.g. 0 or 1,2")
-    g.add_argument("--level-schedule", choices=("joint", "sequential"),
-                   help="lapgan: train the levels together every step, or one after the other (resume lands in "
-                        "the level the step counter is in)")
-    g.add_argument("--vgg-weights", help="pix2pixhd: VGG19 perceptual loss weights: imagenet (Keras cache), a "
-                                         ".h5/.weights.h5 file, or none")
+    g = p.add_argument_group("model-specific settings (a flag that does not apply to --model is an error)")
+    for flag_name, meta in _model_flags().items():
+        kwargs = {"dest": meta["dest"], "help": f"{', '.join(meta['fields'])}: {meta['help']}"}
+        if meta["parse"] is not None:
+            kwargs["type"] = _flag_type(meta["parse"])
+        if meta["choices"]:
+            kwargs["choices"] = meta["choices"]
+        g.add_argument(flag_name, **kwargs)
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("sample", help="write samples of a trained run as PNGs")
@@ -238,10 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export a run's generator as a TF Serving SavedModel")
     p.add_argument("--run", required=True, help="run directory")
     p.add_argument("--out", help="model folder; versions go in <out>/<N> (default: export/models/<model>)")
-    p.add_argument("--version", type=int, help="version number (default: next free)")
+    p.add_argument("--version", type=_positive_int, help="version number >= 1 (default: next free)")
     p.set_defaults(func=_cmd_export)
 
-    for module_name in _COMMAND_MODULES:
+    modules = list(_COMMAND_MODULES) + [get_model(n).commands for n in model_names() if get_model(n).commands]
+    for module_name in modules:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as err:
@@ -252,33 +242,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _import_tensorflow_quietly():
-    """Import TensorFlow with its start-up chatter (CUDA probing, oneDNN notices) kept off the terminal; these
-    lines are written by C++ before logging is configured, so no environment variable silences them."""
-    if "tensorflow" in sys.modules:
-        return
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            import tensorflow
-
-            tensorflow.config.list_physical_devices("GPU")  # probing CUDA prints an error when there is none
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+def _needs_tensorflow(args) -> bool:
+    needs = getattr(args, "needs_tensorflow", True)
+    return needs(args) if callable(needs) else bool(needs)
 
 
 def main(argv=None) -> int:
-    _import_tensorflow_quietly()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if _needs_tensorflow(args):
+            from tfskin.runtime import import_tensorflow_quietly
+
+            import_tensorflow_quietly()
         return args.func(args) or 0
-    except _user_errors() as err:
-        message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
-        print(f"tfskin {args.command}: error: {message}", file=sys.stderr)
+    except UserError as err:
+        print(f"tfskin {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"tfskin {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception:  # a bug, not a user error: keep the traceback and ask for a report
+        traceback.print_exc()
+        print(f"tfskin {args.command}: internal error; this is a bug in tfskin, please report it with the "
+              f"traceback above", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

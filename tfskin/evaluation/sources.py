@@ -286,13 +286,42 @@ class PngFolderSource(SyntheticSource):
 
 @register_scheme("serving")
 class ServingSource(SyntheticSource):
-    """Placeholder for a TF Serving endpoint (``serving:http://host:8501/v1/models/NAME``): not implemented yet."""
+    """A TF Serving endpoint (``tfskin serve`` or ``tensorflow_model_server``):
+    ``serving:http://HOST:8501/v1/models/NAME[/versions/N|/labels/L][,signature=generate][,label=MEL]`` or
+    ``serving:grpc://HOST:8500/NAME[...]``. Same images as ``savedmodel:`` for the same seed (the client in
+    ``tfskin.serving.client`` draws the same noise and prefers the PNG-only ``generate_png`` signature)."""
 
     scheme = "serving"
+    options = ("signature", "label", "batch_size")
 
-    def __init__(self, path, label: str = None):
-        raise ConfigError(f"serving: sources are not implemented yet ({path}); export the model and use "
-                          f"savedmodel:DIR, or sample PNGs and use png:DIR")
+    def __init__(self, path, label: str = None, signature: str = None, batch_size: int = None):
+        from tfskin.serving.client import ServingGenerator, split_options
+
+        url, options = split_options(str(path))  # parse_spec leaves a URL's options on it
+        unknown = set(options) - set(self.options)
+        if unknown:
+            raise ConfigError(f"unknown serving source option(s) {', '.join(sorted(unknown))}; valid: "
+                              f"{', '.join(self.options)}")
+        label = label or options.get("label") or None
+        signature = signature or options.get("signature") or "generate"
+        batch_size = int(batch_size or options.get("batch_size") or 256)
+        if label:
+            class_index(label)  # a bad class name fails before the endpoint is contacted
+        self.url = url
+        self.generator = ServingGenerator(url, signature=signature, batch_size=batch_size)
+        self.has_masks = self.generator.has_masks
+        self.classes = self.generator.classes
+        super().__init__(label)
+        if self.generator.conditional and self.fixed_label is None:
+            raise ConfigError(f"{url} is class-conditional (its signature takes a label): name the class, "
+                              f"e.g. serving:{url},label=MEL")
+
+    def _draw(self, n, seed):
+        return self.generator.sample(n, seed, label_index=self.fixed_label)
+
+    def describe(self):
+        png = ", PNG signature" if self.generator.use_png else ""
+        return f"TF Serving {self.url} ({self.generator.signature}{png})"
 
 
 def parse_spec(spec) -> dict:
