@@ -1,6 +1,8 @@
 """Feature networks (the Inception-graph loader on a stand-in graph with the same tensor names) and
 memorization checks against brute force."""
 
+import hashlib
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -34,7 +36,9 @@ def test_inception_graph_loader_matches_per_image_session(tmp_path):
     images = rng.integers(0, 256, (5, 20, 24, 3), dtype=np.uint8)
     net = features.make_feature_network(f"inception-graph:{path}")
     got = net(images)
-    assert got.shape == (5, 2048) and net.comparable_to_papers
+    # a stand-in with the right tensor names is not the published graph: no "comparable to papers" stamp
+    assert got.shape == (5, 2048) and not net.comparable_to_papers
+    assert net.describe()["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     with tf.compat.v1.Session(graph=graph) as sess:
         for i in range(5):
             direct = sess.run("pool_3:0", {"ExpandDims:0": images[i:i + 1].astype(np.float32)})
@@ -105,3 +109,37 @@ def test_memorization_flags_copies(tmp_path):
     from PIL import Image
 
     assert Image.open(rep["closest_pairs_png"]).size == (4 * 18 + 2, 34 + 2)
+
+
+def test_inception_graph_is_stamped_comparable_only_by_its_digest(tmp_path, monkeypatch):
+    path = tmp_path / "classify_image_graph_def.pb"
+    _write_standin_inception_graph(path, channels=8)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    monkeypatch.setattr(features, "INCEPTION_2015_SHA256", "0" * 64)
+    other = features.InceptionGraphFeatures(path)
+    assert not other.comparable_to_papers and "differs" in other.comparability_note
+    assert "NOT verified" in other.name
+    monkeypatch.setattr(features, "INCEPTION_2015_SHA256", digest)  # pretend this file were the published one
+    same = features.InceptionGraphFeatures(path)
+    assert same.comparable_to_papers and "matches" in same.comparability_note
+
+
+def test_keras_inception_without_weights_builds():
+    net = features.make_feature_network("keras-inception-v3:none")
+    assert "random init" in net.name and "NOT comparable" in net.name and not net.comparable_to_papers
+
+
+def test_memorization_lists_flagged_samples(tmp_path):
+    rng = np.random.default_rng(4)
+    train = rng.integers(0, 256, (30, 8, 8, 3), dtype=np.uint8)
+    test = rng.integers(0, 256, (20, 8, 8, 3), dtype=np.uint8)
+    synthetic = np.concatenate([rng.integers(0, 256, (4, 8, 8, 3), dtype=np.uint8), train[[9, 2]]])
+    rep = memorization.memorization_report(train, synthetic, test, pixel_size=8, closest_pairs_png=tmp_path / "p.png")
+    flagged = rep["pixel"]["flagged"]
+    assert flagged["count"] == 2
+    assert [(f["synthetic_index"], f["nearest_train_index"]) for f in flagged["samples"]] in (
+        [(4, 9), (5, 2)], [(5, 2), (4, 9)])
+    assert all(f["distance"] < flagged["threshold"] for f in flagged["samples"])
+    base = np.sort(rep["pixel"]["distance"])
+    assert [c["distance"] for c in rep["pixel"]["closest"][:3]] == pytest.approx(base[:3].tolist())
+    assert (tmp_path / "p.png").is_file()

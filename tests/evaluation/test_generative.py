@@ -135,3 +135,15 @@ def test_colour_js_and_wasserstein_against_scipy():
     assert same["js_divergence"]["mean"] == 0.0 and same["wasserstein"]["mean"] == 0.0
     floats = color_stats.colour_distances(real.astype(np.float32) / 255.0, fake)
     assert floats["wasserstein"]["mean"] == pytest.approx(res["wasserstein"]["mean"], abs=1e-9)
+
+
+def test_kid_default_subsets_are_smaller_than_the_sample_and_seeded():
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(size=(60, 5)), rng.normal(0.3, 1.0, size=(50, 5))
+    res = generative.kid(x, y, num_subsets=20, seed=11)
+    assert res["subset_size"] == generative.default_kid_subset_size(60, 50) == 25
+    assert res["num_subsets"] == 20 and res["kid_seed"] == 11 and res["kid_std"] > 0
+    assert not res["kid_subsets_are_whole_sample"]
+    assert generative.kid(x, y, num_subsets=20, seed=11) == res
+    assert generative.kid(x, y, num_subsets=20, seed=12)["kid"] != res["kid"]
+    assert generative.default_kid_subset_size(5000, 4000) == 1000

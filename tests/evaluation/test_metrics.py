@@ -80,3 +80,45 @@ def test_jaccard_and_dice_against_sets():
     assert rep["jaccard"] == pytest.approx(jac.mean())
     assert rep["share_below_0.6"] == pytest.approx((jac < 0.6).mean())
     assert sum(rep["jaccard_histogram"]["counts"]) == 5
+
+
+def test_macro_averages_leave_out_classes_absent_from_the_labels():
+    y = np.array([0, 0, 1, 1, 1])  # class 2 never occurs in the test labels
+    p = np.array([[0.8, 0.1, 0.1], [0.2, 0.1, 0.7], [0.1, 0.8, 0.1], [0.3, 0.6, 0.1], [0.1, 0.2, 0.7]])
+    rep = metrics.classification_report(y, p, ["a", "b", "c"])
+    s = rep["per_class"]
+    assert rep["macro_f1"] == pytest.approx((s["a"]["f1"] + s["b"]["f1"]) / 2)
+    assert rep["balanced_accuracy"] == pytest.approx((1 / 2 + 2 / 3) / 2)
+    assert rep["auc"] == pytest.approx(np.mean([_auc_brute(y == c, p[:, c]) for c in (0, 1)]))
+    assert np.isnan(rep["auc_per_class"]["c"]) and s["c"]["precision"] == 0.0
+    assert rep["classes_absent_from_labels"] == ["c"] and "present in the test labels" in rep["macro_convention"]
+
+
+def test_bad_inputs_raise_clear_errors():
+    from tfskin.errors import BadInputError
+
+    with pytest.raises(BadInputError, match="NaN"):
+        metrics.roc_auc([0, 1, 1], [0.2, float("nan"), 0.9])
+    with pytest.raises(BadInputError, match="NaN"):
+        metrics.classification_report([0, 1], [[0.5, 0.5], [np.nan, 1.0]], ["a", "b"])
+    with pytest.raises(BadInputError, match=r"0\.\.1"):
+        metrics.classification_report([0, 2], [[0.5, 0.5], [0.4, 0.6]], ["a", "b"])
+    with pytest.raises(BadInputError, match=r"0\.\.2"):
+        metrics.confusion_matrix([0, -1], [0, 0], 3)
+    with pytest.raises(BadInputError, match=r"\(H, W, 1\)"):
+        metrics.jaccard_per_image(np.ones((8, 8, 1)), np.ones((8, 8, 1)))
+    with pytest.raises(BadInputError, match="shapes differ"):
+        metrics.dice_per_image(np.ones((2, 8, 8)), np.ones((2, 8, 9)))
+
+
+def test_isic2018_thresholded_jaccard_beside_the_mean():
+    t = np.zeros((3, 10, 10), bool)
+    t[:, :, :5] = True                       # 50 true pixels each
+    p = np.zeros_like(t)
+    p[0, :, :5] = True                       # Jaccard 1.0
+    p[1, :, :3] = True                       # 30 / 50 = 0.6 -> counts 0 under ISIC 2018
+    p[2, :, :4] = True                       # 40 / 50 = 0.8
+    rep = metrics.segmentation_report(t, p)
+    assert rep["jaccard"] == pytest.approx((1.0 + 0.6 + 0.8) / 3)
+    assert rep["thresholded_jaccard"] == pytest.approx((1.0 + 0.0 + 0.8) / 3)
+    assert "ISIC 2017" in rep["score_names"]["jaccard"] and "ISIC 2018" in rep["score_names"]["thresholded_jaccard"]

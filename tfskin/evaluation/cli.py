@@ -102,20 +102,23 @@ def _cmd_segment(args):
         result = seg.two_step_comparison(config, train, test, synthetic_source=source,
                                          synthetic_steps=args.synthetic_steps, real_steps=args.steps, out_dir=out)
         for name in ("real_only", "synthetic_then_real"):
-            r = result[name]
-            print(f"{name:>20}: Jaccard {r['jaccard']:.4f} Dice {r['dice']:.4f} below 0.6 {r['share_below_0.6']:.3f} "
-                  f"below 0.7 {r['share_below_0.7']:.3f}")
-        print(f"Jaccard gain from the synthetic phase: {result['jaccard_gain']:+.4f}")
+            print(f"{name:>20}: {_segmentation_line(result[name])}")
+        print(f"mean Jaccard gain from the synthetic phase: {result['jaccard_gain']:+.4f}")
     else:
         model, _ = seg.train_segmenter(config, train["image"], train["mask"], real_steps=args.steps,
                                        log_every=50, stream=sys.stdout)
         result = seg.evaluate_segmenter(model, test["image"], test["mask"], out_dir=out)
         result.pop("jaccard_per_image", None)
-        print(f"Jaccard {result['jaccard']:.4f} Dice {result['dice']:.4f} below 0.6 {result['share_below_0.6']:.3f} "
-              f"below 0.7 {result['share_below_0.7']:.3f}")
+        print(_segmentation_line(result))
     _print_json({"config": config.to_dict(), **result}, out / "segment.json")
     print(f"wrote {out / 'segment.json'}")
     return 0
+
+
+def _segmentation_line(r) -> str:
+    return (f"mean Jaccard (ISIC 2017 score) {r['jaccard']:.4f}  thresholded Jaccard (ISIC 2018 score, per-image "
+            f"< 0.65 counts 0) {r['thresholded_jaccard']:.4f}  Dice {r['dice']:.4f}  below 0.6 "
+            f"{r['share_below_0.6']:.3f}  below 0.7 {r['share_below_0.7']:.3f}")
 
 
 def _cmd_metrics(args):
@@ -131,9 +134,10 @@ def _cmd_metrics(args):
     net = make_feature_network(args.features)
     f_real, f_syn = net(real), net(synthetic)
     result = {"real": f"{args.real}/{args.real_split}", "synthetic": source.describe(),
-              "generative": generative.generative_metrics(
+              "generative": {**generative.generative_metrics(
                   f_real, f_syn, feature_network=net.name, comparable_to_papers=net.comparable_to_papers,
-                  kid_subset_size=args.kid_subset_size, k=args.k),
+                  kid_subsets=args.kid_subsets, kid_subset_size=args.kid_subset_size, k=args.k, seed=args.seed),
+                  **{k: v for k, v in net.describe().items() if k not in ("feature_network", "comparable_to_papers")}},
               "colour": color_stats.colour_distances(real, synthetic)}
     if not args.no_memorization:
         test = load_arrays(args.real, args.test_split, size, num_examples=min(len(real), args.n))["image"]
@@ -141,14 +145,16 @@ def _cmd_metrics(args):
         mem = memorization.memorization_report(real, synthetic, resize_images(test, size), feature_network=net,
                                                closest_pairs_png=Path(str(out) + "_closest_pairs.png"))
         for space in ("pixel", "feature"):
-            if space in mem:
+            if space in mem:  # the full per-sample lists stay out; flagged and closest samples are kept
                 mem[space].pop("nearest_train_index")
                 mem[space].pop("distance")
         result["memorization"] = mem
     g = result["generative"]
-    print(f"feature network: {g['feature_network']} (comparable to papers: {g['comparable_to_papers']})")
-    print(f"FID {g['fid']:.3f}  KID {g['kid']:.5f} ± {g['kid_std']:.5f}  precision {g['precision']:.3f}  "
-          f"recall {g['recall']:.3f}   ({g['num_real']} real, {g['num_synthetic']} synthetic)")
+    print(f"feature network: {g['feature_network']} (comparable to papers: {g['comparable_to_papers']}"
+          + (f"; {g['comparability_note']}" if g.get("comparability_note") else "") + ")")
+    print(f"FID {g['fid']:.3f}  KID {g['kid']:.5f} ± {g['kid_std']:.5f} (std over {g['num_subsets']} subsets of "
+          f"{g['subset_size']}, seed {g['kid_seed']})  precision {g['precision']:.3f}  recall {g['recall']:.3f}   "
+          f"({g['num_real']} real, {g['num_synthetic']} synthetic)")
     c = result["colour"]
     print(f"colour histogram JS divergence {c['js_divergence']['mean']:.4f}  Wasserstein "
           f"{c['wasserstein']['mean']:.3f} (0..255 units)")
@@ -159,6 +165,13 @@ def _cmd_metrics(args):
                 print(f"memorization ({space}): median NN distance synthetic {m['synthetic_to_train']['median']:.4f} "
                       f"vs test {m['test_to_train']['median']:.4f}; share below the test 1% quantile "
                       f"{m['share_below_baseline_p01']:.3f}")
+                flagged = m["flagged"]
+                print(f"  flagged (closer than {flagged['threshold']:.4f}, the test 1% quantile): {flagged['count']}"
+                      + "".join(f"\n    synthetic #{f['synthetic_index']} ~ real #{f['nearest_train_index']} "
+                                f"(distance {f['distance']:.4f})" for f in flagged["samples"][:10])
+                      + ("\n    ... (all in the JSON)" if flagged["count"] > 10 else ""))
+        if "closest_pairs_png" in result["memorization"]:
+            print(f"closest pairs (synthetic over nearest real): {result['memorization']['closest_pairs_png']}")
     text = _print_json(result, args.out)
     if args.out:
         print(f"wrote {args.out}")
@@ -249,10 +262,11 @@ def register(subparsers):
     p.add_argument("--features", default="pixels:32",
                    help="inception-graph:classify_image_graph_def.pb (paper-comparable) | keras-inception-v3[:WEIGHTS] "
                         "| classifier:DIR | pixels[:SIZE]")
-    p.add_argument("--kid-subset-size", type=int, default=1000)
+    p.add_argument("--kid-subset-size", type=int, help="KID subset size (default min(1000, n/2), so subsets differ)")
+    p.add_argument("--kid-subsets", type=int, default=100, help="number of KID subsets (drawn with --seed)")
     p.add_argument("--k", type=int, default=3, help="k of the k-NN precision/recall manifolds")
     p.add_argument("--no-memorization", action="store_true")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the synthetic samples and the KID subsets")
     p.add_argument("--out", help="JSON file to write (the closest-pairs PNG goes next to it)")
     p.set_defaults(func=_cmd_metrics)
 

@@ -5,8 +5,10 @@ it is (``name``) and whether its numbers can be put next to published ones (``co
 
 * ``inception-graph:PATH``: the 2015-12-05 Inception graph the FID literature uses
   (``classify_image_graph_def.pb``); images are fed to ``ExpandDims:0`` as 0..255 floats, the graph resizes
-  them to 299x299 itself, features are ``pool_3:0`` (2048-d). The only network whose FID/KID is comparable to
-  papers. tfskin never downloads it: pass the file.
+  them to 299x299 itself, features are ``pool_3:0`` (2048-d). The only network whose FID/KID can be
+  comparable to papers, and only when the file's SHA-256 equals the published graph's
+  (``INCEPTION_2015_SHA256``): a graph with the same tensor names but other weights is not. tfskin never
+  downloads it: pass the file.
 * ``keras-inception-v3[:imagenet|none|WEIGHTS_FILE]``: ``keras.applications.InceptionV3`` average pool (2048-d).
   Close in spirit but NOT comparable to papers (different weights and resizing); labelled so.
 * ``classifier:MODEL.keras``: the penultimate (``features``) layer of a tfskin classifier trained on the user's
@@ -14,12 +16,30 @@ it is (``name``) and whether its numbers can be put next to published ones (``co
 * ``pixels[:SIZE]``: raw pixels resized to SIZExSIZE (default 32) in [0, 1]: pixel-space memorization checks.
 """
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
 
+from tfskin.errors import BadInputError, ConfigError
+
 INCEPTION_INPUT = "ExpandDims:0"
 INCEPTION_POOL3 = "pool_3:0"
+
+# SHA-256 of classify_image_graph_def.pb as extracted from inception-2015-12-05.tgz, the graph of the FID
+# literature. TODO: set this to the published file's digest. It could not be established offline when this
+# check was written (no verified copy of the file or of its digest was available), and a guessed value would
+# stamp the wrong file; until it is set, no graph is stamped comparable to papers, and every result carries
+# the file's own digest so it can be checked by hand.
+INCEPTION_2015_SHA256 = None
+
+
+def file_sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def as_float01(images) -> np.ndarray:
@@ -49,7 +69,7 @@ class FeatureNetwork:
     def __call__(self, images) -> np.ndarray:
         x = as_float01(images) * 255.0
         if x.ndim != 4 or x.shape[-1] != 3:
-            raise ValueError(f"feature networks take (N, H, W, 3) images, got {x.shape}")
+            raise BadInputError(f"feature networks take (N, H, W, 3) images, got {x.shape}")
         out = [np.asarray(self._features(x[i:i + self.batch_size]), np.float64).reshape(
             len(x[i:i + self.batch_size]), -1) for i in range(0, len(x), self.batch_size)]
         return np.concatenate(out) if out else np.zeros((0, 0))
@@ -57,11 +77,14 @@ class FeatureNetwork:
     def describe(self) -> dict:
         return {"feature_network": self.name, "comparable_to_papers": self.comparable_to_papers}
 
+    comparability_note: str = "not the 2015-12-05 Inception graph"
+
 
 class InceptionGraphFeatures(FeatureNetwork):
-    """pool_3 features of the frozen 2015-12-05 Inception graph (``classify_image_graph_def.pb``)."""
+    """pool_3 features of the frozen 2015-12-05 Inception graph (``classify_image_graph_def.pb``); comparable to
+    papers only when the file's SHA-256 is ``INCEPTION_2015_SHA256``."""
 
-    comparable_to_papers = True
+    comparable_to_papers = False
 
     def __init__(self, path, batch_size: int = 32):
         import tensorflow as tf
@@ -75,11 +98,21 @@ class InceptionGraphFeatures(FeatureNetwork):
         try:
             graph_def.ParseFromString(path.read_bytes())
         except Exception as err:  # protobuf's DecodeError
-            raise ValueError(f"{path} is not a TensorFlow GraphDef: {err}") from None
+            raise BadInputError(f"{path} is not a TensorFlow GraphDef: {err}") from None
         names = {node.name for node in graph_def.node}
         missing = [t for t in (INCEPTION_INPUT, INCEPTION_POOL3) if t.split(":")[0] not in names]
         if missing:
-            raise ValueError(f"{path} has no {' / '.join(missing)} tensor; is it classify_image_graph_def.pb?")
+            raise BadInputError(f"{path} has no {' / '.join(missing)} tensor; is it classify_image_graph_def.pb?")
+        self.sha256 = file_sha256(path)
+        known = INCEPTION_2015_SHA256
+        self.comparable_to_papers = known is not None and self.sha256 == known
+        if self.comparable_to_papers:
+            self.comparability_note = "SHA-256 matches the published inception-2015-12-05 graph"
+        elif known is None:
+            self.comparability_note = ("the published graph's SHA-256 is not recorded in tfskin "
+                                       "(features.INCEPTION_2015_SHA256), so no file can be verified")
+        else:
+            self.comparability_note = "SHA-256 differs from the published inception-2015-12-05 graph"
 
         def import_graph(images):
             (pool,) = tf.graph_util.import_graph_def(
@@ -87,8 +120,12 @@ class InceptionGraphFeatures(FeatureNetwork):
             return pool
 
         self._fn = tf.compat.v1.wrap_function(import_graph, [tf.TensorSpec([None, None, None, 3], tf.float32)])
-        self.name = f"inception-2015-12-05 pool_3 ({path.name})"
+        self.name = (f"inception-2015-12-05 pool_3 ({path.name}, sha256 {self.sha256[:12]}…"
+                     f"{'' if self.comparable_to_papers else '; NOT verified as the published graph'})")
         self.batch_size = batch_size
+
+    def describe(self) -> dict:
+        return {**super().describe(), "sha256": self.sha256, "comparability_note": self.comparability_note}
 
     def _features(self, x):
         import tensorflow as tf
@@ -123,7 +160,7 @@ class KerasInceptionV3Features(FeatureNetwork):
             weights=None if local else weights)
         if local:
             self.model.load_weights(weights)
-        label = {None: "random init", "imagenet": "imagenet"}.get(weights, Path(weights).name)
+        label = "random init" if weights is None else "imagenet" if weights == "imagenet" else Path(weights).name
         self.name = f"keras.applications.InceptionV3 avg_pool ({label}; NOT comparable to published FIDs)"
         self.batch_size = batch_size
 
@@ -176,15 +213,18 @@ def make_feature_network(spec: str) -> FeatureNetwork:
     kind = kind.strip().lower()
     if kind == "inception-graph":
         if not arg:
-            raise ValueError("inception-graph needs a path: inception-graph:classify_image_graph_def.pb")
+            raise ConfigError("inception-graph needs a path: inception-graph:classify_image_graph_def.pb")
         return InceptionGraphFeatures(arg)
     if kind == "keras-inception-v3":
         return KerasInceptionV3Features(arg or "imagenet")
     if kind == "classifier":
         if not arg:
-            raise ValueError("classifier features need a path: classifier:MODEL.keras")
+            raise ConfigError("classifier features need a path: classifier:MODEL.keras")
         return ClassifierFeatures(arg)
     if kind == "pixels":
-        return PixelFeatures(int(arg) if arg else 32)
-    raise ValueError(f"unknown feature network {spec!r}; valid: inception-graph:PATH, keras-inception-v3[:WEIGHTS], "
+        try:
+            return PixelFeatures(int(arg) if arg else 32)
+        except ValueError:
+            raise ConfigError(f"pixels:SIZE needs an integer size, got {arg!r}") from None
+    raise ConfigError(f"unknown feature network {spec!r}; valid: inception-graph:PATH, keras-inception-v3[:WEIGHTS], "
                      f"classifier:PATH, pixels[:SIZE]")

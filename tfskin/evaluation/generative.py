@@ -7,12 +7,17 @@ Features are (N, D) arrays from :mod:`tfskin.evaluation.features`; all arithmeti
 
 import numpy as np
 
+from tfskin.errors import BadInputError
+
+KID_SUBSETS = 100
+KID_MAX_SUBSET = 1000
+
 
 def feature_statistics(features) -> tuple:
     """(mean, covariance) of (N, D) features, covariance with the unbiased N - 1 normalization."""
     x = np.asarray(features, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] < 2:
-        raise ValueError(f"features must be (N >= 2, D), got shape {x.shape}")
+        raise BadInputError(f"features must be (N >= 2, D), got shape {x.shape}")
     return x.mean(axis=0), np.cov(x, rowvar=False)
 
 
@@ -51,7 +56,7 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
     sigma1, sigma2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != (mu1.size, mu1.size):
-        raise ValueError(f"mismatched statistics: means {mu1.shape}/{mu2.shape}, covariances "
+        raise BadInputError(f"mismatched statistics: means {mu1.shape}/{mu2.shape}, covariances "
                          f"{sigma1.shape}/{sigma2.shape}")
     diff = mu1 - mu2
     value = diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * trace_sqrt_product(sigma1, sigma2)
@@ -73,7 +78,7 @@ def mmd2_unbiased(x, y, **kernel_args) -> float:
     """Unbiased estimate of the squared MMD between samples x (m, D) and y (n, D)."""
     m, n = len(x), len(y)
     if m < 2 or n < 2:
-        raise ValueError("MMD needs at least 2 samples on each side")
+        raise BadInputError("MMD needs at least 2 samples on each side")
     kxx = polynomial_kernel(x, x, **kernel_args)
     kyy = polynomial_kernel(y, y, **kernel_args)
     kxy = polynomial_kernel(x, y, **kernel_args)
@@ -82,14 +87,26 @@ def mmd2_unbiased(x, y, **kernel_args) -> float:
     return float(sum_xx + sum_yy - 2.0 * kxy.mean())
 
 
-def kid(real, fake, num_subsets: int = 100, subset_size: int = 1000, seed: int = 0) -> dict:
+def default_kid_subset_size(num_real: int, num_synthetic: int) -> int:
+    """min(1000, n / 2) for the smaller sample n: subsets smaller than the sample, so they differ from one
+    another and the spread over subsets means something (a subset equal to the whole set gives a std of 0)."""
+    return int(max(2, min(KID_MAX_SUBSET, min(num_real, num_synthetic) // 2)))
+
+
+def kid(real, fake, num_subsets: int = KID_SUBSETS, subset_size: int = None, seed: int = 0) -> dict:
     """Kernel inception distance: the unbiased polynomial-kernel MMD^2 averaged over ``num_subsets`` random
-    subsets of ``subset_size`` (capped at the smaller sample count), with its standard deviation over subsets."""
+    subsets of ``subset_size`` (default ``default_kid_subset_size``; capped at the smaller sample count), drawn
+    with ``seed``, with its standard deviation over subsets. The result states the subset size and count."""
     real = np.asarray(real, np.float64)
     fake = np.asarray(fake, np.float64)
+    if min(len(real), len(fake)) < 2:
+        raise BadInputError("KID needs at least 2 real and 2 synthetic samples")
+    if subset_size is None:
+        subset_size = default_kid_subset_size(len(real), len(fake))
     size = int(min(subset_size, len(real), len(fake)))
-    if size < 2:
-        raise ValueError("KID needs at least 2 real and 2 synthetic samples")
+    if size < 2 or num_subsets < 1:
+        raise BadInputError(f"KID needs subsets of at least 2 samples and at least 1 subset, got size {size}, "
+                            f"{num_subsets} subsets")
     rng = np.random.default_rng(seed)
     values = np.array([
         mmd2_unbiased(real[rng.choice(len(real), size, replace=False)],
@@ -97,7 +114,8 @@ def kid(real, fake, num_subsets: int = 100, subset_size: int = 1000, seed: int =
         for _ in range(num_subsets)
     ])
     return {"kid": float(values.mean()), "kid_std": float(values.std(ddof=1)) if num_subsets > 1 else 0.0,
-            "subset_size": size, "num_subsets": int(num_subsets)}
+            "subset_size": size, "num_subsets": int(num_subsets), "kid_seed": int(seed),
+            "kid_subsets_are_whole_sample": bool(size >= min(len(real), len(fake)))}
 
 
 def pairwise_sq_distances(x, y) -> np.ndarray:
@@ -112,7 +130,7 @@ def knn_radii(features, k: int = 3, block: int = 1024) -> np.ndarray:
     """Distance of every sample to its k-th nearest other sample in the same set."""
     x = np.asarray(features, np.float64)
     if len(x) <= k:
-        raise ValueError(f"need more than k={k} samples for k-NN radii, got {len(x)}")
+        raise BadInputError(f"need more than k={k} samples for k-NN radii, got {len(x)}")
     radii = np.empty(len(x))
     for start in range(0, len(x), block):
         d = pairwise_sq_distances(x[start:start + block], x)
@@ -141,8 +159,9 @@ def precision_recall(real, fake, k: int = 3) -> dict:
 
 
 def generative_metrics(real_features, fake_features, *, feature_network: str, comparable_to_papers: bool = False,
-                       kid_subsets: int = 100, kid_subset_size: int = 1000, k: int = 3, seed: int = 0) -> dict:
-    """FID, KID (+ std) and precision/recall between two feature sets, stamped with what produced them."""
+                       kid_subsets: int = KID_SUBSETS, kid_subset_size: int = None, k: int = 3, seed: int = 0) -> dict:
+    """FID, KID (+ std) and precision/recall between two feature sets, stamped with what produced them.
+    ``seed`` (the run's seed) draws the KID subsets; ``kid_subset_size`` None = min(1000, n / 2)."""
     real = np.asarray(real_features, np.float64)
     fake = np.asarray(fake_features, np.float64)
     result = {

@@ -132,6 +132,8 @@ def conditions_png(values: dict, path, metric: str = "AUC", size=None) -> Path:
             for j, (rep, v) in enumerate(reps):
                 px, py = axes.px(i - 0.18 + 0.36 * (j + 0.5) / len(reps), v)
                 draw.ellipse((px - 3, py - 3, px + 3, py + 3), outline=(0, 0, 0), fill=colour)
+                if len(reps) <= 12:
+                    _text(draw, (px + 4, py), rep, fill=(90, 90, 90), anchor="lm")
             mx, my = axes.px(i + 0.32, vals.mean())
             draw.polygon([(mx, my - 5), (mx + 5, my), (mx, my + 5), (mx - 5, my)], fill=(0, 0, 0))
         x, _ = axes.px(i, lo)
