@@ -47,9 +47,10 @@ def test_build_inspect_preview_on_dummy_data(ph2_data_dir, tmp_path, capsys):
     assert code == 0 and "wrote" in out
     width, height = Image.open(tmp_path / "ph2.png").size
     assert width > 3 * 64 and height > 3 * 48  # three panels per tile (image, label map, boundary), three rows
-    code, _, err = _run(capsys, "data", "build", "ph2", "--manual-dir", str(ROOT / "datasets" / "ph2" / "dummy_data"),
-                        "--data-dir", str(ph2_data_dir))
-    assert code == 2 and "already prepared" in err and "--overwrite" in err and len(err.strip().splitlines()) == 1
+    code, out, err = _run(capsys, "data", "build", "ph2", "--manual-dir",
+                          str(ROOT / "datasets" / "ph2" / "dummy_data"), "--data-dir", str(ph2_data_dir))
+    assert code == 0 and err == "" and len(out.strip().splitlines()) == 1  # up to date: a success, one line
+    assert "already prepared" in out and "nothing to do" in out and "--overwrite" in out
 
 
 def test_inspect_and_preview_phantoms(tmp_path, capsys):
@@ -66,9 +67,17 @@ def test_user_errors_are_one_line(tmp_path, capsys):
     code, _, err = _run(capsys, "data", "build", "isic2099", "--manual-dir", str(tmp_path))
     assert code == 2 and "isic2018_task1_2" in err and len(err.strip().splitlines()) == 1
     code, _, err = _run(capsys, "data", "build", "isic2019", "--manual-dir", str(tmp_path / "absent"))
-    assert code == 2 and "missing or empty" in err
+    assert code == 2 and "does not exist" in err and "tfskin data build isic2019 --instructions" in err
+    (tmp_path / "empty").mkdir()
+    code, _, err = _run(capsys, "data", "build", "isic2019", "--manual-dir", str(tmp_path / "empty"))
+    assert code == 2 and "is empty" in err and "--instructions" in err
+    (tmp_path / "ISIC_2019_Training_Input.zip").write_bytes(b"PK")
+    code, _, err = _run(capsys, "data", "build", "isic2019", "--manual-dir",
+                        str(tmp_path / "ISIC_2019_Training_Input.zip"))
+    assert code == 2 and "is an archive, not a folder" in err and len(err.strip().splitlines()) == 1
     code, out, _ = _run(capsys, "data", "build", "isic2019", "--instructions")
     assert code == 0 and "ISIC_2019_Training_Metadata.csv" in out
+    assert "ISIC_2020" not in out and "ISBI2016" not in out  # only that dataset's files
     code, _, err = _run(capsys, "data", "inspect", "isic2016", "--data-dir", str(tmp_path))
     assert code == 2 and "tfskin data build isic2016" in err
 

@@ -114,9 +114,14 @@ def test_strict_csv_reading(tmp_path):
         read_headerless_csv(FileRef(str(path)), 2, r"ISIC_\d{7}")
 
 
-def test_problems_raise_or_record():
+def test_problems_raise_together_or_record():
     with pytest.raises(BadInputError, match="a.jpg: broken"):
-        Problems().bad("a.jpg", "broken")
+        Problems().bad("a.jpg", "broken", defer=False)
+    problems = Problems()
+    problems.bad("a.jpg", "broken")
+    problems.bad("b.png", "wrong size")
+    with pytest.raises(BadInputError, match=r"(?s)2 bad inputs.*--skip-bad.*a\.jpg: broken.*b\.png: wrong size"):
+        problems.raise_errors()
     problems = Problems(skip_bad=True)
     problems.bad("a.jpg", "broken", "train")
     assert problems.skipped == [{"file": "a.jpg", "problem": "broken", "split": "train"}]

@@ -1,7 +1,22 @@
-"""``tfskin data ...`` subcommands: build (prepare a real dataset), inspect (statistics), preview (image grid)."""
+"""``tfskin data ...`` subcommands: build (prepare a real dataset), inspect (statistics), preview (image grid).
+
+Start-up time: this module and ``register`` import no TensorFlow (nor modules that do); each command imports
+what it needs when it runs. Dataset names and download instructions come from ``tfskin.data.tfds.catalog``.
+"""
 
 import json
 import os
+import signal
+import sys
+
+from tfskin import errors
+from tfskin.data.tfds import catalog
+
+INTERRUPTED = 130  # the shell's status for a command ended by SIGINT
+
+
+class _Terminated(BaseException):
+    """SIGTERM during a build, raised in the main thread so that the build cleans up like on Ctrl-C."""
 
 
 def _quiet_tfds():
@@ -14,36 +29,16 @@ def _quiet_tfds():
 def _set_data_dir(args):
     _quiet_tfds()
     if getattr(args, "data_dir", None):
-        from tfskin.data.tfds.register import DATA_DIR_ENV
-
-        os.environ[DATA_DIR_ENV] = os.path.expanduser(args.data_dir)
+        os.environ[catalog.DATA_DIR_ENV] = os.path.expanduser(args.data_dir)
 
 
-def _real_names() -> list:
-    from tfskin.data.tfds.register import SOURCES
-
-    return sorted(SOURCES)
-
-
-def _cmd_build(args):
-    from tfskin.data.tfds import register
-
-    if args.name not in register.SOURCES:
-        raise ValueError(f"unknown dataset {args.name!r}; buildable datasets: {', '.join(_real_names())}")
-    if args.instructions:
-        print(register.builder_class(args.name).MANUAL_DOWNLOAD_INSTRUCTIONS)
-        return 0
-    if not args.manual_dir:
-        raise ValueError(f"--manual-dir is required (the folder with the downloaded {args.name} files; "
-                         f"`tfskin data build {args.name} --instructions` lists them)")
-    import tensorflow_datasets as tfds
-
-    _quiet_tfds()
-    tfds.disable_progress_bar()  # tfskin shows one bar per split, with totals
-    summary = register.build(args.name, args.manual_dir, data_dir_override=args.data_dir, skip_bad=args.skip_bad,
-                             exclude=args.exclude, workers=args.workers, overwrite=args.overwrite, progress=True)
+def _print_summary(name: str, summary: dict):
     splits = ", ".join(f"{split} {count}" for split, count in summary["splits"].items())
-    print(f"prepared {args.name} in {summary['data_dir']}: {splits}")
+    if summary.get("already_prepared"):
+        print(f"{name} is already prepared in {summary['data_dir']} ({splits}); nothing to do (--overwrite "
+              f"rebuilds it)")
+        return
+    print(f"{'rebuilt' if summary.get('replaced') else 'prepared'} {name} in {summary['data_dir']}: {splits}")
     for note in summary.get("notes", []):
         print(f"  note: {note}")
     if summary.get("excluded"):
@@ -53,6 +48,41 @@ def _cmd_build(args):
         for entry in summary["skipped"][:20]:
             print(f"    {entry['file']}: {entry['problem']}")
     print(f"  report: {summary['report']}")
+
+
+def _cmd_build(args):
+    catalog.source(args.name)  # an unknown name fails here, listing the valid ones
+    if args.instructions:
+        print(catalog.instructions(args.name), end="")
+        return 0
+    if not args.manual_dir:
+        raise errors.CommandError(f"--manual-dir is required (the folder with the downloaded {args.name} files; "
+                                  f"`tfskin data build {args.name} --instructions` lists them)")
+    # Imported here, not at the top: TensorFlow (Datasets) takes seconds to import (start-up time).
+    import tensorflow_datasets as tfds
+
+    from tfskin.data.tfds.building import build
+
+    _quiet_tfds()
+    tfds.disable_progress_bar()  # tfskin shows one bar per split, with totals
+
+    def terminated(signum, frame):
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        summary = build(args.name, args.manual_dir, data_dir_override=args.data_dir, skip_bad=args.skip_bad,
+                        exclude=args.exclude, workers=args.workers, overwrite=args.overwrite, progress=True,
+                        superpixels=args.superpixels)
+    except (KeyboardInterrupt, _Terminated) as err:
+        kept = " (the previously prepared version is kept)" if args.overwrite else ""
+        sys.stderr.write("\n")  # end a progress bar's line
+        print(f"tfskin data build: {'interrupted' if isinstance(err, KeyboardInterrupt) else 'terminated'}; "
+              f"nothing was written{kept}", file=sys.stderr)
+        return INTERRUPTED if isinstance(err, KeyboardInterrupt) else 128 + signal.SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    _print_summary(args.name, summary)
     return 0
 
 
@@ -74,11 +104,12 @@ def _parse_overlays(text) -> tuple:
     panels = tuple(p.strip() for p in text.split(",") if p.strip())
     unknown = sorted(set(panels) - set(PANELS))
     if unknown:
-        raise ValueError(f"unknown overlay(s) {', '.join(unknown)}; valid: {', '.join(PANELS)}")
+        raise errors.ConfigError(f"unknown overlay(s) {', '.join(unknown)}; valid: {', '.join(PANELS)}")
     return ("image",) + tuple(p for p in panels if p != "image")
 
 
 def _default_panels(name: str) -> tuple:
+    # Imported here: tfskin.data.tfds.register needs TensorFlow Datasets (start-up time).
     from tfskin.data.tfds.register import config_of
 
     cfg = config_of(name)
@@ -124,7 +155,7 @@ def _cmd_preview(args):
         ds = load_examples(args.name, args.split, size, features=features)
     batch = next(iter(ds.batch(args.n).as_numpy_iterator()), None)
     if batch is None:
-        raise ValueError(f"{args.name} / {args.split} has no examples")
+        raise errors.BadInputError(f"{args.name} / {args.split} has no examples")
     path = save_overlay_grid(batch, args.out, panels=panels, class_names=class_names(args.name),
                              columns=args.columns, title=f"{args.name} / {args.split}")
     print(f"wrote {path}")
@@ -138,9 +169,8 @@ def register(subparsers):
 
     p = data_sub.add_parser("build", help="prepare a real dataset (TFDS) from its downloaded files",
                             description="Prepare a real dataset from the files as downloaded (zips or extracted "
-                                        "folders). Datasets: isic2016, isic2017, isic2018_task1_2, isic2018_task3, "
-                                        "isic2019, isic2020, ham10000, ph2, derm7pt, dermofit, isic_archive. "
-                                        "`--instructions` lists the files each one needs.")
+                                        f"folders). Datasets: {', '.join(catalog.names())}. "
+                                        "`tfskin data build NAME --instructions` lists the files NAME needs.")
     p.add_argument("name", help="dataset config, e.g. isic2018_task1_2")
     p.add_argument("--manual-dir", help="folder holding the downloaded release files")
     p.add_argument("--data-dir", help=data_dir_help)
@@ -149,8 +179,12 @@ def register(subparsers):
                         "in the report instead of failing")
     p.add_argument("--exclude", help="text file of image ids to leave out (one per line, '#' comments)")
     p.add_argument("--workers", type=int, help="preparation processes (default: $TFSKIN_PREPARE_WORKERS or cores)")
-    p.add_argument("--overwrite", action="store_true", help="rebuild if already prepared")
-    p.add_argument("--instructions", action="store_true", help="print which files to download and exit")
+    p.add_argument("--overwrite", action="store_true",
+                   help="rebuild if already prepared (the old version stays until the new one is complete)")
+    p.add_argument("--superpixels", choices=("store", "defer"), default="store",
+                   help="configs with SLIC superpixels (instance maps): compute them now (store, the default; "
+                        "slow) or when first loaded, at the requested image size (defer)")
+    p.add_argument("--instructions", action="store_true", help="print which files NAME needs and exit")
     p.set_defaults(func=_cmd_build)
 
     p = data_sub.add_parser("inspect", help="counts per split and class, image sizes, empty attribute masks")

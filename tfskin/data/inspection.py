@@ -54,11 +54,12 @@ def _empty_counts(present: np.ndarray) -> dict:
 def inspect_prepared(name: str) -> dict:
     import tensorflow_datasets as tfds
 
+    from tfskin.data.tfds.common import MissingInputError
     from tfskin.data.tfds.register import data_dir, get_builder
 
     builder = get_builder(name)
     if not builder.is_prepared():
-        raise FileNotFoundError(f"dataset {name} is not prepared in {data_dir()}; run `tfskin data build {name} "
+        raise MissingInputError(f"dataset {name} is not prepared in {data_dir()}; run `tfskin data build {name} "
                                 f"--manual-dir DIR`")
     cfg = builder.builder_config
     wanted = {"original_size": True}
@@ -88,7 +89,7 @@ def inspect_prepared(name: str) -> dict:
     summary = (builder.info.metadata or {}).get("tfskin", {})
     return {"dataset": name, "classes": list(cfg.labels), "splits": splits, "data_dir": str(builder.data_dir),
             "notes": summary.get("notes", []), "skipped": summary.get("skipped", []),
-            "excluded": summary.get("excluded", [])}
+            "excluded": summary.get("excluded", []), "duplicates_dropped": summary.get("duplicates_dropped", [])}
 
 
 def inspect_dataset(name: str, *, image_size=(64, 64), sample: int = 128) -> dict:
@@ -114,6 +115,10 @@ def format_inspection(report: dict) -> str:
         lines.append(f"  note: {note}")
     if report.get("excluded"):
         lines.append(f"  excluded by list: {len(report['excluded'])}")
+    if report.get("duplicates_dropped"):
+        dropped = report["duplicates_dropped"]
+        lines.append(f"  duplicates dropped at build: {len(dropped)} ({', '.join(dropped[:5])}"
+                     f"{' ...' if len(dropped) > 5 else ''})")
     if report.get("skipped"):
         lines.append(f"  skipped at build: {len(report['skipped'])}")
         lines += [f"    {s['file']}: {s['problem']}" for s in report["skipped"][:10]]

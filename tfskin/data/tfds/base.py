@@ -29,11 +29,14 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
+from tfskin import errors
 from tfskin.data.classes import ATTRIBUTE_NAMES
 from tfskin.data.superpixels import PAPER_SLIC, SlicParams
+from tfskin.data.tfds import catalog
 from tfskin.data.tfds.common import (
     METADATA_KEYS,
     BadInputError,
+    MissingInputError,
     Problems,
     excluded,
     grouped_splits,
@@ -41,11 +44,13 @@ from tfskin.data.tfds.common import (
 )
 from tfskin.data.tfds.files import ManualTree
 from tfskin.data.tfds.parallel import default_workers, ordered_map
-from tfskin.data.tfds.processing import Task, prepare
+from tfskin.data.tfds.processing import Task, check, prepare
 
 SHUFFLE_BUFFER_BYTES = 64 << 20
 DEFAULT_FRACTIONS = (("train", 0.8), ("validation", 0.1), ("test", 0.1))
 SUPERPIXEL_MODES = ("none", "slic", "file_or_slic")
+SUPERPIXEL_BUILD_MODES = ("store", "defer")  # compute at build time, or when first loaded (see load_real)
+_PLACEHOLDER_SUPERPIXELS = None  # 1x1 uint16 PNG stored when superpixels are deferred
 
 
 @dataclasses.dataclass(eq=False)
@@ -127,14 +132,19 @@ class SkinBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
             return None
 
     def __init__(self, *, skip_bad: bool = False, exclude=None, workers: Optional[int] = None,
-                 progress: bool = False, **kwargs):
+                 progress: bool = False, superpixels: str = "store", **kwargs):
         """``skip_bad``: record bad inputs instead of failing; ``exclude``: path of an id list to leave out;
         ``workers``: preparation processes (default ``$TFSKIN_PREPARE_WORKERS`` or the cores); ``progress``: show
-        a progress bar per split."""
+        a progress bar per split; ``superpixels``: ``store`` computes SLIC superpixels while building (configs
+        that have them), ``defer`` leaves them to be computed at the requested size when first loaded."""
+        if superpixels not in SUPERPIXEL_BUILD_MODES:
+            raise errors.ConfigError(f"superpixels must be one of {', '.join(SUPERPIXEL_BUILD_MODES)}, "
+                                     f"got {superpixels!r}")
         self._skip_bad = skip_bad
         self._exclude = exclude
         self._workers = default_workers() if workers is None else int(workers)
         self._progress = progress
+        self._superpixels = superpixels
         self._problems = Problems(skip_bad)
         self._summary: dict = {}
         super().__init__(**kwargs)
@@ -221,26 +231,70 @@ class SkinBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
     # ------------------------------------------------------------------ generation
 
     def _split_generators(self, dl_manager):
-        tree = ManualTree(dl_manager.manual_dir)
+        cfg = self.builder_config
         self._problems = Problems(self._skip_bad)
-        self._summary = {"config": self.builder_config.name, "manual_dir": str(dl_manager.manual_dir),
+        self._summary = {"config": cfg.name, "manual_dir": str(dl_manager.manual_dir),
                          "skip_bad": self._skip_bad, "exclude": str(self._exclude) if self._exclude else None}
+        if cfg.superpixels != "none":
+            self._summary["superpixels"] = "deferred" if self._superpixels == "defer" else "stored"
+        tree = ManualTree(dl_manager.manual_dir, archives=catalog.ARCHIVES.get(cfg.release))
+        for note in tree.notes:
+            self._problems.note(note)
         splits = self._apply_exclusions(self._records(tree, self._problems))
+        splits = self._check(splits)
+        self._problems.raise_errors()  # every bad input found so far, at once, before anything is written
         for name in [n for n, records in splits.items() if not records]:
             self._problems.note(f"split {name!r} has no examples and is left out")
             del splits[name]
         if not splits:
-            raise FileNotFoundError(f"{dl_manager.manual_dir}: no examples of {self.name}/{self.builder_config.name} "
-                                    f"found; see the download instructions (tfskin data build --help)")
+            raise MissingInputError(f"{dl_manager.manual_dir}: no examples of {self.name}/{cfg.name} found; "
+                                    f"`tfskin data build {cfg.name} --instructions` lists the files it reads"
+                                    f"{tree.hint()}")
         self._store_summary()
         return {name: self._generate_examples(records, name) for name, records in splits.items()}
 
+    def _check(self, splits: dict) -> dict:
+        """Check every example's files from their headers (readable, sizes agree) before the long preparation:
+        without --skip-bad all problems are collected and raised together; with it the examples are dropped."""
+        total = sum(len(records) for records in splits.values())
+        bar = None
+        if self._progress and total:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, desc=f"{self.builder_config.name} checking files", unit=" images",
+                       file=sys.stderr, mininterval=0.5)
+        out = {}
+        try:
+            for split, records in splits.items():
+                kept = []
+                tasks = (self._task(r) for r in records)
+                for record, (_, problems) in zip(records, ordered_map(check, tasks, workers=self._workers,
+                                                                      num_tasks=len(records)), strict=True):
+                    if bar is not None:
+                        bar.update(1)
+                    if isinstance(problems, BadInputError):
+                        problems = [(problems.file, problems.problem)]
+                    for file, problem in problems:
+                        self._problems.bad(file, problem, split)
+                    if not problems:
+                        kept.append(record)
+                if records and not kept and self._skip_bad:
+                    first = self._problems.skipped[-1] if self._problems.skipped else {"file": "?", "problem": "?"}
+                    raise BadInputError(first["file"], f"all {len(records)} example(s) of split {split!r} are bad "
+                                                       f"inputs, nothing to write (e.g. {first['problem']})")
+                out[split] = kept
+        finally:
+            if bar is not None:
+                bar.close()
+        return out
+
     def _task(self, record: Record) -> Task:
         cfg = self.builder_config
+        compute = cfg.superpixels != "none" and self._superpixels == "store"
         return Task(key=record.key, image=record.image, mask=record.mask, attributes=record.attributes,
-                    superpixels=record.superpixels if cfg.superpixels == "file_or_slic" else None,
+                    superpixels=record.superpixels if cfg.superpixels == "file_or_slic" and compute else None,
                     extra_images=record.extra_images, max_side=cfg.max_side,
-                    slic=cfg.slic if cfg.superpixels != "none" else None, slic_fit=tuple(cfg.slic_fit),
+                    slic=cfg.slic if compute else None, slic_fit=tuple(cfg.slic_fit),
                     empty_mask=record.empty_mask)
 
     def _generate_examples(self, records, split: str):
@@ -258,14 +312,14 @@ class SkinBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
                 if bar is not None:
                     bar.update(1)
                 if isinstance(result, BadInputError):
-                    self._problems.bad(result.file, result.problem, split)
+                    self._problems.bad(result.file, result.problem, split, defer=False)
                     continue
                 written += 1
                 yield task.key, self._example(by_key[task.key], result)
             if not written:
                 first = self._problems.skipped[-1]
-                raise ValueError(f"all {len(records)} example(s) of split {split!r} are bad inputs, nothing to "
-                                 f"write (e.g. {first['file']}: {first['problem']})")
+                raise BadInputError(first["file"], f"all {len(records)} example(s) of split {split!r} are bad "
+                                                   f"inputs, nothing to write (e.g. {first['problem']})")
         finally:
             if bar is not None:
                 bar.close()
@@ -285,7 +339,7 @@ class SkinBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
             example["attributes"] = dict(zip(ATTRIBUTE_NAMES, prepared.attributes, strict=True))
             example["attribute_present"] = np.asarray(prepared.attribute_present, np.bool_)
         if cfg.superpixels != "none":
-            example["superpixels"] = prepared.superpixels
+            example["superpixels"] = prepared.superpixels if prepared.superpixels is not None else _placeholder()
         if cfg.labels:
             example["label"] = int(record.label)
         if cfg.has_malignant:
@@ -309,6 +363,20 @@ class SkinBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
     def _download_and_prepare(self, dl_manager, download_config):
         with bounded_shuffle_buffer():
             return super()._download_and_prepare(dl_manager, download_config)
+
+
+def _placeholder() -> bytes:
+    """The superpixel feature of an example whose superpixels are deferred: a 1x1 uint16 PNG (id 0)."""
+    global _PLACEHOLDER_SUPERPIXELS
+    if _PLACEHOLDER_SUPERPIXELS is None:
+        import io
+
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.fromarray(np.zeros((1, 1), np.uint16)).save(buffer, format="PNG")
+        _PLACEHOLDER_SUPERPIXELS = buffer.getvalue()
+    return _PLACEHOLDER_SUPERPIXELS
 
 
 def match_rows(images: dict, rows: dict, table, problems: Problems, split: str, image_folder: str) -> list:

@@ -30,6 +30,34 @@ class BadInputError(errors.BadInputError):
         return type(self), (self.file, self.problem)
 
 
+class MissingInputError(errors.UserError, FileNotFoundError):
+    """A folder or file the command needs is absent (a manual folder, a release file, a prepared dataset)."""
+
+
+class BuildStateError(errors.UserError, RuntimeError):
+    """The prepared-data folder is in a state that stops a build (another build of it is running, ...)."""
+
+
+class BadInputsError(BadInputError):
+    """Several bad inputs, all reported at once: ``problems`` is [(file, problem)]."""
+
+    LIMIT = 50
+
+    def __init__(self, problems):
+        problems = [(str(f), p) for f, p in problems]
+        lines = [f"  {f}: {p}" for f, p in problems[:self.LIMIT]]
+        if len(problems) > self.LIMIT:
+            lines.append(f"  ... and {len(problems) - self.LIMIT} more")
+        summary = (f"{len(problems)} bad inputs, nothing was written (fix them, or pass --skip-bad to leave them out "
+                   f"and list them in the build report):")
+        errors.BadInputError.__init__(self, "\n".join([summary] + lines))
+        self.file, self.problem = problems[0]
+        self.problems = problems
+
+    def __reduce__(self):
+        return type(self), (self.problems,)
+
+
 class Problems:
     """Bad inputs of one build: raised at once, or with ``skip_bad`` recorded (never dropped silently)."""
 
@@ -37,14 +65,30 @@ class Problems:
         self.skip_bad = skip_bad
         self.skipped: list = []
         self.notes: list = []
+        self.errors: list = []  # without skip_bad: collected, then raised together by raise_errors()
 
-    def bad(self, file, problem: str, split: Optional[str] = None):
+    def bad(self, file, problem: str, split: Optional[str] = None, *, defer: bool = True):
+        """A bad input: recorded as skipped (``skip_bad``), else collected (``defer``) or raised at once."""
         if not self.skip_bad:
-            raise BadInputError(file, problem)
+            entry = (str(file), problem)
+            if entry not in self.errors:
+                self.errors.append(entry)
+            if not defer:
+                self.raise_errors()
+            return
         entry = {"file": str(file), "problem": problem}
         if split:
             entry["split"] = split
-        self.skipped.append(entry)
+        if entry not in self.skipped:
+            self.skipped.append(entry)
+
+    def raise_errors(self):
+        """Raise every collected bad input at once (one BadInputError, or BadInputsError listing them all)."""
+        if not self.errors:
+            return
+        if len(self.errors) == 1:
+            raise BadInputError(*self.errors[0])
+        raise BadInputsError(self.errors)
 
     def note(self, text: str):
         """Something the user should know that is not an error (an optional file is absent, ...)."""
@@ -139,7 +183,7 @@ def metadata(**values) -> dict:
     """The metadata dict every builder stores: age (float, -1 unknown) and texts ('' unknown)."""
     unknown = set(values) - set(METADATA_KEYS)
     if unknown:
-        raise ValueError(f"unknown metadata keys {sorted(unknown)}")
+        raise KeyError(f"unknown metadata keys {sorted(unknown)}")  # a bug in a builder, not a user error
     out = {k: text(values.get(k)) for k in METADATA_KEYS if k != "age"}
     out["age"] = age(str(values.get("age", "")))
     return out
@@ -151,7 +195,7 @@ def read_exclusions(path) -> set:
         with open(path, encoding="utf-8") as f:
             lines = f.read().splitlines()
     except OSError as err:
-        raise FileNotFoundError(f"exclusion list {path}: {err.strerror}") from None
+        raise MissingInputError(f"exclusion list {path}: {err.strerror}") from None
     ids = set()
     for line in lines:
         entry = line.split("#", 1)[0].strip()

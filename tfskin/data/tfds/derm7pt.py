@@ -9,9 +9,9 @@ helper crops 25 px; crop downstream if wanted).
 
 from __future__ import annotations
 
-from tfskin.data.tfds import common
+from tfskin.data.tfds import common, instructions
 from tfskin.data.tfds.base import Record, SkinBuilder, SkinConfig
-from tfskin.data.tfds.common import BadInputError, read_csv
+from tfskin.data.tfds.common import BadInputError, MissingInputError, read_csv
 
 LABELS = (
     "basal cell carcinoma", "blue nevus", "clark nevus", "combined nevus", "congenital nevus", "dermal nevus",
@@ -28,10 +28,7 @@ HEADER = ("case_num", "diagnosis", "seven_point_score", "pigment_network", "stre
 OPTIONAL = ("case_id", "notes")
 SPLIT_FILES = (("train", "train_indexes.csv"), ("validation", "valid_indexes.csv"), ("test", "test_indexes.csv"))
 
-_INSTRUCTIONS = """\
-Register at https://derm.cs.sfu.ca and download release_v0.zip; put the zip (or the extracted release_v0 folder
-with images/ and meta/) in the manual folder.
-"""
+_INSTRUCTIONS = instructions.DERM7PT
 
 _CITATION = """\
 @article{kawahara2019seven, title={Seven-Point Checklist and Skin Lesion Classification using Multitask
@@ -60,7 +57,7 @@ class Derm7pt(SkinBuilder):
         found = tree.locate(r"meta\.csv", "meta")
         if len(found) != 1:
             where = ", ".join(str(ref) for _, ref in found) or "none"
-            raise FileNotFoundError(f"{tree.root}: expected one release_v0/meta/meta.csv, found {where}")
+            raise MissingInputError(f"{tree.root}: expected one release_v0/meta/meta.csv, found {where}{tree.hint()}")
         parts, table = found[0]
         root = parts[:-2]  # .../release_v0
         meta_files = tree.under(root + ("meta",))
@@ -73,7 +70,7 @@ class Derm7pt(SkinBuilder):
         for split, file_name in SPLIT_FILES:
             index_file = meta_files.get(file_name)
             if index_file is None:
-                raise FileNotFoundError(f"{'/'.join(root + ('meta', file_name))}: missing (official split index)")
+                raise MissingInputError(f"{'/'.join(root + ('meta', file_name))}: missing (official split index)")
             records = []
             for line, row in read_csv(index_file, ("indexes",), ("",)):
                 position = common.parse_float(row["indexes"])

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import re
 
-from tfskin.data.tfds import common
+from tfskin.data.tfds import common, instructions
 from tfskin.data.tfds.base import DEFAULT_FRACTIONS, Record, SkinBuilder, SkinConfig
+from tfskin.data.tfds.common import BadInputError, MissingInputError
 
 # Class folder codes (UNCONFIRMED against a real copy): actinic keratosis, basal cell carcinoma, dermatofibroma,
 # intraepithelial carcinoma, melanoma, melanocytic nevus, pyogenic granuloma, squamous cell carcinoma,
@@ -24,11 +25,7 @@ LABELS = ("AK", "BCC", "DF", "IEC", "MEL", "ML", "PYO", "SCC", "SK", "VASC")
 MALIGNANT = frozenset({"BCC", "IEC", "MEL", "SCC"})
 LAYOUT = "<root>/<CLASS>/<LESION>/<LESION>.png + <LESION>mask.png"
 
-_INSTRUCTIONS = f"""\
-Obtain the Dermofit Image Library (licence from the University of Edinburgh,
-https://licensing.edinburgh-innovations.ed.ac.uk/product/dermofit-image-library) and put its folders (or zips)
-in the manual folder. Expected layout (partly unconfirmed): {LAYOUT}, <CLASS> one of {', '.join(LABELS)}.
-"""
+_INSTRUCTIONS = instructions.DERMOFIT
 
 _CITATION = """\
 @inproceedings{ballerini2013dermofit, title={A Color and Texture Based Hierarchical K-NN Approach to the
@@ -56,16 +53,17 @@ class Dermofit(SkinBuilder):
     def _records(self, tree, problems) -> dict:
         masks = tree.locate(r".+mask\.png")
         if not masks:
-            raise FileNotFoundError(f"{tree.root}: no *mask.png found; the dermofit builder expects {LAYOUT}")
+            raise MissingInputError(f"{tree.root}: no *mask.png found; the dermofit builder expects {LAYOUT}"
+                                    f"{tree.hint()}")
         pngs = {parts: ref for parts, ref in tree.locate(r".+\.png")}
         records = []
         for parts, mask in sorted(masks):
             if len(parts) < 3:
-                raise ValueError(f"{mask}: expected {LAYOUT}, found the mask outside a class/lesion folder")
+                raise BadInputError(mask, f"expected {LAYOUT}, found the mask outside a class/lesion folder")
             class_code, lesion, name = parts[-3], parts[-2], parts[-1]
             if class_code not in LABELS:
-                raise ValueError(f"{mask}: class folder {class_code!r} is not one of {', '.join(LABELS)} "
-                                 f"(expected {LAYOUT})")
+                raise BadInputError(mask, f"class folder {class_code!r} is not one of {', '.join(LABELS)} "
+                                          f"(expected {LAYOUT})")
             image_id = name[:-len("mask.png")]
             if image_id != lesion:
                 problems.bad(mask, f"mask name {name} does not match its lesion folder {lesion} (expected "

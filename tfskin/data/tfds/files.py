@@ -3,7 +3,10 @@
 ``ManualTree(root)`` indexes every file under ``root`` recursively, and every member of every ``*.zip`` in it, by
 its path components; a zip contributes its stem as an extra folder, so ``X.zip!X/ISIC_1.jpg`` and an extracted
 ``X/ISIC_1.jpg`` are both found by "a file named ISIC_1.jpg under a folder named X". Hidden files, AppleDouble
-``._*`` files and ``__MACOSX`` folders are ignored. Files are found by pattern (never "every file": the official
+``._*`` files and ``__MACOSX`` folders are ignored. Only the zips a config reads are opened (``archives``, a
+pattern of zip stems; see ``catalog.ARCHIVES``): another release's zip, even a broken or half-downloaded one,
+is never touched. Archives that cannot be read here (``.rar``, ``.7z``, tarballs) are listed, so a missing file
+can be explained by an archive still to extract. Files are found by pattern (never "every file": the official
 zips also hold ATTRIBUTION.txt and LICENSE.txt).
 """
 
@@ -16,9 +19,10 @@ import re
 import zipfile
 from typing import Iterable, Optional, Pattern, Union
 
-from tfskin.data.tfds.common import BadInputError
+from tfskin.data.tfds.common import BadInputError, MissingInputError
 
 _ZIP_CACHE: dict = {}
+UNREAD_ARCHIVES = (".rar", ".7z", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -51,6 +55,27 @@ class FileRef:
     def open(self):
         return io.BytesIO(self.read_bytes())
 
+    def stream(self):
+        """A binary file object reading lazily (for header checks); BadInputError when it cannot be opened."""
+        try:
+            if self.member is None:
+                return open(self.path, "rb")
+            return _open_zip(self.path).open(self.member)
+        except (OSError, KeyError, zipfile.BadZipFile) as err:
+            raise BadInputError(str(self), f"cannot read file ({err})") from None
+
+    def tail(self, size: int) -> Optional[bytes]:
+        """The last ``size`` bytes of a file on disk (None for zip members: reading them means inflating all)."""
+        if self.member is not None:
+            return None
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - size))
+                return f.read()
+        except OSError as err:
+            raise BadInputError(str(self), f"cannot read file ({err})") from None
+
 
 def _open_zip(path: str) -> zipfile.ZipFile:
     archive = _ZIP_CACHE.get(path)
@@ -77,13 +102,21 @@ def _compile(pattern: Matcher) -> Optional[Pattern]:
 
 
 class ManualTree:
-    """Index of the files under a manual-download folder (and inside its zips)."""
+    """Index of the files under a manual-download folder (and inside the zips it needs).
 
-    def __init__(self, root):
+    ``archives``: a pattern (full match) of the zip stems to open; None opens every zip, skipping unreadable
+    ones with a note in ``notes`` (a needed zip that cannot be read is a BadInputError naming it).
+    """
+
+    def __init__(self, root, archives=None):
         self.root = os.fspath(root)
         if not os.path.isdir(self.root):
-            raise FileNotFoundError(f"manual download folder {self.root} does not exist")
+            raise MissingInputError(f"manual download folder {self.root} does not exist")
+        archives = _compile(archives)
         self.entries: list = []  # (path components relative to root, FileRef, from_zip)
+        self.ignored_zips: list = []  # zips not opened: not this config's archives
+        self.unread_archives: list = []  # .rar / .7z / tar archives: never read, maybe still to extract
+        self.notes: list = []
         for dirpath, dirnames, filenames in os.walk(self.root, followlinks=True):
             dirnames[:] = sorted(d for d in dirnames if not _ignored(d))
             rel = os.path.relpath(dirpath, self.root)
@@ -92,16 +125,27 @@ class ManualTree:
                 if _ignored(name):
                     continue
                 full = os.path.join(dirpath, name)
-                if name.lower().endswith(".zip"):
-                    self._index_zip(full, parts + (name[:-4],))
-                else:
-                    self.entries.append((parts + (name,), FileRef(full), False))
+                lower = name.lower()
+                if lower.endswith(".zip"):
+                    if archives is not None and not archives.fullmatch(name[:-4]):
+                        self.ignored_zips.append(full)
+                    else:
+                        self._index_zip(full, parts + (name[:-4],), required=archives is not None)
+                    continue
+                if lower.endswith(UNREAD_ARCHIVES):
+                    self.unread_archives.append(full)
+                self.entries.append((parts + (name,), FileRef(full), False))
 
-    def _index_zip(self, path: str, prefix: tuple):
+    def _index_zip(self, path: str, prefix: tuple, required: bool):
         try:
             names = _open_zip(path).namelist()
         except (OSError, zipfile.BadZipFile) as err:
-            raise BadInputError(path, f"not a readable zip archive ({err})") from None
+            if required:
+                raise BadInputError(path, f"not a readable zip archive ({err}); it is one of this dataset's "
+                                          f"archives: download it again (or extract it in the manual folder)") \
+                    from None
+            self.notes.append(f"{path}: not a readable zip archive ({err}); skipped")
+            return
         for member in sorted(names):
             if member.endswith("/"):
                 continue
@@ -109,6 +153,19 @@ class ManualTree:
             if any(_ignored(p) for p in parts):
                 continue
             self.entries.append((prefix + parts, FileRef(path, member), True))
+
+    def hint(self) -> str:
+        """Why an expected file may be missing: archives found but not read (to extract), zips not opened."""
+        out = ""
+        if self.unread_archives:
+            names = ", ".join(os.path.basename(p) for p in self.unread_archives[:3])
+            out += (f"; found {names} but RAR/7z/tar archives are not read: extract them into the manual folder "
+                    f"(e.g. `unrar x FILE`, `7z x FILE` or `tar xf FILE`)")
+        if self.ignored_zips:
+            names = ", ".join(os.path.basename(p) for p in self.ignored_zips[:3])
+            more = f" and {len(self.ignored_zips) - 3} more" if len(self.ignored_zips) > 3 else ""
+            out += f"; zips not opened (their names are not this dataset's archives): {names}{more}"
+        return out
 
     def find(self, file: Matcher, folder: Matcher = None) -> dict:
         """{file name: FileRef} of files whose name fully matches ``file`` and that lie under a folder whose name
@@ -140,9 +197,9 @@ class ManualTree:
             raise BadInputError(self.root, f"several files match {expected or file}: {where}")
         if not found:
             if required:
-                raise FileNotFoundError(f"{self.root}: no file {expected or _describe(file)}"
+                raise MissingInputError(f"{self.root}: no file {expected or _describe(file)}"
                                         f"{' under a folder ' + _describe(folder) if folder else ''} (searched "
-                                        f"recursively, zips included)")
+                                        f"recursively, zips included){self.hint()}")
             return None
         return next(iter(found.values()))
 

@@ -3,9 +3,9 @@ masks when present; seeded 80/10/10 splits that keep every image of a lesion in 
 
 from __future__ import annotations
 
-from tfskin.data.tfds import common
+from tfskin.data.tfds import common, instructions
 from tfskin.data.tfds.base import DEFAULT_FRACTIONS, Record, SkinBuilder, SkinConfig, by_stem, match_rows, rows_by_id
-from tfskin.data.tfds.common import ISIC_ID, read_csv
+from tfskin.data.tfds.common import ISIC_ID, MissingInputError, read_csv
 
 # HAM10000 "dx" codes, ordered like the ISIC 2018 task 3 / ISIC 2019 columns so the index is the same class.
 LABELS = ("mel", "nv", "bcc", "akiec", "bkl", "df", "vasc")
@@ -14,12 +14,7 @@ HEADER = ("lesion_id", "image_id", "dx", "dx_type", "age", "sex", "localization"
 OPTIONAL = ("dataset",)  # added in the current Dataverse version
 MASK_FOLDER = "HAM10000_segmentations_lesion_tschandl"
 
-_INSTRUCTIONS = """\
-From https://doi.org/10.7910/DVN/DBW86T download HAM10000_images_part_1.zip, HAM10000_images_part_2.zip and
-HAM10000_metadata (choose "original format" to get the CSV, HAM10000_metadata.csv; the tab-separated
-HAM10000_metadata.tab also works), and optionally HAM10000_segmentations_lesion_tschandl.zip (lesion masks).
-Put them in one folder (zipped or extracted, any sub-folder) and pass it as the manual folder.
-"""
+_INSTRUCTIONS = instructions.HAM10000
 
 _CITATION = """\
 @article{tschandl2018ham, title={The HAM10000 dataset, a large collection of multi-source dermatoscopic images of
@@ -49,7 +44,8 @@ class Ham10000(SkinBuilder):
     def _records(self, tree, problems) -> dict:
         images = by_stem(tree.find(rf"{ISIC_ID}\.jpg", r"HAM10000_images_part_[12]"))
         if not images:
-            raise FileNotFoundError(f"{tree.root}: no HAM10000_images_part_1/ or _part_2/ ISIC_<id>.jpg images")
+            raise MissingInputError(f"{tree.root}: no HAM10000_images_part_1/ or _part_2/ ISIC_<id>.jpg images"
+                                    f"{tree.hint()}")
         table = tree.find_one(r"HAM10000_metadata(\.csv|\.tab)?",
                               expected="HAM10000_metadata.csv (or HAM10000_metadata.tab)")
         delimiter = "\t" if table.name.endswith(".tab") else ","

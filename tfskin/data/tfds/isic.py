@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 
 from tfskin.data.classes import ATTRIBUTE_NAMES
-from tfskin.data.tfds import common
+from tfskin.data.tfds import common, instructions
 from tfskin.data.tfds.base import DEFAULT_FRACTIONS, Record, SkinBuilder, SkinConfig, by_stem, match_rows, rows_by_id
-from tfskin.data.tfds.common import ISIC_ID, BadInputError, read_csv, read_headerless_csv
+from tfskin.data.tfds.common import ISIC_ID, BadInputError, MissingInputError, read_csv, read_headerless_csv
 
 ISIC_JPG = rf"{ISIC_ID}\.jpg"
 SEGMENTATION = rf"{ISIC_ID}_[Ss]egmentation\.png"  # 2016 capital S; 2017/2018 lowercase
@@ -38,28 +38,7 @@ HEADER_2020 = ("image_name", "patient_id", "sex", "age_approx", "anatom_site_gen
                "benign_malignant", "target")
 DUPLICATES_2020 = ("image_name_1", "image_name_2")
 
-_INSTRUCTIONS = """\
-Download the files of the config you want from https://challenge.isic-archive.com/data/ (they are served from
-https://isic-archive.s3.amazonaws.com/challenges/<year>/<file>) into one folder and pass it as the manual
-folder (`tfskin data build CONFIG --manual-dir DIR`, or `tfds build --manual_dir DIR`). Keep the zips or extract
-them, in any sub-folder: files are found by name, recursively, inside zips too. Splits whose files are absent
-are left out.
-
-isic2016: ISBI2016_ISIC_Part1_Training_Data.zip, ISBI2016_ISIC_Part1_Training_GroundTruth.zip,
-  ISBI2016_ISIC_Part3_Training_GroundTruth.csv; test: ISBI2016_ISIC_Part1_Test_Data.zip,
-  ISBI2016_ISIC_Part1_Test_GroundTruth.zip, ISBI2016_ISIC_Part3_Test_GroundTruth.csv.
-isic2017: ISIC-2017_{Training,Validation,Test_v2}_Data.zip, ISIC-2017_{...}_Part1_GroundTruth.zip,
-  ISIC-2017_{...}_Part3_GroundTruth.csv (the data zips hold the *_metadata.csv and *_superpixels.png files).
-isic2018_task1_2: ISIC2018_Task1-2_{Training,Validation,Test}_Input.zip,
-  ISIC2018_Task1_{Training,Validation,Test}_GroundTruth.zip, ISIC2018_Task2_Training_GroundTruth_v3.zip,
-  ISIC2018_Task2_{Validation,Test}_GroundTruth.zip.
-isic2018_task3: ISIC2018_Task3_{Training,Validation,Test}_Input.zip,
-  ISIC2018_Task3_{Training,Validation,Test}_GroundTruth.zip, ISIC2018_Task3_Training_LesionGroupings.csv.
-isic2019: ISIC_2019_Training_Input.zip, ISIC_2019_Training_GroundTruth.csv, ISIC_2019_Training_Metadata.csv;
-  test: ISIC_2019_Test_Input.zip, ISIC_2019_Test_GroundTruth.csv, ISIC_2019_Test_Metadata.csv.
-isic2020: ISIC_2020_Training_JPEG.zip (extracts to train/), ISIC_2020_Training_GroundTruth_v2.csv (or
-  ISIC_2020_Training_GroundTruth.csv), ISIC_2020_Training_Duplicates.csv.
-"""
+_INSTRUCTIONS = instructions.ISIC_CHALLENGE
 
 _CITATION = """\
 @inproceedings{gutman2016isic, title={Skin Lesion Analysis toward Melanoma Detection: A Challenge at ISBI 2016},
@@ -323,8 +302,8 @@ class IsicChallenge(SkinBuilder):
     def _records_isic2020(self, tree, problems) -> dict:
         images = by_stem(tree.find(ISIC_JPG, r"train|ISIC_2020_Training_JPEG"))
         if not images:
-            raise FileNotFoundError(f"{tree.root}: no train/ISIC_<id>.jpg images (extract or keep "
-                                    f"ISIC_2020_Training_JPEG.zip in the manual folder)")
+            raise MissingInputError(f"{tree.root}: no train/ISIC_<id>.jpg images (extract or keep "
+                                    f"ISIC_2020_Training_JPEG.zip in the manual folder){tree.hint()}")
         table = tree.find_one(r"ISIC_2020_Training_GroundTruth_v2\.csv", required=False)
         header = HEADER_2020 + ("lesion_id",)
         if table is None:
@@ -367,6 +346,10 @@ class IsicChallenge(SkinBuilder):
                                          site=row["anatom_site_general_challenge"], lesion_id=row.get("lesion_id"),
                                          patient_id=row["patient_id"], diagnosis=row["diagnosis"])))
         self._summary["duplicates_dropped"] = sorted(dropped & set(images))
+        if self._summary["duplicates_dropped"]:
+            problems.note(f"dropped {len(self._summary['duplicates_dropped'])} duplicate image(s): the second image "
+                          f"of each pair in {duplicates.name} (the same lesion photographed twice; the first copy "
+                          f"is kept, so no image is counted twice or split across train and test)")
         return self._assign_splits(records)
 
 
@@ -380,8 +363,8 @@ def _benign_malignant(value: str):
 
 def _require_folder(tree, folder: str, download: str):
     if not tree.has_folder(re.escape(folder)):
-        raise FileNotFoundError(f"{tree.root}: folder {folder} not found (download {download} into the manual "
-                                f"folder, zipped or extracted)")
+        raise MissingInputError(f"{tree.root}: folder {folder} not found (download {download} into the manual "
+                                f"folder, zipped or extracted){tree.hint()}")
 
 
 def _required(found: dict, image_id: str, expected: str, images: dict, problems, split: str):

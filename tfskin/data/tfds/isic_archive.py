@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 
 from tfskin.data.classes import CLASS_NAMES
-from tfskin.data.tfds import common
+from tfskin.data.tfds import common, instructions
 from tfskin.data.tfds.base import DEFAULT_FRACTIONS, Record, SkinBuilder, SkinConfig, match_rows, rows_by_id
-from tfskin.data.tfds.common import BadInputError, read_csv
+from tfskin.data.tfds.common import BadInputError, MissingInputError, read_csv
 
 LABELS = CLASS_NAMES + ("UNK",)
 FIRST_COLUMNS = ("isic_id", "attribution", "copyright_license")
@@ -30,11 +30,7 @@ _KEYWORDS = (
     ("pyogenic granuloma", "VASC"), ("vascular", "VASC"), ("nevus", "NV"),
 )
 
-_INSTRUCTIONS = """\
-pip install isic-cli, then download images and metadata with a query, e.g.
-    isic image download --search 'image_type:dermoscopic' --limit 1000 OUTDIR
-(or --collections ID). Pass OUTDIR (or a folder holding it) as the manual folder.
-"""
+_INSTRUCTIONS = instructions.ISIC_ARCHIVE
 
 _CITATION = """\
 @misc{isic_archive, title={The ISIC Archive}, author={{International Skin Imaging Collaboration}},
@@ -71,8 +67,8 @@ class IsicArchive(SkinBuilder):
         candidates = tree.locate(r"metadata\.csv")
         if len(candidates) != 1:
             where = ", ".join(str(ref) for _, ref in candidates) or "none"
-            raise FileNotFoundError(f"{tree.root}: expected one metadata.csv written by `isic image download`, "
-                                    f"found {where}")
+            raise MissingInputError(f"{tree.root}: expected one metadata.csv written by `isic image download`, "
+                                    f"found {where}{tree.hint()}")
         parts, table = candidates[0]
         folder = parts[:-1]
         images = {}

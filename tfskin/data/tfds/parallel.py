@@ -1,5 +1,12 @@
 """An ordered, bounded process-pool map: results come back in input order, with at most ``in_flight`` tasks
-queued or running, so memory stays flat however long the input is."""
+queued or running, so memory stays flat however long the input is.
+
+Workers never outlive the build that started them: each one asks the kernel for SIGKILL when its parent dies
+(``PR_SET_PDEATHSIG`` on Linux) and also watches its parent's pid from a thread (every platform, and the case
+where the parent died before the request), ignores SIGINT (Ctrl-C reaches the whole process group; the parent
+decides what happens), and a pool left by an interrupted or failed map is terminated, not waited for
+(``terminate_all`` ends any pool still open, e.g. when an exception holds the generator).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,21 @@ import collections
 import concurrent.futures
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from typing import Callable, Iterable, Iterator
 
+from tfskin import errors
 from tfskin.data.tfds.common import BadInputError
 
 WORKERS_ENV = "TFSKIN_PREPARE_WORKERS"
 MIN_TASKS_FOR_POOL = 32  # below this, starting worker processes costs more than it saves
+PARENT_POLL_SECONDS = 0.5
+_PR_SET_PDEATHSIG = 1
+
+_LIVE_POOLS: set = set()
 
 
 def default_workers() -> int:
@@ -22,7 +38,7 @@ def default_workers() -> int:
         try:
             return max(0, int(value))
         except ValueError:
-            raise ValueError(f"{WORKERS_ENV} must be an integer, got {value!r}") from None
+            raise errors.ConfigError(f"{WORKERS_ENV} must be an integer, got {value!r}") from None
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -30,11 +46,52 @@ def default_workers() -> int:
     return min(cores, 16)
 
 
+def _die_with_parent(parent_pid: int):
+    """Worker initializer: leave Ctrl-C to the parent, and exit as soon as the parent is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the watchdog below still ends the worker
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the request took effect
+        os._exit(1)
+
+    def watch():
+        while True:
+            time.sleep(PARENT_POLL_SECONDS)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="tfskin-parent-watchdog", daemon=True).start()
+
+
 def _outcome(future):
     try:
         return future.result()
     except BadInputError as err:
         return err
+
+
+def _terminate(pool):
+    """End a pool now: cancel what has not started and kill the workers (their current task is lost)."""
+    _LIVE_POOLS.discard(pool)
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+    for process in processes:
+        process.join(timeout=5)
+
+
+def terminate_all():
+    """Terminate every pool an unfinished ``ordered_map`` still holds (after an error or interrupt)."""
+    for pool in list(_LIVE_POOLS):
+        _terminate(pool)
 
 
 def ordered_map(fn: Callable, tasks: Iterable, *, workers: int, num_tasks: int = None,
@@ -53,17 +110,24 @@ def ordered_map(fn: Callable, tasks: Iterable, *, workers: int, num_tasks: int =
         return
     in_flight = in_flight or 2 * workers
     context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: collections.deque = collections.deque()
-        try:
-            for task in tasks:
-                pending.append((task, pool.submit(fn, task)))
-                if len(pending) >= in_flight:
-                    task0, future = pending.popleft()
-                    yield task0, _outcome(future)
-            while pending:
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                                  initializer=_die_with_parent, initargs=(os.getpid(),))
+    _LIVE_POOLS.add(pool)
+    finished = False
+    pending: collections.deque = collections.deque()
+    try:
+        for task in tasks:
+            pending.append((task, pool.submit(fn, task)))
+            if len(pending) >= in_flight:
                 task0, future = pending.popleft()
                 yield task0, _outcome(future)
-        finally:
-            for _, future in pending:
-                future.cancel()
+        while pending:
+            task0, future = pending.popleft()
+            yield task0, _outcome(future)
+        finished = True
+    finally:
+        if finished:
+            _LIVE_POOLS.discard(pool)
+            pool.shutdown(wait=True)
+        else:
+            _terminate(pool)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from tfskin.data.tfds import common
+from tfskin.data.tfds import common, instructions
 from tfskin.data.tfds.base import DEFAULT_FRACTIONS, Record, SkinBuilder, SkinConfig
 from tfskin.data.tfds.common import BadInputError
 
@@ -21,11 +21,7 @@ CRITERIA = ("asymmetry", "pigment_network", "dots_globules", "streaks", "regress
 IMAGE_ID = r"IMD\d{3}"
 IMAGES_FOLDER = "PH2 Dataset images"
 
-_INSTRUCTIONS = """\
-Request and download PH2Dataset.rar from https://www.fc.up.pt/addi/ph2%20database.html, extract it and put the
-PH2Dataset folder (with PH2_dataset.txt and "PH2 Dataset images/IMDnnn/...") in the manual folder. A .zip of that
-folder works too (RAR archives are not read).
-"""
+_INSTRUCTIONS = instructions.PH2
 
 _CITATION = """\
 @inproceedings{mendonca2013ph2, title={PH2 - A dermoscopic image database for research and benchmarking},

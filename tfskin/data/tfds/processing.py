@@ -159,6 +159,67 @@ def _slic_at(rgb: np.ndarray, params: SlicParams, fit: tuple) -> np.ndarray:
     return np.asarray(Image.fromarray(ids).resize((width, height), Image.Resampling.NEAREST))
 
 
+_TAIL_BYTES = 1 << 16
+
+
+def probe(ref) -> tuple:
+    """(format, (height, width)) read from the header alone; the end of a JPEG/PNG on disk is checked too.
+
+    Cheap (no pixel decoding): ``check`` runs it on every file before the long preparation starts.
+    """
+    try:
+        with ref.stream() as f:
+            image = Image.open(f)
+            fmt, (width, height) = image.format, image.size
+    except BadInputError:
+        raise
+    except _READ_ERRORS as err:
+        raise BadInputError(ref, f"corrupt, truncated or not an image ({err})") from None
+    marker = {"JPEG": b"\xff\xd9", "PNG": b"IEND"}.get(fmt)
+    if marker is not None:
+        tail = ref.tail(_TAIL_BYTES)
+        if tail is not None and marker not in tail:
+            raise BadInputError(ref, f"corrupt, truncated or not an image (the {fmt} file ends early: no end "
+                                     f"marker; download it again)")
+    return fmt, (height, width)
+
+
+def _size_problem(ref, size: tuple, what: str, image_ref, original: tuple) -> Optional[str]:
+    if size != original:
+        return (f"{what} is {size[1]}x{size[0]} but its image {image_ref.name} is {original[1]}x{original[0]} "
+                f"(width x height); it must have the image's size")
+    return None
+
+
+def check(task: Task) -> list:
+    """Every problem of one example found from file headers alone: [(file, problem)] ([] when fine)."""
+    try:
+        _, original = probe(task.image)
+    except BadInputError as err:
+        return [(err.file, err.problem)]
+    companions = []
+    if task.mask is not None:
+        companions.append((task.mask, "lesion mask"))
+    companions += [(ref, "attribute mask") for ref in task.attributes or ()]
+    if task.superpixels is not None:
+        companions.append((task.superpixels, "superpixel image"))
+    problems = []
+    for ref, what in companions:
+        try:
+            problem = _size_problem(ref, probe(ref)[1], what, task.image, original)
+        except BadInputError as err:
+            problems.append((err.file, err.problem))
+            continue
+        if problem:
+            problems.append((str(ref), problem))
+    for _, ref in task.extra_images:
+        try:
+            probe(ref)
+        except BadInputError as err:
+            problems.append((err.file, err.problem))
+    return problems
+
+
 def prepare(task: Task) -> Prepared:
     """Everything stored for one example; raises BadInputError naming the offending file."""
     encoded, rgb, original, stored = load_rgb(task.image, task.max_side)

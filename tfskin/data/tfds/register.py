@@ -15,32 +15,20 @@ Labels are the dataset's own class index (``class_names(name)``). ``isic2018_tas
 from __future__ import annotations
 
 import importlib
-import json
-import os
+import importlib.abc
+import importlib.util
+import sys
 from functools import partial
-from pathlib import Path
 
+from tfskin import errors
 from tfskin.data.classes import ATTRIBUTE_NAMES, CLASS_NAMES
-from tfskin.data.sources import register_source
+from tfskin.data.tfds import source_table
+from tfskin.data.tfds.catalog import BUILDER_MODULES, DATA_DIR_ENV, REPORT_FILE, SOURCES, data_dir
+from tfskin.data.tfds.catalog import source as _source
+from tfskin.data.tfds.common import MissingInputError
 
-DATA_DIR_ENV = "TFSKIN_DATA_DIR"
-REPORT_FILE = "tfskin_build_report.json"
-
-# builder name -> module defining it
-BUILDER_MODULES = {
-    "isic_challenge": "tfskin.data.tfds.isic",
-    "ham10000": "tfskin.data.tfds.ham10000",
-    "ph2": "tfskin.data.tfds.ph2",
-    "derm7pt": "tfskin.data.tfds.derm7pt",
-    "dermofit": "tfskin.data.tfds.dermofit",
-    "isic_archive": "tfskin.data.tfds.isic_archive",
-}
-# tfskin source name -> (builder name, config name)
-SOURCES = {
-    **{name: ("isic_challenge", name) for name in ("isic2016", "isic2017", "isic2018_task1_2", "isic2018_task3",
-                                                   "isic2019", "isic2020")},
-    **{name: (name, name) for name in ("ham10000", "ph2", "derm7pt", "dermofit", "isic_archive")},
-}
+__all__ = ["BUILDER_MODULES", "DATA_DIR_ENV", "REPORT_FILE", "SOURCES", "build", "builder_class", "class_names",
+           "config_of", "data_dir", "get_builder", "isic2019_labels", "load_real"]
 
 STORED_FEATURES = ("image", "mask", "attributes", "label", "malignant", "index", "file_name", "metadata",
                    "original_size", "clinical_image", "criteria")
@@ -68,18 +56,6 @@ _TO_ISIC2019 = {
                  "SK": "BKL", "VASC": "VASC"},
     "isic_archive": {c: c for c in CLASS_NAMES},
 }
-
-
-def data_dir(override=None) -> str:
-    """Where prepared datasets live: ``override``, ``$TFSKIN_DATA_DIR`` or ``~/tensorflow_datasets``."""
-    return os.path.expanduser(override or os.environ.get(DATA_DIR_ENV) or "~/tensorflow_datasets")
-
-
-def _source(name: str) -> tuple:
-    try:
-        return SOURCES[name]
-    except KeyError:
-        raise ValueError(f"unknown real dataset {name!r}; valid: {', '.join(sorted(SOURCES))}") from None
 
 
 def builder_class(name: str):
@@ -115,57 +91,32 @@ def isic2019_labels(name: str) -> tuple:
     return tuple(_I[mapping[c]] if c in mapping else -1 for c in class_names(name))
 
 
-def build(name: str, manual_dir, *, data_dir_override=None, skip_bad: bool = False, exclude=None,
-          workers=None, overwrite: bool = False, progress: bool = True) -> dict:
-    """Prepare a dataset from its manual-download folder; returns a summary (splits, skipped files, report)."""
-    import tensorflow_datasets as tfds
+def build(name: str, manual_dir, **kwargs) -> dict:
+    """Prepare a dataset from its manual-download folder (see ``tfskin.data.tfds.building.build``)."""
+    from tfskin.data.tfds.building import build as _build
 
-    if name == "phantoms":
-        raise ValueError("phantoms are generated in memory; there is nothing to build")
-    manual_dir = os.path.expanduser(os.fspath(manual_dir))
-    if not os.path.isdir(manual_dir) or not os.listdir(manual_dir):
-        raise FileNotFoundError(f"manual folder {manual_dir} is missing or empty; put the {name} files there "
-                                f"(see `tfskin data build --help` / datasets/{_source(name)[0]}/README.md)")
-    if exclude is not None and not os.path.isfile(exclude):
-        raise FileNotFoundError(f"exclusion list {exclude} not found")
-    kwargs = dict(skip_bad=skip_bad, exclude=exclude, workers=workers, progress=progress)
-    builder = get_builder(name, data_dir_override, **kwargs)
-    if builder.is_prepared():
-        if not overwrite:
-            raise FileExistsError(f"{name} is already prepared in {builder.data_dir}; pass --overwrite to rebuild")
-        builder.data_path.rmtree()
-        builder = get_builder(name, data_dir_override, **kwargs)
-    config = tfds.download.DownloadConfig(manual_dir=manual_dir,
-                                          compute_stats=tfds.download.ComputeStatsMode.SKIP)
-    builder.download_and_prepare(download_config=config)
-    summary = builder.build_summary
-    summary["splits"] = {split: info.num_examples for split, info in builder.info.splits.items()}
-    summary["data_dir"] = str(builder.data_dir)
-    report = Path(builder.data_dir) / REPORT_FILE
-    summary["report"] = str(report)
-    report.write_text(json.dumps(summary, indent=2, sort_keys=True))
-    return summary
+    return _build(name, manual_dir, **kwargs)
 
 
-def _stored_decoders(cfg, wanted: set) -> dict:
+def _stored_decoders(cfg, wanted: set, superpixels_stored: bool = True) -> dict:
     """The stored features a request needs (everything else is not decoded)."""
     need = {"image"}
     if wanted & {"mask", "label_map", "instance_map", "boundary", "rgb_mask"}:
         if not cfg.has_mask:
-            raise ValueError(f"{cfg.name} has no lesion masks; features {', '.join(sorted(wanted))} need them")
+            raise errors.ConfigError(f"{cfg.name} has no lesion masks; features {', '.join(sorted(wanted))} need them")
         need.add("mask")
     if wanted & {"attributes", "label_map", "instance_map", "boundary"} and cfg.has_attributes:
         need.add("attributes")
     if "attributes" in wanted and not cfg.has_attributes:
-        raise ValueError(f"{cfg.name} has no attribute masks (only isic2018_task1_2 has)")
-    if wanted & {"superpixels", "instance_map", "boundary"} and cfg.superpixels != "none":
+        raise errors.ConfigError(f"{cfg.name} has no attribute masks (only isic2018_task1_2 has)")
+    if wanted & {"superpixels", "instance_map", "boundary"} and cfg.superpixels != "none" and superpixels_stored:
         need.add("superpixels")
     if "clinical_image" in wanted:
         if "clinical_image" not in cfg.extra_images:
-            raise ValueError(f"{cfg.name} has no clinical images (only derm7pt has)")
+            raise errors.ConfigError(f"{cfg.name} has no clinical images (only derm7pt has)")
         need.add("clinical_image")
     if "criteria" in wanted and not cfg.criteria:
-        raise ValueError(f"{cfg.name} has no criteria texts")
+        raise errors.ConfigError(f"{cfg.name} has no criteria texts")
     for feature, stored in (("label", cfg.labels), ("malignant", cfg.has_malignant)):
         if feature in wanted and stored:
             need.add(feature)
@@ -185,24 +136,27 @@ def load_real(name: str, split: str, image_size, *, seed: int, num_examples, fea
     wanted = set(features)
     unknown = sorted(wanted - set(FEATURES))
     if unknown:
-        raise ValueError(f"{name} has no feature(s) {', '.join(unknown)}; available: {', '.join(FEATURES)}")
+        raise errors.ConfigError(f"{name} has no feature(s) {', '.join(unknown)}; available: {', '.join(FEATURES)}")
     builder = get_builder(name)
     cfg = builder.builder_config
     if not builder.is_prepared():
-        raise FileNotFoundError(f"dataset {name} is not prepared in {data_dir()}; run `tfskin data build {name} "
+        raise MissingInputError(f"dataset {name} is not prepared in {data_dir()}; run `tfskin data build {name} "
                                 f"--manual-dir DIR` (or set {DATA_DIR_ENV} to where it was built)")
     if split not in builder.info.splits:
-        raise ValueError(f"{name} has no split {split!r}; valid splits: {', '.join(builder.info.splits)}")
+        raise errors.ConfigError(f"{name} has no split {split!r}; valid splits: {', '.join(builder.info.splits)}")
     if "mask" in wanted and cfg.has_mask and builder.info.metadata and \
             builder.info.metadata.get("tfskin", {}).get("has_masks") is False:
-        raise ValueError(f"{name} was prepared without lesion masks (their files were absent); rebuild with them")
-    decoders = tfds.decode.PartialDecoding(_stored_decoders(cfg, wanted))
+        raise errors.ConfigError(f"{name} was prepared without lesion masks (their files were absent); rebuild "
+                                 f"with them")
+    built = (builder.info.metadata or {}).get("tfskin", {})
+    # "deferred": built without superpixels; they are computed here, at the requested size, when needed
+    stored_superpixels = cfg.superpixels != "none" and built.get("superpixels", "stored") == "stored"
+    decoders = tfds.decode.PartialDecoding(_stored_decoders(cfg, wanted, stored_superpixels))
     ds = builder.as_dataset(split=split, shuffle_files=False, decoders=decoders)
     if num_examples is not None:
         ds = ds.take(int(num_examples))
     target = tuple(int(v) for v in image_size)
     derived = [f for f in DERIVED_FEATURES if f in wanted and f != "superpixels"]
-    stored_superpixels = cfg.superpixels != "none"
 
     def convert(index, ex):
         size = tf.shape(ex["image"])[:2]
@@ -230,5 +184,37 @@ def load_real(name: str, split: str, image_size, *, seed: int, num_examples, fea
     return ds.enumerate().map(convert, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
+class _AfterSourcesImport(importlib.abc.MetaPathFinder):
+    """Transitional: until ``tfskin.data.sources`` takes its table from ``source_table``, copy the real loaders
+    into its own table right after it is imported (this module never imports it: that was an import cycle)."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "tfskin.data.sources":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        original = spec.loader.exec_module
+
+        def exec_module(module):
+            original(module)
+            _share_table(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+def _share_table(module):
+    table = getattr(module, "_SOURCES", None)
+    if isinstance(table, dict) and table is not source_table.SOURCES:
+        for key in SOURCES:
+            table.setdefault(key, source_table.SOURCES[key])
+
+
 for _name in SOURCES:
-    register_source(_name)(partial(load_real, _name))
+    source_table.register_source(_name)(partial(load_real, _name))
+if "tfskin.data.sources" in sys.modules:
+    _share_table(sys.modules["tfskin.data.sources"])
+elif not any(isinstance(f, _AfterSourcesImport) for f in sys.meta_path):
+    sys.meta_path.insert(0, _AfterSourcesImport())
