@@ -29,9 +29,24 @@ def _cmd_serving_config(args):
 
 def _cmd_translate(args):
     # Imported here for start-up time (this module is imported to build the parser).
-    from tfskin.serving.translate import run_translate
+    from tfskin.serving.translate import functions_caller, run_translate
 
-    return run_translate(args)
+    if args.instance_maps and not args.label_maps:
+        from tfskin.errors import BadInputError
+
+        raise BadInputError("--instance-maps goes with --label-maps (pix2pixHD)")
+    caller = None
+    if args.run:  # the CLI layer may use the training code; tfskin.serving itself does not
+        from tfskin.training import load_trained_model
+
+        config, model = load_trained_model(args.run)
+        import tensorflow as tf
+
+        # Traced with the export's input specs, as in the SavedModel (unknown sizes: any image size).
+        functions = {name: tf.function(fn, input_signature=specs)
+                     for name, (fn, specs) in model.export_signatures().items()}
+        caller = functions_caller(functions, f"run {args.run} ({config.model})")
+    return run_translate(args, caller)
 
 
 def _non_negative_port(text):

@@ -192,7 +192,8 @@ def _fast_array(value, dtype, shape):
     if dtype in (DT_FLOAT, DT_DOUBLE):
         if arr.dtype.kind == "f":
             finite = arr[np.isfinite(arr)]
-            if finite.size and np.abs(finite).max() > _FLOAT_MAX[dtype]:
+            # beyond the exact-integer range a JSON integer may be lossy: the slow path tells ints from floats
+            if finite.size and np.abs(finite).max() > _FLOAT_MAX_INT[dtype]:
                 return None
         elif arr.dtype.kind == "i":
             if arr.size and np.abs(arr).max() > _FLOAT_MAX_INT[dtype]:

@@ -153,12 +153,14 @@ class ModelRepository:
         """Load the newest version of every model not loaded yet; forget versions whose folder is gone."""
         for name, folder in model_folders(self.base).items():
             versions = version_folders(folder)
-            newest = max(versions)
-            if (name, newest) not in self._servables:
+            wanted = {max(versions)} | {v for v in (self.labels.get(name) or {}).values() if v in versions}
+            for version in sorted(wanted, reverse=True):  # newest, and the versions labels name (TF Serving
+                if (name, version) in self._servables:  # only accepts labels on loaded versions)
+                    continue
                 try:
-                    self.load(name, newest)
+                    self.load(name, version)
                 except Exception as err:  # a broken export must not stop the server; it stays unavailable
-                    log.error("could not load %s version %d from %s: %s", name, newest, versions[newest], err)
+                    log.error("could not load %s version %d from %s: %s", name, version, versions[version], err)
         with self._lock:
             for key in list(self._servables):
                 if not (self.base / key[0] / str(key[1]) / "saved_model.pb").is_file():

@@ -1,0 +1,129 @@
+"""Shared fixtures: tiny exported generators and one `tfskin serve` subprocess on free loopback ports.
+
+The server is started once per session (it takes a few seconds to import TensorFlow and load the models)
+and is always stopped by its PID.
+"""
+
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+SERVE_TIMEOUT_S = 90
+MAX_BODY_BYTES = 2_000_000  # the session server's request limit (the oversized-body test sends more)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_json(url, body=None, method=None, timeout=30):
+    """(status, parsed JSON body) of one request; error statuses are returned, not raised."""
+    data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method or ("POST" if data is not None else "GET"))
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def _train(root: Path, preset: str, classes=None, steps=2):
+    from tfskin.training import resolve_config, train
+
+    data = {"classes": classes} if classes else None
+    cfg = resolve_config("dcgan", preset, data=data, train={"steps": steps, "export_at_end": True})
+    return train(cfg, root / "run", stream=io.StringIO())
+
+
+@pytest.fixture(scope="session")
+def mel_run(tmp_path_factory):
+    """32x32 RGB DCGAN (2 steps) on phantom melanomas, exported (result.export_path)."""
+    return _train(tmp_path_factory.mktemp("serving_mel"), "tiny", classes=("MEL",))
+
+
+@pytest.fixture(scope="session")
+def mask_run(tmp_path_factory):
+    """32x48 RGB+mask DCGAN (1 step), exported."""
+    return _train(tmp_path_factory.mktemp("serving_mask"), "tiny_mask", steps=1)
+
+
+@pytest.fixture(scope="session")
+def model_base(tmp_path_factory, mel_run, mask_run):
+    """export/models layout: dcgan versions 1 and 2 (copies of one export), dcgan_mask version 1, and a
+    models.config next to it with the label stable -> 1 on dcgan."""
+    from tfskin.serving.models_config import write_models_config
+
+    base = tmp_path_factory.mktemp("serving_export") / "models"
+    shutil.copytree(mel_run.export_path, base / "dcgan" / "1")
+    shutil.copytree(mel_run.export_path, base / "dcgan" / "2")
+    shutil.copytree(mask_run.export_path, base / "dcgan_mask" / "1")
+    config = base.parent / "models.config"
+    write_models_config(base, config)
+    text = config.read_text().replace('version_labels { key: "stable" value: 2 }',
+                                      'version_labels { key: "stable" value: 1 }')
+    config.write_text(text)
+    return base
+
+
+class ServeProcess:
+    def __init__(self, base: Path, extra=()):
+        self.rest_port, self.grpc_port = free_port(), free_port()
+        self.log = base.parent / f"serve-{self.rest_port}.log"
+        self._log_file = open(self.log, "w")
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tfskin.cli", "serve", "--model-base", str(base), "--port", str(self.rest_port),
+             "--grpc-port", str(self.grpc_port), "--poll-seconds", "0.5", *extra],
+            stdout=self._log_file, stderr=subprocess.STDOUT, env=env)
+        self.rest = f"http://127.0.0.1:{self.rest_port}"
+        self.grpc = f"127.0.0.1:{self.grpc_port}"
+
+    def wait_ready(self, model="dcgan"):
+        deadline = time.monotonic() + SERVE_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"tfskin serve exited with {self.proc.returncode}:\n{self.log.read_text()}")
+            try:
+                status, _ = http_json(f"{self.rest}/v1/models/{model}", timeout=2)
+                if status == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"tfskin serve not ready after {SERVE_TIMEOUT_S} s:\n{self.log.read_text()}")
+
+    def stop(self, sig=signal.SIGTERM, timeout=30) -> int:
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self._log_file.close()
+        return self.proc.returncode
+
+    def output(self) -> str:
+        self._log_file.flush()
+        return self.log.read_text()
+
+
+@pytest.fixture(scope="session")
+def server(model_base):
+    proc = ServeProcess(model_base, extra=("--max-body-bytes", str(MAX_BODY_BYTES)))
+    try:
+        yield proc.wait_ready()
+    finally:
+        proc.stop()
