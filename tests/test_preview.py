@@ -84,3 +84,46 @@ def test_save_preview_grid_without_labels_or_title(tmp_path):
         assert im.size == (2 * (30 + 2) + 2, 2 * (20 + 14 + 2) + 2)
     with pytest.raises(ValueError):
         save_preview_grid({"image": images[:0]}, tmp_path / "empty.png")
+
+
+def _overlay_batch(n, size=24, label=0, malignant=False):
+    rng = np.random.default_rng(0)
+    mask = np.zeros((n, size, size, 1), np.uint8)
+    mask[:, 6:18, 6:18] = 255
+    return {"image": rng.integers(80, 200, (n, size, size, 3), dtype=np.uint8), "mask": mask,
+            "label": np.full(n, label), "malignant": np.full(n, malignant)}
+
+
+def test_caption_says_malignant_once_and_fits_its_tile():
+    from PIL import ImageDraw, ImageFont
+
+    from tfskin.data.preview import caption_options, fit_caption
+
+    assert caption_options("malignant", True) == ["malignant"]  # ISIC 2016 / 2020 class names
+    assert caption_options("benign", False) == ["benign"]
+    assert caption_options("melanoma", True)[0] == "melanoma malignant"
+    draw, font = ImageDraw.Draw(Image.new("RGB", (10, 10))), ImageFont.load_default()
+    text = fit_caption(draw, font, caption_options("melanoma (less than 0.76 mm)", True), 60)
+    assert text.endswith("...") and draw.textlength(text, font=font) <= 60
+
+
+def test_overlay_captions_stay_in_their_tile_and_rows_wrap(tmp_path):
+    from tfskin.data.overlays import save_overlay_grid
+
+    long_name = "melanoma (less than 0.76 mm)"  # a derm7pt diagnosis, far wider than a 24-px tile
+    batch = _overlay_batch(6, label=0, malignant=True)
+    path = save_overlay_grid(batch, tmp_path / "long.png", panels=("image",), class_names=(long_name,), columns=2)
+    pixels = np.asarray(Image.open(path))
+    assert pixels.shape[1] == 2 * (24 + 2) + 2 and pixels.shape[0] == 3 * (24 + 14 + 2) + 2  # 2 per row, 3 rows
+    caption_rows = slice(2 + 24, 2 + 24 + 14)
+    gap = pixels[caption_rows, 2 + 24:2 + 24 + 2]  # the 2-px gap between the first two captions
+    assert (gap == 255).all() and (pixels[caption_rows, 2:2 + 24] < 128).any()
+    # Three panels per example: columns=8 gives two examples per row, so 32 examples wrap into 16 rows.
+    wide = _overlay_batch(32)
+    wide["label_map"] = np.ones((32, 24, 24, 1), np.uint8)
+    wide["boundary"] = np.zeros((32, 24, 24, 1), np.uint8)
+    path = save_overlay_grid(wide, tmp_path / "wrap.png", panels=("image", "label_map", "boundary"),
+                             class_names=("malignant",), columns=8, title="isic2016 / train")
+    width, height = Image.open(path).size
+    tile = 3 * 24 + 2
+    assert width == 2 * (tile + 2) + 2 and height == 18 + 16 * (24 + 14 + 2) + 2

@@ -201,7 +201,8 @@ def register(subparsers):
     p.add_argument("--out", required=True, help="PNG path")
     p.add_argument("--split", default="train")
     p.add_argument("--n", type=int, default=32)
-    p.add_argument("--columns", type=int, default=8)
+    p.add_argument("--columns", type=int, default=8,
+                   help="images per row; with overlay panels, columns // panels examples per row (at least one)")
     p.add_argument("--image-size", default="128")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--overlays", help="comma-separated panels: image, attributes, label_map, boundary (default for "

@@ -10,7 +10,15 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from tfskin.data.labelmaps import LABEL_COLOURS, colorize
-from tfskin.data.preview import OUTLINE_COLOUR, SPACING, make_grid, mask_outline
+from tfskin.data.preview import (
+    OUTLINE_COLOUR,
+    SPACING,
+    caption_options,
+    draw_caption,
+    fit_caption,
+    make_grid,
+    mask_outline,
+)
 
 PANELS = ("image", "attributes", "label_map", "boundary")
 _CAPTION = 14
@@ -40,13 +48,23 @@ def _panel(batch: dict, name: str, i: int) -> np.ndarray:
     raise ValueError(f"unknown panel {name!r}; valid: {', '.join(PANELS)}")
 
 
+def tiles_per_row(columns: int, panels: int) -> int:
+    """Examples per row so a row is about ``columns`` images wide whatever the panel count (at least one)."""
+    return max(1, columns // max(1, panels))
+
+
 def save_overlay_grid(batch: dict, path, *, panels: Sequence[str] = ("image",), class_names: Sequence[str] = (),
-                      columns: int = 4, title: Optional[str] = None) -> str:
-    """Write a PNG: one tile per example made of ``panels`` side by side, captioned with the class name."""
+                      columns: int = 8, title: Optional[str] = None) -> str:
+    """Write a PNG: one tile per example made of ``panels`` side by side, captioned with the class name.
+
+    Rows wrap at about ``columns`` images (``columns // len(panels)`` examples per row, at least one), so the
+    grid stays about as wide as the plain preview's. Captions are shortened to their tile, never drawn over the
+    next one.
+    """
     images = np.asarray(batch["image"])
+    if images.ndim != 4 or images.shape[0] == 0:
+        raise ValueError(f"batch['image'] must be a non-empty (n, H, W, 3) batch, got shape {images.shape}")
     n, height, width, _ = images.shape
-    if n == 0:
-        raise ValueError("batch is empty")
     tiles = []
     for i in range(n):
         parts = []
@@ -57,25 +75,30 @@ def save_overlay_grid(batch: dict, path, *, panels: Sequence[str] = ("image",), 
         strip = np.concatenate(parts, axis=1)
         tiles.append(np.concatenate([strip, np.full((_CAPTION, strip.shape[1], 3), 255, np.uint8)], axis=0))
     tiles = np.stack(tiles)
-    grid = make_grid(tiles, columns, SPACING, background=255)
+    per_row = min(n, tiles_per_row(columns, len(panels)))
+    grid = make_grid(tiles, per_row, SPACING, background=255)
     top = _TITLE if title else 0
     canvas = Image.new("RGB", (grid.shape[1], grid.shape[0] + top), (255, 255, 255))
     canvas.paste(Image.fromarray(grid), (0, top))
     draw = ImageDraw.Draw(canvas)
     font = ImageFont.load_default()
     if title:
-        draw.text((SPACING + 2, 3), f"{title}   [{' | '.join(panels)}]", fill=(0, 0, 0), font=font)
-    columns = max(1, min(columns, n))
+        heading = fit_caption(draw, font, [f"{title}   [{' | '.join(panels)}]", title], canvas.width - SPACING - 2)
+        draw.text((SPACING + 2, 3), heading, fill=(0, 0, 0), font=font)
     labels, malignant = batch.get("label"), batch.get("malignant")
+    tile_width = tiles.shape[2]
     for i in range(n):
         label = None if labels is None else int(labels[i])
-        text = class_names[label] if label is not None and 0 <= label < len(class_names) else ""
+        name = class_names[label] if label is not None and 0 <= label < len(class_names) else ""
         bad = malignant is not None and bool(malignant[i])
-        text = f"{text} malignant" if bad and text else text
-        r, c = divmod(i, columns)
-        x = SPACING + c * (tiles.shape[2] + SPACING) + 2
-        y = top + SPACING + r * (tiles.shape[1] + SPACING) + height + 1
-        draw.text((x, y), text, fill=(200, 0, 0) if bad else (0, 0, 0), font=font)
+        options = caption_options(name, bad)
+        if not options:
+            continue
+        text = fit_caption(draw, font, options, tile_width - 2)
+        r, c = divmod(i, per_row)
+        x = SPACING + c * (tile_width + SPACING)
+        y = top + SPACING + r * (tiles.shape[1] + SPACING) + height
+        draw_caption(canvas, font, text, (x, y, tile_width, _CAPTION), (200, 0, 0) if bad else (0, 0, 0))
     path = os.fspath(path)
     if os.path.dirname(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)

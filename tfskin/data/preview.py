@@ -55,13 +55,42 @@ def mask_outline(mask: np.ndarray) -> np.ndarray:
     return inside & ~eroded
 
 
+def caption_options(name: str, malignant: bool) -> list:
+    """Caption texts for a class ``name``, longest first: malignant ones say so once ("malignant" alone when the
+    class name already says it, as ISIC 2016/2020's benign/malignant classes do)."""
+    if not name:
+        return ["malignant", "mal."] if malignant else []
+    if not malignant or "malignant" in name.lower():
+        return [name]
+    return [f"{name} malignant", f"{name} mal.", f"{name}*"]
+
+
+def fit_caption(draw, font, options, width: int) -> str:
+    """The first of ``options`` that fits ``width`` pixels, else the last one cut short with "..."."""
+    for text in options:
+        if draw.textlength(text, font=font) <= width:
+            return text
+    text = options[-1]
+    while text and draw.textlength(text + "...", font=font) > width:
+        text = text[:-1]
+    return text.rstrip() + "..." if text else ""
+
+
+def draw_caption(canvas: Image.Image, font, text: str, box: tuple, colour) -> None:
+    """Draw ``text`` in the (x, y, width, height) ``box`` of ``canvas`` on white, clipped to the box."""
+    x, y, width, height = box
+    strip = Image.new("RGB", (width, height), (255, 255, 255))
+    ImageDraw.Draw(strip).text((1, 1), text, fill=colour, font=font)
+    canvas.paste(strip, (x, y))
+
+
 def _caption_options(label, malignant) -> list:
     """Caption texts from longest to shortest; the first that fits the tile width is used."""
     if label is None:
         return []
     label = int(label)
     name = CLASS_NAMES[label] if 0 <= label < len(CLASS_NAMES) else str(label)
-    return [f"{name} malignant", f"{name} mal.", f"{name}*"] if malignant else [name]
+    return caption_options(name, malignant)
 
 
 def save_preview_grid(batch: dict, path, columns: int = 8, title: Optional[str] = None) -> str:
@@ -99,11 +128,11 @@ def save_preview_grid(batch: dict, path, columns: int = 8, title: Optional[str] 
         options = _caption_options(None if labels is None else labels[i], is_malignant)
         if not options:
             continue
-        text = next((t for t in options if draw.textlength(t, font=font) <= w - 2), options[-1])
-        strip = Image.new("RGB", (w, _CAPTION_HEIGHT), (255, 255, 255))  # clips text to the tile width
-        ImageDraw.Draw(strip).text((1, 1), text, fill=(200, 0, 0) if is_malignant else (0, 0, 0), font=font)
+        text = fit_caption(draw, font, options, w - 2)
         r, c = divmod(i, columns)
-        canvas.paste(strip, (SPACING + c * (w + SPACING), top + SPACING + r * (h + _CAPTION_HEIGHT + SPACING) + h))
+        draw_caption(canvas, font, text, (SPACING + c * (w + SPACING), top + SPACING + r * (h + _CAPTION_HEIGHT +
+                                                                                        SPACING) + h, w,
+                                          _CAPTION_HEIGHT), (200, 0, 0) if is_malignant else (0, 0, 0))
     path = os.fspath(path)
     parent = os.path.dirname(path)
     if parent:
