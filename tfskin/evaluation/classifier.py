@@ -23,10 +23,10 @@ from keras import layers, ops
 
 from tfskin.config import ConfigError, ConfigMixin
 from tfskin.data.classes import CLASS_NAMES, MALIGNANT_CLASSES, class_index
+from tfskin.errors import BadInputError
+from tfskin.evaluation.choices import BACKBONES, TASKS
+from tfskin.evaluation.choices import EFFICIENTNETS as _EFFICIENTNETS
 
-TASKS = ("malignant", "melanoma", "multiclass")
-_EFFICIENTNETS = {f"efficientnet_b{i}": f"EfficientNetB{i}" for i in range(8)}
-BACKBONES = ("small_cnn", "inception_v3", "inception_resnet_v2", "resnet50", *_EFFICIENTNETS)
 _MIN_SIZE = {"inception_v3": 75, "inception_resnet_v2": 75, "resnet50": 32}
 
 
@@ -318,7 +318,7 @@ def train_classifier(config: ClassifierConfig, images, labels, *, validation=Non
     names = task_class_names(config.task, config.classes)
     y = np.asarray(labels, np.int64)
     if y.size == 0 or y.min() < 0 or y.max() >= len(names):
-        raise ValueError(f"training labels must lie in 0..{len(names) - 1} ({', '.join(names)}) and be non-empty")
+        raise BadInputError(f"training labels must lie in 0..{len(names) - 1} ({', '.join(names)}) and be non-empty")
     x = resize_images(np.asarray(images), config.image_size)
     keras.utils.set_random_seed(config.seed)
     model = build_classifier(config, len(names))

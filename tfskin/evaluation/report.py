@@ -95,7 +95,7 @@ def _metric_label(metric):
 def _table(cfg, rows, metric) -> list:
     ref = cfg["reference"]
     lines = [f"| Training data | {_metric_label(metric)} (%) | Training data size | difference vs {ref} (pp) | "
-             f"95% CI (pp) | p paired t (Holm) | p Wilcoxon (Holm) | repeats |",
+             f"95% CI (pp) | p (paired t) | p (Wilcoxon) | repeats |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for cond, entry in rows.items():
         m = entry[metric]
@@ -106,8 +106,8 @@ def _table(cfg, rows, metric) -> list:
             t = m["vs_reference"]
             diff = _pct(t["mean_difference"], signed=True) if t["n_pairs"] else "n/a"
             ci = f"{_pct(t['ci_low'], True)} to {_pct(t['ci_high'], True)}" if _finite(t["ci_low"]) else "n/a"
-            pt = f"{_fmt_p(t['t_pvalue'])} ({_fmt_p(t.get('t_pvalue_holm'))})"
-            pw = f"{_fmt_p(t['wilcoxon_pvalue'])} ({_fmt_p(t.get('wilcoxon_pvalue_holm'))})"
+            pt = f"{_fmt_p(t['t_pvalue'])} (Holm {_fmt_p(t.get('t_pvalue_holm'))})"
+            pw = f"{_fmt_p(t['wilcoxon_pvalue'])} (Holm {_fmt_p(t.get('wilcoxon_pvalue_holm'))})"
         lines.append(f"| {cond} | {value} | {entry['train_size'] or 'n/a'} | {diff} | {ci} | {pt} | {pw} | "
                      f"{m['repeats_finite']}/{cfg['repeats']} |")
     return lines
@@ -186,7 +186,7 @@ def verdict(cfg, splits: dict) -> str:
     sure = (f"With {repeats} paired repeats the Wilcoxon test cannot go below p = {floor:.2g}"
             + (", so it cannot confirm any difference at the 5% level." if floor >= ALPHA else "."))
     sentences.append(sure + f" A condition counts as helping or hurting only when the paired t-test, Holm-corrected "
-                     f"across the {len(others)} comparisons with {ref!r}, gives p < {ALPHA} (its 95% CI then "
+                     f"across the {len(others)} comparison(s) with {ref!r}, gives p < {ALPHA} (its 95% CI then "
                      f"excludes zero).")
     return " ".join(sentences)
 
@@ -259,8 +259,8 @@ def write_report(cfg, out_dir) -> dict:
            + (f", out-of-distribution test `{data['ood_test'].get('name', data['name'])}/"
               f"{data['ood_test'].get('split', 'test')}`" if data.get("ood_test") else "") + ".",
            f"{cfg['repeats']} repeats per condition, paired by repeat; paired t and Wilcoxon signed-rank tests against "
-           f"**{cfg['reference']}**, Holm-corrected across the {len(cfg['conditions']) - 1} comparisons (adjusted "
-           f"p-values in parentheses); differences with 95% confidence intervals (runs finished: "
+           f"**{cfg['reference']}**, Holm-corrected across the {len(cfg['conditions']) - 1} comparison(s) (adjusted "
+           f"p-values marked Holm); differences with 95% confidence intervals (runs finished: "
            f"{len(results)}/{summary['runs_total']}, failed: {len(failures)}).", ""]
     missing = _missing_lines(cfg, rows_by_split, failures)
     if missing:
@@ -286,8 +286,8 @@ def write_report(cfg, out_dir) -> dict:
            "out of that condition's mean and of its pairs with the reference (the repeats column shows how many "
            "completed).",
            "- The difference is the mean paired difference to the reference in percentage points, with a 95% "
-           "Student-t confidence interval. p-values: the paired t-test and the Wilcoxon signed-rank test, raw and, "
-           "in parentheses, Holm-adjusted across the comparisons with the reference.",
+           "Student-t confidence interval. p-values: the paired t-test and the Wilcoxon signed-rank test, raw and "
+           "(marked Holm) Holm-adjusted across the comparisons with the reference.",
            "- With R repeats the Wilcoxon signed-rank test cannot go below p = 2/2^R (0.25 for 3 repeats, "
            "0.002 for 10): use 10 repeats (the papers' setting) before claiming significance.",
            "- Macro F1, balanced accuracy and macro AUC average over the classes present in the test labels.",

@@ -25,21 +25,9 @@ import numpy as np
 from keras import layers, ops
 
 from tfskin.config import ConfigError, ConfigMixin
+from tfskin.errors import BadInputError
+from tfskin.evaluation.choices import ARCHITECTURES, CDNN_VARIANTS, CHANNEL_MODES  # noqa: F401 (re-exported)
 from tfskin.evaluation.seg_losses import get_loss
-
-CHANNEL_MODES = {"rgb": 3, "rgb_hsv_l": 7, "rgb_hsv_lab": 9}
-ARCHITECTURES = ("cdnn", "unet")
-
-# The CDNN variants of 002 Table 1 (CDNN0 is the baseline; CDNN5 uses Eq. 3, CDNN6 MSE).
-CDNN_VARIANTS = {
-    "cdnn0": dict(channels="rgb_hsv_l", image_size=(192, 256), loss="tanimoto"),
-    "cdnn1": dict(channels="rgb", image_size=(192, 256), loss="tanimoto"),
-    "cdnn2": dict(channels="rgb_hsv_lab", image_size=(192, 256), loss="tanimoto"),
-    "cdnn3": dict(channels="rgb_hsv_l", image_size=(96, 128), loss="tanimoto"),
-    "cdnn4": dict(channels="rgb_hsv_l", image_size=(384, 512), loss="tanimoto"),
-    "cdnn5": dict(channels="rgb_hsv_l", image_size=(192, 256), loss="jaccard"),
-    "cdnn6": dict(channels="rgb_hsv_l", image_size=(192, 256), loss="mse"),
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,12 +206,12 @@ def train_segmenter(config: SegmenterConfig, real_images=None, real_masks=None, 
     ``sample(batch_size, seed)`` call per batch), then ``real_steps`` batches of real pairs. Returns
     (model, history) where history holds the loss per step and the phase boundaries."""
     if synthetic_steps and synthetic_source is None:
-        raise ValueError("synthetic_steps > 0 needs a synthetic source")
+        raise ConfigError("synthetic_steps > 0 needs a synthetic source")
     if synthetic_steps and not synthetic_source.has_masks:
-        raise ValueError(f"synthetic source {synthetic_source.describe()} makes no masks; the segmenter needs "
+        raise ConfigError(f"synthetic source {synthetic_source.describe()} makes no masks; the segmenter needs "
                          f"image+mask pairs (a 4-channel generator)")
     if real_steps and (real_images is None or real_masks is None or len(real_images) == 0):
-        raise ValueError("real_steps > 0 needs real images and masks")
+        raise BadInputError("real_steps > 0 needs real images and masks")
     keras.utils.set_random_seed(config.seed)
     model = model or build_segmenter(config)
     rng = np.random.default_rng(config.seed)
@@ -357,7 +345,7 @@ def subset_size_study(config: SegmenterConfig, train, test, *, sizes=(500, 1000,
     order = rng.permutation(len(train["image"]))
     for size in sizes:
         if size > len(order):
-            raise ValueError(f"subset size {size} exceeds the {len(order)} training images")
+            raise ConfigError(f"subset size {size} exceeds the {len(order)} training images")
         idx = np.sort(order[:size])  # nested subsets: the 1000 contain the 500
         subset = {k: train[k][idx] for k in ("image", "mask")}
         for with_gan in ([False, True] if synthetic_source is not None else [False]):
