@@ -98,8 +98,8 @@ def test_writer_lists_exports_and_keeps_labels(tmp_path):
     base = _fake_base(tmp_path / "models", {"dcgan": [1, 2], "acgan": [4]})
     out = write_models_config(base, tmp_path / "models.config")
     assert labels_from_config(out) == {"acgan": {"stable": 4}, "dcgan": {"stable": 2}}
-    text = out.read_text().replace('version_labels { key: "stable" value: 2 }',
-                                   'version_labels { key: "canary" value: 2 }\n    version_labels { key: "stable" value: 1 }')
+    labels = 'version_labels { key: "canary" value: 2 }\n    version_labels { key: "stable" value: 1 }'
+    text = out.read_text().replace('version_labels { key: "stable" value: 2 }', labels)
     out.write_text(text)
     (base / "dcgan" / "3").mkdir()
     (base / "dcgan" / "3" / "saved_model.pb").write_bytes(b"")

@@ -7,8 +7,13 @@ the messages' published schema (package ``tensorflow.serving``, same field names
 so ``text_format`` parses the files as strictly as ``tensorflow_model_server`` does: an unknown field fails.
 """
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
-from google.protobuf import wrappers_pb2  # noqa: F401 (registers google/protobuf/wrappers.proto in the pool)
+from google.protobuf import (
+    descriptor_pb2,
+    descriptor_pool,
+    message_factory,
+    text_format,
+    wrappers_pb2,  # noqa: F401 (registers google/protobuf/wrappers.proto in the pool)
+)
 
 _F = descriptor_pb2.FieldDescriptorProto
 _FILE = "tfskin/serving/tf_serving_config_schema.proto"
