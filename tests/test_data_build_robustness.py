@@ -233,3 +233,18 @@ def test_ctrl_c_during_a_build_exits_130_with_one_line(tmp_path):
     assert lines == ["tfskin data build: interrupted; nothing was written"], err
     assert _survivors(children) == []
     assert _leftovers(data) == [] and not list(data.rglob("*.tfrecord*"))
+
+
+def test_deferred_superpixels_are_computed_when_loaded(tmp_path, monkeypatch):
+    from tfskin.data.sources import load_examples
+
+    manual = make_isic2016(tmp_path / "manual", 3, size=(40, 56))
+    summary = _build(manual, tmp_path / "data", superpixels="defer")
+    assert summary["superpixels"] == "deferred"
+    monkeypatch.setenv(register.DATA_DIR_ENV, str(tmp_path / "data"))
+    examples = list(load_examples("isic2016", "train", (32, 32), features=("superpixels", "boundary", "valid"))
+                    .as_numpy_iterator())
+    assert len(examples) == 3
+    for ex in examples:
+        inside = ex["valid"][..., 0] > 0
+        assert len(np.unique(ex["superpixels"][inside])) > 5 and ex["boundary"].any()

@@ -92,3 +92,12 @@ def test_datasets_folder_cannot_shadow_hugging_face_datasets(tmp_path):
             "import datasets; print(datasets.NAME)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert out.strip() == "installed datasets"
+
+
+def test_isic2020_duplicate_drop_is_reported_by_build_and_inspect(tmp_path, capsys):
+    manual = ROOT / "datasets" / "isic_challenge" / "dummy_data"
+    code, out, _ = _run(capsys, "data", "build", "isic2020", "--manual-dir", str(manual), "--data-dir", str(tmp_path),
+                        "--workers", "0")
+    assert code == 0 and "note: dropped 1 duplicate image(s)" in out and "ISIC_2020_Training_Duplicates.csv" in out
+    code, out, _ = _run(capsys, "data", "inspect", "isic2020", "--data-dir", str(tmp_path))
+    assert code == 0 and "duplicates dropped at build: 1" in out and "dropped 1 duplicate image(s)" in out
