@@ -218,33 +218,52 @@ def test_killed_build_leaves_no_processes_and_its_rerun_no_unfinished_folder(tmp
 
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_ctrl_c_during_a_build_exits_130_with_one_line(tmp_path):
+@pytest.mark.parametrize("signum,status,word", [(signal.SIGINT, 130, "interrupted"),
+                                                (signal.SIGTERM, 143, "terminated")])
+def test_ctrl_c_or_sigterm_during_a_build_ends_with_one_line(tmp_path, signum, status, word):
     manual = make_isic2016(tmp_path / "manual", 64, size=(240, 320))
     data = tmp_path / "data"
     process = _start_build(manual, data, start_new_session=True)
     children = _wait_for_workers(process)
-    os.killpg(process.pid, signal.SIGINT)  # what the terminal sends on Ctrl-C: the whole process group
+    if signum == signal.SIGINT:
+        os.killpg(process.pid, signum)  # what the terminal sends on Ctrl-C: the whole process group
+    else:
+        os.kill(process.pid, signum)  # what a job scheduler sends: the build process only
     _, err = process.communicate(timeout=60)
     # Leaving out progress bars and TensorFlow's C++ start-up notices (written before Python logging exists):
     lines = [line for chunk in err.split("\n") for line in chunk.split("\r")
              if line.strip() and "%|" not in line
              and not line.startswith(("WARNING: All log messages before absl", "I0000 ", "W0000 "))]
-    assert process.returncode == 130, err
-    assert lines == ["tfskin data build: interrupted; nothing was written"], err
+    assert process.returncode == status, err
+    assert lines == [f"tfskin data build: {word}; nothing was written"], err
     assert _survivors(children) == []
     assert _leftovers(data) == [] and not list(data.rglob("*.tfrecord*"))
 
 
-def test_deferred_superpixels_are_computed_when_loaded(tmp_path, monkeypatch):
+@pytest.mark.slow
+def test_deferred_superpixels_are_computed_when_loaded_and_cached(tmp_path, monkeypatch):
+    from tfskin.data import superpixels
     from tfskin.data.sources import load_examples
 
     manual = make_isic2016(tmp_path / "manual", 3, size=(40, 56))
     summary = _build(manual, tmp_path / "data", superpixels="defer")
     assert summary["superpixels"] == "deferred"
     monkeypatch.setenv(register.DATA_DIR_ENV, str(tmp_path / "data"))
-    examples = list(load_examples("isic2016", "train", (32, 32), features=("superpixels", "boundary", "valid"))
-                    .as_numpy_iterator())
-    assert len(examples) == 3
-    for ex in examples:
+
+    def load():
+        ds = load_examples("isic2016", "train", (32, 32), features=("superpixels", "boundary", "valid"))
+        return list(ds.as_numpy_iterator())
+
+    first = load()
+    assert len(first) == 3
+    for ex in first:
         inside = ex["valid"][..., 0] > 0
         assert len(np.unique(ex["superpixels"][inside])) > 5 and ex["boundary"].any()
+    cached = sorted((Path(summary["data_dir"]) / "superpixel_cache" / "32x32").glob("*.npy"))
+    assert len(cached) == 3
+    computed = []
+    monkeypatch.setattr(superpixels, "slic_superpixels", lambda *a, **k: computed.append(1))
+    second = load()  # read back from the cache: nothing is computed again
+    assert computed == []
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a["superpixels"], b["superpixels"])

@@ -15,7 +15,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tfskin.data.labelmaps import NUM_LABELS, PADDING
-from tfskin.data.superpixels import PAPER_SLIC, SlicParams, slic_superpixels
+from tfskin.data.superpixels import PAPER_SLIC, SlicParams, cached_slic_superpixels, slic_superpixels
 
 PAPER_STRIDE = 1000
 
@@ -71,4 +71,16 @@ def slic_superpixels_tf(image, valid=None, params: SlicParams = PAPER_SLIC) -> t
         return slic_superpixels(img, params, mask=region)
 
     out = tf.numpy_function(run, [image, tf.cast(_squeeze_channel(tf.convert_to_tensor(valid)), tf.uint8)], tf.int32)
+    return tf.reshape(out, tf.concat([tf.shape(image)[:2], [1]], 0))
+
+
+def cached_slic_superpixels_tf(image, valid, key, cache_dir, params: SlicParams = PAPER_SLIC) -> tf.Tensor:
+    """``slic_superpixels_tf`` through ``cached_slic_superpixels`` (one file per ``key`` in ``cache_dir``)."""
+    image = tf.convert_to_tensor(image)
+
+    def run(img, region, name):
+        return cached_slic_superpixels(cache_dir, name.decode("utf-8", "replace"), img, params, mask=region)
+
+    out = tf.numpy_function(run, [image, tf.cast(_squeeze_channel(tf.convert_to_tensor(valid)), tf.uint8), key],
+                            tf.int32)
     return tf.reshape(out, tf.concat([tf.shape(image)[:2], [1]], 0))

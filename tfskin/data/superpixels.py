@@ -3,11 +3,16 @@
 * ``slic_superpixels``: by default with the parameters of Bissoto et al. 2018 (``PAPER_SLIC``); ``ISIC_SLIC``
   reproduces the ISIC archive's own "SLIC0" superpixels.
 * ``decode_superpixel_rgb`` / ``encode_superpixel_rgb``: ISIC stores ``index = R + 256 G + 65536 B``.
+* ``cached_slic_superpixels``: SLIC through a per-example file cache (datasets built with deferred superpixels
+  compute them when first loaded and reuse them afterwards).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import os
+import tempfile
 
 import numpy as np
 
@@ -66,3 +71,36 @@ def encode_superpixel_rgb(index) -> np.ndarray:
     if index.size and (index.min() < 0 or index.max() >= 1 << 24):
         raise ValueError("superpixel ids must be in [0, 2**24)")
     return np.stack([index & 255, (index >> 8) & 255, (index >> 16) & 255], axis=-1).astype(np.uint8)
+
+
+def cache_key(key: str, params: SlicParams) -> str:
+    """A file-name-safe cache key for an example key and SLIC parameters."""
+    text = f"{key}|{sorted(params.to_dict().items())}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def cached_slic_superpixels(cache_dir, key: str, image, params: SlicParams = PAPER_SLIC, mask=None) -> np.ndarray:
+    """``slic_superpixels`` read from ``cache_dir`` when computed before, else computed and stored there.
+
+    One ``.npy`` per example, written atomically (temporary file + rename), so concurrent readers and an
+    interrupted pass never see half a file. A folder that cannot be written (read-only data) only costs the
+    cache: the superpixels are still returned.
+    """
+    image = np.asarray(image)
+    path = os.path.join(os.fspath(cache_dir), f"{cache_key(key, params)}.npy")
+    try:
+        cached = np.load(path)
+        if cached.shape == image.shape[:2]:
+            return cached.astype(np.int32)
+    except (OSError, ValueError):
+        pass
+    ids = slic_superpixels(image, params, mask=mask)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        handle, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+        with os.fdopen(handle, "wb") as f:
+            np.save(f, ids.astype(np.uint16 if ids.size and ids.max() < 65536 else np.int32))
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return ids

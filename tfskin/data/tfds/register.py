@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.util
+import os
 import sys
 from functools import partial
 
@@ -130,6 +131,7 @@ def load_real(name: str, split: str, image_size, *, seed: int, num_examples, fea
     import tensorflow_datasets as tfds
 
     from tfskin.data.conditioning import add_conditioning
+    from tfskin.data.instances import cached_slic_superpixels_tf
     from tfskin.data.resize import resize_with_pad, valid_region
 
     del seed  # the order is the prepared dataset's, fixed; training pipelines shuffle
@@ -151,7 +153,13 @@ def load_real(name: str, split: str, image_size, *, seed: int, num_examples, fea
     built = (builder.info.metadata or {}).get("tfskin", {})
     # "deferred": built without superpixels; they are computed here, at the requested size, when needed
     stored_superpixels = cfg.superpixels != "none" and built.get("superpixels", "stored") == "stored"
-    decoders = tfds.decode.PartialDecoding(_stored_decoders(cfg, wanted, stored_superpixels))
+    decoders = _stored_decoders(cfg, wanted, stored_superpixels)
+    deferred = cfg.superpixels != "none" and not stored_superpixels and bool(
+        wanted & {"superpixels", "instance_map", "boundary"})
+    if deferred:  # computed on first need at this size, then read from a cache next to the dataset
+        decoders["file_name"] = True
+        cache_dir = os.path.join(builder.data_dir, "superpixel_cache", f"{image_size[0]}x{image_size[1]}")
+    decoders = tfds.decode.PartialDecoding(decoders)
     ds = builder.as_dataset(split=split, shuffle_files=False, decoders=decoders)
     if num_examples is not None:
         ds = ds.take(int(num_examples))
@@ -176,7 +184,10 @@ def load_real(name: str, split: str, image_size, *, seed: int, num_examples, fea
         for key in ("file_name", "metadata", "original_size", "criteria"):
             if key in ex:
                 out[key] = ex[key]
-        if derived or ("superpixels" in wanted and not stored_superpixels):
+        if deferred:
+            out["superpixels"] = cached_slic_superpixels_tf(out["image"], out["valid"], ex["file_name"], cache_dir,
+                                                            cfg.slic)
+        if derived or ("superpixels" in wanted and "superpixels" not in out):
             extra = derived + (["superpixels"] if "superpixels" in wanted else [])
             out = add_conditioning(out, extra)
         return {k: v for k, v in out.items() if k in wanted}
