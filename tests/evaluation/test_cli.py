@@ -43,4 +43,32 @@ def test_evaluate_errors_are_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "not found" in err and "Traceback" not in err
     assert main(["evaluate", "metrics", "--synthetic", "serving:http://x"]) == 2
-    assert "not implemented yet" in capsys.readouterr().err
+    err = capsys.readouterr().err  # serving sources exist now; a malformed URL is still a one-line error
+    assert "not a TF Serving URL" in err and "Traceback" not in err
+
+
+def test_evaluate_metrics_json_is_strict_and_lists_flagged_samples(dcgan_mel_run, tmp_path, capsys):
+    out = tmp_path / "m.json"
+    rc = main(["evaluate", "metrics", "--synthetic", f"savedmodel:{dcgan_mel_run.export_path}", "--n", "30",
+               "--features", "pixels:8", "--seed", "4", "--out", str(out)])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    result = json.loads(out.read_text(), parse_constant=lambda c: pytest.fail(f"bare {c} in the JSON"))
+    g = result["generative"]
+    assert g["subset_size"] == 15 and g["num_subsets"] == 100 and g["kid_seed"] == 4  # min(1000, n/2), run's seed
+    assert "100 subsets of 15, seed 4" in printed and "flagged" in printed
+    flagged = result["memorization"]["pixel"]["flagged"]
+    assert flagged["count"] == len(flagged["samples"]) and "threshold" in flagged
+    assert len(result["memorization"]["pixel"]["closest"]) == 16
+
+
+@pytest.mark.slow
+def test_evaluate_classify_reports_an_out_of_distribution_test(tmp_path, capsys):
+    rc = main(["evaluate", "classify", "--task", "malignant", "--image-size", "32", "--epochs", "1", "--tta", "1",
+               "--train-examples", "48", "--test-examples", "30", "--ood-data", "phantoms:domain=clinic",
+               "--out", str(tmp_path / "clf")])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "phantoms:domain=clinic/test (out of distribution): AUC" in printed
+    ood = json.loads((tmp_path / "clf" / "ood" / "metrics.json").read_text())
+    assert ood["num_examples"] == 30 and (ood["auc"] is None or 0 <= ood["auc"] <= 1)

@@ -26,6 +26,7 @@ from tfskin.data.classes import CLASS_NAMES, MALIGNANT_CLASSES, class_index
 from tfskin.errors import BadInputError
 from tfskin.evaluation.choices import BACKBONES, TASKS
 from tfskin.evaluation.choices import EFFICIENTNETS as _EFFICIENTNETS
+from tfskin.evaluation.errors import MissingFileError
 
 _MIN_SIZE = {"inception_v3": 75, "inception_resnet_v2": 75, "resnet50": 32}
 
@@ -156,7 +157,7 @@ def resolve_weights(weights):
         return "imagenet"
     path = Path(weights)
     if not path.is_file():
-        raise FileNotFoundError(f"classifier weights file {path} not found (weights: none, imagenet or a local "
+        raise MissingFileError(f"classifier weights file {path} not found (weights: none, imagenet or a local "
                                 f"file of the headless backbone)")
     return str(path)
 
@@ -303,7 +304,7 @@ def load_classifier(directory) -> Classifier:
         directory = directory.parent
     meta_path = directory / "classifier.json"
     if not meta_path.is_file() or not (directory / "model.keras").is_file():
-        raise FileNotFoundError(f"{directory} is not a saved tfskin classifier (model.keras + classifier.json)")
+        raise MissingFileError(f"{directory} is not a saved tfskin classifier (model.keras + classifier.json)")
     meta = json.loads(meta_path.read_text())
     model = keras.models.load_model(directory / "model.keras", compile=False)
     return Classifier(model, ClassifierConfig.from_dict(meta["config"]), meta["class_names"], meta.get("history"))

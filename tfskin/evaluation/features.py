@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from tfskin.errors import BadInputError, ConfigError
+from tfskin.evaluation.errors import MissingFileError
 
 INCEPTION_INPUT = "ExpandDims:0"
 INCEPTION_POOL3 = "pool_3:0"
@@ -91,7 +92,7 @@ class InceptionGraphFeatures(FeatureNetwork):
 
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f"Inception graph {path} not found; download classify_image_graph_def.pb (inception-2015-12-05) "
                 f"yourself and pass its path")
         graph_def = tf.compat.v1.GraphDef()
@@ -141,7 +142,7 @@ def _check_weights(weights):
         return "imagenet"
     path = Path(weights)
     if not path.is_file():
-        raise FileNotFoundError(f"weights file {path} not found (use 'imagenet', 'none' or a local weights file)")
+        raise MissingFileError(f"weights file {path} not found (use 'imagenet', 'none' or a local weights file)")
     return str(path)
 
 

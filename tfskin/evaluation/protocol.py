@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from tfskin.errors import ConfigError
+from tfskin.evaluation.errors import MissingFileError
 from tfskin.evaluation.jsonio import write_json
 from tfskin.evaluation.results import RESULT_FILE, collect_results, run_dir_of  # noqa: F401 (re-exported)
 
@@ -85,7 +86,7 @@ def load_protocol(path_or_dict) -> dict:
 
         path = Path(path_or_dict)
         if not path.is_file():
-            raise FileNotFoundError(f"protocol config {path} not found")
+            raise MissingFileError(f"protocol config {path} not found")
         try:
             cfg = yaml.safe_load(path.read_text())
         except yaml.YAMLError as err:
