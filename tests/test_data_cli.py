@@ -101,3 +101,14 @@ def test_isic2020_duplicate_drop_is_reported_by_build_and_inspect(tmp_path, caps
     assert code == 0 and "note: dropped 1 duplicate image(s)" in out and "ISIC_2020_Training_Duplicates.csv" in out
     code, out, _ = _run(capsys, "data", "inspect", "isic2020", "--data-dir", str(tmp_path))
     assert code == 0 and "duplicates dropped at build: 1" in out and "dropped 1 duplicate image(s)" in out
+
+
+def test_preview_errors_are_one_line(tmp_path, capsys):
+    code, _, err = _run(capsys, "data", "preview", "phantoms", "--out", str(tmp_path / "a.png"), "--columns", "0")
+    assert code == 2 and "must be >= 1" in err and "--columns 0" in err and len(err.strip().splitlines()) == 1
+    code, _, err = _run(capsys, "data", "preview", "isic2099", "--out", str(tmp_path / "a.png"))
+    assert code == 2 and "unknown dataset 'isic2099'" in err and "isic2018_task1_2" in err
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the output folder should be")
+    code, _, err = _run(capsys, "data", "preview", "phantoms", "--out", str(blocker / "grid.png"), "--n", "2")
+    assert code == 2 and f"cannot write {blocker / 'grid.png'}" in err and len(err.strip().splitlines()) == 1

@@ -50,6 +50,10 @@ def _print_summary(name: str, summary: dict):
     print(f"  report: {summary['report']}")
 
 
+def _build_needs_tensorflow(args) -> bool:
+    return not args.instructions
+
+
 def _cmd_build(args):
     catalog.source(args.name)  # an unknown name fails here, listing the valid ones
     if args.instructions:
@@ -118,14 +122,24 @@ def _default_panels(name: str) -> tuple:
     return ("image",) + (("attributes",) if cfg.has_attributes else ()) + ("label_map", "boundary")
 
 
+def _check_preview_args(args):
+    name = args.name.partition(":")[0]
+    if name != "phantoms" and name not in catalog.SOURCES:
+        raise errors.ConfigError(f"unknown dataset {args.name!r}; valid: phantoms, {', '.join(catalog.names())}")
+    if args.n < 1 or args.columns < 1:
+        raise errors.CommandError(f"--n and --columns must be >= 1, got --n {args.n} --columns {args.columns}")
+
+
 def _cmd_preview(args):
+    _check_preview_args(args)
+    phantoms = args.name.partition(":")[0] == "phantoms"  # phantoms, or phantoms with options
     from tfskin.config import parse_image_size
     from tfskin.data.sources import load_examples
 
     _set_data_dir(args)
     size = parse_image_size(args.image_size)
     panels = _parse_overlays(args.overlays)
-    if args.name == "phantoms" and panels is None:  # the plain labelled phantom grid
+    if phantoms and panels is None:  # the plain labelled phantom grid
         from tfskin.data.preview import save_preview_grid
 
         ds = load_examples(args.name, args.split, size, seed=args.seed, num_examples=max(args.n, 1),
@@ -141,7 +155,7 @@ def _cmd_preview(args):
     from tfskin.data.tfds.register import class_names, config_of
 
     derived = tuple(p for p in panels or () if p in ("label_map", "boundary"))
-    if args.name == "phantoms":
+    if phantoms:
         features = ("image", "mask", "attributes", "label", "malignant")
         ds = load_examples(args.name, args.split, size, seed=args.seed, num_examples=max(args.n, 1),
                            features=features)
@@ -185,7 +199,8 @@ def register(subparsers):
                    help="configs with SLIC superpixels (instance maps): compute them now (store, the default; "
                         "slow) or when first loaded, at the requested image size (defer)")
     p.add_argument("--instructions", action="store_true", help="print which files NAME needs and exit")
-    p.set_defaults(func=_cmd_build)
+    # `tfskin` imports TensorFlow (quietly) before a command only when it needs it: not for --instructions
+    p.set_defaults(func=_cmd_build, needs_tensorflow=_build_needs_tensorflow)
 
     p = data_sub.add_parser("inspect", help="counts per split and class, image sizes, empty attribute masks")
     p.add_argument("name", help="dataset name: phantoms or a prepared config")

@@ -3,7 +3,6 @@ masks blended over the image, the colour-coded semantic label map and the instan
 
 from __future__ import annotations
 
-import os
 from typing import Optional, Sequence
 
 import numpy as np
@@ -18,6 +17,7 @@ from tfskin.data.preview import (
     fit_caption,
     make_grid,
     mask_outline,
+    save_png,
 )
 
 PANELS = ("image", "attributes", "label_map", "boundary")
@@ -99,8 +99,4 @@ def save_overlay_grid(batch: dict, path, *, panels: Sequence[str] = ("image",), 
         x = SPACING + c * (tile_width + SPACING)
         y = top + SPACING + r * (tiles.shape[1] + SPACING) + height
         draw_caption(canvas, font, text, (x, y, tile_width, _CAPTION), (200, 0, 0) if bad else (0, 0, 0))
-    path = os.fspath(path)
-    if os.path.dirname(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-    canvas.save(path, format="PNG")
-    return path
+    return save_png(canvas, path)

@@ -8,12 +8,36 @@ from typing import Optional
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from tfskin import errors
 from tfskin.data.classes import CLASS_NAMES
 
 SPACING = 2
 OUTLINE_COLOUR = (0, 255, 64)
 _CAPTION_HEIGHT = 14
 _TITLE_HEIGHT = 18
+
+
+class UnwritableOutputError(errors.UserError, OSError):
+    """The output file cannot be written (read-only folder, full disk, a folder in the way, ...)."""
+
+
+def save_png(canvas: Image.Image, path) -> str:
+    """Write ``canvas`` as a PNG at ``path`` (creating its folder); an OSError becomes a one-line user error and
+    no partial file is left behind."""
+    path = os.fspath(path)
+    parent = os.path.dirname(path)
+    tmp = None
+    try:
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        tmp = f"{path}.tmp-{os.getpid()}"
+        canvas.save(tmp, format="PNG")
+        os.replace(tmp, path)
+    except OSError as err:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise UnwritableOutputError(f"cannot write {path}: {err.strerror or err}") from None
+    return path
 
 
 def make_grid(images, columns: int = 8, spacing: int = SPACING, background: int = 0) -> np.ndarray:
@@ -133,9 +157,4 @@ def save_preview_grid(batch: dict, path, columns: int = 8, title: Optional[str] 
         draw_caption(canvas, font, text, (SPACING + c * (w + SPACING), top + SPACING + r * (h + _CAPTION_HEIGHT +
                                                                                         SPACING) + h, w,
                                           _CAPTION_HEIGHT), (200, 0, 0) if is_malignant else (0, 0, 0))
-    path = os.fspath(path)
-    parent = os.path.dirname(path)
-    if parent:
-        os.makedirs(parent, exist_ok=True)
-    canvas.save(path, format="PNG")
-    return path
+    return save_png(canvas, path)
