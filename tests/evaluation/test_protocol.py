@@ -140,3 +140,15 @@ def test_selection_policies_keep_the_right_candidates(tmp_path):
                    real["image"])
     rest = np.setdiff1d(np.arange(len(candidates)), kept)
     assert len(kept) == 5 and scores[kept].min() >= scores[rest].max()
+
+
+def test_defaults_are_ten_paired_repeats_and_the_ood_test_can_be_a_phantom_domain(tmp_path):
+    cfg = _config(tmp_path)
+    del cfg["repeats"]
+    cfg["data"]["ood_test"] = {"name": "phantoms:domain=clinic", "size": 12}
+    cfg["data"]["test_size"] = 12
+    cfg = protocol.load_protocol(cfg)
+    assert cfg["repeats"] == 10
+    sets = protocol._real_sets(cfg)
+    np.testing.assert_array_equal(sets["ood"]["label"], sets["test"]["label"])  # same lesions, another device
+    assert not np.array_equal(sets["ood"]["image"], sets["test"]["image"])
