@@ -11,6 +11,12 @@ AK/SCC: red, scaly, dotted vessels), with deliberate overlap between classes. Ma
 regions: ``mask`` is the painted lesion, and each attribute mask is where that structure was painted
 (network regions for pigment/negative network, the dots for globules and milia-like cysts, the lines for
 streaks), clipped to the lesion.
+
+Acquisition domains (``DOMAINS``): ``dermoscope`` (the default) and ``clinic``, a shifted test domain that
+photographs the same lesions the way a clinical camera and another population would (colour cast and
+white-balance spread, flash fall-off, lens vignette instead of a dermoscope field of view, blur, specular
+glare, surface haze, more hair, a darker skin-tone mix, a smaller lesion in the frame). Labels and class cues
+are the same in every domain. Named data takes it as ``phantoms:domain=clinic``.
 """
 
 from __future__ import annotations
