@@ -116,7 +116,8 @@ class ServeProcess:
         return self.proc.returncode
 
     def output(self) -> str:
-        self._log_file.flush()
+        if not self._log_file.closed:
+            self._log_file.flush()
         return self.log.read_text()
 
 
