@@ -304,3 +304,41 @@ def test_domain_is_selectable_where_data_is_named():
         load_examples("phantoms:domain=mars", "test", (32, 32), num_examples=2)
     with pytest.raises(ValueError, match="domain=NAME"):
         load_examples("phantoms:colour=red", "test", (32, 32), num_examples=2)
+
+
+def _full_canvas_strokes(canvas, rng, count, width, length, curvature):
+    """curved_strokes evaluated on every pixel (no window): the reference for the windowed version."""
+    import math
+
+    f32 = np.float32
+    alpha = np.zeros(canvas.shape, f32)
+    for _ in range(count):
+        px = rng.uniform(-canvas.x_half, canvas.x_half)
+        py = rng.uniform(-canvas.y_half, canvas.y_half)
+        angle = rng.uniform(0.0, math.pi)
+        bend = rng.normal(0.0, curvature)
+        half_len = 0.5 * rng.uniform(*length)
+        half_w = 0.5 * max(rng.uniform(*width), 0.9 * canvas.pixel)
+        c, s = math.cos(angle), math.sin(angle)
+        du, dv = canvas.u - f32(px), canvas.v - f32(py)
+        along = du * f32(c) + dv * f32(s)
+        across = dv * f32(c) - du * f32(s)
+        across -= f32(bend) * along * along
+        slope = f32(2.0 * bend) * along
+        dist = np.abs(across) / np.sqrt(f32(1.0) + slope * slope)
+        stroke = np.clip((f32(half_w) - dist) * f32(canvas.scale) + f32(0.5), 0.0, 1.0)
+        stroke *= np.clip((f32(half_len) - np.abs(along)) * f32(canvas.scale * 0.3), 0.0, 1.0)
+        np.maximum(alpha, stroke, out=alpha)
+    return alpha
+
+
+@pytest.mark.parametrize("height,width", [(32, 32), (64, 96), (128, 128)])
+def test_windowed_strokes_equal_the_full_canvas_computation(height, width):
+    from tfskin.data.phantom_drawing import curved_strokes, get_canvas
+
+    canvas = get_canvas(height, width)
+    for seed in range(40):
+        kwargs = dict(count=6, width=(0.008, 0.022), length=(0.8, 3.0), curvature=1.5 if seed % 2 else 0.35)
+        got = curved_strokes(canvas, np.random.default_rng(seed), **kwargs)
+        expected = _full_canvas_strokes(canvas, np.random.default_rng(seed), **kwargs)
+        assert got.tobytes() == expected.tobytes(), seed

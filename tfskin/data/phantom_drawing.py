@@ -304,8 +304,12 @@ def curved_strokes(canvas: Canvas, rng, count: int, width=(0.01, 0.02), length=(
         half_len = 0.5 * rng.uniform(*length)
         half_w = 0.5 * max(rng.uniform(*width), 0.9 * canvas.pixel)
         c, s = math.cos(angle), math.sin(angle)
-        du = canvas.u - F32(px)
-        dv = canvas.v - F32(py)
+        window = _stroke_window(canvas, px, py, c, s, bend, half_len, half_w)
+        if window is None:
+            continue
+        rows, cols = window
+        du = canvas.u[:1, cols] - F32(px)     # (1, w): the same float32 values as the full grids, computed
+        dv = canvas.v[rows, :1] - F32(py)     # (h, 1)  once per row / column and broadcast
         along = du * F32(c) + dv * F32(s)
         across = dv * F32(c) - du * F32(s)
         across -= F32(bend) * along * along
@@ -314,8 +318,29 @@ def curved_strokes(canvas: Canvas, rng, count: int, width=(0.01, 0.02), length=(
         stroke = (F32(half_w) - dist) * F32(canvas.scale) + F32(0.5)
         np.clip(stroke, 0.0, 1.0, out=stroke)
         stroke *= np.clip((F32(half_len) - np.abs(along)) * F32(canvas.scale * 0.3), 0.0, 1.0)
-        np.maximum(alpha, stroke, out=alpha)
+        np.maximum(alpha[window], stroke, out=alpha[window])
     return alpha
+
+
+def _stroke_window(canvas: Canvas, px, py, c, s, bend, half_len, half_w):
+    """Row/col slices holding every pixel a parabolic stroke can touch (conservative), or None if off-image.
+
+    The stroke is nonzero only where |along| < half_len and its distance to the curve across = bend * along^2
+    is below half_w + half a pixel; that distance is at least |across residual| / sqrt(1 + slope^2), so a
+    margin of (half_w + 2 px) * sqrt(1 + (2 bend half_len)^2) across the curve's extent bounds it."""
+    margin = (half_w + 2.0 * canvas.pixel) * math.sqrt(1.0 + (2.0 * bend * half_len) ** 2)
+    sag = bend * half_len * half_len
+    a_lo, a_hi = -half_len - 2.0 * canvas.pixel, half_len + 2.0 * canvas.pixel
+    b_lo, b_hi = min(0.0, sag) - margin, max(0.0, sag) + margin
+    xs = [px + a * c - b * s for a in (a_lo, a_hi) for b in (b_lo, b_hi)]  # rotated box corners
+    ys = [py + a * s + b * c for a in (a_lo, a_hi) for b in (b_lo, b_hi)]
+    c0 = max(int(math.floor(min(xs) * canvas.scale + canvas.width / 2.0)) - 1, 0)
+    c1 = min(int(math.ceil(max(xs) * canvas.scale + canvas.width / 2.0)) + 1, canvas.width)
+    r0 = max(int(math.floor(min(ys) * canvas.scale + canvas.height / 2.0)) - 1, 0)
+    r1 = min(int(math.ceil(max(ys) * canvas.scale + canvas.height / 2.0)) + 1, canvas.height)
+    if c0 >= c1 or r0 >= r1:
+        return None
+    return slice(r0, r1), slice(c0, c1)
 
 
 def disc_window(canvas: Canvas, cx: float, cy: float, radius: float):

@@ -467,6 +467,7 @@ class AcquisitionDomain:
     glare: tuple = (0.0, 0.0)            # specular highlights of unpolarised light (opacity range)
     haze: tuple = (0.0, 0.0)             # surface reflection washing out contrast (range)
     noise: float = 0.008                 # sensor noise std (0..1 units)
+    noise_grain: int = 1                 # sensor noise cell size in pixels (2: a phone camera's coarser noise)
 
     @property
     def is_default(self) -> bool:
@@ -482,10 +483,10 @@ DOMAINS = {
         "clinic", "clinical (non-dermoscopic) camera photo: smaller lesion in the frame, warm tungsten cast and "
                   "wide white-balance spread, flash fall-off and lens vignette, blur, specular glare and surface "
                   "haze, more hair, a darker skin-tone mix, no gel bubbles or dermoscope field of view",
-        tone_beta=(2.6, 2.4), lesion_scale=0.75, bubble_rate=0.0, pen_rate=0.08, hair_rate=0.6, hair_p=0.12,
-        hair_max=24, tilt_std=0.14, falloff=(0.06, 0.2), fov_rate=0.0, lens_vignette=(0.15, 0.4),
+        tone_beta=(2.6, 2.4), lesion_scale=0.75, bubble_rate=0.0, pen_rate=0.08, hair_rate=0.55, hair_p=0.16,
+        hair_max=20, tilt_std=0.14, falloff=(0.06, 0.2), fov_rate=0.0, lens_vignette=(0.15, 0.4),
         cast=(1.07, 0.98, 0.84), cast_std=0.06, blur=(0.008, 0.016), glare=(0.35, 0.8), haze=(0.05, 0.15),
-        noise=0.02),
+        noise=0.02, noise_grain=2),
 }
 
 
@@ -504,7 +505,7 @@ def get_domain(domain) -> AcquisitionDomain:
 def _blur(image: np.ndarray, sigma_px: float) -> np.ndarray:
     from scipy.ndimage import gaussian_filter
 
-    return gaussian_filter(image, sigma=(sigma_px, sigma_px, 0.0), mode="reflect", truncate=3.0)
+    return gaussian_filter(image, sigma=(sigma_px, sigma_px, 0.0), mode="reflect", truncate=2.5)
 
 
 def _acquire(canvas: Canvas, drng, domain: AcquisitionDomain, image: np.ndarray, light: np.ndarray) -> np.ndarray:
@@ -514,22 +515,29 @@ def _acquire(canvas: Canvas, drng, domain: AcquisitionDomain, image: np.ndarray,
         flecks = canvas.noise(drng, 14.0)
         flecks -= canvas.radius * F32(0.35)
         threshold = coverage_threshold(0.05)
-        lerp_into(image, _c(1.0, 0.98, 0.95),
-                  ramp(flecks, threshold, threshold + 0.3) * F32(drng.uniform(*domain.glare)))
+        strength = F32(drng.uniform(*domain.glare))
+        spots = np.nonzero(flecks > threshold)  # sparse: blend only the few pixels that glare
+        alpha = (np.minimum((flecks[spots] - F32(threshold)) * F32(1.0 / 0.3), F32(1.0)) * strength)[:, None]
+        image[spots] += (_c(1.0, 0.98, 0.95) - image[spots]) * alpha
     if domain.haze[1] > 0:
         h = F32(drng.uniform(*domain.haze))
-        veil = (image.reshape(-1, 3).mean(axis=0) + F32(0.08)) * h
+        veil = (image[::4, ::4].reshape(-1, 3).mean(axis=0) + F32(0.08)) * h
         image *= F32(1.0) - h
         image += veil
-    if domain.lens_vignette[1] > 0:  # cos^4-like darkening on an off-centre ellipse
+    if domain.lens_vignette[1] > 0:  # cos^4-like darkening on an off-centre ellipse (from 1-D coordinates)
         aspect, angle = drng.uniform(0.7, 1.0), drng.uniform(0.0, math.pi)
         cx, cy = drng.normal(0.0, 0.08, 2)
-        du, dv = canvas.u - F32(cx), canvas.v - F32(cy)
+        x = (canvas._x - cx).astype(F32)[None, :]
+        y = (canvas._y - cy).astype(F32)[:, None]
         ca, sa = F32(math.cos(angle)), F32(math.sin(angle))
-        a, b = du * ca + dv * sa, (dv * ca - du * sa) * F32(1.0 / aspect)
-        r2 = a * a + b * b
-        r2 *= F32(drng.uniform(*domain.lens_vignette) / canvas.half_diagonal ** 2)
-        light -= np.minimum(r2, F32(0.8)) * light
+        a = x * ca + y * sa
+        b = y * (ca / F32(aspect)) - x * (sa / F32(aspect))
+        a *= a
+        b *= b
+        a += b
+        a *= F32(drng.uniform(*domain.lens_vignette) / canvas.half_diagonal ** 2)
+        np.minimum(a, F32(0.8), out=a)
+        light *= F32(1.0) - a
     if domain.blur[1] > 0:
         sigma = drng.uniform(*domain.blur) * min(canvas.height, canvas.width)
         if sigma >= 0.2:
@@ -679,7 +687,12 @@ def _add_artefacts(canvas: Canvas, rng, image, centre, radius, mask, domain: Acq
     if tuple(domain.cast) != (1.0, 1.0, 1.0):
         white_balance *= np.asarray(domain.cast, F32)
     image *= light[..., None] * white_balance
-    image += (rng.standard_normal(canvas.shape, dtype=F32) * F32(domain.noise))[..., None]  # sensor noise
+    if domain.noise_grain == 1:
+        image += (rng.standard_normal(canvas.shape, dtype=F32) * F32(domain.noise))[..., None]  # sensor noise
+    else:  # coarser noise of a small sensor after demosaicing / compression
+        k = int(domain.noise_grain)
+        cells = rng.standard_normal((-(-canvas.height // k), -(-canvas.width // k)), dtype=F32) * F32(domain.noise)
+        image += cells.repeat(k, axis=0).repeat(k, axis=1)[:canvas.height, :canvas.width, None]
     return image, hair, vignette
 
 
