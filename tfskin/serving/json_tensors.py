@@ -312,25 +312,20 @@ def _from_inputs(value, infos: dict) -> dict:
 # --- writing responses ----------------------------------------------------------------------------------------
 
 def _float_strings(arr: np.ndarray) -> np.ndarray:
-    """TF Serving's decimal format for each element (see the module docstring)."""
-    is_double = arr.dtype == np.float64
-    values = arr.astype(np.float64).ravel()
-    out = np.empty(values.shape, dtype=object)
-    finite = np.isfinite(values)
-    if finite.any():
-        short = np.char.mod("%g", values[finite])
-        back = short.astype(np.float64)
-        exact = back == values[finite] if is_double else back.astype(np.float32) == arr.ravel()[finite]
-        digits = 17 if is_double else 9
-        full = np.char.mod(f"%.{digits}g", values[finite])
-        chosen = np.where(exact, short, full)
-        whole = np.char.find(chosen, ".") < 0
-        whole &= np.char.find(chosen, "e") < 0
-        chosen = np.where(whole, np.char.add(chosen, ".0"), chosen)
-        out[finite] = chosen
+    """TF Serving's decimal format for each element (see the module docstring), formatted in bulk."""
+    flat = arr.ravel()
+    values = flat.astype(np.float64).tolist()
+    digits = 17 if arr.dtype == np.float64 else 9
+    parts = (("%g\x00" * len(values)) % tuple(values)).split("\x00")[:-1]
+    back = np.array(parts, dtype=np.float64).astype(arr.dtype)
+    finite = np.isfinite(flat)
+    for i in np.flatnonzero(finite & (back != flat)):  # %g lost digits: full precision
+        parts[i] = "%.*g" % (digits, values[i])
     for i in np.flatnonzero(~finite):
         v = values[i]
-        out[i] = "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+        parts[i] = "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+    out = np.empty(len(parts), dtype=object)
+    out[:] = [p if ("." in p or "e" in p or "N" in p or "I" in p) else p + ".0" for p in parts]
     return out.reshape(arr.shape)
 
 

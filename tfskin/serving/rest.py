@@ -115,6 +115,7 @@ class RestApi:
 class _Handler(BaseHTTPRequestHandler):
     server_version = "tfskin-serve"
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall
     api: RestApi = None  # set on the subclass the server creates
 
     def log_message(self, fmt, *args):  # the one line per request is written in _answer
