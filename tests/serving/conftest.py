@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("tensorflow_serving", reason="the serving extra is not installed (pip install -e '.[serving]')")
+
 SERVE_TIMEOUT_S = 90
 MAX_BODY_BYTES = 2_000_000  # the session server's request limit (the oversized-body test sends more)
 

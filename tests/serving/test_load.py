@@ -6,7 +6,6 @@ import threading
 import time
 import urllib.request
 
-import psutil
 import pytest
 
 CLIENTS, REQUESTS, LIMIT_S = 8, 2000, 60
@@ -34,6 +33,15 @@ def _requests(url, count, results, errors):
     conn.close()
 
 
+def _rss(pid) -> int:
+    """Resident set size of a process in bytes (Linux /proc)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
 def _run(url, total):
     results, errors = [], []
     per_client = total // CLIENTS
@@ -47,14 +55,13 @@ def _run(url, total):
 
 @pytest.mark.slow
 def test_eight_clients_two_thousand_requests(server):
-    process = psutil.Process(server.proc.pid)
     _run(server.rest, 200)  # warm-up: threads, connection handling, traced functions
     before_log = server.output().count(" REST POST /v1/models/dcgan:predict 200")
-    rss_before = process.memory_info().rss
+    rss_before = _rss(server.proc.pid)
     started = time.monotonic()
     results, errors = _run(server.rest, REQUESTS)
     elapsed = time.monotonic() - started
-    rss_after = process.memory_info().rss
+    rss_after = _rss(server.proc.pid)
     assert not errors, errors[:5]
     assert len(results) == REQUESTS and elapsed <= LIMIT_S, (len(results), elapsed)
     time.sleep(0.5)

@@ -21,6 +21,12 @@ class Server:
 
     def __init__(self, model_base, host="127.0.0.1", port=8501, grpc_port=8500, model_config_file=None,
                  poll_seconds=2.0, max_body_bytes=DEFAULT_MAX_BODY_BYTES, grpc_workers=8):
+        try:
+            import tensorflow_serving  # noqa: F401 (the protos both front ends answer with)
+        except ImportError:
+            from tfskin.serving.errors import ServingError
+
+            raise ServingError("tfskin serve needs tensorflow-serving-api: pip install 'tfskin[serving]'") from None
         config_file = model_config_file or find_models_config(model_base)
         labels = labels_from_config(config_file) if config_file else {}
         self.config_file = config_file
