@@ -38,6 +38,7 @@ def _png(data):
     return np.asarray(Image.open(io.BytesIO(data)))
 
 
+@pytest.mark.slow
 def test_row_and_columnar_predictions_equal_the_savedmodel(server, model_base):
     noise = np.random.default_rng(0).standard_normal((3, 16)).astype("float32")
     local = _local(model_base, "dcgan", 2, "generate", noise=noise)
