@@ -35,6 +35,8 @@ CASES = [
     ("predict_empty_body", "POST", "/v1/models/dcgan:predict", b""),
     ("predict_bad_json", "POST", "/v1/models/dcgan:predict", b"instances = [1, 2]"),
     ("predict_not_object", "POST", "/v1/models/dcgan:predict", [1, 2]),
+    ("predict_nested_too_deeply", "POST", "/v1/models/dcgan:predict", b'{"instances": ' + b"[" * 100000 + b"]" * 100000
+     + b"}"),
     ("predict_both_keys", "POST", "/v1/models/dcgan:predict", {"instances": [NOISE], "inputs": [NOISE]}),
     ("predict_neither_key", "POST", "/v1/models/dcgan:predict", {"signature_name": "generate"}),
     ("predict_empty_instances", "POST", "/v1/models/dcgan:predict", {"instances": []}),

@@ -81,6 +81,8 @@ def parse_body(body: bytes) -> dict:
         raise invalid(f"JSON Parse error: Invalid encoding in string. at offset: {err.start}") from None
     except json.JSONDecodeError as err:
         raise invalid(f"JSON Parse error: {_rapidjson_reason(err)} at offset: {err.pos}") from None
+    except RecursionError:
+        raise invalid("JSON Parse error: The document is nested too deeply.") from None
     if not isinstance(doc, dict):
         raise format_error(doc, "Is not object")
     return doc

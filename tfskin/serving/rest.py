@@ -161,6 +161,12 @@ class RestServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
 
+    def handle_error(self, request, client_address):
+        """A client that hangs up mid-request costs one log line, not a traceback."""
+        import sys
+
+        log.warning("REST connection from %s:%s ended: %s", *client_address[:2], sys.exc_info()[1])
+
 
 def make_rest_server(repository, host: str, port: int, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> RestServer:
     api = RestApi(repository, max_body_bytes)
