@@ -342,3 +342,20 @@ def test_windowed_strokes_equal_the_full_canvas_computation(height, width):
         got = curved_strokes(canvas, np.random.default_rng(seed), **kwargs)
         expected = _full_canvas_strokes(canvas, np.random.default_rng(seed), **kwargs)
         assert got.tobytes() == expected.tobytes(), seed
+
+
+def test_domain_shift_script_previews_both_domains(tmp_path):
+    import importlib.util
+
+    from PIL import Image
+
+    spec = importlib.util.spec_from_file_location("domain_shift", REPO_ROOT / "scripts" / "domain_shift.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    grid = np.asarray(Image.open(script.preview(str(tmp_path / "domains.png"), n=8, size=32)))
+    assert grid.shape[0] > 2 * 2 * 32 and grid.shape[1] >= 8 * 32  # two grids of 8 tiles, one per domain
+    top, bottom = grid[: grid.shape[0] // 2], grid[grid.shape[0] // 2:]
+    assert np.abs(top.astype(int).mean((0, 1)) - bottom.astype(int).mean((0, 1))).max() > 3  # they look different
+    stats = script.shift_statistics(n=12, size=32)
+    assert set(stats) == {"dermoscope", "clinic"}
+    assert stats["clinic"]["lesion_fraction"] < stats["dermoscope"]["lesion_fraction"]
