@@ -83,3 +83,14 @@ def check_export_round_trip(model, inputs: dict, tmp_path, signature: str):
     with np.load(str(inputs_file) + ".out.npz", allow_pickle=True) as data:
         outputs = dict(data)
     return outputs, info
+
+
+def logged_scalars(log_dir, tag) -> list:
+    """Values of a scalar the runner logged to TensorBoard (``loss/<tag>``), in step order."""
+    values = {}
+    for path in sorted(log_dir.glob("events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                if value.tag == f"loss/{tag}":
+                    values[event.step] = float(tf.make_ndarray(value.tensor))
+    return [values[k] for k in sorted(values)]

@@ -5,7 +5,8 @@ import pytest
 from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step
 
 from tfskin.config import ConfigError
-from tfskin.models.acgan import ACGAN, ACGANConfig
+from tfskin.models.acgan.config import ACGANConfig
+from tfskin.models.acgan.model import ACGAN
 from tfskin.registry import get_model
 from tfskin.training import build_model, load_trained_model, resolve_config, train
 

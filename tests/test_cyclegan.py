@@ -7,13 +7,14 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step
+from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step, logged_scalars
 
 from tfskin.callbacks import NonFiniteLossError
 from tfskin.config import ConfigError
-from tfskin.data import domains
 from tfskin.data.sources import phantom_arrays
-from tfskin.models.cyclegan import CycleGAN, CycleGANConfig
+from tfskin.models.cyclegan import domains
+from tfskin.models.cyclegan.config import CycleGANConfig
+from tfskin.models.cyclegan.model import CycleGAN
 from tfskin.registry import get_model
 from tfskin.runtime import make_strategy
 from tfskin.training import build_model, load_trained_model, resolve_config, train
@@ -71,7 +72,7 @@ def test_cyclegan_passes_the_gan_harness(tmp_path):
     back = loaded.signatures["translate_b_to_a"](image=tf.constant(images))["image"].numpy()
     np.testing.assert_allclose(back, np.asarray(model(images, direction="b_to_a")["image"]), atol=1e-5)
     larger = loaded.signatures["translate_a_to_b"](image=tf.constant(np.ones((1, 40, 24, 3), "float32")))
-    assert larger["image"].shape == (1, 16, 16, 3)  # other sizes are resized to the model's
+    assert larger["image"].shape == (1, 40, 24, 3)  # answered at the input's own size
 
 
 def test_paper_layouts():
@@ -189,10 +190,13 @@ def test_path_rank_filter_keeps_the_most_confident_fraction(mel_classifier, tmp_
     # the same model saved in tfskin's classifier format (directory + classifier.json) scores the same
     from tfskin.evaluation.classifier import Classifier, ClassifierConfig
 
-    clf_dir = Classifier(keras.saving.load_model(mel_classifier),
-                         ClassifierConfig(task="melanoma", image_size=(32, 32)), ("rest", "MEL")).save(tmp_path / "c")
+    melanoma = ClassifierConfig(task="melanoma", image_size=(32, 32))
+    clf_dir = Classifier(keras.saving.load_model(mel_classifier), melanoma, ("rest", "MEL")).save(
+        tmp_path / "c" / "classifier")
     kept = mel.take(8).batch(8).get_single_element()["image"].numpy()
     np.testing.assert_allclose(domains.load_scorer(clf_dir, "MEL")(kept), scorer(kept), atol=1e-5)
+    # ... also given as the folder `tfskin evaluate classify --out` wrote (it holds the classifier/ folder)
+    np.testing.assert_allclose(domains.load_scorer(tmp_path / "c", "MEL")(kept), scorer(kept), atol=1e-5)
 
 
 def test_path_rank_filter_in_a_run_writes_alpha_and_kept_ids(mel_classifier, tmp_path):
@@ -222,7 +226,7 @@ def test_a_dcgan_run_and_its_export_can_be_domain_a(tmp_path):
     summary = json.loads((tmp_path / "cyclegan" / "domains.json").read_text())
     assert summary["domain_a"] == {"spec": spec, "source": f"generator {spec}", "images": 12}
     # domain A holds exactly the generator's samples (drawn with the run's seed), resized to 16x16
-    from tfskin.evaluation.sources import make_source
+    from tfskin.sources import make_source
 
     expected = make_source(spec).sample(12, seed=0)["image"]
     got = np.stack([e["image"] for e in domains.domain_examples(spec, config.data, (16, 16), generator_samples=12)
@@ -262,7 +266,7 @@ def test_short_run_learns_to_translate_nevi_towards_melanoma(mel_classifier, tmp
                             train={"steps": 300, "log_every": 25, "sample_every": 300, "export_at_end": False},
                             model_overrides={"constant_steps": 0, "decay_steps": 0})
     result = train(config, tmp_path / "run")
-    scalars = _logged(result.log_dir, "cycle")
+    scalars = logged_scalars(result.log_dir, "cycle")
     assert scalars[-1] < 0.6 * scalars[0], scalars
     colour = result.colour_history
     assert colour[300]["wasserstein"]["mean"] < 0.5 * colour[0]["wasserstein"]["mean"]
@@ -278,14 +282,3 @@ def test_short_run_learns_to_translate_nevi_towards_melanoma(mel_classifier, tmp
           f"{colour[0]['wasserstein']['mean']:.1f} -> {colour[300]['wasserstein']['mean']:.1f}; P(MEL) nevi "
           f"{p_real:.3f} -> translated {p_translated:.3f}")
     assert p_translated > p_real + 0.25, (p_real, p_translated)
-
-
-def _logged(log_dir, tag):
-    """Values of a scalar the runner logged to TensorBoard (``loss/<tag>``), in step order."""
-    values = {}
-    for path in sorted(log_dir.glob("events.out.tfevents.*")):
-        for event in tf.compat.v1.train.summary_iterator(str(path)):
-            for value in event.summary.value:
-                if value.tag == f"loss/{tag}":
-                    values[event.step] = float(tf.make_ndarray(value.tensor))
-    return [values[k] for k in sorted(values)]

@@ -3,7 +3,8 @@ import pytest
 from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step
 
 from tfskin.config import ConfigError
-from tfskin.models.dcgan import DCGAN, DCGANConfig
+from tfskin.models.dcgan.config import DCGANConfig
+from tfskin.models.dcgan.model import DCGAN
 from tfskin.registry import get_model
 from tfskin.training import build_model, resolve_config
 

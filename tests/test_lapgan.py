@@ -5,7 +5,8 @@ import pytest
 from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step, weights_of
 
 from tfskin.config import ConfigError
-from tfskin.models.lapgan import LAPGAN, LAPGANConfig
+from tfskin.models.lapgan.config import LAPGANConfig
+from tfskin.models.lapgan.model import LAPGAN
 from tfskin.registry import get_model
 from tfskin.training import build_model, load_trained_model, resolve_config, train
 
@@ -87,18 +88,3 @@ def test_sequential_levels_resume_per_level(tmp_path):
     untrained = build_model(config(8))  # level 2 is not reached in 8 steps: still at its initial weights
     for x, y in zip(untrained.generators[2].weights, a.generators[2].weights, strict=True):
         np.testing.assert_array_equal(x.numpy(), y.numpy())
-
-
-@pytest.mark.slow
-def test_lapgan_colour_distance_falls(tmp_path):
-    """Fixed samples of the whole pyramid get closer in colour to real phantoms."""
-    steps = 300
-    config = resolve_config("lapgan", "tiny", data={"num_examples": 512},
-                            train={"steps": steps, "batch_size": 16, "sample_every": steps, "log_every": 50,
-                                   "checkpoint_every": steps, "export_at_end": False})
-    result = train(config, tmp_path / "run")
-    w0, w1 = (result.colour_history[s]["wasserstein"]["mean"] for s in (0, steps))
-    print(f"lapgan colour Wasserstein-1 (0-255): step 0 {w0:.1f} -> step {steps} {w1:.1f}")
-    # LAPGAN's level 0 (dense G and D) trains noisily (Pollastri et al. call the LAPGAN "extremely hard" to
-    # train); the bound is loose but can fail: untrained linear outputs sit at mid grey
-    assert w1 < 0.85 * w0, (w0, w1)

@@ -6,13 +6,15 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step
+from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step, logged_scalars
 
 from tfskin.config import ConfigError
 from tfskin.data.instances import boundary_map
 from tfskin.data.labelmaps import LESION, NUM_LABELS
-from tfskin.models.pix2pixhd import Pix2PixHD, Pix2PixHDConfig, new_maps, vgg
+from tfskin.models.pix2pixhd import new_maps, vgg
+from tfskin.models.pix2pixhd.config import Pix2PixHDConfig
 from tfskin.models.pix2pixhd.data import conditioned_examples, make_batches
+from tfskin.models.pix2pixhd.model import Pix2PixHD
 from tfskin.registry import get_model
 from tfskin.runtime import make_strategy
 from tfskin.training import build_model, load_trained_model, resolve_config, train
@@ -76,7 +78,7 @@ def test_inputs_come_from_the_label_map_code_and_flip_with_the_image():
     assert set(np.unique(maps["label_map"])) <= set(range(NUM_LABELS)) and LESION in maps["label_map"]
     for inst, b in zip(maps["instance_map"], maps["boundary"], strict=False):
         np.testing.assert_array_equal(boundary_map(inst).numpy(), b)
-    batch = next(iter(make_batches(config, None, start_step=0)))
+    batch = next(iter(make_batches(config, start_step=0)))
     for i in range(4):  # each image was flipped/transposed together with its maps
         image = np.round((batch["images"][i].numpy() + 1) * 127.5)
         poses = [lambda x: x, lambda x: x[::-1], lambda x: x[:, ::-1], lambda x: x[::-1, ::-1]]
@@ -202,7 +204,7 @@ def test_short_run_learns_to_render_label_maps(tmp_path):
     config = resolve_config("pix2pixhd", "quick", data={"image_size": (32, 32), "num_examples": 256},
                             train={"steps": 200, "log_every": 25, "sample_every": 200, "export_at_end": False})
     result = train(config, tmp_path / "run")
-    l1 = _logged(result.log_dir, "l1")
+    l1 = logged_scalars(result.log_dir, "l1")
     _, model = load_trained_model(tmp_path / "run")
     held_out = resolve_config("pix2pixhd", "quick", data={"image_size": (32, 32), "num_examples": 64,
                                                           "split": "validation"})
@@ -217,13 +219,3 @@ def test_short_run_learns_to_render_label_maps(tmp_path):
           f"another image's map {l1_swapped:.4f}")
     assert l1[-1] < 0.8 * l1[0], l1
     assert l1_own < 0.95 * l1_swapped  # an untrained or map-blind generator gives a ratio of about 1
-
-
-def _logged(log_dir, tag):
-    values = {}
-    for path in sorted(log_dir.glob("events.out.tfevents.*")):
-        for event in tf.compat.v1.train.summary_iterator(str(path)):
-            for value in event.summary.value:
-                if value.tag == f"loss/{tag}":
-                    values[event.step] = float(tf.make_ndarray(value.tensor))
-    return [values[k] for k in sorted(values)]

@@ -6,8 +6,9 @@ import tensorflow as tf
 from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step
 
 from tfskin.config import ConfigError
-from tfskin.gan.base import Phase, StageSchedule
-from tfskin.models.progan import FrozenProGAN, ProGAN, ProGANConfig
+from tfskin.gan.staged import Phase, StageSchedule
+from tfskin.models.progan.config import ProGANConfig
+from tfskin.models.progan.model import FrozenProGAN, ProGAN
 from tfskin.registry import get_model
 from tfskin.training import build_model, load_trained_model, resolve_config, train
 

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfskin.color_stats import colour_distances
 from tfskin.errors import NonFiniteLossError  # noqa: F401 (raised here; importers use this name)
 from tfskin.imaging import sample_grid, save_png
 
@@ -162,8 +163,6 @@ class SampleGrid(keras.callbacks.Callback):
         self.last_path = save_png(grid, self.sample_dir / f"{self.file_prefix}step_{step:07d}.png")
         distances = None
         if self.real_images is not None:
-            from tfskin.evaluation.color_stats import colour_distances
-
             distances = colour_distances(self.real_images, outputs["image"], bins=32)
             self.colour_history[step] = distances
         if self.writer is not None:

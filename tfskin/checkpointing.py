@@ -32,8 +32,21 @@ class RunCheckpoints:
         return self.manager.latest_checkpoint
 
     def save(self) -> str:
+        """Write a checkpoint of the current step. A write that fails (a full disk, a quota, a read-only
+        folder) raises ``CheckpointError`` naming the folder and the cause; the index still points at the
+        last complete checkpoint, and the half-written files of this one are removed."""
         step = int(self.model.train_step_counter.numpy())
-        return self.manager.save(checkpoint_number=step)
+        try:
+            return self.manager.save(checkpoint_number=step)
+        except (tf.errors.ResourceExhaustedError, tf.errors.PermissionDeniedError, tf.errors.UnknownError,
+                tf.errors.InternalError, tf.errors.FailedPreconditionError, OSError) as err:
+            for partial in self.directory.glob(f"ckpt-{step}.*"):
+                partial.unlink(missing_ok=True)
+            cause = _first_line(getattr(err, "message", None) or str(err))
+            if "space" in cause.lower() or isinstance(err, tf.errors.ResourceExhaustedError):
+                cause = f"the disk is full ({cause})"
+            raise CheckpointError(f"cannot write the step-{step} checkpoint to {self.directory}: {cause}; "
+                                  f"the last good checkpoint is {self.latest or 'none'}") from None
 
     def restore_latest(self) -> int:
         """Restore the newest checkpoint; returns its step. Raises CheckpointError naming the path."""
@@ -42,6 +55,10 @@ class RunCheckpoints:
             raise CheckpointError(f"no checkpoint in {self.directory}")
         restore(self.checkpoint, path)
         return int(self.model.train_step_counter.numpy())
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "unknown error"
 
 
 def restore(checkpoint: tf.train.Checkpoint, path: str):

@@ -11,6 +11,7 @@ and keeps its traceback.
 """
 
 import argparse
+import errno
 import importlib
 import os
 import sys
@@ -18,8 +19,14 @@ import traceback
 
 from tfskin import __version__
 from tfskin.config import PRECISIONS, STRATEGIES, cli_flags, parse_image_size
+from tfskin.data.tfds.catalog import DATA_DIR_ENV
 from tfskin.errors import CommandError, ConfigError, UserError
-from tfskin.registry import get_model, model_names
+from tfskin.registry import DEFAULT_MODEL, get_model, model_names
+
+# Errors of the file system the user can act on (a full or read-only disk, a missing or forbidden path): one
+# line, not a traceback.
+_FILESYSTEM_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.EFBIG,
+                      errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EEXIST}
 
 _COMMAND_MODULES = ("tfskin.data.cli", "tfskin.evaluation.cli", "tfskin.pipelines.cli", "tfskin.serving.cli")
 
@@ -85,6 +92,39 @@ def _model_overrides(args, model: str) -> dict:
     return values
 
 
+def _shown(value) -> str:
+    """A config value as the user would type it: (32, 64) -> 32x64, ("MEL", "NV") -> MEL,NV."""
+    if isinstance(value, tuple):
+        return ("x" if all(isinstance(v, int) for v in value) else ",").join(map(str, value))
+    return str(value)
+
+
+def _check_resume_flags(args, config):
+    """A resumed run continues exactly as it was configured: any flag but --steps that asks for a different
+    value than the run's is an error naming the flag, the run's value and the given one."""
+    data, train = config.data, config.train
+    given = {
+        "--model": (args.model, config.model), "--preset": (args.preset, config.preset),
+        "--data": (args.data, data.name),
+        "--image-size": (args.image_size and parse_image_size(args.image_size), tuple(data.image_size)),
+        "--classes": (args.classes and _train_overrides(args)[0].get("classes"), data.classes),
+        "--batch-size": (args.batch_size, train.batch_size), "--precision": (args.precision, train.precision),
+        "--strategy": (args.strategy, train.strategy), "--seed": (args.seed, train.seed),
+        "--jit-compile": (args.jit_compile or None, train.jit_compile),
+        "--no-export": (args.no_export or None, not train.export_at_end),
+    }
+    for flag_name, meta in _model_flags().items():
+        value = getattr(args, meta["dest"], None)
+        field_name = meta["fields"].get(config.model)
+        if value is not None:
+            saved = getattr(config.model_config, field_name) if field_name else None
+            given[flag_name] = (os.path.abspath(value) if meta["path"] else value, saved)
+    for flag_name, (value, saved) in given.items():
+        if value is not None and value != saved:
+            raise CommandError(f"--resume: {flag_name} {_shown(value)} differs from the run's {_shown(saved)} "
+                               f"({args.run_dir}/config.json); only --steps may change on resume")
+
+
 def _default_run_dir(model: str, preset: str) -> str:
     import time
 
@@ -94,16 +134,21 @@ def _default_run_dir(model: str, preset: str) -> str:
 def _cmd_train(args):
     from tfskin.training import read_run_config, resolve_config, train  # TensorFlow: imported on use (start-up)
 
+    if args.data_dir:
+        os.environ[DATA_DIR_ENV] = os.path.expanduser(args.data_dir)
+
     if args.resume:
         if not args.run_dir:
             raise CommandError("--resume needs --run-dir (the run to continue)")
         config = read_run_config(args.run_dir)
-        if args.steps:
+        _check_resume_flags(args, config)
+        if args.steps is not None:
             config = config.replace(train=config.train.replace(steps=args.steps))
     else:
+        model = args.model or DEFAULT_MODEL
         data, train_values = _train_overrides(args)
-        config = resolve_config(args.model, args.preset, data=data, train=train_values,
-                                model_overrides=_model_overrides(args, args.model))
+        config = resolve_config(model, args.preset, data=data, train=train_values,
+                                model_overrides=_model_overrides(args, model))
     run_dir = args.run_dir or _default_run_dir(config.model, config.preset)
     if args.dry_run:
         print(config.to_json())
@@ -161,23 +206,17 @@ def _cmd_sample(args):
 def _cmd_export(args):
     # TensorFlow-backed modules are imported on use (start-up time of the other commands).
     from tfskin.runs import load_trained_model
+    from tfskin.serving.card import run_card
     from tfskin.serving.export import export_model
 
+    if args.version is not None and args.version < 1:
+        raise CommandError(f"--version must be >= 1 (TF Serving loads only positive version folders), got "
+                           f"{args.version}")
     config, model = load_trained_model(args.run)
     out = args.out or os.path.join("export", "models", config.model)
-    path = export_model(model, out, version=args.version)
+    path = export_model(model, out, version=args.version, card=run_card(args.run))
     print(f"exported SavedModel to {path} (signatures: {', '.join(model.export_signatures())}, serving_default)")
     return 0
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -189,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_models, needs_tensorflow=False)
 
     p = sub.add_parser("train", help="train a GAN (or resume a run)")
-    p.add_argument("--model", default="dcgan", help="model name (see `tfskin models`)")
+    p.add_argument("--model", help=f"model name (see `tfskin models`; default {DEFAULT_MODEL})")
     p.add_argument("--preset", help="preset of the model (default: the model's default preset)")
     p.add_argument("--data", help="dataset name (default: the preset's, phantoms)")
     p.add_argument("--image-size", help="N or HxW, e.g. 64 or 192x256")
@@ -201,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jit-compile", action="store_true", help="compile the training step with XLA")
     p.add_argument("--seed", type=int)
     p.add_argument("--run-dir", help="output folder (default: runs/<model>-<preset>-<time>)")
+    p.add_argument("--data-dir", help="prepared-datasets folder (default: $TFSKIN_DATA_DIR or ~/tensorflow_datasets)")
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
     p.add_argument("--no-export", action="store_true", help="do not export a SavedModel at the end")
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
@@ -227,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export a run's generator as a TF Serving SavedModel")
     p.add_argument("--run", required=True, help="run directory")
     p.add_argument("--out", help="model folder; versions go in <out>/<N> (default: export/models/<model>)")
-    p.add_argument("--version", type=_positive_int, help="version number >= 1 (default: next free)")
+    p.add_argument("--version", type=int, help="version number >= 1 (default: next free)")
     p.set_defaults(func=_cmd_export)
 
     modules = list(_COMMAND_MODULES) + [get_model(n).commands for n in model_names() if get_model(n).commands]
@@ -251,6 +291,16 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        return _run(args)
+    except Exception:  # a bug, not a user error: keep the traceback and ask for a report
+        traceback.print_exc()
+        print(f"tfskin {args.command}: internal error; this is a bug in tfskin, please report it with the "
+              f"traceback above", file=sys.stderr)
+        return 1
+
+
+def _run(args) -> int:
+    try:
         if _needs_tensorflow(args):
             from tfskin.runtime import import_tensorflow_quietly
 
@@ -262,11 +312,12 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"tfskin {args.command}: interrupted", file=sys.stderr)
         return 130
-    except Exception:  # a bug, not a user error: keep the traceback and ask for a report
-        traceback.print_exc()
-        print(f"tfskin {args.command}: internal error; this is a bug in tfskin, please report it with the "
-              f"traceback above", file=sys.stderr)
-        return 1
+    except OSError as err:
+        if err.errno not in _FILESYSTEM_ERRNOS:
+            raise
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"tfskin {args.command}: error: {where}{err.strerror or err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ from tfskin.errors import ConfigError  # noqa: F401 (raised here; importers use 
 
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 STRATEGIES = ("default", "mirrored", "tpu")
+MAX_IMAGE_SIDE = 8192  # 4x pix2pixHD's largest; beyond this one image no longer fits a GPU's memory
+MAX_COUNT = 2**62  # steps, batch sizes and intervals: well inside the int64 step counter
 
 
 
@@ -36,6 +38,41 @@ def _coerce(value, annotation):
     if isinstance(value, list):
         return tuple(value)
     return value
+
+
+def flag(default, name: str, help: str, *, parse=None, choices=None, path: bool = False):
+    """A model-config field that ``tfskin train`` exposes as ``name`` (e.g. ``--domain-a``).
+
+    ``parse`` turns the flag's text into the field's value (default: the field's type), ``choices`` limits it,
+    and ``path`` makes a file path absolute (config.json must still point at it from another folder). The
+    command line builds its flags from these fields, so a model's flags live with its settings.
+    """
+    return field(default=default, metadata={"flag": name, "help": help, "parse": parse, "choices": choices,
+                                            "path": path})
+
+
+def cli_flags(config_class) -> dict:
+    """``{field name: metadata}`` of the fields of ``config_class`` declared with :func:`flag`."""
+    return {f.name: f.metadata for f in fields(config_class) if "flag" in f.metadata}
+
+
+def check_halvable(model: str, image_size, halvings: int, why: str = ""):
+    """Raise ``ConfigError`` unless both sides of ``image_size`` halve ``halvings`` times without remainder."""
+    h, w = image_size
+    factor = 2 ** halvings
+    if h % factor or w % factor:
+        raise ConfigError(f"{model}: image size {h}x{w} must be divisible by 2**{halvings} = {factor}"
+                          + (f" ({why})" if why else ""))
+
+
+def halved(size, halvings: int) -> tuple:
+    """(h, w) halved ``halvings`` times: the coarsest map of a generator that doubles that often."""
+    return (size[0] // 2 ** halvings, size[1] // 2 ** halvings)
+
+
+def doubled(size, doublings: int) -> tuple:
+    """(h, w) doubled ``doublings`` times: the resolution of a pyramid level or growth stage."""
+    return (size[0] * 2 ** doublings, size[1] * 2 ** doublings)
 
 
 class ConfigMixin:
@@ -76,6 +113,8 @@ class DataConfig(ConfigMixin):
     def __post_init__(self):
         if len(self.image_size) != 2 or min(self.image_size) < 4:
             raise ConfigError(f"data.image_size must be (height, width) >= 4, got {self.image_size}")
+        if max(self.image_size) > MAX_IMAGE_SIDE:
+            raise ConfigError(f"data.image_size sides must be <= {MAX_IMAGE_SIDE} pixels, got {self.image_size}")
         if self.channels not in (3, 4):
             raise ConfigError(f"data.channels must be 3 (RGB) or 4 (RGB+mask), got {self.channels}")
 
@@ -104,6 +143,9 @@ class TrainConfig(ConfigMixin):
         for name in ("steps", "batch_size", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"train.{name} must be >= 1, got {getattr(self, name)}")
+            if getattr(self, name) > MAX_COUNT:
+                raise ConfigError(f"train.{name} must be <= {MAX_COUNT:,} (the step counter is a 64-bit integer), "
+                                  f"got {getattr(self, name)}")
 
 
 @dataclass(frozen=True)
@@ -129,14 +171,12 @@ class RunConfig:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "RunConfig":
-        from tfskin.registry import get_model
-
-        spec = get_model(values["model"])
+    def from_dict(cls, values: dict, model_config_class: type) -> "RunConfig":
+        """Read back ``to_dict()``; ``model_config_class`` is the model's config class (from the registry)."""
         return cls(
             model=values["model"],
             preset=values.get("preset", "custom"),
-            model_config=spec.config_class.from_dict(values["model_config"]),
+            model_config=model_config_class.from_dict(values["model_config"]),
             data=DataConfig.from_dict(values.get("data", {})),
             train=TrainConfig.from_dict(values.get("train", {})),
         )

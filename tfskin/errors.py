@@ -27,3 +27,8 @@ class NonFiniteLossError(UserError, RuntimeError):
 
 class CommandError(UserError):
     """A command-line usage error that no library layer raises (e.g. a flag missing for a mode)."""
+
+
+class MissingFileError(UserError, FileNotFoundError):
+    """A file or folder the user named does not exist or is not what it should be; names it. Still a
+    ``FileNotFoundError`` for callers that catch that."""

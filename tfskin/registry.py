@@ -1,13 +1,25 @@
-"""Model registry: ``@register_model("dcgan")`` and lookup by name with helpful errors."""
+"""Model registry: one ``register_model(...)`` line per model, lookup by name with helpful errors.
+
+Registration is light: a model's package registers its name, its presets and where its class lives, without
+importing TensorFlow, so ``tfskin models`` and ``tfskin --help`` answer at once. The class is imported the first
+time it is needed (``spec.model_class``). The config class is read from the presets (every preset of a model
+holds the same config class), and checked against the model class's ``config_class`` when that is imported.
+"""
 
 import dataclasses
 import importlib
-from typing import Callable
+from typing import Union
+
+from tfskin.config import DataConfig
+from tfskin.errors import ConfigError
 
 _MODELS: dict = {}
 
-# Modules that register models when imported; listed explicitly (no reflection over the package).
-_MODEL_MODULES = (
+#: The model ``tfskin train`` trains when no ``--model`` is given.
+DEFAULT_MODEL = "dcgan"
+
+# Packages that register models when imported; listed explicitly (no reflection over the package tree).
+MODEL_PACKAGES = (
     "tfskin.models.dcgan",
     "tfskin.models.acgan",
     "tfskin.models.cyclegan",
@@ -20,7 +32,10 @@ _MODEL_MODULES = (
 
 @dataclasses.dataclass(frozen=True)
 class Preset:
-    """A named starting point: model settings plus the data and training settings they were meant for."""
+    """A named starting point: model settings plus the data and training settings they were meant for.
+
+    The image size and channel count are stated once, in ``data``; the model config takes them from there (as
+    the networks take the data set's resolution), so ``preset.model_config`` is the model at the preset's size."""
 
     name: str
     description: str
@@ -28,59 +43,80 @@ class Preset:
     data: dict = dataclasses.field(default_factory=dict)  # DataConfig overrides
     train: dict = dataclasses.field(default_factory=dict)  # TrainConfig overrides
 
+    def __post_init__(self):
+        object.__setattr__(self, "model_config", with_data_shape(self.model_config, DataConfig(**self.data)))
+
+
+def with_data_shape(model_config, data: DataConfig):
+    """``model_config`` with the data's image size and channel count (for the fields it has)."""
+    names = {f.name for f in dataclasses.fields(model_config)}
+    shape = {"image_size": tuple(data.image_size), "channels": data.channels}
+    changes = {k: v for k, v in shape.items() if k in names and getattr(model_config, k) != v}
+    return dataclasses.replace(model_config, **changes) if changes else model_config
+
 
 @dataclasses.dataclass(frozen=True)
 class ModelSpec:
-    """How to build one GAN family: its config class, constructor, presets and default preset."""
+    """A registered model: its name, description, presets and (lazily) its ``GAN`` subclass."""
 
     name: str
     description: str
-    config_class: type
-    build: Callable  # (model_config, data_config) -> GAN
+    model: Union[str, type]  # the class, or "package.module:ClassName" imported on first use
     presets: dict
-    default_preset: str
-    validate: Callable = None  # (RunConfig) -> None, raises ConfigError; default: check_image_shape
-    # Optional hooks for models whose data or schedule is not the plain "images + latents" stream:
-    make_batches: Callable = None  # (RunConfig, model, start_step) -> tf.data.Dataset; default: gan_batches
-    extra_callbacks: Callable = None  # (RunConfig, model, run_dir) -> list of keras callbacks (e.g. phase switches)
-    # (RunConfig) -> tf.data.Dataset of the real examples behind the fixed preview inputs and the colour
-    # reference (their "image"s); default: training_examples (image-to-image models pair inputs with targets)
-    examples: Callable = None
+    default_preset: str = "quick"
+    commands: str = None  # a module with ``register(subparsers)`` adding this model's own subcommands
+
+    @property
+    def config_class(self) -> type:
+        return type(self.presets[self.default_preset].model_config)
+
+    @property
+    def model_class(self) -> type:
+        if isinstance(self.model, type):
+            return self.model
+        module_name, _, class_name = self.model.partition(":")
+        cls = getattr(importlib.import_module(module_name), class_name)
+        if getattr(cls, "config_class", None) is not self.config_class:
+            raise TypeError(f"model {self.name!r}: {cls.__name__}.config_class is not {self.config_class.__name__}")
+        return cls
+
+    def build(self, model_config):
+        """A new (untrained) model for ``model_config``."""
+        return self.model_class(model_config)
 
     def preset(self, name: str) -> Preset:
         try:
             return self.presets[name]
         except KeyError:
-            raise KeyError(
+            raise ConfigError(
                 f"model {self.name!r} has no preset {name!r}; valid presets: {', '.join(sorted(self.presets))}"
             ) from None
 
 
-def check_image_shape(run_config):
-    """The images a model makes must have the data's size and channel count (3 unless the model config says)."""
-    from tfskin.config import ConfigError
-
-    model, data = run_config.model_config, run_config.data
-    channels = getattr(model, "channels", 3)
-    if tuple(model.image_size) != tuple(data.image_size) or channels != data.channels:
-        raise ConfigError(
-            f"{run_config.model}: model makes {model.image_size[0]}x{model.image_size[1]}x{channels} but data gives "
-            f"{data.image_size[0]}x{data.image_size[1]}x{data.channels}"
-        )
-
-
-def register_model(spec: ModelSpec) -> ModelSpec:
-    if spec.name in _MODELS:
-        raise ValueError(f"model {spec.name!r} is registered twice")
-    if spec.default_preset not in spec.presets:
-        raise ValueError(f"model {spec.name!r}: default preset {spec.default_preset!r} is not among its presets")
-    _MODELS[spec.name] = spec
+def register_model(name: str, model: Union[str, type], presets: dict, description: str,
+                   default_preset: str = "quick", commands: str = None) -> ModelSpec:
+    """Register a model: ``register_model("dcgan", "tfskin.models.dcgan.model:DCGAN", PRESETS, "DCGAN, ...")``."""
+    if name in _MODELS:
+        raise ValueError(f"model {name!r} is registered twice")
+    if default_preset not in presets:
+        raise ValueError(f"model {name!r}: default preset {default_preset!r} is not among its presets")
+    config_classes = {type(p.model_config) for p in presets.values()}
+    if len(config_classes) != 1:
+        raise ValueError(f"model {name!r}: presets mix config classes {sorted(c.__name__ for c in config_classes)}")
+    spec = ModelSpec(name=name, description=description, model=model, presets=dict(presets),
+                     default_preset=default_preset, commands=commands)
+    _MODELS[name] = spec
     return spec
 
 
+def unregister_model(name: str):
+    """Remove a model (tests that register an example model clean up with this)."""
+    _MODELS.pop(name, None)
+
+
 def _load_all():
-    for module in _MODEL_MODULES:
-        importlib.import_module(module)
+    for package in MODEL_PACKAGES:
+        importlib.import_module(package)
 
 
 def model_names() -> list:
@@ -93,4 +129,4 @@ def get_model(name: str) -> ModelSpec:
     try:
         return _MODELS[name]
     except KeyError:
-        raise KeyError(f"unknown model {name!r}; valid models: {', '.join(sorted(_MODELS))}") from None
+        raise ConfigError(f"unknown model {name!r}; valid models: {', '.join(sorted(_MODELS))}") from None

@@ -10,14 +10,18 @@ import keras
 import tensorflow as tf
 
 from tfskin import callbacks as cb
-from tfskin.checkpointing import CheckpointError, RunCheckpoints, restore_model_weights
-from tfskin.config import ConfigError, DataConfig, RunConfig, TrainConfig
-from tfskin.data.pipeline import gan_batches
-from tfskin.data.sources import load_examples
-from tfskin.registry import get_model
+from tfskin.checkpointing import RunCheckpoints
+from tfskin.config import DataConfig, RunConfig, TrainConfig
+from tfskin.data.sources import check_dataset
+from tfskin.errors import CheckpointError, ConfigError
+from tfskin.registry import get_model, with_data_shape
+from tfskin.runs import CONFIG_FILE, load_trained_model, read_run_config
 from tfskin.runtime import make_strategy, precision_policy
+from tfskin.serving.export import export_model
 
-CONFIG_FILE = "config.json"
+__all__ = ["TrainResult", "build_model", "load_trained_model", "read_run_config", "resolve_config", "train",
+           "validate"]
+
 FIXED_SAMPLES = 32
 REFERENCE_IMAGES = 256
 
@@ -39,33 +43,37 @@ class TrainResult:
 
 def resolve_config(model: str, preset: str = None, *, data: dict = None, train: dict = None,
                    model_overrides: dict = None) -> RunConfig:
-    """Start from a model's preset and apply overrides; image size and channels stay in sync between the
-    data and the model config."""
+    """Start from a model's preset and apply overrides. The image size and channel count come from the data
+    settings only and flow into the model config (one source); the model config's seed is the run's seed."""
     spec = get_model(model)
     chosen = spec.preset(preset or spec.default_preset)
     data_values = {**chosen.data, **{k: v for k, v in (data or {}).items() if v is not None}}
     train_values = {**chosen.train, **{k: v for k, v in (train or {}).items() if v is not None}}
-    model_config = chosen.model_config
-    model_fields = {f.name for f in dataclasses.fields(model_config)}
-    synced = {k: data_values[k] for k in ("image_size", "channels") if k in model_fields and k in data_values}
-    overrides = {**synced, **(model_overrides or {})}
-    if "seed" in model_fields and "seed" in train_values:
-        overrides["seed"] = train_values["seed"]
-    if overrides:
-        model_config = dataclasses.replace(model_config, **overrides)
-    config = RunConfig(
-        model=model, preset=chosen.name, model_config=model_config,
-        data=DataConfig(**{**DataConfig().to_dict(), **data_values}),
-        train=TrainConfig(**{**TrainConfig().to_dict(), **train_values}),
-    )
+    overrides = dict(model_overrides or {})
+    shape_fields = sorted({"image_size", "channels"} & set(overrides))
+    if shape_fields:
+        raise ConfigError(f"{model}: {', '.join(shape_fields)} come(s) from the data settings (--image-size, "
+                          f"data.channels), not the model settings")
+    data_config = DataConfig(**{**DataConfig().to_dict(), **data_values})
+    train_config = TrainConfig(**{**TrainConfig().to_dict(), **train_values})
+    if "seed" in {f.name for f in dataclasses.fields(chosen.model_config)}:
+        overrides["seed"] = train_config.seed
+    model_config = dataclasses.replace(chosen.model_config, **overrides) if overrides else chosen.model_config
+    config = RunConfig(model=model, preset=chosen.name, model_config=with_data_shape(model_config, data_config),
+                       data=data_config, train=train_config)
     validate(config)
     return config
 
 
 def validate(config: RunConfig):
-    from tfskin.registry import check_image_shape
-
-    (get_model(config.model).validate or check_image_shape)(config)
+    """Raise ``ConfigError`` when the run cannot train: the model config must make the data's images (true for
+    every config ``resolve_config`` makes) and the model may reject settings it cannot train with."""
+    if with_data_shape(config.model_config, config.data) != config.model_config:
+        raise ConfigError(f"{config.model}: the model config's image size or channels differ from the data's "
+                          f"{config.data.image_size[0]}x{config.data.image_size[1]}x{config.data.channels}; "
+                          f"they come from the data settings")
+    check_dataset(config.data.name, config.data.classes)
+    get_model(config.model).model_class.validate_run(config)
 
 
 def build_model(config: RunConfig):
@@ -85,29 +93,6 @@ def build_model(config: RunConfig):
         )
         model.build_for_training()
     return model
-
-
-def read_run_config(run_dir) -> RunConfig:
-    path = Path(run_dir) / CONFIG_FILE
-    if not path.is_file():
-        raise CheckpointError(f"{run_dir} is not a tfskin run directory (no {CONFIG_FILE})")
-    try:
-        return RunConfig.from_dict(json.loads(path.read_text()))
-    except (json.JSONDecodeError, KeyError, TypeError) as err:
-        raise CheckpointError(f"cannot read {path}: {err}") from None
-
-
-def load_trained_model(run_dir):
-    """(config, model) with the weights of the run's latest checkpoint, for sampling and export."""
-    config = read_run_config(run_dir)
-    spec = get_model(config.model)
-    with precision_policy(config.train.precision):
-        model = spec.build(config.model_config)
-        model.build_for_training()
-    restore_model_weights(model, run_dir)
-    if hasattr(model, "sync_stage"):
-        model.sync_stage()
-    return config, model
 
 
 def _prepare_run_dir(run_dir: Path, config: RunConfig, resume: bool):
@@ -152,21 +137,13 @@ def train(config: RunConfig, run_dir, *, resume: bool = False, stream=None, expo
         model = build_model(config)
     checkpoints = RunCheckpoints(model, run_dir, keep=config.train.keep_checkpoints)
     start_step = checkpoints.restore_latest() if resume else 0
-    if hasattr(model, "sync_stage"):
-        model.sync_stage()
+    model.after_restore()
     if start_step >= config.train.steps:
         print(f"run already at step {start_step} >= --steps {config.train.steps}; nothing to train", file=stream)
 
-    spec = get_model(config.model)
-    examples = spec.examples(config) if spec.examples is not None else training_examples(config)
-    if spec.make_batches is not None:
-        batches = spec.make_batches(config, model, start_step)
-    else:
-        batches = gan_batches(
-            examples, batch_size=config.train.batch_size, channels=config.data.channels, seed=config.train.seed,
-            augment=config.data.augment, latent_spec=model.latent_spec(), start_step=start_step,
-            shuffle_buffer=config.data.shuffle_buffer,
-        )
+    examples = model.training_examples(config)
+    batches = model.make_batches(config, examples, start_step)
+    model.prepare_run(config, run_dir)
 
     log_dir = run_dir / "logs"
     fixed = model.preview_inputs(examples, FIXED_SAMPLES, config.train.seed)
@@ -177,10 +154,7 @@ def train(config: RunConfig, run_dir, *, resume: bool = False, stream=None, expo
                             real_images=_reference_images(examples))
     guard = cb.NonFiniteGuard()
     callbacks = [guard, cb.StopAtStep(config.train.steps)]
-    if hasattr(model, "stage_schedule"):  # progressive growing / LAPGAN levels: stage and alpha from the step
-        callbacks.append(cb.StageScheduler(model.stage_schedule(config.train.batch_size), stream=stream))
-    if spec.extra_callbacks is not None:
-        callbacks += spec.extra_callbacks(config, model, run_dir)
+    callbacks += model.training_callbacks(config, run_dir, examples, stream=stream)
     callbacks += [progress, tensorboard, samples, cb.PeriodicCheckpoint(checkpoints, config.train.checkpoint_every)]
 
     if start_step == 0:
@@ -217,21 +191,10 @@ def train(config: RunConfig, run_dir, *, resume: bool = False, stream=None, expo
         quality_path.write_text(json.dumps(previous, indent=2, sort_keys=True))
     export_path = None
     if config.train.export_at_end:
-        from tfskin.serving.export import export_model
-
         export_path = export_model(model, Path(export_dir) if export_dir else run_dir / "export" / config.model)
     return TrainResult(run_dir=run_dir, step=step, checkpoint=checkpoint, sample_grid=grid, log_dir=log_dir,
                        export_path=export_path, images_per_second=progress.images_per_second,
                        final_logs=history_logs, colour_history=samples.colour_history)
-
-
-def training_examples(config: RunConfig):
-    """The run's real training examples (the data config's source, split, size and class filter)."""
-    return load_examples(
-        config.data.name, config.data.split, config.data.image_size, seed=config.data.seed,
-        num_examples=config.data.num_examples, classes=config.data.classes,
-        features=("image", "mask", "label") if config.data.channels == 4 else ("image", "label"),
-    )
 
 
 def _reference_images(examples, count: int = REFERENCE_IMAGES):

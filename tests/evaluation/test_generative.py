@@ -6,7 +6,8 @@ import scipy.linalg
 from scipy import stats as sps
 from scipy.spatial.distance import jensenshannon
 
-from tfskin.evaluation import color_stats, generative
+from tfskin import color_stats
+from tfskin.evaluation import generative
 
 
 def _fid_scipy(x, y):

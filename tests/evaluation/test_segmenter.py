@@ -110,7 +110,7 @@ def test_cdnn_learns_to_segment_phantoms(phantom_seg, tmp_path):
 
 @pytest.mark.slow
 def test_two_step_training_draws_fresh_synthetic_batches(dcgan_mask_run, phantom_seg):
-    from tfskin.evaluation.sources import make_source
+    from tfskin.sources import make_source
 
     train, test = phantom_seg
     calls = []

@@ -10,9 +10,9 @@ import pytest
 from tfskin.config import ConfigError
 from tfskin.data.classes import class_index
 from tfskin.errors import UserError
-from tfskin.evaluation.sources import make_source
 from tfskin.serving.client import ServingClient, ServingGenerator, parse_url
 from tfskin.serving.errors import ServingError
+from tfskin.sources import make_source
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from tfskin.evaluation.sources import make_source
+from tfskin.sources import make_source
 
 from .conftest import free_port, http_json
 

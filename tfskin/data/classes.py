@@ -1,5 +1,7 @@
 """Label vocabularies shared by every dataset and model (ISIC 2019 classes, ISIC 2018 task-2 attributes)."""
 
+from tfskin.errors import ConfigError
+
 # The eight diagnostic classes of ISIC 2019, in the order of its ground-truth CSV columns.
 CLASS_NAMES = ("MEL", "NV", "BCC", "AK", "BKL", "DF", "VASC", "SCC")
 
@@ -15,13 +17,17 @@ MALIGNANT_CLASSES = frozenset({"MEL", "BCC", "SCC"})
 # ISIC 2018 task 2 attribute masks, in the order tfskin stacks them.
 ATTRIBUTE_NAMES = ("pigment_network", "negative_network", "streaks", "milia_like_cyst", "globules")
 
+# The ids of the semantic label maps that condition pix2pixHD (see ``tfskin.data.labelmaps``).
+LABEL_NAMES = ("padding", "skin", "lesion") + ATTRIBUTE_NAMES
+NUM_LABELS = len(LABEL_NAMES)  # 8, pix2pixHD's --label_nc
+
 
 def class_index(name: str) -> int:
     """Index of an ISIC 2019 class name; raises ValueError listing the valid names."""
     try:
         return CLASS_NAMES.index(name.upper())
     except ValueError:
-        raise ValueError(f"unknown class {name!r}; valid classes: {', '.join(CLASS_NAMES)}") from None
+        raise ConfigError(f"unknown class {name!r}; valid classes: {', '.join(CLASS_NAMES)}") from None
 
 
 def default_class_prior() -> tuple:

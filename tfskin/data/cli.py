@@ -65,7 +65,7 @@ def _cmd_build(args):
     # Imported here, not at the top: TensorFlow (Datasets) takes seconds to import (start-up time).
     import tensorflow_datasets as tfds
 
-    from tfskin.data.tfds.building import build
+    from tfskin.data.tfds.register import build
 
     _quiet_tfds()
     tfds.disable_progress_bar()  # tfskin shows one bar per split, with totals

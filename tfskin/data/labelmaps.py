@@ -31,12 +31,10 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from tfskin.data.classes import ATTRIBUTE_NAMES
+from tfskin.data.classes import ATTRIBUTE_NAMES, LABEL_NAMES, NUM_LABELS  # noqa: F401 (re-exported)
 
 PADDING, SKIN, LESION = 0, 1, 2
 ATTRIBUTE_LABELS = {name: 3 + i for i, name in enumerate(ATTRIBUTE_NAMES)}
-LABEL_NAMES = ("padding", "skin", "lesion") + ATTRIBUTE_NAMES
-NUM_LABELS = len(LABEL_NAMES)  # 8, pix2pixHD's --label_nc
 
 # Display colours (RGB) for previews.
 LABEL_COLOURS = np.array([

@@ -14,32 +14,18 @@ Phantoms take options after a colon: ``phantoms:domain=clinic`` draws them in an
 """
 
 import functools
-from typing import Callable
 
 import numpy as np
 import tensorflow as tf
 
 from tfskin.data.classes import CLASS_NAMES, class_index
-
-_SOURCES: dict = {}
+from tfskin.data.tfds.source_table import SOURCES as _SOURCES  # shared with the real datasets
+from tfskin.data.tfds.source_table import register_source, source_names  # noqa: F401
+from tfskin.errors import ConfigError
 
 # Disjoint index ranges per phantom split so no example appears in two splits.
 PHANTOM_SPLIT_OFFSETS = {"train": 0, "validation": 10_000_000, "test": 20_000_000}
 PHANTOM_SPLIT_SIZES = {"train": 2000, "validation": 250, "test": 500}
-
-
-def register_source(name: str):
-    """Decorator: ``fn(split, image_size, *, seed, num_examples, features) -> tf.data.Dataset``."""
-
-    def decorator(fn: Callable):
-        _SOURCES[name] = fn
-        return fn
-
-    return decorator
-
-
-def source_names() -> list:
-    return sorted(_SOURCES)
 
 
 def load_examples(
@@ -58,7 +44,7 @@ def load_examples(
     try:
         source = _SOURCES[base]
     except KeyError:
-        raise ValueError(f"unknown dataset {name!r}; valid datasets: {', '.join(source_names())}") from None
+        raise ConfigError(f"unknown dataset {name!r}; valid datasets: {', '.join(source_names())}") from None
     ds = source(split, tuple(image_size), seed=seed, num_examples=num_examples, features=tuple(features), **options)
     if classes:
         wanted = tf.constant(label_indices(base, classes), dtype=tf.int64)
@@ -72,12 +58,12 @@ def split_dataset_name(name: str) -> tuple:
     if not rest:
         return base, {}
     if base != "phantoms":
-        raise ValueError(f"dataset {name!r}: only phantoms take options (phantoms:domain=NAME)")
+        raise ConfigError(f"dataset {name!r}: only phantoms take options (phantoms:domain=NAME)")
     options = {}
     for item in rest.split(","):
         key, eq, value = item.partition("=")
         if key.strip() != "domain" or not eq or not value.strip():
-            raise ValueError(f"dataset {name!r}: phantoms take domain=NAME (e.g. phantoms:domain=clinic)")
+            raise ConfigError(f"dataset {name!r}: phantoms take domain=NAME (e.g. phantoms:domain=clinic)")
         options["domain"] = value.strip()
     from tfskin.data.phantoms import get_domain
 
@@ -105,7 +91,7 @@ def label_indices(name: str, classes) -> list:
         matches = [i for i, mapped in enumerate(to_isic) if isic is not None and mapped == isic]
         if not matches:
             choices = sorted(set(own) | {CLASS_NAMES[m] for m in to_isic if m >= 0})
-            raise ValueError(f"dataset {name!r} has no class {wanted!r}; valid classes: {', '.join(choices)}")
+            raise ConfigError(f"dataset {name!r} has no class {wanted!r}; valid classes: {', '.join(choices)}")
         indices.extend(matches)
     return indices
 
@@ -122,7 +108,7 @@ def _phantom_arrays(split: str, image_size: tuple, seed: int, num_examples: int,
 def phantom_arrays(split="train", image_size=(128, 128), *, seed=0, num_examples=None, domain=None) -> dict:
     """Phantom examples of a split as NumPy arrays (cached per process); ``domain``: acquisition domain."""
     if split not in PHANTOM_SPLIT_OFFSETS:
-        raise ValueError(f"phantoms has no split {split!r}; valid splits: {', '.join(PHANTOM_SPLIT_OFFSETS)}")
+        raise ConfigError(f"phantoms has no split {split!r}; valid splits: {', '.join(PHANTOM_SPLIT_OFFSETS)}")
     n = PHANTOM_SPLIT_SIZES[split] if num_examples is None else int(num_examples)
     return _phantom_arrays(split, tuple(image_size), int(seed), n, domain)
 
@@ -137,7 +123,7 @@ def _phantoms(split, image_size, *, seed, num_examples, features, domain=None):
         elif feature in arrays:
             columns[feature] = arrays[feature]
         else:
-            raise ValueError(f"phantoms have no feature {feature!r}; available: mask, {', '.join(sorted(arrays))}")
+            raise ConfigError(f"phantoms have no feature {feature!r}; available: mask, {', '.join(sorted(arrays))}")
     return tf.data.Dataset.from_tensor_slices(columns)
 
 
@@ -146,3 +132,16 @@ def class_names_of(name: str) -> tuple:
     from tfskin.data.tfds.register import class_names
 
     return tuple(class_names(split_dataset_name(name)[0]))
+
+
+def check_dataset(name: str, classes=None):
+    """Raise ``ConfigError`` unless ``name`` is a known dataset (with valid options) and ``classes`` are among its
+    classes: what ``load_examples`` would reject, checked before any work (``--dry-run`` included)."""
+    import tfskin.data.tfds.register  # noqa: F401  (registers the real datasets, lazily)
+
+    base, _ = split_dataset_name(name)
+    if base not in _SOURCES:
+        raise ConfigError(f"unknown dataset {name!r}; valid datasets: {', '.join(source_names())}")
+    if classes:
+        label_indices(base, classes)
+

@@ -1,3 +1,3 @@
 """Does synthetic data help? Downstream classifier/segmenter evaluators, generative metrics, memorization
 checks and the repeated-runs augmentation protocol. Submodules are imported on demand (TensorFlow-free
-modules such as ``metrics``, ``generative``, ``color_stats`` and ``stats`` stay cheap to import)."""
+modules such as ``metrics``, ``generative`` and ``stats`` stay cheap to import)."""

@@ -13,7 +13,6 @@ the penultimate layer is named ``features``.
 """
 
 import dataclasses
-import json
 import math
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from tfskin.errors import BadInputError
 from tfskin.evaluation.choices import BACKBONES, TASKS
 from tfskin.evaluation.choices import EFFICIENTNETS as _EFFICIENTNETS
 from tfskin.evaluation.errors import MissingFileError
+from tfskin.saved_classifier import classifier_inputs, read_classifier_files
 
 _MIN_SIZE = {"inception_v3": 75, "inception_resnet_v2": 75, "resnet50": 32}
 
@@ -259,12 +259,7 @@ class Classifier:
         return self.config.backbone
 
     def _prepare(self, images) -> np.ndarray:
-        from tfskin.evaluation.real_data import resize_images
-
-        x = np.asarray(images)
-        if x.dtype != np.uint8:
-            x = (np.clip(x, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-        return resize_images(x, self.config.image_size).astype(np.float32)
+        return classifier_inputs(images, self.config.image_size)
 
     def predict(self, images, tta: int = None, batch_size: int = 256, seed: int = 0) -> np.ndarray:
         """Class probabilities (N, K), averaged over ``tta`` randomly augmented replicas (1 = plain)."""
@@ -299,14 +294,8 @@ class Classifier:
 
 
 def load_classifier(directory) -> Classifier:
-    directory = Path(directory)
-    if directory.suffix == ".keras":
-        directory = directory.parent
-    meta_path = directory / "classifier.json"
-    if not meta_path.is_file() or not (directory / "model.keras").is_file():
-        raise MissingFileError(f"{directory} is not a saved tfskin classifier (model.keras + classifier.json)")
-    meta = json.loads(meta_path.read_text())
-    model = keras.models.load_model(directory / "model.keras", compile=False)
+    """A saved classifier: its folder, its ``model.keras``, or the folder ``tfskin evaluate classify`` wrote."""
+    model, meta = read_classifier_files(directory)
     return Classifier(model, ClassifierConfig.from_dict(meta["config"]), meta["class_names"], meta.get("history"))
 
 

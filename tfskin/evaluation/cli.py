@@ -4,6 +4,8 @@ import json
 import sys
 from pathlib import Path
 
+from tfskin.evaluation.choices import BACKBONES, CDNN_VARIANTS, CHANNEL_MODES, SEGMENTATION_LOSSES, TASKS
+
 
 def _image_size(text):
     from tfskin.config import parse_image_size
@@ -40,7 +42,7 @@ def _cmd_classify(args):
     if args.synthetic:
         from tfskin.evaluation.protocol import _task_labels_of
         from tfskin.evaluation.real_data import resize_images
-        from tfskin.evaluation.sources import make_source
+        from tfskin.sources import make_source
 
         source = make_source(args.synthetic)
         batch = source.sample(args.synthetic_n, seed=args.seed)
@@ -96,7 +98,7 @@ def _cmd_segment(args):
                        features=feats)
     out = Path(args.out)
     if args.synthetic:
-        from tfskin.evaluation.sources import make_source
+        from tfskin.sources import make_source
 
         source = make_source(args.synthetic)
         result = seg.two_step_comparison(config, train, test, synthetic_source=source,
@@ -122,10 +124,11 @@ def _segmentation_line(r) -> str:
 
 
 def _cmd_metrics(args):
-    from tfskin.evaluation import color_stats, generative, memorization
+    from tfskin import color_stats
+    from tfskin.evaluation import generative, memorization
     from tfskin.evaluation.features import make_feature_network
     from tfskin.evaluation.real_data import load_arrays, resize_images
-    from tfskin.evaluation.sources import make_source
+    from tfskin.sources import make_source
 
     source = make_source(args.synthetic)
     synthetic = source.sample(args.n, seed=args.seed)["image"]
@@ -197,9 +200,6 @@ def _cmd_augmentation(args):
 
 
 def register(subparsers):
-    from tfskin.evaluation.classifier import BACKBONES, TASKS
-    from tfskin.evaluation.seg_losses import LOSSES
-    from tfskin.evaluation.segmenter import CDNN_VARIANTS, CHANNEL_MODES
 
     parser = subparsers.add_parser("evaluate", help="does synthetic data help? classifiers, segmenters, metrics")
     sub = parser.add_subparsers(dest="evaluate_command", required=True)
@@ -236,7 +236,7 @@ def register(subparsers):
     p.add_argument("--arch", default="cdnn0", choices=[*CDNN_VARIANTS, "unet"],
                    help="CDNN variant of 002 Table 1 or unet")
     p.add_argument("--channels", choices=list(CHANNEL_MODES))
-    p.add_argument("--loss", choices=list(LOSSES))
+    p.add_argument("--loss", choices=SEGMENTATION_LOSSES)
     p.add_argument("--image-size", help="HxW divisible by 16 (default: the variant's)")
     p.add_argument("--width", type=float, default=1.0, help="filter multiplier (1.0 = paper size)")
     p.add_argument("--steps", type=int, default=500, help="real-data training steps")

@@ -201,7 +201,7 @@ def real_subset_indices(cfg, repeat: int) -> np.ndarray:
 def _source(cfg, name):
     key = ("source", json.dumps(cfg["sources"][name], sort_keys=True))
     if key not in _CACHE:
-        from tfskin.evaluation.sources import make_source
+        from tfskin.sources import make_source
 
         _CACHE[key] = make_source(cfg["sources"][name])
     return _CACHE[key]

@@ -3,6 +3,7 @@
 import numpy as np
 
 from tfskin.data.sources import load_examples
+from tfskin.saved_classifier import resize_images  # noqa: F401 (re-exported: evaluation's users import it here)
 
 
 def load_arrays(name: str, split: str, image_size, *, num_examples=None, seed: int = 0,
@@ -21,15 +22,3 @@ def load_arrays(name: str, split: str, image_size, *, num_examples=None, seed: i
     return out
 
 
-def resize_images(images, size, *, is_mask: bool = False) -> np.ndarray:
-    """uint8 (N, H, W, C) -> (N, h, w, C) with bilinear (images) or nearest (masks) resampling."""
-    images = np.asarray(images)
-    size = tuple(int(s) for s in size)
-    if images.shape[1:3] == size or len(images) == 0:
-        return images
-    from keras import ops
-
-    method = "nearest" if is_mask else "bilinear"
-    out = ops.convert_to_numpy(ops.image.resize(images.astype(np.float32), size, interpolation=method,
-                                                antialias=not is_mask))
-    return np.clip(out + 0.5 * (not is_mask), 0, 255).astype(np.uint8)

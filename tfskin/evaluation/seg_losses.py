@@ -10,6 +10,8 @@ the batch.
 
 from keras import ops
 
+from tfskin.evaluation.choices import SEGMENTATION_LOSSES
+
 _EPS = 1e-7
 
 
@@ -49,7 +51,7 @@ def bce_loss(target, prediction):
     return ops.mean(-(t * ops.log(p) + (1.0 - t) * ops.log(1.0 - p)))
 
 
-LOSSES = {"tanimoto": tanimoto_loss, "jaccard": jaccard_loss, "mse": mse_loss, "bce": bce_loss}
+LOSSES = dict(zip(SEGMENTATION_LOSSES, (tanimoto_loss, jaccard_loss, mse_loss, bce_loss)))
 
 
 def get_loss(name: str):

@@ -1,6 +1,11 @@
 """The one GAN base model: the training-step template every tfskin GAN uses.
 
-A subclass creates its networks and supplies four things:
+Family bases own what a family of GANs shares: ``NoiseToImageGAN`` (``gan.noise_to_image``),
+``ClassConditionalGAN`` (``gan.conditional``), ``ImageToImageGAN`` (``gan.image_to_image``) and ``StagedGAN``
+(``gan.staged``). The runner and the CLI ask the model (``make_batches``, ``training_callbacks``, ``conditional``,
+``sample``, ...) and never check its type.
+
+A model creates its networks and supplies four things:
 
 * ``generate(batch, training)`` -> dict of generator outputs (the forward pass whose gradients train G);
 * ``discriminator_losses(batch, fakes)`` -> dict with ``"d_loss"`` (the total) and any named terms;
@@ -24,6 +29,10 @@ numbers as an uninterrupted single-device run.
 import keras
 import tensorflow as tf
 from keras import ops
+
+from tfskin.data.pipeline import gan_batches
+from tfskin.data.sources import load_examples
+from tfskin.errors import BadInputError
 
 
 def images_and_mask(generated, channels: int) -> dict:
@@ -84,28 +93,62 @@ class GAN(keras.Model):
         raise NotImplementedError
 
     def preview_inputs(self, examples, num: int, seed: int) -> dict:
-        """The fixed input batch of the sample grids (identical across resumes). Default: latents drawn from
-        ``latent_spec()``; image-to-image models override this to take real images from ``examples``."""
-        from tfskin.data.pipeline import draw_latents
-
-        return draw_latents(self.latent_spec(), num, tf.constant([seed, -1], tf.int64))
+        """The fixed input batch of the sample grids (identical across resumes); each family defines it."""
+        raise NotImplementedError
 
     def preview(self, inputs: dict) -> dict:
         """Outputs shown in the sample grid: ``image`` (N, H, W, 3) in [0, 1] [and ``mask``]."""
         return self(**inputs)
 
-    def sample(self, num: int, seed=None, **kwargs) -> dict:
-        """``num`` samples of a noise-to-image model's inference path, as NumPy arrays in [0, 1]. Conditional and
-        image-to-image models override this."""
-        seed = self.seed_generator if seed is None else seed
-        noise = keras.random.normal((num, self.config.latent_dim), seed=seed)
-        return {k: ops.convert_to_numpy(v) for k, v in self(noise).items()}
+    def sample(self, num: int, seed=None, label=None) -> dict:
+        """``num`` samples as NumPy arrays in [0, 1] (``label``: a class, for class-conditional models). Models
+        that do not sample from noise say what to use instead."""
+        raise BadInputError(f"{self.model_name} does not sample from noise")
 
     def export_signatures(self) -> dict:
-        """Named serving endpoints, name -> (function, input specs); default: ``generate(noise)``."""
-        from tfskin.serving.signatures import noise_to_image_signature
+        """Named serving endpoints, name -> (function, input specs); each family defines them."""
+        raise NotImplementedError
 
-        return noise_to_image_signature(self, "generate")
+    # --- what the runner asks every model (defaults fit a model trained on the run's images + latents) -----
+
+    #: True when ``sample`` takes a class (``label``): ``tfskin sample --class`` and ``label=`` in sources.
+    conditional: bool = False
+
+    @property
+    def model_name(self) -> str:
+        """The registry name of the model (its config class says which), for messages."""
+        return type(self).__name__.lower()
+
+    @classmethod
+    def validate_run(cls, run_config):
+        """Reject run settings this model cannot train with (raise ``ConfigError``); default: none."""
+
+    def training_examples(self, run_config):
+        """The real examples behind the fixed preview inputs and the colour reference (``image`` uint8)."""
+        data = run_config.data
+        return load_examples(
+            data.name, data.split, data.image_size, seed=data.seed, num_examples=data.num_examples,
+            classes=data.classes,
+            features=("image", "mask", "label") if data.channels == 4 else ("image", "label"),
+        )
+
+    def make_batches(self, run_config, examples, start_step: int):
+        """The endless training stream from step ``start_step`` on (deterministic in (seed, step))."""
+        data, train = run_config.data, run_config.train
+        return gan_batches(examples, batch_size=train.batch_size, channels=data.channels, seed=train.seed,
+                           augment=data.augment, latent_spec=self.latent_spec(), start_step=start_step,
+                           shuffle_buffer=data.shuffle_buffer)
+
+    def prepare_run(self, run_config, run_dir):
+        """Write what the run directory should record about this model's inputs before training (e.g. the
+        CycleGAN domains); default: nothing."""
+
+    def training_callbacks(self, run_config, run_dir, examples, stream=None) -> list:
+        """Keras callbacks this model's training needs beyond the runner's own (stage schedules, panel grids)."""
+        return []
+
+    def after_restore(self):
+        """Called after weights were restored from a checkpoint (staged models re-read their stage)."""
 
     # --- compile / build ---------------------------------------------------------------------------------
 
@@ -227,117 +270,3 @@ class GAN(keras.Model):
     def from_config(cls, config):
         model_config = cls.config_class.from_dict(config["config"])
         return cls(model_config, name=config.get("name"))
-
-
-# --- staged training: progressive growing, phase-frozen growing, LAPGAN level by level -----------------------
-
-class Phase:
-    """One phase of a stage schedule: train ``stage`` for ``transition_steps`` steps while the fade-in alpha
-    rises linearly from 1/transition_steps to 1 (none when 0), then ``stable_steps`` steps at alpha 1."""
-
-    def __init__(self, stage: int, transition_steps: int = 0, stable_steps: int = 0, name: str = None):
-        if transition_steps < 0 or stable_steps < 0:
-            raise ValueError("phase lengths must be >= 0")
-        self.stage, self.transition_steps, self.stable_steps = int(stage), int(transition_steps), int(stable_steps)
-        self.name = name or f"stage {stage}"
-
-    @property
-    def steps(self) -> int:
-        return self.transition_steps + self.stable_steps
-
-    def __repr__(self):
-        return (f"Phase({self.name!r}, stage={self.stage}, transition_steps={self.transition_steps}, "
-                f"stable_steps={self.stable_steps})")
-
-
-class StageSchedule:
-    """An explicit, pure schedule: step -> (stage, alpha). ``step`` is the number of steps already taken (the
-    index of the step about to run). After the last phase the last stage continues at alpha 1."""
-
-    def __init__(self, phases):
-        self.phases = tuple(phases)
-        if not self.phases:
-            raise ValueError("a stage schedule needs at least one phase")
-
-    @property
-    def total_steps(self) -> int:
-        return sum(p.steps for p in self.phases)
-
-    def boundaries(self) -> list:
-        """(first step, phase) for every phase."""
-        out, start = [], 0
-        for phase in self.phases:
-            out.append((start, phase))
-            start += phase.steps
-        return out
-
-    def phase_at(self, step: int) -> Phase:
-        for start, phase in self.boundaries():
-            if step < start + phase.steps:
-                return phase
-        return self.phases[-1]
-
-    def at(self, step: int) -> tuple:
-        """(stage, alpha) of the step with index ``step``."""
-        step = int(step)
-        for start, phase in self.boundaries():
-            if step < start + phase.steps:
-                into = step - start
-                if into < phase.transition_steps:
-                    return phase.stage, (into + 1) / phase.transition_steps
-                return phase.stage, 1.0
-        return self.phases[-1].stage, 1.0
-
-    def __repr__(self):
-        return f"StageSchedule({list(self.phases)})"
-
-
-class StagedGAN(GAN):
-    """A GAN whose trained sub-networks and shapes change with a stage (progressive resolution, a LAPGAN
-    level). The stage and the fade-in alpha are non-trainable variables, so checkpoints carry them; the Python
-    copy of the stage fixes the traced shapes, and a change of stage retraces the train function
-    (``tfskin.callbacks.StageScheduler`` drives both from ``stage_schedule(batch_size)`` and the step counter).
-
-    Subclasses implement ``stage_schedule(batch_size)`` and read ``self.current_stage`` (Python int) and
-    ``self.alpha`` (variable) in their training code; ``on_stage_change(stage)`` may freeze layers.
-    """
-
-    def __init__(self, config, **kwargs):
-        super().__init__(config, **kwargs)
-        self.stage = self.add_weight(shape=(), dtype="int32", initializer="zeros", trainable=False,
-                                     aggregation="only_first_replica", name="stage")
-        self.alpha = self.add_weight(shape=(), dtype="float32", initializer="ones", trainable=False,
-                                     aggregation="only_first_replica", name="alpha")
-        self._current_stage = 0
-
-    @property
-    def current_stage(self) -> int:
-        return self._current_stage
-
-    def stage_schedule(self, batch_size: int) -> StageSchedule:
-        raise NotImplementedError
-
-    def on_stage_change(self, stage: int):
-        """Hook: called when the traced stage changes (e.g. to freeze the layers of earlier stages)."""
-
-    def set_phase(self, stage: int, alpha: float) -> bool:
-        """Move to (stage, alpha); returns True when the stage changed (the train function must be retraced)."""
-        stage = int(stage)
-        self.alpha.assign(float(alpha))
-        self.stage.assign(stage)
-        if stage == self._current_stage:
-            return False
-        self._current_stage = stage
-        self.on_stage_change(stage)
-        return True
-
-    def sync_stage(self):
-        """Take the Python stage from the stage variable (after restoring weights)."""
-        stage = int(keras.ops.convert_to_numpy(self.stage))
-        if stage != self._current_stage:
-            self._current_stage = stage
-            self.on_stage_change(stage)
-
-    def schedule_scalars(self) -> dict:
-        """Scalars TensorBoard shows under ``schedule/``."""
-        return {"stage": float(self._current_stage), "alpha": float(keras.ops.convert_to_numpy(self.alpha))}

@@ -1,7 +1,7 @@
 """A sample grid of several aligned panels per example (input | translation | reconstruction, label map |
 synthesis | real, ...), written as a PNG and a TensorBoard image every ``every`` steps on a fixed input batch.
 
-Image-to-image models add it through their ``extra_callbacks`` hook; the runner's own grid keeps showing the
+Image-to-image models add it through their ``training_callbacks``; the runner's own grid keeps showing the
 model's ``preview`` images (and the colour curve that goes with them)."""
 
 import numpy as np

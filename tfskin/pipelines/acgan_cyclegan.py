@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tfskin.errors import BadInputError
+
 PIPELINE_FILE = "pipeline.json"
 
 
@@ -26,15 +28,15 @@ def train_pipeline(acgan_run, out_dir, *, classes=None, cyclegan_preset: str = "
                    samples_per_class: int = 500, steps: int = None, batch_size: int = None, seed: int = 0,
                    resume: bool = False, stream=None) -> Path:
     """Train one CycleGAN per class on top of a trained ACGAN run; returns the pipeline directory."""
+    from tfskin.gan.conditional import class_index_of
     from tfskin.imaging import save_png, to_uint8
-    from tfskin.models.acgan.model import class_index_of
     from tfskin.training import load_trained_model, resolve_config, train
 
     stream = stream or sys.stdout
     out_dir = Path(out_dir)
     acgan_config, acgan = load_trained_model(acgan_run)
     if acgan_config.model != "acgan":
-        raise ValueError(f"{acgan_run} is a {acgan_config.model} run, not an acgan run")
+        raise BadInputError(f"{acgan_run} is a {acgan_config.model} run, not an acgan run")
     names = _class_names(acgan_config)
     chosen = [names[class_index_of(names, c)] for c in (classes or names)]
     record = {"pipeline": "acgan_cyclegan", "acgan_run": str(Path(acgan_run).resolve()), "cyclegans": {}}
@@ -70,26 +72,26 @@ class AcganCycleganPipeline:
 
         path = Path(pipeline_dir) / PIPELINE_FILE
         if not path.is_file():
-            raise FileNotFoundError(f"{pipeline_dir} is not an acgan_cyclegan pipeline (no {PIPELINE_FILE})")
+            raise BadInputError(f"{pipeline_dir} is not an acgan_cyclegan pipeline (no {PIPELINE_FILE})")
         record = json.loads(path.read_text())
         self.acgan_config, self.acgan = load_trained_model(record["acgan_run"])
         self.class_names = _class_names(self.acgan_config)
         self.cyclegans = {name: load_trained_model(run)[1] for name, run in sorted(record["cyclegans"].items())}
         sizes = {tuple(m.config.image_size) for m in self.cyclegans.values()}
         if len(sizes) != 1:
-            raise ValueError(f"the pipeline's CycleGANs differ in image size: {sorted(sizes)}")
+            raise BadInputError(f"the pipeline's CycleGANs differ in image size: {sorted(sizes)}")
         self.image_size = sizes.pop()
 
     def sample(self, n: int, class_name, seed: int = 0, batch_size: int = 64) -> dict:
         """``n`` refined samples of one class: {"image": [0, 1] (n, H, W, 3), "acgan_image", "label"}."""
         from keras import ops
 
-        from tfskin.models.acgan.model import class_index_of
+        from tfskin.gan.conditional import class_index_of
 
         label = class_index_of(self.class_names, class_name)
         name = self.class_names[label]
         if name not in self.cyclegans:
-            raise ValueError(f"no CycleGAN for class {name} in this pipeline; it has {', '.join(self.cyclegans)}")
+            raise BadInputError(f"no CycleGAN for class {name} in this pipeline; it has {', '.join(self.cyclegans)}")
         raw = self.acgan.sample(n, seed=seed, label=label)["image"]
         resized = ops.convert_to_numpy(ops.image.resize(raw, self.image_size, interpolation="bilinear"))
         refined = self.cyclegans[name].translate(np.clip(resized, 0, 1), "a_to_b", batch_size=batch_size)

@@ -106,20 +106,19 @@ def _swap_in(staged: Path, final: Path, config_dir: Path, token: str):
         os.rename(staged, final)
 
 
-def build(name: str, manual_dir, *, data_dir_override=None, skip_bad: bool = False, exclude=None,
+def build(name: str, manual_dir, *, make_builder, data_dir_override=None, skip_bad: bool = False, exclude=None,
           workers=None, overwrite: bool = False, progress: bool = True, superpixels: str = "store") -> dict:
     """Prepare a dataset from its manual-download folder; returns a summary (splits, skipped files, notes,
-    report path; ``already_prepared`` when it was prepared before and ``overwrite`` is off)."""
+    report path; ``already_prepared`` when it was prepared before and ``overwrite`` is off).
+    ``make_builder(name, data_dir, **kwargs)`` makes the dataset's TFDS builder (``register.get_builder``)."""
     import tensorflow_datasets as tfds
-
-    from tfskin.data.tfds.register import get_builder
 
     builder_name, config_name = source(name)
     manual_dir = check_manual_dir(name, manual_dir)
     if exclude is not None and not os.path.isfile(exclude):
         raise MissingInputError(f"exclusion list {exclude} not found")
     root = data_dir(data_dir_override)
-    target = get_builder(name, root)
+    target = make_builder(name, root)
     config_dir = Path(root) / builder_name / config_name
     final = config_dir / str(target.version)
     with build_lock(config_dir, name):
@@ -130,7 +129,7 @@ def build(name: str, manual_dir, *, data_dir_override=None, skip_bad: bool = Fal
         token = secrets.token_hex(3)
         staging = config_dir / f"{STAGING_PREFIX}{os.getpid()}-{token}"
         try:
-            builder = get_builder(name, str(staging), skip_bad=skip_bad, exclude=exclude, workers=workers,
+            builder = make_builder(name, str(staging), skip_bad=skip_bad, exclude=exclude, workers=workers,
                                   progress=progress, superpixels=superpixels)
             config = tfds.download.DownloadConfig(manual_dir=manual_dir,
                                                   compute_stats=tfds.download.ComputeStatsMode.SKIP)

@@ -18,7 +18,6 @@ import importlib
 import importlib.abc
 import importlib.util
 import os
-import sys
 from functools import partial
 
 from tfskin import errors
@@ -96,7 +95,7 @@ def build(name: str, manual_dir, **kwargs) -> dict:
     """Prepare a dataset from its manual-download folder (see ``tfskin.data.tfds.building.build``)."""
     from tfskin.data.tfds.building import build as _build
 
-    return _build(name, manual_dir, **kwargs)
+    return _build(name, manual_dir, make_builder=get_builder, **kwargs)
 
 
 def _stored_decoders(cfg, wanted: set, superpixels_stored: bool = True) -> dict:
@@ -195,37 +194,5 @@ def load_real(name: str, split: str, image_size, *, seed: int, num_examples, fea
     return ds.enumerate().map(convert, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
-class _AfterSourcesImport(importlib.abc.MetaPathFinder):
-    """Transitional: until ``tfskin.data.sources`` takes its table from ``source_table``, copy the real loaders
-    into its own table right after it is imported (this module never imports it: that was an import cycle)."""
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname != "tfskin.data.sources":
-            return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(fullname)
-        if spec is None or spec.loader is None:
-            return spec
-        original = spec.loader.exec_module
-
-        def exec_module(module):
-            original(module)
-            _share_table(module)
-
-        spec.loader.exec_module = exec_module
-        return spec
-
-
-def _share_table(module):
-    table = getattr(module, "_SOURCES", None)
-    if isinstance(table, dict) and table is not source_table.SOURCES:
-        for key in SOURCES:
-            table.setdefault(key, source_table.SOURCES[key])
-
-
 for _name in SOURCES:
     source_table.register_source(_name)(partial(load_real, _name))
-if "tfskin.data.sources" in sys.modules:
-    _share_table(sys.modules["tfskin.data.sources"])
-elif not any(isinstance(f, _AfterSourcesImport) for f in sys.meta_path):
-    sys.meta_path.insert(0, _AfterSourcesImport())

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from tfskin.config import ConfigError, ConfigMixin
+from tfskin.config import ConfigError, ConfigMixin, check_halvable, halved
 from tfskin.data.classes import CLASS_NAMES
 
 
@@ -34,10 +34,7 @@ class ACGANConfig(ConfigMixin):
     seed: int = 0
 
     def __post_init__(self):
-        factor = 2 ** len(self.generator_filters)
-        h, w = self.image_size
-        if h % factor or w % factor:
-            raise ConfigError(f"acgan: image size {h}x{w} must be divisible by 2**{len(self.generator_filters)}")
+        check_halvable("acgan", self.image_size, len(self.generator_filters))
         if self.channels not in (3, 4):
             raise ConfigError(f"acgan: channels must be 3 or 4, got {self.channels}")
         if self.num_classes < 2:
@@ -55,5 +52,4 @@ class ACGANConfig(ConfigMixin):
 
     @property
     def base_size(self) -> tuple:
-        factor = 2 ** len(self.generator_filters)
-        return (self.image_size[0] // factor, self.image_size[1] // factor)
+        return halved(self.image_size, len(self.generator_filters))

@@ -17,7 +17,7 @@ PRESETS = {
         name="quick",
         description="CPU quick-start: 64x64, 8 classes, narrow networks; minutes on 2 cores",
         model_config=ACGANConfig(
-            image_size=(64, 64), latent_dim=64, generator_filters=(256, 128, 64, 32),
+            latent_dim=64, generator_filters=(256, 128, 64, 32),
             discriminator_filters=(16, 32, 64, 128), discriminator_strides=(2, 2, 2, 2), discriminator_dropout=0.25,
         ),
         data={"image_size": (64, 64), "channels": 3, "num_examples": 2000},
@@ -27,7 +27,7 @@ PRESETS = {
         name="tiny",
         description="Tests and smoke runs: 32x32, 8 classes, tiny networks",
         model_config=ACGANConfig(
-            image_size=(32, 32), latent_dim=16, generator_filters=(32, 16, 8),
+            latent_dim=16, generator_filters=(32, 16, 8),
             discriminator_filters=(8, 16, 32), discriminator_strides=(2, 2, 2), discriminator_dropout=0.0,
         ),
         data={"image_size": (32, 32), "channels": 3, "num_examples": 128},

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Optional
 
-from tfskin.config import ConfigError, ConfigMixin
+from tfskin.config import ConfigError, ConfigMixin, flag
 
 INPUT_RANGES = ("0-255", "0-1")
 
@@ -12,7 +12,7 @@ INPUT_RANGES = ("0-255", "0-1")
 class CycleGANConfig(ConfigMixin):
     """Two ResNet generators G: A -> B and F: B -> A, two 70x70 PatchGANs, LSGAN + cycle + identity losses.
 
-    Domains (see ``tfskin.data.domains``): ``domain_a`` / ``domain_b`` are a class name of the run's dataset
+    Domains (see ``tfskin.models.cyclegan.domains``): ``domain_a`` / ``domain_b`` are a class name of the run's dataset
     (``NV``, ``MEL``), ``folder:PATH`` (a folder of images), or, for domain A only, a generator
     (``run:RUN_DIR`` or ``savedmodel:DIR``, optionally ``,label=CLASS``): ``domain_a_samples`` of its samples
     (drawn once, seed ``seed``) are the A images, so CycleGAN refines that generator's class towards real
@@ -40,12 +40,18 @@ class CycleGANConfig(ConfigMixin):
     beta_1: float = 0.5
     constant_steps: int = 0
     decay_steps: int = 0
-    domain_a: str = "NV"
-    domain_b: str = "MEL"
-    domain_a_samples: int = 1000
-    filter_classifier: Optional[str] = None
-    filter_alpha: float = 1.0
-    filter_class: Optional[str] = None
+    domain_a: str = flag("NV", "--domain-a", "domain A: a class (NV), folder:PATH, run:RUN_DIR or "
+                                            "savedmodel:DIR[,label=CLASS] (a generator's samples)")
+    domain_b: str = flag("MEL", "--domain-b", "domain B: a class (MEL) or folder:PATH")
+    domain_a_samples: int = flag(1000, "--domain-a-samples", "how many samples of a generator domain A uses",
+                                 parse=int)
+    filter_classifier: Optional[str] = flag(
+        None, "--classifier", "Path-Rank-Filter: the folder `tfskin evaluate classify --out` wrote, a saved tfskin "
+                              "classifier dir, or a .keras model", path=True)
+    filter_alpha: float = flag(1.0, "--alpha", "Path-Rank-Filter: fraction of domain B kept (0 < alpha <= 1)",
+                               parse=float)
+    filter_class: Optional[str] = flag(None, "--filter-class", "Path-Rank-Filter: class ranked by (default: "
+                                                               "--domain-b)")
     filter_input_range: str = "0-255"
     seed: int = 0
 

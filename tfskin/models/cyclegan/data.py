@@ -8,7 +8,8 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from tfskin.data import domains
+from tfskin.errors import ConfigError
+from tfskin.models.cyclegan import domains
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +44,7 @@ def run_domains(config) -> RunDomains:
     if m.filter_classifier:
         target = m.filter_class or (m.domain_b if ":" not in m.domain_b else "")
         if not target:
-            raise ValueError("cyclegan: set filter_class (the class the Path-Rank-Filter ranks by) when domain B "
+            raise ConfigError("cyclegan: set filter_class (the class the Path-Rank-Filter ranks by) when domain B "
                              "is a folder")
         scorer = domains.load_scorer(m.filter_classifier, target, m.filter_input_range)
         result = domains.path_rank_filter(b, scorer, m.filter_alpha, class_name=target.upper(),
@@ -51,7 +52,7 @@ def run_domains(config) -> RunDomains:
         b = domains.keep_ids(b, result.kept_ids)
     size_a, size_b = domains.count(a), domains.count(b)
     if not size_a or not size_b:
-        raise ValueError(f"cyclegan: domain {'A' if not size_a else 'B'} "
+        raise ConfigError(f"cyclegan: domain {'A' if not size_a else 'B'} "
                          f"({m.domain_a if not size_a else m.domain_b}) has no images in {data.name}/{data.split}")
     return RunDomains(a=a, b=b, size_a=size_a, size_b=size_b, filter=result)
 
@@ -62,7 +63,7 @@ def preview_examples(config) -> tf.data.Dataset:
     return tf.data.Dataset.zip((d.a.repeat(), d.b)).map(lambda a, b: {"image": b["image"], "image_a": a["image"]})
 
 
-def make_batches(config, model, start_step):
+def make_batches(config, start_step):
     d = run_domains(config)
     return domains.unpaired_batches(d.a, d.b, batch_size=config.train.batch_size, seed=config.train.seed,
                                     augment=config.data.augment, start_step=start_step,

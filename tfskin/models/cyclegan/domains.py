@@ -5,7 +5,7 @@ A domain spec is one of
 * a class name (``NV``, ``MEL``): that class of the run's dataset (phantoms, isic2019, ham10000, ...);
 * ``folder:PATH``: every image (PNG/JPEG/BMP/TIFF) under PATH, resized with the aspect-preserving pad;
 * a generator, for domain A only: ``run:RUN_DIR`` or ``savedmodel:EXPORT_DIR`` (``,label=CLASS`` optional),
-  read through ``tfskin.evaluation.sources``; a fixed number of its samples, drawn once with a fixed seed,
+  read through ``tfskin.sources``; a fixed number of its samples, drawn once with a fixed seed,
   become the domain's images (so an ACGAN/DCGAN's class-c samples can be refined towards real class-c images).
 
 Each domain is a ``tf.data.Dataset`` of ``{"image": uint8 (H, W, 3), "index": int64}``; ``index`` is the
@@ -25,13 +25,16 @@ import json
 import math
 from pathlib import Path
 
+import keras
 import numpy as np
 import tensorflow as tf
 
 from tfskin.data.classes import CLASS_NAMES, class_index
 from tfskin.data.pipeline import AUTOTUNE, random_flips
+from tfskin.errors import BadInputError, ConfigError, MissingFileError
+from tfskin.saved_classifier import classifier_dir, predict_probabilities, read_classifier_files
 
-GENERATOR_SCHEMES = ("run", "savedmodel", "png")
+GENERATOR_SCHEMES = ("run", "savedmodel", "png", "serving")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 
@@ -80,7 +83,7 @@ def folder_domain(folder, image_size) -> tf.data.Dataset:
 def generator_domain(spec: str, image_size, num: int, seed: int) -> tf.data.Dataset:
     """``num`` samples of a generator (``run:`` / ``savedmodel:`` / ``png:`` source), fixed by ``seed``."""
     from tfskin.data.resize import resize_with_pad
-    from tfskin.evaluation.sources import make_source
+    from tfskin.sources import make_source
 
     images = make_source(spec).sample(int(num), seed=int(seed))["image"]
     target = tuple(int(v) for v in image_size)
@@ -99,9 +102,9 @@ def domain_examples(spec: str, data, image_size, *, generator_samples: int = 100
         return folder_domain(rest, image_size)
     if kind in GENERATOR_SCHEMES:
         if not allow_generator:
-            raise ValueError(f"domain {spec!r}: only domain A can be a generator")
+            raise ConfigError(f"domain {spec!r}: only domain A can be a generator")
         return generator_domain(spec, image_size, generator_samples, seed)
-    raise ValueError(f"unknown domain {spec!r}: use a class name ({', '.join(CLASS_NAMES)}), folder:PATH, or for "
+    raise ConfigError(f"unknown domain {spec!r}: use a class name ({', '.join(CLASS_NAMES)}), folder:PATH, or for "
                      f"domain A {', '.join(s + ':PATH' for s in GENERATOR_SCHEMES)}")
 
 
@@ -139,28 +142,26 @@ def load_scorer(path, class_name: str, input_range: str = "0-255"):
     sigmoid), two columns (N, 2) whose second is ``class_name``, or one column per ISIC 2019 class in
     ``CLASS_NAMES`` order (N, 8).
     """
-    import keras
-
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"classifier {path} not found")
-    meta_dir = path if path.is_dir() else path.parent
-    if (meta_dir / "classifier.json").is_file():
-        from tfskin.evaluation.classifier import load_classifier
-
-        clf = load_classifier(meta_dir)
-        names = [n.upper() for n in clf.class_names]
+        raise MissingFileError(f"classifier {path} not found")
+    if classifier_dir(path) is not None:
+        model, meta = read_classifier_files(path)
+        class_names = meta["class_names"]
+        names = [n.upper() for n in class_names]
         target = class_name.upper()
         if target in names:
             column = names.index(target)
-        elif len(names) == 2 and clf.config.task in ("melanoma", "malignant"):
+        elif len(names) == 2 and meta["config"].get("task") in ("melanoma", "malignant"):
             column = 1  # "rest" / "benign" first, the positive class second
         else:
-            raise ValueError(f"classifier {path} tells apart {', '.join(clf.class_names)}, not {class_name}")
-        return lambda images: clf.predict(images, tta=1)[:, column]
+            raise BadInputError(f"classifier {path} tells apart {', '.join(class_names)}, not {class_name}")
+        size = tuple(meta["config"]["image_size"])
+        return lambda images: predict_probabilities(model, images, size)[:, column]
 
     if path.suffix != ".keras":
-        raise ValueError(f"classifier {path} is neither a tfskin classifier directory nor a .keras file")
+        raise BadInputError(f"classifier {path} is neither a saved tfskin classifier (or the folder `tfskin "
+                            f"evaluate classify --out` wrote) nor a .keras file")
     model = keras.saving.load_model(path, compile=False)
     size = tuple(model.input_shape[1:3])
     scale = 1.0 if input_range == "0-255" else 1.0 / 255.0
@@ -179,8 +180,8 @@ def load_scorer(path, class_name: str, input_range: str = "0-255"):
             return probs[:, 1]
         if k == len(CLASS_NAMES):
             return probs[:, class_index(class_name)]
-        raise ValueError(f"classifier {path} has {k} outputs; expected 1, 2 or {len(CLASS_NAMES)} (see "
-                         f"tfskin.data.domains.load_scorer)")
+        raise ConfigError(f"classifier {path} has {k} outputs; expected 1, 2 or {len(CLASS_NAMES)} (see "
+                         f"tfskin.models.cyclegan.domains.load_scorer)")
 
     return score
 
@@ -189,13 +190,13 @@ def path_rank_filter(examples: tf.data.Dataset, scorer, alpha: float, *, class_n
                      classifier: str = "", batch_size: int = 64) -> FilterResult:
     """Score every example and keep the ``ceil(alpha * n)`` most confident (ties: lower id first)."""
     if not 0.0 < alpha <= 1.0:
-        raise ValueError(f"alpha must be in (0, 1], got {alpha}")
+        raise ConfigError(f"alpha must be in (0, 1], got {alpha}")
     ids, scores = [], []
     for batch in examples.batch(batch_size).as_numpy_iterator():
         ids.append(batch["index"])
         scores.append(np.asarray(scorer(batch["image"]), np.float64).reshape(-1))
     if not ids:
-        raise ValueError("Path-Rank-Filter: domain B is empty")
+        raise ConfigError("Path-Rank-Filter: domain B is empty")
     ids, scores = np.concatenate(ids), np.concatenate(scores)
     keep = max(1, math.ceil(alpha * len(ids) - 1e-9))
     order = np.lexsort((ids, -scores))[:keep]

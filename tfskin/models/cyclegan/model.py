@@ -5,11 +5,12 @@ import tensorflow as tf
 from keras import ops
 
 from tfskin import losses
-from tfskin.gan.base import GAN
+from tfskin.errors import BadInputError, ConfigError
 from tfskin.gan.image_pool import ImagePool
+from tfskin.gan.image_to_image import ImageToImageGAN
+from tfskin.models.cyclegan import data
 from tfskin.models.cyclegan.config import CycleGANConfig
 from tfskin.models.cyclegan.networks import build_discriminator, build_generator
-from tfskin.models.cyclegan.schedule import with_decay
 
 
 def _to_unit(x):
@@ -21,7 +22,7 @@ def _from_unit(x):
 
 
 @keras.saving.register_keras_serializable(package="tfskin")
-class CycleGAN(GAN):
+class CycleGAN(ImageToImageGAN):
     """Unpaired translation between domains A and B (Zhu et al. 2017).
 
     Batches hold ``images_a`` and ``images_b`` (B, H, W, 3) in [-1, 1], unpaired. Losses: LSGAN for both
@@ -31,6 +32,9 @@ class CycleGAN(GAN):
     """
 
     config_class = CycleGANConfig
+    panel_prefix = "cycle"
+    inference_hint = ("it translates images: use `tfskin translate`, the translate_a_to_b signature of its export, "
+                      "or give its translations as folder:PATH")
     loss_names = ("d_loss", "g_loss", "d_a", "d_b", "g_adv", "cycle", "identity")
 
     def __init__(self, config: CycleGANConfig, **kwargs):
@@ -51,11 +55,22 @@ class CycleGAN(GAN):
     def discriminator_networks(self):
         return [self.discriminator_a, self.discriminator_b]
 
-    def compile(self, generator_optimizer, discriminator_optimizer, **kwargs):
-        """As the base, with the constant-then-linear learning-rate decay of the config applied to both."""
-        decay = (self.config.constant_steps, self.config.decay_steps)
-        super().compile(with_decay(generator_optimizer, *decay), with_decay(discriminator_optimizer, *decay),
-                        **kwargs)
+    # --- the run: two domains instead of the run's images ---------------------------------------------------
+
+    @classmethod
+    def validate_run(cls, run_config):
+        if run_config.data.classes:
+            raise ConfigError("cyclegan: choose the domains with --domain-a/--domain-b, not --classes")
+
+    def training_examples(self, run_config):
+        return data.preview_examples(run_config)
+
+    def make_batches(self, run_config, examples, start_step):
+        return data.make_batches(run_config, start_step)
+
+    def prepare_run(self, run_config, run_dir):
+        """``domains.json`` (sources, sizes, filter summary) and the Path-Rank-Filter's kept ids."""
+        data.write_domain_report(run_config, run_dir)
 
     def example_batch(self, batch_size=2):
         h, w = self.config.image_size
@@ -113,7 +128,7 @@ class CycleGAN(GAN):
     def call(self, images, direction="a_to_b", training=False):
         """Translate (B, H, W, 3) images in [0, 1]: ``direction`` "a_to_b" (G) or "b_to_a" (F) -> {"image"}."""
         if direction not in ("a_to_b", "b_to_a"):
-            raise ValueError(f"direction must be a_to_b or b_to_a, got {direction!r}")
+            raise BadInputError(f"direction must be a_to_b or b_to_a, got {direction!r}")
         net = self.generator_ab if direction == "a_to_b" else self.generator_ba
         return {"image": _to_unit(net(_from_unit(images), training=training))}
 
@@ -146,9 +161,10 @@ class CycleGAN(GAN):
                "fake_a": _to_unit(fakes["fake_a"]), "rec_b": _to_unit(fakes["rec_b"])}
         return {k: ops.convert_to_numpy(v) for k, v in out.items()}
 
-    def sample(self, num, seed=None, **kwargs):
-        raise NotImplementedError("CycleGAN translates images; use translate(images) or the translate_a_to_b "
-                                  "signature of its export")
+    def panels(self, inputs) -> list:
+        """Two groups per row: A | A->B | A->B->A, then B | B->A | B->A->B."""
+        p = self.cycle_panels(inputs)
+        return [[p["real_a"], p["fake_b"], p["rec_a"]], [p["real_b"], p["fake_a"], p["rec_b"]]]
 
     def export_signatures(self):
         """``translate_a_to_b`` / ``translate_b_to_a``: ``image`` float32 (B, H, W, 3) in [0, 1] at any size ->

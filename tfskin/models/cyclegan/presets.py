@@ -8,7 +8,7 @@ PRESETS = {
         name="paper256",
         description="Zhu et al. 2017 at 256x256: ResNet-9 generators (ngf 64), 70x70 PatchGANs, LSGAN, cycle 10, "
                     "identity 0.5, pool 50, Adam 2e-4/0.5, batch 1, constant then linear decay; nevus -> melanoma",
-        model_config=CycleGANConfig(image_size=(256, 256), constant_steps=100_000, decay_steps=100_000),
+        model_config=CycleGANConfig(constant_steps=100_000, decay_steps=100_000),
         data={"image_size": (256, 256), "channels": 3, "name": "isic2019"},
         train={"batch_size": 1, "steps": 200_000, "log_every": 100, "sample_every": 2000,
                "checkpoint_every": 2000},
@@ -16,7 +16,7 @@ PRESETS = {
     "paper128": Preset(
         name="paper128",
         description="Zhu et al. 2017 at 128x128: ResNet-6 generators, otherwise as paper256",
-        model_config=CycleGANConfig(image_size=(128, 128), constant_steps=100_000, decay_steps=100_000),
+        model_config=CycleGANConfig(constant_steps=100_000, decay_steps=100_000),
         data={"image_size": (128, 128), "channels": 3, "name": "isic2019"},
         train={"batch_size": 1, "steps": 200_000, "log_every": 100, "sample_every": 2000,
                "checkpoint_every": 2000},
@@ -26,7 +26,7 @@ PRESETS = {
         description="CPU quick-start on phantoms: NV -> MEL at 32x32, ngf 16, 3 residual blocks, batch 8, "
                     "pool 50; a few minutes on 2 cores",
         model_config=CycleGANConfig(
-            image_size=(32, 32), generator_filters=16, residual_blocks=3, discriminator_filters=16,
+            generator_filters=16, residual_blocks=3, discriminator_filters=16,
             discriminator_layers=2, constant_steps=900, decay_steps=300,
         ),
         data={"image_size": (32, 32), "channels": 3, "num_examples": 2000},
@@ -36,7 +36,7 @@ PRESETS = {
         name="tiny",
         description="Tests and smoke runs: 16x16, ngf 4, 1 residual block, pool 4",
         model_config=CycleGANConfig(
-            image_size=(16, 16), generator_filters=4, residual_blocks=1, discriminator_filters=4,
+            generator_filters=4, residual_blocks=1, discriminator_filters=4,
             discriminator_layers=2, pool_size=4,
         ),
         data={"image_size": (16, 16), "channels": 3, "num_examples": 96},

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from tfskin.config import ConfigError, ConfigMixin
+from tfskin.config import ConfigError, ConfigMixin, check_halvable, halved
 
 
 @dataclass(frozen=True)
@@ -29,13 +29,7 @@ class DCGANConfig(ConfigMixin):
     seed: int = 0
 
     def __post_init__(self):
-        factor = 2 ** len(self.generator_filters)
-        h, w = self.image_size
-        if h % factor or w % factor:
-            raise ConfigError(
-                f"dcgan: image size {h}x{w} must be divisible by 2**{len(self.generator_filters)} = {factor} "
-                f"(one upsampling per generator filter)"
-            )
+        check_halvable("dcgan", self.image_size, len(self.generator_filters), "one upsampling per generator filter")
         if self.channels not in (3, 4):
             raise ConfigError(f"dcgan: channels must be 3 or 4, got {self.channels}")
         if self.generator_input not in ("conv_transpose", "dense"):
@@ -49,5 +43,4 @@ class DCGANConfig(ConfigMixin):
 
     @property
     def base_size(self) -> tuple:
-        factor = 2 ** len(self.generator_filters)
-        return (self.image_size[0] // factor, self.image_size[1] // factor)
+        return halved(self.image_size, len(self.generator_filters))

@@ -4,13 +4,14 @@ import keras
 from keras import ops
 
 from tfskin import losses
-from tfskin.gan.base import GAN, images_and_mask
+from tfskin.gan.base import images_and_mask
+from tfskin.gan.noise_to_image import NoiseToImageGAN
 from tfskin.models.dcgan.config import DCGANConfig
 from tfskin.models.dcgan.networks import build_discriminator, build_generator
 
 
 @keras.saving.register_keras_serializable(package="tfskin")
-class DCGAN(GAN):
+class DCGAN(NoiseToImageGAN):
     """DCGAN; 3 channels = RGB, 4 channels = RGB + lesion mask (Pollastri et al. 2020)."""
 
     config_class = DCGANConfig
@@ -21,16 +22,6 @@ class DCGAN(GAN):
         self.generator = build_generator(config)
         self.discriminator = build_discriminator(config)
         self._d_loss_fn, self._g_loss_fn = losses.adversarial_losses(config.loss)
-
-    def latent_spec(self):
-        return {"noise": ((self.config.latent_dim,), "normal")}
-
-    def example_batch(self, batch_size=2):
-        h, w = self.config.image_size
-        return {
-            "images": ops.zeros((batch_size, h, w, self.config.channels)),
-            "noise": ops.zeros((batch_size, self.config.latent_dim)),
-        }
 
     def generate(self, batch, training=False):
         return {"images": self.generator(batch["noise"], training=training)}

@@ -8,7 +8,7 @@ PRESETS = {
         name="paper64",
         description="64x64 RGB, ConvTranspose 512-256-128-64-3 / Conv 64-128-256-512, BCE, Adam (Lunagariya & "
                     "Patel, section 7.1.1)",
-        model_config=DCGANConfig(image_size=(64, 64), channels=3),
+        model_config=DCGANConfig(),
         data={"image_size": (64, 64), "channels": 3},
         train={"batch_size": 64, "steps": 20000},
     ),
@@ -17,7 +17,7 @@ PRESETS = {
         description="192x256 RGB+mask (4 channels), 5x5 kernels, stride 2, 100-d noise, dense projection and "
                     "dense discriminator output (Pollastri et al. 2020, section 3.1)",
         model_config=DCGANConfig(
-            image_size=(192, 256), channels=4, kernel_size=5, generator_input="dense",
+            kernel_size=5, generator_input="dense",
             generator_activation="leaky_relu", discriminator_output="dense",
         ),
         data={"image_size": (192, 256), "channels": 4},
@@ -27,7 +27,7 @@ PRESETS = {
         name="quick",
         description="CPU quick-start: 64x64 RGB, quarter-width networks; a few minutes on 2 cores",
         model_config=DCGANConfig(
-            image_size=(64, 64), channels=3, generator_filters=(128, 64, 32, 16),
+            generator_filters=(128, 64, 32, 16),
             discriminator_filters=(16, 32, 64, 128),
         ),
         data={"image_size": (64, 64), "channels": 3, "num_examples": 2000},
@@ -37,7 +37,7 @@ PRESETS = {
         name="tiny",
         description="Tests and smoke runs: 32x32, tiny networks",
         model_config=DCGANConfig(
-            image_size=(32, 32), channels=3, latent_dim=16, generator_filters=(32, 16, 8),
+            latent_dim=16, generator_filters=(32, 16, 8),
             discriminator_filters=(8, 16, 32),
         ),
         data={"image_size": (32, 32), "channels": 3, "num_examples": 128},
@@ -47,7 +47,7 @@ PRESETS = {
         name="tiny_mask",
         description="Tests and smoke runs: 32x48 RGB+mask, tiny networks, dense projection",
         model_config=DCGANConfig(
-            image_size=(32, 48), channels=4, latent_dim=16, kernel_size=5, generator_filters=(32, 16, 8),
+            latent_dim=16, kernel_size=5, generator_filters=(32, 16, 8),
             discriminator_filters=(8, 16, 32), generator_input="dense", discriminator_output="dense",
             generator_activation="leaky_relu",
         ),

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from tfskin.config import ConfigError, ConfigMixin
+from tfskin.config import ConfigError, ConfigMixin, check_halvable, doubled, halved
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,7 @@ class DDGANConfig(ConfigMixin):
     seed: int = 0
 
     def __post_init__(self):
-        factor = 2 ** (len(self.generator_filters) - 1)
-        h, w = self.image_size
-        if h % factor or w % factor:
-            raise ConfigError(f"ddgan: image size {h}x{w} must be divisible by 2**{len(self.generator_filters) - 1}")
+        check_halvable("ddgan", self.image_size, len(self.generator_filters) - 1)
         if not 1 <= self.num_discriminators <= len(self.generator_filters):
             raise ConfigError(f"ddgan: num_discriminators must be 1..{len(self.generator_filters)}")
         if self.scale_weights and len(self.scale_weights) != self.num_discriminators:
@@ -53,12 +50,10 @@ class DDGANConfig(ConfigMixin):
 
     @property
     def base_size(self) -> tuple:
-        factor = 2 ** (self.num_scales - 1)
-        return (self.image_size[0] // factor, self.image_size[1] // factor)
+        return halved(self.image_size, self.num_scales - 1)
 
     def resolution(self, scale: int) -> tuple:
-        h, w = self.base_size
-        return (h * 2 ** scale, w * 2 ** scale)
+        return doubled(self.base_size, scale)
 
     @property
     def weights(self) -> tuple:

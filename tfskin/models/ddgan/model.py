@@ -4,14 +4,15 @@ import keras
 from keras import ops
 
 from tfskin import losses
-from tfskin.gan.base import GAN, images_and_mask
+from tfskin.gan.base import images_and_mask
+from tfskin.gan.noise_to_image import NoiseToImageGAN
 from tfskin.layers.progressive import downsample, track_for_checkpoints
 from tfskin.models.ddgan.config import DDGANConfig
 from tfskin.models.ddgan.networks import build_discriminator, build_generator
 
 
 @keras.saving.register_keras_serializable(package="tfskin")
-class DDGAN(GAN):
+class DDGAN(NoiseToImageGAN):
     """Deeply discriminated GAN: the generator's intermediate images are each judged at their own scale."""
 
     config_class = DDGANConfig
@@ -33,14 +34,6 @@ class DDGAN(GAN):
         cfg = self.config
         return [(i, s, cfg.weights[i], "x".join(map(str, cfg.resolution(s))))
                 for i, s in enumerate(range(cfg.first_discriminated, cfg.num_scales))]
-
-    def latent_spec(self):
-        return {"noise": ((self.config.latent_dim,), "normal")}
-
-    def example_batch(self, batch_size=2):
-        h, w = self.config.image_size
-        return {"images": ops.zeros((batch_size, h, w, self.config.channels)),
-                "noise": ops.zeros((batch_size, self.config.latent_dim))}
 
     def generate(self, batch, training=False):
         images = self.generator(ops.convert_to_tensor(batch["noise"]), training=training)

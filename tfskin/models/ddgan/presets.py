@@ -15,7 +15,7 @@ PRESETS = {
     "quick": Preset(
         name="quick",
         description="CPU quick-start: 4x4 -> 64x64 RGB, discriminators at 16, 32, 64",
-        model_config=DDGANConfig(image_size=(64, 64), generator_filters=(128, 64, 32, 16, 8), num_discriminators=3,
+        model_config=DDGANConfig(generator_filters=(128, 64, 32, 16, 8), num_discriminators=3,
                                  discriminator_base_filters=16),
         data={"image_size": (64, 64), "channels": 3, "num_examples": 2000},
         train={"batch_size": 32, "steps": 1500, "log_every": 25, "sample_every": 250, "checkpoint_every": 250},
@@ -23,7 +23,7 @@ PRESETS = {
     "tiny": Preset(
         name="tiny",
         description="Tests and smoke runs: 4x4 -> 32x32 RGB, discriminators at 8, 16, 32",
-        model_config=DDGANConfig(image_size=(32, 32), latent_dim=16, generator_filters=(32, 16, 8, 8),
+        model_config=DDGANConfig(latent_dim=16, generator_filters=(32, 16, 8, 8),
                                  num_discriminators=3, discriminator_base_filters=8),
         data={"image_size": (32, 32), "channels": 3, "num_examples": 128},
         train={"batch_size": 8, "steps": 4, "log_every": 2, "sample_every": 2, "checkpoint_every": 2},

@@ -2,7 +2,17 @@
 
 from dataclasses import dataclass
 
-from tfskin.config import ConfigError, ConfigMixin
+from tfskin.config import ConfigError, ConfigMixin, doubled, flag, halved
+
+
+def parse_levels(text: str) -> tuple:
+    """``--levels``: "all" (every level) or comma-separated level indices, e.g. "0" or "1,2"."""
+    if text.strip().lower() == "all":
+        return ()
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise ConfigError(f"--levels takes 'all' or level numbers like 0,1,2, got {text!r}") from None
 
 
 @dataclass(frozen=True)
@@ -29,8 +39,11 @@ class LAPGANConfig(ConfigMixin):
     conv_filters: int = 128
     kernel_size: int = 5
     noise_channels: int = 1
-    train_levels: tuple = ()
-    level_schedule: str = "joint"  # "joint" or "sequential"
+    train_levels: tuple = flag((), "--levels", "pyramid levels this run trains, 'all' or e.g. 0 or 1,2",
+                               parse=parse_levels)
+    level_schedule: str = flag("joint", "--level-schedule", "train the levels together every step, or one after the "
+                                                            "other (resume lands in the level the step counter is in)",
+                               choices=("joint", "sequential"))
     level_images: int = 640_000  # images per level when sequential
     learning_rate: float = 2e-4
     beta_1: float = 0.5
@@ -61,12 +74,10 @@ class LAPGANConfig(ConfigMixin):
 
     @property
     def base_size(self) -> tuple:
-        factor = 2 ** self.top_level
-        return (self.image_size[0] // factor, self.image_size[1] // factor)
+        return halved(self.image_size, self.top_level)
 
     def resolution(self, level: int) -> tuple:
-        h, w = self.base_size
-        return (h * 2 ** level, w * 2 ** level)
+        return doubled(self.base_size, level)
 
     @property
     def levels_trained(self) -> tuple:

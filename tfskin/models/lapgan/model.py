@@ -4,7 +4,9 @@ import keras
 from keras import ops
 
 from tfskin import losses
-from tfskin.gan.base import Phase, StagedGAN, StageSchedule, images_and_mask
+from tfskin.gan.base import images_and_mask
+from tfskin.gan.noise_to_image import NoiseToImageGAN
+from tfskin.gan.staged import Phase, StagedGAN, StageSchedule
 from tfskin.layers.progressive import downsample, track_for_checkpoints
 from tfskin.models.lapgan.config import LAPGANConfig
 from tfskin.models.lapgan.networks import build_level, build_level0
@@ -17,7 +19,7 @@ def blur_upsample(x):
 
 
 @keras.saving.register_keras_serializable(package="tfskin")
-class LAPGAN(StagedGAN):
+class LAPGAN(NoiseToImageGAN, StagedGAN):
     """Laplacian pyramid GAN; ``call`` runs the whole pyramid (level 0, the residual levels, and the reused
     last level)."""
 
@@ -77,17 +79,10 @@ class LAPGAN(StagedGAN):
 
     # --- data ---
     def latent_spec(self):
-        spec = {"noise": ((self.config.latent_dim,), "normal")}
+        spec = super().latent_spec()
         for k in range(1, self.config.num_levels):
             spec[f"noise_level{k}"] = ((*self.config.resolution(k), self.config.noise_channels), "normal")
         return spec
-
-    def example_batch(self, batch_size=2):
-        h, w = self.config.image_size
-        batch = {"images": ops.zeros((batch_size, h, w, self.config.channels))}
-        for name, (shape, _) in self.latent_spec().items():
-            batch[name] = ops.zeros((batch_size, *shape))
-        return batch
 
     def real_pyramid(self, images) -> list:
         """Real images at every level's resolution (box-filter downsampling from the data size)."""

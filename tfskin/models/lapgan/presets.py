@@ -16,7 +16,7 @@ PRESETS = {
     "quick": Preset(
         name="quick",
         description="CPU quick-start: 4 levels 3x4 -> 24x32, last reused for 48x64 RGB+mask, narrow layers",
-        model_config=LAPGANConfig(image_size=(48, 64), num_levels=4, dense_units=256, conv_filters=32,
+        model_config=LAPGANConfig(num_levels=4, dense_units=256, conv_filters=32,
                                   latent_dim=64),
         data={"image_size": (48, 64), "channels": 4, "num_examples": 2000},
         train={"batch_size": 32, "steps": 1500, "log_every": 25, "sample_every": 250, "checkpoint_every": 250},
@@ -24,7 +24,7 @@ PRESETS = {
     "tiny": Preset(
         name="tiny",
         description="Tests and smoke runs: 3 levels 3x4 -> 12x16, last reused for 24x32 RGB+mask",
-        model_config=LAPGANConfig(image_size=(24, 32), num_levels=3, dense_units=64, conv_filters=16,
+        model_config=LAPGANConfig(num_levels=3, dense_units=64, conv_filters=16,
                                   latent_dim=16, kernel_size=3, level_images=32),
         data={"image_size": (24, 32), "channels": 4, "num_examples": 128},
         train={"batch_size": 8, "steps": 4, "log_every": 2, "sample_every": 2, "checkpoint_every": 2},

@@ -1,8 +1,11 @@
 """``tfskin labelmaps``: new label maps (distorted or combined real ones) and, with a trained pix2pixHD run, the
 images it synthesizes from them. The logic lives in ``tfskin.models.pix2pixhd.new_maps``."""
 
+from tfskin.errors import BadInputError
+
 
 def _cmd_labelmaps(args):
+    # Imported here, not at the top: the CLI builds its parser without TensorFlow (start-up time).
     from tfskin.models.pix2pixhd.new_maps import write_new_maps
     from tfskin.training import load_trained_model, resolve_config
 
@@ -10,7 +13,7 @@ def _cmd_labelmaps(args):
     if args.run:
         config, model = load_trained_model(args.run)
         if config.model != "pix2pixhd":
-            raise ValueError(f"{args.run} is a {config.model} run, not pix2pixhd")
+            raise BadInputError(f"{args.run} is a {config.model} run, not pix2pixhd")
     else:
         from tfskin.config import parse_image_size
 

@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass
 
-from tfskin.config import ConfigError, ConfigMixin
-from tfskin.data.labelmaps import NUM_LABELS
+from tfskin.config import ConfigError, ConfigMixin, flag
+from tfskin.data.classes import NUM_LABELS
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,10 @@ class Pix2PixHDConfig(ConfigMixin):
     residual_blocks: int = 9
     discriminator_filters: int = 64
     discriminator_layers: int = 3
-    num_d: int = 3
+    num_d: int = flag(3, "--num-d", "number of discriminator scales", parse=int)
     lambda_feat: float = 10.0
-    vgg_weights: str = "none"
+    vgg_weights: str = flag("none", "--vgg-weights", "VGG19 perceptual loss weights: imagenet (Keras cache), a "
+                                                     ".h5/.weights.h5 file, or none")
     lambda_vgg: float = 10.0
     learning_rate: float = 2e-4
     beta_1: float = 0.5

@@ -36,11 +36,7 @@ def conditioned_examples(config) -> tf.data.Dataset:
                          features=("image",) + wanted, classes=data.classes)
 
 
-def examples_for(config):
-    return conditioned_examples(config)
-
-
-def make_batches(config, model, start_step):
+def make_batches(config, start_step):
     """Endless, deterministic (seed, step) batches; flips are applied to image and maps together."""
     seed, batch_size = config.train.seed, config.train.batch_size
     use_instance = config.model_config.use_instance

@@ -5,15 +5,15 @@ import tensorflow as tf
 from keras import ops
 
 from tfskin import losses
-from tfskin.gan.base import GAN
-from tfskin.models.cyclegan.schedule import with_decay
+from tfskin.gan.image_to_image import ImageToImageGAN
+from tfskin.models.pix2pixhd import data
 from tfskin.models.pix2pixhd import vgg as vgg_lib
 from tfskin.models.pix2pixhd.config import Pix2PixHDConfig
 from tfskin.models.pix2pixhd.networks import build_discriminator, build_generator
 
 
 @keras.saving.register_keras_serializable(package="tfskin")
-class Pix2PixHD(GAN):
+class Pix2PixHD(ImageToImageGAN):
     """Batches hold ``images`` (B, H, W, 3) in [-1, 1], ``label_map`` int (B, H, W, 1) with ids 0..7 and, for
     the instance variant, ``boundary`` (B, H, W, 1) 0/1. Losses: LSGAN summed over the discriminator scales,
     ``lambda_feat`` x feature matching over every block of every scale (weighted 4 / (layers + 1) and averaged
@@ -21,6 +21,9 @@ class Pix2PixHD(GAN):
     real/fake losses are averaged."""
 
     config_class = Pix2PixHDConfig
+    panel_prefix = "maps"
+    inference_hint = ("it synthesizes from label maps: use synthesize(label_maps, instance_maps), `tfskin "
+                      "labelmaps`, `tfskin translate --label-maps`, or the synthesize signature of its export")
     loss_names = ("d_loss", "g_loss", "g_gan", "g_feat", "g_vgg", "l1")
 
     def __init__(self, config: Pix2PixHDConfig, **kwargs):
@@ -30,10 +33,11 @@ class Pix2PixHD(GAN):
         weights = vgg_lib.resolve_weights(config.vgg_weights)
         self.vgg = vgg_lib.build_vgg_features(weights, config.image_size) if weights is not None else None
 
-    def compile(self, generator_optimizer, discriminator_optimizer, **kwargs):
-        decay = (self.config.constant_steps, self.config.decay_steps)
-        super().compile(with_decay(generator_optimizer, *decay), with_decay(discriminator_optimizer, *decay),
-                        **kwargs)
+    def training_examples(self, run_config):
+        return data.conditioned_examples(run_config)
+
+    def make_batches(self, run_config, examples, start_step):
+        return data.make_batches(run_config, start_step)
 
     def example_batch(self, batch_size=2):
         h, w = self.config.image_size
@@ -135,10 +139,6 @@ class Pix2PixHD(GAN):
             out.append(ops.convert_to_numpy(inputs["boundary"]))
         out += [ops.convert_to_numpy(self.preview(inputs)["image"]), ops.convert_to_numpy(inputs["real"])]
         return [out]
-
-    def sample(self, num, seed=None, **kwargs):
-        raise NotImplementedError("pix2pixHD synthesizes from label maps: use synthesize(label_maps, "
-                                  "instance_maps), `tfskin labelmaps`, or the synthesize signature of its export")
 
     def export_signatures(self):
         """``synthesize``: ``label_map`` int32 (B, H, W) with ids 0..7 [+ ``instance_map`` int32 (B, H, W)] ->

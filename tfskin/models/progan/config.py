@@ -4,14 +4,11 @@ phase-frozen variant (Lunagariya & Patel, section 7.2)."""
 import math
 from dataclasses import dataclass
 
-from tfskin.config import ConfigError, ConfigMixin
+from tfskin.config import ConfigError, ConfigMixin, check_halvable, doubled, halved
 
 
 def _check_power_of_two_growth(name, image_size, stages):
-    factor = 2 ** (stages - 1)
-    h, w = image_size
-    if h % factor or w % factor:
-        raise ConfigError(f"{name}: image size {h}x{w} must be divisible by 2**{stages - 1} (one doubling per stage)")
+    check_halvable(name, image_size, stages - 1, "one doubling per stage")
 
 
 @dataclass(frozen=True)
@@ -68,12 +65,10 @@ class ProGANConfig(ConfigMixin):
 
     @property
     def base_size(self) -> tuple:
-        factor = 2 ** (self.num_stages - 1)
-        return (self.image_size[0] // factor, self.image_size[1] // factor)
+        return halved(self.image_size, self.num_stages - 1)
 
     def resolution(self, stage: int) -> tuple:
-        h, w = self.base_size
-        return (h * 2 ** stage, w * 2 ** stage)
+        return doubled(self.base_size, stage)
 
 
 @dataclass(frozen=True)
@@ -114,12 +109,10 @@ class FrozenProGANConfig(ConfigMixin):
 
     @property
     def base_size(self) -> tuple:
-        factor = 2 ** len(self.generator_filters)
-        return (self.image_size[0] // factor, self.image_size[1] // factor)
+        return halved(self.image_size, len(self.generator_filters))
 
     def resolution(self, stage: int) -> tuple:
-        factor = 2 ** (self.num_stages - 1 - stage)
-        return (self.image_size[0] // factor, self.image_size[1] // factor)
+        return halved(self.image_size, self.num_stages - 1 - stage)
 
     @property
     def first_stage_blocks(self) -> int:

@@ -8,10 +8,12 @@ import tensorflow as tf
 from keras import ops
 
 from tfskin import losses
-from tfskin.data.classes import CLASS_NAMES, default_class_prior
-from tfskin.gan.base import Phase, StagedGAN, StageSchedule, images_and_mask
+from tfskin.data.classes import CLASS_NAMES
+from tfskin.gan.base import images_and_mask
+from tfskin.gan.conditional import ClassConditionalGAN
+from tfskin.gan.noise_to_image import NoiseToImageGAN
+from tfskin.gan.staged import Phase, StagedGAN, StageSchedule
 from tfskin.layers.progressive import downsample, lerp, upsample, upsample2x
-from tfskin.models.acgan.model import conditional_sample, per_class_preview, split_conditional_inputs
 from tfskin.models.progan.config import FrozenProGANConfig, ProGANConfig, stage_steps
 from tfskin.models.progan.frozen_networks import FrozenGrowthDiscriminator, FrozenGrowthGenerator
 from tfskin.models.progan.networks import ProgressiveCritic, ProgressiveGenerator
@@ -45,6 +47,14 @@ class _ProgressiveMixin:
         index = ops.clip(ops.cast(self.stage, "int32"), 0, self._num_stages - 1)
         return ops.switch(index, branches)
 
+    @property
+    def generator_variables(self):
+        return _variables(self.generator.stage_layers(self.current_stage))
+
+    @property
+    def discriminator_variables(self):
+        return _variables(self.discriminator.stage_layers(self.current_stage))
+
     def schedule_scalars(self):
         out = super().schedule_scalars()
         h, w = self.config.resolution(self.current_stage)
@@ -53,7 +63,7 @@ class _ProgressiveMixin:
 
 
 @keras.saving.register_keras_serializable(package="tfskin")
-class ProGAN(_ProgressiveMixin, StagedGAN):
+class ProGAN(_ProgressiveMixin, ClassConditionalGAN, StagedGAN):
     """Conditional progressive GAN: WGAN-GP + drift + auxiliary class term, fade-in growth."""
 
     config_class = ProGANConfig
@@ -81,28 +91,9 @@ class ProGAN(_ProgressiveMixin, StagedGAN):
                    for s in range(1, cfg.num_stages)]
         return StageSchedule(phases)
 
-    @property
-    def generator_variables(self):
-        return _variables(self.generator.stage_layers(self.current_stage))
-
-    @property
-    def discriminator_variables(self):
-        return _variables(self.discriminator.stage_layers(self.current_stage))
-
     # --- data ---
     def latent_spec(self):
-        prior = default_class_prior() if self.config.fake_label_prior == "isic2019" else None
-        return {"noise": ((self.config.latent_dim,), "normal"),
-                "fake_labels": ((), ("categorical", self.config.num_classes, prior)),
-                "gp_noise": ((1,), "normal")}
-
-    def example_batch(self, batch_size=2):
-        h, w = self.config.image_size
-        return {"images": ops.zeros((batch_size, h, w, self.config.channels)),
-                "labels": ops.zeros((batch_size,), "int32"),
-                "noise": ops.zeros((batch_size, self.config.latent_dim)),
-                "fake_labels": ops.zeros((batch_size,), "int32"),
-                "gp_noise": ops.zeros((batch_size, 1))}
+        return {**super().latent_spec(), "gp_noise": ((1,), "normal")}  # gradient-penalty mixing weights
 
     def model_labels(self, labels):
         """Dataset class indices -> this model's classes (label_mode "melanoma": 1 = MEL, 0 = other)."""
@@ -111,12 +102,9 @@ class ProGAN(_ProgressiveMixin, StagedGAN):
             return ops.cast(ops.equal(labels, _MEL), "int32")
         return labels
 
-    def _one_hot(self, labels):
-        return ops.one_hot(ops.cast(labels, "int32"), self.config.num_classes)
-
     # --- losses ---
     def generate(self, batch, training=False):
-        image = self.generator(ops.convert_to_tensor(batch["noise"]), self._one_hot(batch["fake_labels"]),
+        image = self.generator(ops.convert_to_tensor(batch["noise"]), self.one_hot(batch["fake_labels"]),
                                stage=self.current_stage, alpha=self.alpha)
         return {"images": image}
 
@@ -128,7 +116,7 @@ class ProGAN(_ProgressiveMixin, StagedGAN):
         real = self._real_at_stage(batch["images"], fade=True)
         fake = ops.cast(fakes["images"], "float32")
         real_labels = self.model_labels(batch["labels"])
-        real_oh, fake_oh = self._one_hot(real_labels), self._one_hot(batch["fake_labels"])
+        real_oh, fake_oh = self.one_hot(real_labels), self.one_hot(batch["fake_labels"])
         real_score, real_cls = self._critic(real, real_oh)
         fake_score, fake_cls = self._critic(fake, fake_oh)
         wasserstein = ops.mean(real_score) - ops.mean(fake_score)
@@ -146,35 +134,19 @@ class ProGAN(_ProgressiveMixin, StagedGAN):
                 "wasserstein": wasserstein, "gradient_penalty": penalty, "d_class": d_class}
 
     def generator_losses(self, batch, fakes):
-        fake_score, fake_cls = self._critic(ops.cast(fakes["images"], "float32"), self._one_hot(batch["fake_labels"]))
+        fake_score, fake_cls = self._critic(ops.cast(fakes["images"], "float32"), self.one_hot(batch["fake_labels"]))
         g_class = losses.auxiliary_classification_loss(batch["fake_labels"], fake_cls)
         return {"g_loss": losses.wasserstein_generator_loss(fake_score) + self.config.class_weight * g_class,
                 "g_class": g_class}
 
     # --- inference ---
-    def call(self, noise, label=None, training=False):
-        """noise (B, latent_dim), label int (B,) in this model's classes -> {image [0, 1] at full size, mask?}.
-        Runs the stage held in the stage variable (with its alpha) and upsamples to the full size."""
-        noise, label = split_conditional_inputs(noise, label)
-        noise, one_hot = ops.convert_to_tensor(noise), self._one_hot(label)
-        image = self._at_full_resolution(
-            lambda s: self.generator(noise, one_hot, stage=s, alpha=self.alpha))
-        return images_and_mask(image, self.config.channels)
-
-    def preview_inputs(self, examples, num, seed):
-        return per_class_preview(self.config.latent_dim, self.config.num_classes, num, seed)
-
-    def sample(self, num, seed=None, label=None, **kwargs):
-        return conditional_sample(self, num, seed, label)
-
-    def export_signatures(self):
-        from tfskin.serving.signatures import noise_label_to_image_signature
-
-        return noise_label_to_image_signature(self, "generate")
+    def generate_images(self, noise, one_hot, training=False):
+        """The stage held in the stage variable (with its alpha), upsampled to the full size."""
+        return self._at_full_resolution(lambda s: self.generator(noise, one_hot, stage=s, alpha=self.alpha))
 
 
 @keras.saving.register_keras_serializable(package="tfskin")
-class FrozenProGAN(_ProgressiveMixin, StagedGAN):
+class FrozenProGAN(_ProgressiveMixin, NoiseToImageGAN, StagedGAN):
     """Phase-frozen progressive GAN: BCE + Adam, earlier phases frozen, no fade-in."""
 
     config_class = FrozenProGANConfig
@@ -195,22 +167,6 @@ class FrozenProGAN(_ProgressiveMixin, StagedGAN):
         steps = stage_steps(self.config.images_per_stage, batch_size)
         return StageSchedule([Phase(s, 0, steps, name="x".join(map(str, self.config.resolution(s))))
                               for s in range(self.config.num_stages)])
-
-    @property
-    def generator_variables(self):
-        return _variables(self.generator.stage_layers(self.current_stage))
-
-    @property
-    def discriminator_variables(self):
-        return _variables(self.discriminator.stage_layers(self.current_stage))
-
-    def latent_spec(self):
-        return {"noise": ((self.config.latent_dim,), "normal")}
-
-    def example_batch(self, batch_size=2):
-        h, w = self.config.image_size
-        return {"images": ops.zeros((batch_size, h, w, self.config.channels)),
-                "noise": ops.zeros((batch_size, self.config.latent_dim))}
 
     def generate(self, batch, training=False):
         return {"images": self.generator(ops.convert_to_tensor(batch["noise"]), stage=self.current_stage,

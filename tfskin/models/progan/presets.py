@@ -20,7 +20,7 @@ PROGAN_PRESETS = {
         description="CPU quick-start: 8 ISIC classes, 4x4 -> 64x64, narrow blocks, 4k images per fade-in and "
                     "per stabilisation",
         model_config=ProGANConfig(
-            image_size=(64, 64), num_classes=8, class_names=CLASS_NAMES, label_mode="class", latent_dim=128,
+            num_classes=8, class_names=CLASS_NAMES, label_mode="class", latent_dim=128,
             feature_maps=(128, 128, 64, 32, 16), transition_images=4000, stabilise_images=4000,
         ),
         data={"image_size": (64, 64), "channels": 3, "num_examples": 2000},
@@ -30,7 +30,7 @@ PROGAN_PRESETS = {
         name="tiny",
         description="Tests and smoke runs: benign/melanoma, 4x4 -> 16x16, 4 steps per phase at batch 8",
         model_config=ProGANConfig(
-            image_size=(16, 16), latent_dim=16, feature_maps=(16, 8, 8), transition_images=32, stabilise_images=32,
+            latent_dim=16, feature_maps=(16, 8, 8), transition_images=32, stabilise_images=32,
             minibatch_std_group=2,
         ),
         data={"image_size": (16, 16), "channels": 3, "num_examples": 128},
@@ -58,7 +58,7 @@ FROZEN_PRESETS = {
     "tiny": Preset(
         name="tiny",
         description="Tests and smoke runs: 16x16 -> 32x32, tiny widths, 4 steps per phase at batch 8",
-        model_config=FrozenProGANConfig(image_size=(32, 32), latent_dim=16, generator_filters=(32, 16, 8),
+        model_config=FrozenProGANConfig(latent_dim=16, generator_filters=(32, 16, 8),
                                         num_stages=2, images_per_stage=32),
         data={"image_size": (32, 32), "channels": 3, "num_examples": 128},
         train={"batch_size": 8, "steps": 8, "log_every": 2, "sample_every": 4, "checkpoint_every": 2},

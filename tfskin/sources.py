@@ -1,5 +1,5 @@
-"""Where synthetic images come from: a run directory, an exported SavedModel, a folder of PNGs (and, later,
-a TF Serving URL), all behind one small interface so evaluators never care which.
+"""Where synthetic images come from: a run directory, an exported SavedModel, a folder of PNGs or a TF Serving
+endpoint, all behind one small interface so evaluators (and CycleGAN's generator domains) never care which.
 
 ``make_source("run:runs/dcgan-mel")``, ``make_source("savedmodel:export/models/dcgan/1,label=MEL")``,
 ``make_source("png:samples/")`` or a dict ``{"type": "png", "path": "samples/", "label": "MEL"}``.
@@ -20,10 +20,13 @@ import json
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
-from tfskin.config import ConfigError
 from tfskin.data.classes import CLASS_NAMES, class_index
-from tfskin.imaging import to_uint8
+from tfskin.errors import BadInputError, ConfigError, MissingFileError
+from tfskin.imaging import save_png, to_uint8
+from tfskin.runs import load_trained_model, read_run_config
+from tfskin.serving.client import ServingGenerator, split_options
 
 _SCHEMES: dict = {}
 
@@ -67,7 +70,7 @@ class SyntheticSource:
     def sample(self, n: int, seed: int = 0) -> dict:
         n = int(n)
         if n < 0:
-            raise ValueError(f"cannot sample {n} images")
+            raise BadInputError(f"cannot sample {n} images: the count must be >= 1")
         out = self._draw(n, int(seed)) if n else self._empty()
         out["image"] = to_uint8(out["image"])
         if "mask" in out:
@@ -118,8 +121,6 @@ class ArraySource(SyntheticSource):
 
 
 def _run_classes(run_dir: Path) -> tuple:
-    from tfskin.training import read_run_config
-
     config = read_run_config(run_dir)
     return tuple(config.data.classes or ())
 
@@ -131,11 +132,9 @@ class RunDirSource(SyntheticSource):
     scheme = "run"
 
     def __init__(self, path, label: str = None, batch_size: int = 256):
-        from tfskin.training import load_trained_model
-
         self.path = Path(path)
         if not (self.path / "config.json").is_file():
-            raise FileNotFoundError(f"{self.path} is not a tfskin run directory (no config.json)")
+            raise MissingFileError(f"{self.path} is not a tfskin run directory (no config.json)")
         self.config, self.model = load_trained_model(self.path)
         self.classes = tuple(self.config.data.classes or ())
         super().__init__(label)
@@ -145,9 +144,7 @@ class RunDirSource(SyntheticSource):
     @property
     def conditional(self) -> bool:
         """Whether the model's ``sample`` takes a class (ACGAN, conditional progressive GAN)."""
-        import inspect
-
-        return "label" in inspect.signature(self.model.sample).parameters
+        return self.model.conditional
 
     def _draw(self, n, seed):
         kwargs = {}
@@ -169,7 +166,7 @@ def _latest_version(path: Path) -> Path:
     versions = sorted((p for p in path.glob("*") if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name))
     if versions and (versions[-1] / "saved_model.pb").is_file():
         return versions[-1]
-    raise FileNotFoundError(f"no SavedModel in {path} (expected saved_model.pb or numbered version folders)")
+    raise MissingFileError(f"no SavedModel in {path} (expected saved_model.pb or numbered version folders)")
 
 
 @register_scheme("savedmodel")
@@ -186,12 +183,12 @@ class SavedModelSource(SyntheticSource):
         self.path = _latest_version(Path(path))
         loaded = tf.saved_model.load(str(self.path))
         if signature not in loaded.signatures:
-            raise ValueError(f"{self.path} has no signature {signature!r}; it has {', '.join(loaded.signatures)}")
+            raise BadInputError(f"{self.path} has no signature {signature!r}; it has {', '.join(loaded.signatures)}")
         self._loaded = loaded  # keep the object alive: the signature references its variables
         self.fn = loaded.signatures[signature]
         inputs = self.fn.structured_input_signature[1]
         if "noise" not in inputs:
-            raise ValueError(f"signature {signature!r} takes {', '.join(inputs)}, not noise")
+            raise BadInputError(f"signature {signature!r} takes {', '.join(inputs)}, not noise")
         self.latent_dim = int(inputs["noise"].shape[-1])
         self.has_masks = "mask" in self.fn.structured_outputs
         for parent in list(self.path.parents)[:4]:
@@ -236,10 +233,10 @@ class PngFolderSource(SyntheticSource):
     def __init__(self, path, label: str = None):
         self.path = Path(path)
         if not self.path.is_dir():
-            raise FileNotFoundError(f"PNG folder {self.path} not found")
+            raise MissingFileError(f"PNG folder {self.path} not found")
         self.files = sorted(p for p in self.path.rglob("*.png") if not p.stem.endswith("_mask"))
         if not self.files:
-            raise FileNotFoundError(f"no PNG images in {self.path}")
+            raise MissingFileError(f"no PNG images in {self.path}")
         self.has_masks = all(p.with_name(p.stem + "_mask.png").is_file() for p in self.files)
         csv_labels = {}
         csv = self.path / "labels.csv"
@@ -262,19 +259,15 @@ class PngFolderSource(SyntheticSource):
         return len(self.files)
 
     def _draw(self, n, seed):
-        from PIL import Image
-
         idx = np.random.default_rng(seed).choice(len(self.files), n, replace=n > len(self.files))
         images, masks = [], []
         for i in idx:
-            with Image.open(self.files[i]) as im:
-                images.append(np.asarray(im.convert("RGB")))
+            images.append(_read_png(self.files[i], "RGB"))
             if self.has_masks:
-                with Image.open(self.files[i].with_name(self.files[i].stem + "_mask.png")) as im:
-                    masks.append(np.asarray(im.convert("L")))
+                masks.append(_read_png(self.files[i].with_name(self.files[i].stem + "_mask.png"), "L"))
         shapes = {a.shape for a in images}
         if len(shapes) > 1:
-            raise ValueError(f"PNGs in {self.path} have different sizes {sorted(shapes)[:3]}; resize them first")
+            raise BadInputError(f"PNGs in {self.path} have different sizes {sorted(shapes)[:3]}; resize them first")
         out = {"image": np.stack(images), "label": self.labels[idx]}
         if self.has_masks:
             out["mask"] = np.stack(masks)[..., np.newaxis]
@@ -295,8 +288,6 @@ class ServingSource(SyntheticSource):
     options = ("signature", "label", "batch_size")
 
     def __init__(self, path, label: str = None, signature: str = None, batch_size: int = None):
-        from tfskin.serving.client import ServingGenerator, split_options
-
         url, options = split_options(str(path))  # parse_spec leaves a URL's options on it
         unknown = set(options) - set(self.options)
         if unknown:
@@ -362,14 +353,21 @@ def make_source(spec) -> SyntheticSource:
     return cls(path, **values)
 
 
+def _read_png(path: Path, mode: str) -> np.ndarray:
+    """One image of a PNG folder as an array; a file that is not a readable image is named."""
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert(mode))
+    except (OSError, Image.UnidentifiedImageError) as err:  # PIL raises UnidentifiedImageError (an OSError)
+        raise BadInputError(f"{path} is not a readable image ({type(err).__name__})") from None
+
+
 def source_summary(source: SyntheticSource) -> dict:
     return {"source": source.describe(), "classes": list(source.classes), "has_masks": source.has_masks}
 
 
 def write_source_sample(source: SyntheticSource, n: int, out_dir, seed: int = 0) -> Path:
     """Write ``n`` samples as PNGs (+ masks, + labels.csv), a folder ``png:`` reads back."""
-    from tfskin.imaging import save_png
-
     out = Path(out_dir)
     batch = source.sample(n, seed)
     rows = ["filename,label"]

@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
+from tfskin import sources
 from tfskin.config import ConfigError
 from tfskin.data.classes import CLASS_NAMES, class_index
-from tfskin.evaluation import sources
-from tfskin.evaluation.sources import make_source
+from tfskin.errors import UserError
 from tfskin.imaging import to_uint8
+from tfskin.sources import make_source
 
 
 def test_run_and_savedmodel_sources_sample_labelled_images(dcgan_mel_run):
@@ -58,8 +59,8 @@ def test_spec_errors_are_one_line_config_errors(tmp_path):
         sources.make_source("runs/x")
     with pytest.raises(ConfigError, match="valid: png, run, savedmodel, serving"):
         sources.make_source("gif:x")
-    with pytest.raises(ConfigError, match="not implemented yet"):
-        sources.make_source("serving:http://localhost:8501/v1/models/dcgan")
+    with pytest.raises(UserError, match="not a TF Serving URL"):
+        sources.make_source("serving:ftp://localhost/dcgan")
     with pytest.raises(FileNotFoundError):
         sources.make_source(f"png:{tmp_path / 'none'}")
     with pytest.raises(FileNotFoundError, match="not a tfskin run"):
@@ -90,3 +91,11 @@ def test_run_source_draws_the_requested_class_from_a_conditional_model(tmp_path)
     np.testing.assert_allclose(served.sample(3, seed=2)["image"].astype(float), direct.astype(float), atol=1)
     with pytest.raises(ConfigError, match="class-conditional"):
         make_source(f"savedmodel:{result.export_path}")
+
+
+def test_a_broken_png_is_named(tmp_path):
+    from tfskin.errors import BadInputError
+
+    (tmp_path / "broken.png").write_bytes(b"not a png at all")
+    with pytest.raises(BadInputError, match=r"broken\.png is not a readable image"):
+        make_source(f"png:{tmp_path}").sample(1, seed=0)
