@@ -1,7 +1,7 @@
 """Throughput benchmark: phantom generation, the input pipeline alone, and GAN training steps.
 
 Prints one JSON object. Shapes, batch sizes, precision and device are stated in it; numbers are measured, never
-asserted anywhere. Usage: python scripts/bench.py [--models dcgan] [--steps 30] [--quick]
+asserted anywhere. Usage: python scripts/bench.py [--models dcgan] [--steps 30] [--precisions float32,auto] [--presets quick] [--all]
 """
 
 import argparse
@@ -17,6 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import tensorflow as tf  # noqa: E402
 
+from tfskin import runtime  # noqa: E402
 from tfskin.data.phantoms import generate_phantoms  # noqa: E402
 from tfskin.data.pipeline import gan_batches  # noqa: E402
 from tfskin.data.sources import load_examples  # noqa: E402
@@ -72,13 +73,13 @@ def bench_pipeline(size=64, batch=64, batches=200) -> dict:
     return {"shape": f"{size}x{size}x3", "batch": batch, "images_per_s": round(batches * batch / seconds, 1)}
 
 
-def bench_training(model_name, preset, batch, steps) -> dict:
+def bench_training(model_name, preset, batch, steps, precision="float32") -> dict:
     from tfskin.registry import get_model
 
     spec = get_model(model_name)
     # Models with their own batches (cyclegan, pix2pixhd) read them from phantoms, which need no preparation.
     own_data = {"name": "phantoms", "num_examples": max(64, 4 * batch)} if spec.make_batches is not None else None
-    config = resolve_config(model_name, preset, data=own_data, train={"batch_size": batch})
+    config = resolve_config(model_name, preset, data=own_data, train={"batch_size": batch, "precision": precision})
     model = build_model(config)
     stage = None
     if hasattr(model, "stage_schedule"):  # staged models (progan, lapgan): time the last, largest stage
@@ -96,7 +97,8 @@ def bench_training(model_name, preset, batch, steps) -> dict:
     model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
     seconds = time.perf_counter() - t0
     return {"model": model_name, "preset": preset, "shape": f"{h}x{w}x{config.data.channels}", "batch": batch,
-            "precision": config.train.precision, "steps": steps,
+            "precision_asked": precision, "precision": config.train.precision,
+            "precision_reason": config.train.precision_reason, "steps": steps,
             "images_per_s": round(steps * batch / seconds, 1), "seconds_per_step": round(seconds / steps, 4),
             **({"stage": stage} if stage is not None else {})}
 
@@ -106,19 +108,31 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=30, help="timed training steps per case")
     parser.add_argument("--models", help="comma-separated model names to time (default: every model)")
     parser.add_argument("--all", action="store_true", help="also the paper-size cases (slow on a CPU)")
+    parser.add_argument("--presets", help="comma-separated preset names to time (default: every CPU case)")
+    parser.add_argument("--precisions", default="float32,auto",
+                        help="comma-separated precisions, each case timed under each (auto: what this machine "
+                             "resolves to; add mixed_bfloat16 to time bf16 where auto does not pick it)")
+    parser.add_argument("--skip-input", action="store_true", help="time only the training steps")
     args = parser.parse_args(argv)
     cases = [c[:3] for c in TRAINING_CASES
-             if (not args.models or c[0] in args.models.split(",")) and (args.all or c[3])]
+             if (not args.models or c[0] in args.models.split(",")) and (args.all or c[3])
+             and (not args.presets or c[1] in args.presets.split(","))]
+    precisions = args.precisions.split(",")
     devices = [d.device_type for d in tf.config.list_physical_devices()]
     result = {
         "device": "GPU" if "GPU" in devices else "CPU",
         "cpu_count": os.cpu_count(),
         "platform": platform.platform(),
         "tensorflow": tf.__version__,
-        "phantoms": bench_phantoms(),
-        "input_pipeline": bench_pipeline(),
-        "training": [bench_training(m, p, b, args.steps) for m, p, b in cases],
+        "cpu_bf16_flags": sorted(set(runtime.BF16_CPU_FLAGS) & runtime.cpu_flags()),
+        "auto_precision": list(runtime.auto_precision()),
     }
+    if not args.skip_input:
+        result["phantoms"] = bench_phantoms()
+        result["input_pipeline"] = bench_pipeline()
+    # Precisions interleaved per case, so machine-load drift hits each about equally.
+    result["training"] = [bench_training(m, p, b, args.steps, precision) for m, p, b in cases
+                          for precision in precisions]
     result["peak_rss_mb"] = round(peak_rss_mb(), 1)
     print(json.dumps(result, indent=2))
 

@@ -76,31 +76,38 @@ class NonFiniteGuard(keras.callbacks.Callback):
 
 
 class Progress(keras.callbacks.Callback):
-    """One terminal line every ``every`` steps: step, images/s, losses, ETA."""
+    """One terminal line every ``every`` steps: step, images/s over the last ``every`` steps (the first window
+    includes tracing; later ones are the steady rate), losses, ETA at that rate."""
 
     def __init__(self, total_steps: int, batch_size: int, every: int, stream=None):
         super().__init__()
         self.total_steps, self.batch_size, self.every = total_steps, batch_size, every
         self.stream = stream or sys.stdout
-        self.images_per_second = float("nan")
+        self.images_per_second = float("nan")  # over the most recent window
 
     def on_train_begin(self, logs=None):
-        self._t0 = time.perf_counter()
-        self._s0 = _current_step(self.model)
+        self._last = (time.perf_counter(), _current_step(self.model))
 
     def on_train_batch_end(self, batch, logs=None):
         step = _current_step(self.model)
         if step % self.every and step < self.total_steps:
             return
-        elapsed = time.perf_counter() - self._t0
-        done = step - self._s0
+        now = time.perf_counter()
+        t_last, s_last = self._last
+        elapsed, done = now - t_last, step - s_last
         if done <= 0 or elapsed <= 0:
             return
+        self._last = (now, step)
         self.images_per_second = done * self.batch_size / elapsed
         eta = (self.total_steps - step) * elapsed / done
         losses = "  ".join(f"{k} {float(v):.4f}" for k, v in sorted((logs or {}).items()))
-        print(f"step {step:>6}/{self.total_steps}  {self.images_per_second:7.1f} img/s  {losses}  "
+        print(f"step {step:>6}/{self.total_steps}  {_rate(self.images_per_second):>8} img/s  {losses}  "
               f"ETA {_duration(eta)}", file=self.stream, flush=True)
+
+
+def _rate(value: float) -> str:
+    """Four significant digits (0.02000, 12.35, 987.6), whole numbers from 1000 on."""
+    return f"{value:.0f}" if value >= 1000 else f"{value:#.4g}"
 
 
 def _duration(seconds: float) -> str:

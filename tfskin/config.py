@@ -7,8 +7,10 @@ from dataclasses import dataclass, field, fields
 
 from tfskin.errors import ConfigError  # noqa: F401 (raised here; importers use this name)
 
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 STRATEGIES = ("default", "mirrored", "tpu")
+# What ``--precision auto`` picks is decided per run from the hardware (``tfskin.runtime.auto_precision``) and
+# written to config.json as the resolved name plus ``precision_reason``; "auto" itself never reaches a model.
 MAX_IMAGE_SIDE = 8192  # 4x pix2pixHD's largest; beyond this one image no longer fits a GPU's memory
 MAX_COUNT = 2**62  # steps, batch sizes and intervals: well inside the int64 step counter
 
@@ -125,7 +127,8 @@ class TrainConfig(ConfigMixin):
 
     steps: int = 1000
     batch_size: int = 64
-    precision: str = "float32"
+    precision: str = "auto"  # resolved per run: see PRECISIONS
+    precision_reason: str = ""  # why the resolved precision was chosen (filled in when "auto" is resolved)
     strategy: str = "default"
     jit_compile: bool = False
     seed: int = 0

@@ -33,9 +33,94 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 
+# --- --precision auto ---------------------------------------------------------------------------------------
+
+#: /proc/cpuinfo flags of CPUs that compute bfloat16 natively (Intel AMX tiles, AVX512-BF16 dot products).
+BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
+
+
+def cpu_flags(path: str = "/proc/cpuinfo") -> frozenset:
+    """The CPU feature flags of the first processor in ``path`` (empty where the file does not exist)."""
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith(("flags", "Features")):
+                    return frozenset(line.partition(":")[2].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def choose_precision(gpu_capabilities=(), tpu: bool = False, flags=frozenset()) -> tuple:
+    """(policy name, reason) for ``--precision auto`` from what the hardware is, the decision table itself:
+
+    TPU -> mixed_bfloat16; GPUs -> mixed_bfloat16 when every GPU has compute capability >= 8.0 (Ampere on),
+    otherwise mixed_float16 (loss-scaled); no accelerator -> mixed_bfloat16 on a CPU with AMX or AVX512-BF16,
+    float32 otherwise. ``gpu_capabilities`` holds one (major, minor) per GPU (None where unknown).
+    """
+    if tpu:
+        return "mixed_bfloat16", "auto: TPU (native bfloat16)"
+    if gpu_capabilities:
+        known = [c for c in gpu_capabilities if c is not None]
+        if known and len(known) == len(gpu_capabilities) and min(known) >= (8, 0):
+            cc = ".".join(map(str, min(known)))
+            return "mixed_bfloat16", f"auto: GPU compute capability {cc} >= 8.0 (native bfloat16)"
+        shown = ", ".join("unknown" if c is None else ".".join(map(str, c)) for c in gpu_capabilities)
+        return "mixed_float16", f"auto: GPU compute capability {shown} < 8.0 (float16 with loss scaling)"
+    native = sorted(set(BF16_CPU_FLAGS) & set(flags))
+    if native:
+        return "mixed_bfloat16", f"auto: CPU has {'/'.join(native)} (native bfloat16)"
+    return "float32", "auto: no GPU/TPU and the CPU lacks amx_bf16/avx512_bf16"
+
+
+def _parse_capability(value):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return tuple(int(p) for p in value.split(".")[:2])
+        except ValueError:
+            return None
+    return tuple(int(p) for p in value)[:2]
+
+
+def local_accelerators(strategy: str = "default") -> tuple:
+    """(GPU compute capabilities, has TPU) of this process's backend (TensorFlow, or JAX under
+    ``KERAS_BACKEND=jax``)."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        devices = jax.devices()
+        gpus = [_parse_capability(getattr(d, "compute_capability", None)) for d in devices if d.platform == "gpu"]
+        return tuple(gpus), any(d.platform == "tpu" for d in devices)
+    gpus = []
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            gpus.append(_parse_capability(tf.config.experimental.get_device_details(gpu).get("compute_capability")))
+        except (ValueError, RuntimeError):
+            gpus.append(None)
+    tpu = strategy == "tpu" or bool(tf.config.list_physical_devices("TPU"))
+    return tuple(gpus), tpu
+
+
+def auto_precision(strategy: str = "default") -> tuple:
+    """(policy name, reason) that ``--precision auto`` resolves to on this machine."""
+    gpus, tpu = local_accelerators(strategy)
+    return choose_precision(gpus, tpu, cpu_flags())
+
+
+def resolve_precision(requested: str, strategy: str = "default") -> tuple:
+    """(policy name, reason): ``auto`` decided from the hardware, any other name taken as asked."""
+    if requested == "auto":
+        return auto_precision(strategy)
+    return requested, "requested"
+
+
 @contextlib.contextmanager
 def precision_policy(name: str):
     """Build models under a Keras dtype policy; layers keep the policy they were built with afterwards."""
+    if name == "auto":
+        name = auto_precision()[0]
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(name)
     try:

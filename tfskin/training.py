@@ -16,7 +16,7 @@ from tfskin.data.sources import check_dataset
 from tfskin.errors import CheckpointError, ConfigError
 from tfskin.registry import get_model, with_data_shape
 from tfskin.runs import CONFIG_FILE, load_trained_model, read_run_config
-from tfskin.runtime import make_strategy, precision_policy
+from tfskin.runtime import make_strategy, precision_policy, resolve_precision
 from tfskin.serving.export import export_model
 
 __all__ = ["TrainResult", "build_model", "load_trained_model", "read_run_config", "resolve_config", "train",
@@ -55,7 +55,7 @@ def resolve_config(model: str, preset: str = None, *, data: dict = None, train: 
         raise ConfigError(f"{model}: {', '.join(shape_fields)} come(s) from the data settings (--image-size, "
                           f"data.channels), not the model settings")
     data_config = DataConfig(**{**DataConfig().to_dict(), **data_values})
-    train_config = TrainConfig(**{**TrainConfig().to_dict(), **train_values})
+    train_config = with_resolved_precision(TrainConfig(**{**TrainConfig().to_dict(), **train_values}))
     if "seed" in {f.name for f in dataclasses.fields(chosen.model_config)}:
         overrides["seed"] = train_config.seed
     model_config = dataclasses.replace(chosen.model_config, **overrides) if overrides else chosen.model_config
@@ -63,6 +63,15 @@ def resolve_config(model: str, preset: str = None, *, data: dict = None, train: 
                        data=data_config, train=train_config)
     validate(config)
     return config
+
+
+def with_resolved_precision(train_config: TrainConfig) -> TrainConfig:
+    """``precision="auto"`` replaced by what this machine should train in, with the reason (both go to
+    config.json and the first log line); an explicit precision is kept and its reason is "requested"."""
+    if train_config.precision != "auto" and train_config.precision_reason:
+        return train_config
+    name, reason = resolve_precision(train_config.precision, train_config.strategy)
+    return train_config.replace(precision=name, precision_reason=reason)
 
 
 def validate(config: RunConfig):
@@ -125,6 +134,8 @@ def train(config: RunConfig, run_dir, *, resume: bool = False, stream=None, expo
     """Train (or resume) a run; returns where everything was written."""
     stream = stream or sys.stdout
     run_dir = Path(run_dir)
+    if config.train.precision == "auto":
+        config = config.replace(train=with_resolved_precision(config.train))
     validate(config)
     strategy = make_strategy(config.train.strategy)
     replicas = strategy.num_replicas_in_sync
@@ -163,7 +174,8 @@ def train(config: RunConfig, run_dir, *, resume: bool = False, stream=None, expo
     history_logs = {}
     if remaining > 0:
         print(f"training {config.model} (preset {config.preset}) for {remaining} steps on {replicas} "
-              f"replica(s), batch {config.train.batch_size}, {config.train.precision}; run dir {run_dir}",
+              f"replica(s), batch {config.train.batch_size}, precision {config.train.precision} "
+              f"({config.train.precision_reason or 'requested'}); run dir {run_dir}",
               file=stream, flush=True)
         steps_per_epoch = config.train.log_every
         epochs = -(-remaining // steps_per_epoch) + 1

@@ -223,7 +223,17 @@ class GAN(keras.Model):
         self._minimize(tape, self.discriminator_optimizer, scaled, self.discriminator_variables)
         return losses
 
+    @staticmethod
+    def _batch_of(data):
+        """The GAN batch (a dict) from what Keras hands ``train_step``: ``fit`` on a dataset of dicts passes the
+        dict itself, ``train_on_batch(x)`` passes ``(x, y, sample_weight)``. GANs have no targets or sample
+        weights: the batch is ``x``."""
+        if isinstance(data, (tuple, list)):
+            data = keras.utils.unpack_x_y_sample_weight(tuple(data))[0]
+        return data
+
     def train_step(self, batch):
+        batch = self._batch_of(batch)
         with tf.GradientTape() as g_tape:
             fakes = self.generate(batch, training=True)
             with g_tape.stop_recording():

@@ -34,7 +34,8 @@ PROGAN_PRESETS = {
             minibatch_std_group=2,
         ),
         data={"image_size": (16, 16), "channels": 3, "num_examples": 128},
-        train={"batch_size": 8, "steps": 20, "log_every": 2, "sample_every": 10, "checkpoint_every": 2},
+        train={"precision": "float32",  # pinned: tests compare float32 numbers; other presets: auto
+               "batch_size": 8, "steps": 20, "log_every": 2, "sample_every": 10, "checkpoint_every": 2},
     ),
 }
 
@@ -61,6 +62,7 @@ FROZEN_PRESETS = {
         model_config=FrozenProGANConfig(latent_dim=16, generator_filters=(32, 16, 8),
                                         num_stages=2, images_per_stage=32),
         data={"image_size": (32, 32), "channels": 3, "num_examples": 128},
-        train={"batch_size": 8, "steps": 8, "log_every": 2, "sample_every": 4, "checkpoint_every": 2},
+        train={"precision": "float32",  # pinned: tests compare float32 numbers; other presets: auto
+               "batch_size": 8, "steps": 8, "log_every": 2, "sample_every": 4, "checkpoint_every": 2},
     ),
 }
