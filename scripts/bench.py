@@ -1,7 +1,8 @@
 """Throughput benchmark: phantom generation, the input pipeline alone, and GAN training steps.
 
 Prints one JSON object. Shapes, batch sizes, precision and device are stated in it; numbers are measured, never
-asserted anywhere. Usage: python scripts/bench.py [--models dcgan] [--steps 30] [--precisions float32,auto] [--presets quick] [--all]
+asserted anywhere. Usage:
+  python scripts/bench.py [--models dcgan] [--steps 30] [--precisions float32,auto] [--presets quick] [--all]
 """
 
 import argparse

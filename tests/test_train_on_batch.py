@@ -6,10 +6,10 @@ import io
 import numpy as np
 import pytest
 
+from tests.gan_harness import changed, weights_of
 from tfskin.callbacks import Progress
 from tfskin.registry import model_names
 from tfskin.training import build_model, resolve_config
-from tests.gan_harness import changed, weights_of
 
 
 @pytest.mark.parametrize("name", model_names())

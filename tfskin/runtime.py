@@ -32,7 +32,6 @@ import_tensorflow_quietly()
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-
 # --- --precision auto ---------------------------------------------------------------------------------------
 
 #: /proc/cpuinfo flags of CPUs that compute bfloat16 natively (Intel AMX tiles, AVX512-BF16 dot products).
