@@ -282,3 +282,17 @@ def test_short_run_learns_to_translate_nevi_towards_melanoma(mel_classifier, tmp
           f"{colour[0]['wasserstein']['mean']:.1f} -> {colour[300]['wasserstein']['mean']:.1f}; P(MEL) nevi "
           f"{p_real:.3f} -> translated {p_translated:.3f}")
     assert p_translated > p_real + 0.25, (p_real, p_translated)
+
+
+def test_readme_path_rank_filter_recipe_runs_as_written(tmp_path, capsys):
+    """README: `tfskin evaluate classify --task melanoma --out runs/clf`, then `tfskin train --model cyclegan
+    --classifier runs/clf --alpha 0.25` (here at test sizes)."""
+    from tfskin.cli import main
+
+    clf = tmp_path / "runs" / "clf"
+    assert main(["evaluate", "classify", "--task", "melanoma", "--image-size", "32", "--epochs", "1", "--tta", "1",
+                 "--train-examples", "64", "--test-examples", "16", "--out", str(clf)]) == 0
+    assert main(["train", "--model", "cyclegan", "--preset", "tiny", "--classifier", str(clf), "--alpha", "0.25",
+                 "--steps", "1", "--no-export", "--run-dir", str(tmp_path / "run")]) == 0
+    summary = json.loads((tmp_path / "run" / "domains.json").read_text())
+    assert summary["path_rank_filter"]["alpha"] == 0.25 and summary["path_rank_filter"]["kept"] >= 1

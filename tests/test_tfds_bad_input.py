@@ -47,6 +47,14 @@ def test_corrupt_jpeg(tmp_path):
         _build("isic2018_task1_2", manual, tmp_path)
 
 
+def test_a_text_file_named_jpg_is_named_without_a_python_object(tmp_path):
+    manual = _copy(tmp_path, *TASK12)
+    (manual / TASK12[0] / "ISIC_0000020.jpg").write_text("this is not an image")
+    with pytest.raises(BadInputError, match=r"ISIC_0000020\.jpg: corrupt, truncated or not an image") as info:
+        _build("isic2018_task1_2", manual, tmp_path)
+    assert "object at 0x" not in str(info.value)
+
+
 def test_mask_with_another_size(tmp_path):
     from PIL import Image
 

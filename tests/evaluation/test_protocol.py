@@ -50,7 +50,7 @@ def test_cpu_preset_config_is_valid():
     from pathlib import Path
 
     cfg = protocol.load_protocol(Path(__file__).parents[2] / "configs" / "augmentation_phantoms_cpu.yaml")
-    assert cfg["repeats"] == 3 and cfg["data"]["image_size"] == [64, 64]
+    assert cfg["repeats"] == 10 and cfg["data"]["image_size"] == [64, 64]
     assert cfg["classifier"]["backbone"] == "small_cnn"
 
 

@@ -1,8 +1,5 @@
-"""Evaluation's user-fixable file errors (until ``tfskin.errors`` has a shared one)."""
+"""Evaluation's user-fixable file errors: the shared ``tfskin.errors.MissingFileError``."""
 
-from tfskin.errors import UserError
+from tfskin.errors import MissingFileError
 
-
-class MissingFileError(UserError, FileNotFoundError):
-    """A file the user named (protocol config, weights, feature graph, saved classifier) does not exist; the CLI
-    prints it as one line. Still a FileNotFoundError for callers that catch that."""
+__all__ = ["MissingFileError"]

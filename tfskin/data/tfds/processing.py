@@ -69,14 +69,16 @@ def _open(ref) -> Image.Image:
     except BadInputError:
         raise
     except _READ_ERRORS as err:
-        raise BadInputError(ref, f"corrupt, truncated or not an image ({err})") from None
+        # PIL's message names the in-memory buffer (``<_io.BytesIO object at 0x...>``): give its kind instead
+        raise BadInputError(ref, f"corrupt, truncated or not an image ({type(err).__name__})") from None
 
 
 def _load(image: Image.Image, ref):
     try:
         image.load()
     except _READ_ERRORS as err:
-        raise BadInputError(ref, f"corrupt, truncated or not an image ({err})") from None
+        # PIL's message names the in-memory buffer (``<_io.BytesIO object at 0x...>``): give its kind instead
+        raise BadInputError(ref, f"corrupt, truncated or not an image ({type(err).__name__})") from None
     return image
 
 
@@ -174,7 +176,8 @@ def probe(ref) -> tuple:
     except BadInputError:
         raise
     except _READ_ERRORS as err:
-        raise BadInputError(ref, f"corrupt, truncated or not an image ({err})") from None
+        # PIL's message names the in-memory buffer (``<_io.BytesIO object at 0x...>``): give its kind instead
+        raise BadInputError(ref, f"corrupt, truncated or not an image ({type(err).__name__})") from None
     marker = {"JPEG": b"\xff\xd9", "PNG": b"IEND"}.get(fmt)
     if marker is not None:
         tail = ref.tail(_TAIL_BYTES)

@@ -77,15 +77,16 @@ def get_builder(name: str, data_dir_override=None, **kwargs):
 
 
 def class_names(name: str) -> tuple:
-    """The dataset's own class names (label = index), () when unlabelled; phantoms use ISIC 2019's."""
-    if name == "phantoms":
+    """The dataset's own class names (label = index), () when unlabelled; phantoms (any domain, e.g.
+    ``phantoms:domain=clinic``) use ISIC 2019's."""
+    if name.partition(":")[0] == "phantoms":
         return CLASS_NAMES
     return tuple(config_of(name).labels)
 
 
 def isic2019_labels(name: str) -> tuple:
     """Per own class, the ISIC 2019 class index it maps to (-1 where no sound mapping exists)."""
-    if name == "phantoms":
+    if name.partition(":")[0] == "phantoms":
         return tuple(range(len(CLASS_NAMES)))
     mapping = _TO_ISIC2019.get(name, {})
     return tuple(_I[mapping[c]] if c in mapping else -1 for c in class_names(name))

@@ -24,7 +24,7 @@ def conditioned_examples(config) -> tf.data.Dataset:
     from their loader (stored superpixels where the release has them)."""
     m, data = config.model_config, config.data
     wanted = conditioning_features(m)
-    if data.name == "phantoms":
+    if data.name.partition(":")[0] == "phantoms":  # any acquisition domain (phantoms:domain=clinic)
         ds = load_examples(data.name, data.split, data.image_size, seed=data.seed, num_examples=data.num_examples,
                            features=("image", "mask", "attributes"), classes=data.classes)
         slic = PAPER_SLIC if m.slic_segments == PAPER_SLIC.n_segments else \
