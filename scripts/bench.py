@@ -16,6 +16,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tfskin import runtime  # noqa: E402
@@ -75,32 +76,25 @@ def bench_pipeline(size=64, batch=64, batches=200) -> dict:
 
 
 def bench_training(model_name, preset, batch, steps, precision="float32") -> dict:
-    from tfskin.registry import get_model
-
-    spec = get_model(model_name)
-    # Models with their own batches (cyclegan, pix2pixhd) read them from phantoms, which need no preparation.
-    own_data = {"name": "phantoms", "num_examples": max(64, 4 * batch)} if spec.make_batches is not None else None
-    config = resolve_config(model_name, preset, data=own_data, train={"batch_size": batch, "precision": precision})
+    """Images/s of ``fit`` on the model's own batch stream (as the runner builds it), after a warm-up fit that
+    traces the step; the run's data come from phantoms (no preparation needed)."""
+    config = resolve_config(model_name, preset, data={"name": "phantoms", "num_examples": max(64, 4 * batch)},
+                            train={"batch_size": batch, "precision": precision})
     model = build_model(config)
     stage = None
     if hasattr(model, "stage_schedule"):  # staged models (progan, lapgan): time the last, largest stage
         stage = model.stage_schedule(batch).phases[-1].stage
         model.set_phase(stage, 1.0)
     h, w = config.data.image_size
-    examples = load_examples(config.data.name, "train", (h, w), num_examples=4 * batch,
-                             features=("image", "mask", "label"))
-    ds = gan_batches(examples, batch_size=batch, channels=config.data.channels,
-                     latent_spec=model.latent_spec())
-    if spec.make_batches is not None:
-        ds = spec.make_batches(config, model, 0)
+    ds = model.make_batches(config, model.training_examples(config), 0)
     model.fit(ds, steps_per_epoch=3, epochs=1, verbose=0, shuffle=False)  # trace + warm up
     t0 = time.perf_counter()
     model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
     seconds = time.perf_counter() - t0
     return {"model": model_name, "preset": preset, "shape": f"{h}x{w}x{config.data.channels}", "batch": batch,
-            "precision_asked": precision, "precision": config.train.precision,
+            "backend": keras.backend.backend(), "precision_asked": precision, "precision": config.train.precision,
             "precision_reason": config.train.precision_reason, "steps": steps,
-            "images_per_s": round(steps * batch / seconds, 1), "seconds_per_step": round(seconds / steps, 4),
+            "images_per_s": round(steps * batch / seconds, 3), "seconds_per_step": round(seconds / steps, 4),
             **({"stage": stage} if stage is not None else {})}
 
 

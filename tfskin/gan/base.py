@@ -185,6 +185,14 @@ class GAN(keras.Model):
                 discriminator_optimizer = keras.optimizers.LossScaleOptimizer(discriminator_optimizer)
         self.generator_optimizer = generator_optimizer
         self.discriminator_optimizer = discriminator_optimizer
+        if keras.backend.backend() == "jax":
+            # Keras' JAX trainer carries only ``self.optimizer``'s state through its stateless step; the pair
+            # makes it carry both players' (``tfskin.gan.jax_step``). Eager JAX is far too slow: always jit.
+            from tfskin.gan.jax_step import OptimizerPair
+
+            super().compile(optimizer=generator_optimizer, jit_compile=True, auto_scale_loss=False, **kwargs)
+            self.optimizer = OptimizerPair(generator_optimizer, discriminator_optimizer)
+            return
         super().compile(optimizer=generator_optimizer, jit_compile=jit_compile, auto_scale_loss=False, **kwargs)
 
     def build_for_training(self, batch_size: int = 2):
@@ -208,6 +216,8 @@ class GAN(keras.Model):
     # --- the training step -------------------------------------------------------------------------------
 
     def _num_replicas(self) -> int:
+        if keras.backend.backend() != "tensorflow":
+            return 1  # JAX: one program over the global batch (see tfskin.gan.jax_step)
         return tf.distribute.get_strategy().num_replicas_in_sync
 
     def _minimize(self, tape, optimizer, loss, variables):
@@ -232,8 +242,14 @@ class GAN(keras.Model):
             data = keras.utils.unpack_x_y_sample_weight(tuple(data))[0]
         return data
 
-    def train_step(self, batch):
-        batch = self._batch_of(batch)
+    def train_step(self, *args):
+        """TF: ``train_step(batch)`` (below). JAX: Keras calls ``train_step(state, batch)`` and expects
+        ``(logs, new state)``: the stateless step of ``tfskin.gan.jax_step``, same order and arithmetic."""
+        if len(args) == 2:
+            from tfskin.gan import jax_step
+
+            return jax_step.train_step(self, *args)
+        batch = self._batch_of(args[0])
         with tf.GradientTape() as g_tape:
             fakes = self.generate(batch, training=True)
             with g_tape.stop_recording():

@@ -1,0 +1,67 @@
+"""One GAN training step on the backend this process runs (``KERAS_BACKEND``), for the TF-vs-JAX equivalence
+test (tests/test_jax_backend.py): one process has one Keras backend, so each side runs as its own process.
+
+    python tests/backend_step.py MODEL[,MODEL...] DIR [--write-state] [--data-parallel]
+
+For each model (its ``tiny`` preset, float32): ``--write-state`` (the TF side) draws the initial weights and the
+first batch of the run's stream and writes them to DIR/MODEL-state.npz; otherwise they are read from there.
+DIR/MODEL-BACKEND[-dp].npz receives every model weight after one ``train_on_batch`` step, and the step's losses.
+``--data-parallel`` (JAX) trains under ``keras.distribution.DataParallel`` over every local device (on a CPU,
+``XLA_FLAGS=--xla_force_host_platform_device_count=2`` makes two).
+"""
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from tfskin.training import build_model, resolve_config  # noqa: E402
+
+
+def one_step(model_name, directory, write_state, suffix):
+    config = resolve_config(model_name, "tiny", train={"precision": "float32"})
+    model = build_model(config)
+    state = os.path.join(directory, f"{model_name}-state.npz")
+    if write_state:
+        stream = model.make_batches(config, model.training_examples(config), 0)
+        batch = {k: np.asarray(v) for k, v in next(iter(stream)).items()}
+        np.savez(state, **{f"w{i}": np.asarray(w) for i, w in enumerate(model.get_weights())},
+                 **{f"batch/{k}": v for k, v in batch.items()})
+    saved = np.load(state)
+    weights = [saved[f"w{i}"] for i in range(len(model.weights))]
+    model.set_weights([w.astype(keras.backend.standardize_dtype(v.dtype)) for w, v in zip(weights, model.weights)])
+    batch = {k.split("/", 1)[1]: saved[k] for k in saved.files if k.startswith("batch/")}
+    logs = model.train_on_batch(batch, return_dict=True)
+    out = os.path.join(directory, f"{model_name}-{keras.backend.backend()}{suffix}.npz")
+    np.savez(out, **{f"w{i}": np.asarray(keras.ops.convert_to_numpy(w)) for i, w in enumerate(model.weights)},
+             **{f"loss/{k}": np.asarray(float(v)) for k, v in logs.items()},
+             names=np.array([w.path for w in model.weights]),
+             trainable=np.array([w.trainable for w in model.weights]))
+    print(f"{keras.backend.backend()}{suffix}: {model_name} {len(model.weights)} weights, losses "
+          + ", ".join(f"{k} {float(v):.6f}" for k, v in sorted(logs.items())), flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("models")
+    parser.add_argument("directory")
+    parser.add_argument("--write-state", action="store_true")
+    parser.add_argument("--data-parallel", action="store_true")
+    args = parser.parse_args(argv)
+    suffix = ""
+    if args.data_parallel:
+        import jax
+
+        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=jax.devices()))
+        suffix = f"-dp{len(jax.devices())}"
+    for name in args.models.split(","):
+        one_step(name, args.directory, args.write_state, suffix)
+
+
+if __name__ == "__main__":
+    main()
