@@ -134,6 +134,10 @@ def train(config: RunConfig, run_dir, *, resume: bool = False, stream=None, expo
     """Train (or resume) a run; returns where everything was written."""
     stream = stream or sys.stdout
     run_dir = Path(run_dir)
+    if keras.backend.backend() != "tensorflow":
+        raise ConfigError(f"tfskin train runs on the TensorFlow backend (KERAS_BACKEND={keras.backend.backend()}): "
+                          f"the JAX step trains through model.fit / train_on_batch, but the runner's checkpoints "
+                          f"are TF-only for now; unset KERAS_BACKEND")
     if config.train.precision == "auto":
         config = config.replace(train=with_resolved_precision(config.train))
     validate(config)

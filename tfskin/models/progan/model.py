@@ -124,10 +124,7 @@ class ProGAN(_ProgressiveMixin, ClassConditionalGAN, StagedGAN):
         # interpolation weights ~ U(0, 1), from the pipeline's stateless normal draws (resume-exact)
         eps = 0.5 * (1.0 + ops.erf(ops.cast(batch["gp_noise"], "float32") / math.sqrt(2.0)))
         mixed = real + ops.reshape(eps, (-1, 1, 1, 1)) * (fake - real)
-        with tf.GradientTape() as tape:
-            tape.watch(mixed)
-            mixed_score = ops.sum(self._critic(mixed, real_oh)[0])
-        penalty = losses.gradient_penalty(tape.gradient(mixed_score, mixed))
+        penalty = losses.gradient_penalty(_input_gradient(lambda x: ops.sum(self._critic(x, real_oh)[0]), mixed))
         d_class = (losses.auxiliary_classification_loss(real_labels, real_cls)
                    + losses.auxiliary_classification_loss(batch["fake_labels"], fake_cls))
         return {"d_loss": adversarial + cfg.gp_weight * penalty + cfg.class_weight * d_class,
@@ -143,6 +140,18 @@ class ProGAN(_ProgressiveMixin, ClassConditionalGAN, StagedGAN):
     def generate_images(self, noise, one_hot, training=False):
         """The stage held in the stage variable (with its alpha), upsampled to the full size."""
         return self._at_full_resolution(lambda s: self.generator(noise, one_hot, stage=s, alpha=self.alpha))
+
+
+def _input_gradient(score_fn, x):
+    """d score_fn(x) / dx, differentiable again (the gradient penalty): a tape on TF, ``jax.grad`` on JAX."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.grad(score_fn)(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        score = score_fn(x)
+    return tape.gradient(score, x)
 
 
 @keras.saving.register_keras_serializable(package="tfskin")
