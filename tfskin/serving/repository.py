@@ -212,15 +212,18 @@ class ModelRepository:
             return int(lowered[label.lower()])
         raise invalid(f"Unrecognized servable version label: {label}")
 
+    def _labelled_version(self, canonical, label: str) -> int:
+        if canonical is None:
+            raise invalid(f"Unrecognized servable version label: {label}")
+        return self.label_version(canonical, label)
+
     def servable(self, name: str, version: int = None, label: str = None) -> Servable:
         """The servable a request names (latest, a version or a label), as TF Serving resolves it."""
         if version is not None and label is not None:
             raise invalid(f"Both model version ({version}) and model version label ({label}) cannot be supplied.")
         canonical = self._canonical(name)
         if label is not None:
-            if canonical is None:
-                raise invalid(f"Unrecognized servable version label: {label}")
-            version = self.label_version(canonical, label)
+            version = self._labelled_version(canonical, label)
         if canonical is None:
             request = f"Latest({name})" if version is None else f"Specific({name}, {version})"
             raise not_found(f"Servable not found for request: {request}")
@@ -244,9 +247,7 @@ class ModelRepository:
         """[(version, state)] as GetModelStatus answers: all loaded versions, newest first, or the one asked."""
         canonical = self._canonical(name)
         if label is not None:
-            if canonical is None:
-                raise invalid(f"Unrecognized servable version label: {label}")
-            version = self.label_version(canonical, label)
+            version = self._labelled_version(canonical, label)
         if canonical is None:
             if version is not None:
                 raise not_found(f"Could not find version {version} of model {name}")
