@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import resource
+import subprocess
 import sys
 import time
 
@@ -98,6 +99,27 @@ def bench_training(model_name, preset, batch, steps, precision="float32") -> dic
             **({"stage": stage} if stage is not None else {})}
 
 
+def _guarded(fn, model, preset, batch, steps, precision):
+    try:
+        return fn(model, preset, batch, steps, precision)
+    except Exception as err:  # noqa: BLE001 (a benchmark row says what failed; the other rows still run)
+        return {"model": model, "preset": preset, "backend": keras.backend.backend(), "precision_asked": precision,
+                "skipped": f"{type(err).__name__}: {str(err).splitlines()[0][:200]}"}
+
+
+def _on_jax(model, preset, batch, steps, precision) -> dict:
+    """One case timed in a fresh process on the JAX backend (one process has one Keras backend)."""
+    code = (f"import json, sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); import bench; "
+            f"print(json.dumps(bench._guarded(bench.bench_training, {model!r}, {preset!r}, {batch}, {steps}, "
+            f"{precision!r})))")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS", "cpu")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    if done.returncode:
+        return {"model": model, "preset": preset, "backend": "jax", "precision_asked": precision,
+                "skipped": done.stderr.strip().splitlines()[-1][:200] if done.stderr.strip() else "failed"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=30, help="timed training steps per case")
@@ -108,6 +130,9 @@ def main(argv=None):
                         help="comma-separated precisions, each case timed under each (auto: what this machine "
                              "resolves to; add mixed_bfloat16 to time bf16 where auto does not pick it)")
     parser.add_argument("--skip-input", action="store_true", help="time only the training steps")
+    parser.add_argument("--jax", action="store_true",
+                        help="also time each case on Keras' JAX backend (a subprocess with KERAS_BACKEND=jax; "
+                             "models without a JAX step are reported as skipped); rows carry their backend")
     args = parser.parse_args(argv)
     cases = [c[:3] for c in TRAINING_CASES
              if (not args.models or c[0] in args.models.split(",")) and (args.all or c[3])
@@ -126,8 +151,12 @@ def main(argv=None):
         result["phantoms"] = bench_phantoms()
         result["input_pipeline"] = bench_pipeline()
     # Precisions interleaved per case, so machine-load drift hits each about equally.
-    result["training"] = [bench_training(m, p, b, args.steps, precision) for m, p, b in cases
-                          for precision in precisions]
+    result["training"] = []
+    for model, preset, batch in cases:
+        for precision in precisions:
+            result["training"].append(_guarded(bench_training, model, preset, batch, args.steps, precision))
+            if args.jax:
+                result["training"].append(_on_jax(model, preset, batch, args.steps, precision))
     result["peak_rss_mb"] = round(peak_rss_mb(), 1)
     print(json.dumps(result, indent=2))
 
