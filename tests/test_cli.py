@@ -128,7 +128,7 @@ def test_resume_refuses_any_changed_flag_but_steps(tiny_run, flags, named, capsy
 
 def test_resume_accepts_unchanged_flags_and_rejects_zero_steps(tiny_run, capsys):
     assert main(["train", "--run-dir", str(tiny_run), "--resume", "--model", "dcgan", "--seed", "0",
-                 "--steps", "1"]) == 0
+                 "--precision", "auto", "--steps", "1"]) == 0
     assert "nothing to train" in capsys.readouterr().out
     assert main(["train", "--run-dir", str(tiny_run), "--resume", "--steps", "0"]) == 2
     assert "train.steps must be >= 1, got 0" in capsys.readouterr().err

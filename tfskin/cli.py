@@ -108,7 +108,9 @@ def _check_resume_flags(args, config):
         "--data": (args.data, data.name),
         "--image-size": (args.image_size and parse_image_size(args.image_size), tuple(data.image_size)),
         "--classes": (args.classes and _train_overrides(args)[0].get("classes"), data.classes),
-        "--batch-size": (args.batch_size, train.batch_size), "--precision": (args.precision, train.precision),
+        "--batch-size": (args.batch_size, train.batch_size),
+        # "auto" was resolved when the run started; asking for it again is no change
+        "--precision": (None if args.precision == "auto" else args.precision, train.precision),
         "--strategy": (args.strategy, train.strategy), "--seed": (args.seed, train.seed),
         "--jit-compile": (args.jit_compile or None, train.jit_compile),
         "--no-export": (args.no_export or None, not train.export_at_end),
