@@ -116,7 +116,7 @@ class GAN(keras.Model):
 
     @property
     def model_name(self) -> str:
-        """The registry name of the model (its config class says which), for messages."""
+        """The model's class name in lower case (e.g. ``cyclegan``), for messages."""
         return type(self).__name__.lower()
 
     @classmethod
