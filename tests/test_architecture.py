@@ -1,4 +1,4 @@
-"""The package's import graph: imports point one way (cli -> evaluation -> pipelines -> training -> models -> gan
+"""The package's import graph: imports point one way (cli -> reproduce -> evaluation -> pipelines -> training -> models -> gan
 -> ... -> data -> layers -> the base modules), never in a circle; adding a model is one folder and one
 registration line."""
 
@@ -24,6 +24,7 @@ LAYERS = (
     ("training", ("tfskin.training",)),
     ("pipelines", ("tfskin.pipelines",)),
     ("evaluation", ("tfskin.evaluation",)),
+    ("reproduce", ("tfskin.reproduce",)),
 )
 CLI = len(LAYERS)  # tfskin.cli and every subsystem's cli module sit on top
 

@@ -359,3 +359,16 @@ def test_domain_shift_script_previews_both_domains(tmp_path):
     stats = script.shift_statistics(n=12, size=32)
     assert set(stats) == {"dermoscope", "clinic"}
     assert stats["clinic"]["lesion_fraction"] < stats["dermoscope"]["lesion_fraction"]
+
+
+def test_class_filter_without_label_feature_keeps_only_that_class():
+    """Filtering by class must work when the caller does not ask for the label (it is read, then dropped)."""
+    from tfskin.data.sources import load_examples
+
+    with_label = list(load_examples("phantoms", "train", (16, 16), num_examples=40, features=("image", "label"),
+                                    classes=("NV",)).as_numpy_iterator())
+    without = list(load_examples("phantoms", "train", (16, 16), num_examples=40, features=("image",),
+                                 classes=("NV",)).as_numpy_iterator())
+    assert with_label and len(without) == len(with_label) < 40
+    assert all(set(ex) == {"image"} for ex in without)
+    assert all((a["image"] == b["image"]).all() for a, b in zip(with_label, without, strict=True))

@@ -28,7 +28,8 @@ from tfskin.registry import DEFAULT_MODEL, get_model, model_names
 _FILESYSTEM_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.EFBIG,
                       errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EEXIST}
 
-_COMMAND_MODULES = ("tfskin.data.cli", "tfskin.evaluation.cli", "tfskin.pipelines.cli", "tfskin.serving.cli")
+_COMMAND_MODULES = ("tfskin.data.cli", "tfskin.evaluation.cli", "tfskin.pipelines.cli", "tfskin.serving.cli",
+                    "tfskin.reproduce.cli")
 
 
 def _cmd_models(args):

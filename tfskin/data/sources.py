@@ -45,10 +45,15 @@ def load_examples(
         source = _SOURCES[base]
     except KeyError:
         raise ConfigError(f"unknown dataset {name!r}; valid datasets: {', '.join(source_names())}") from None
-    ds = source(split, tuple(image_size), seed=seed, num_examples=num_examples, features=tuple(features), **options)
+    features = tuple(features)
+    filter_only = bool(classes) and "label" not in features  # the label is read for the filter, then dropped
+    ds = source(split, tuple(image_size), seed=seed, num_examples=num_examples,
+                features=features + (("label",) if filter_only else ()), **options)
     if classes:
         wanted = tf.constant(label_indices(base, classes), dtype=tf.int64)
         ds = ds.filter(lambda ex: tf.reduce_any(tf.equal(ex["label"], wanted)))
+        if filter_only:
+            ds = ds.map(lambda ex: {k: v for k, v in ex.items() if k != "label"})
     return ds
 
 

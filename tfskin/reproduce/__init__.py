@@ -1,0 +1,1 @@
+"""Each paper's experiment as one resumable command (``tfskin reproduce PAPER``)."""

@@ -1,0 +1,34 @@
+"""``tfskin reproduce PAPER``: a paper's experiment as one resumable command."""
+
+from tfskin.reproduce.papers import BUDGETS, PAPERS
+
+
+def _cmd_reproduce(args):
+    from tfskin.reproduce.run import reproduce
+
+    out = args.out or f"reproduce/{args.paper}-{args.budget}"
+    result = reproduce(args.paper, out, data=args.data, ood_data=args.ood_data, budget=args.budget,
+                       repeats=args.repeats, workers=args.workers)
+    text = open(result["report"]).read()
+    print(text.split("## Published tables")[0].rstrip())
+    print(f"\nreport: {result['report']}")
+    return 1 if result.get("runs_failed") else 0
+
+
+def register(subparsers):
+    papers = "\n".join(f"  {k}: {v}" for k, v in PAPERS.items())
+    p = subparsers.add_parser(
+        "reproduce", help="rerun a paper's experiment end to end (GANs, synthesis, evaluation, report)",
+        description=f"papers:\n{papers}\n\nRerunning after a kill redoes only what is missing.",
+        formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
+    p.add_argument("paper", choices=list(PAPERS))
+    p.add_argument("--data", default="phantoms",
+                   help="phantoms (built in) or a prepared real dataset (e.g. isic2017, isic2019, isic2018_task1_2)")
+    p.add_argument("--ood-data", help="out-of-distribution test set (default: phantoms:domain=clinic on phantoms, "
+                                      "derm7pt on real data)")
+    p.add_argument("--budget", choices=BUDGETS, default="cpu",
+                   help="smoke: seconds (tests); cpu: under an hour on 2 CPU cores; paper: the papers' sizes (GPU)")
+    p.add_argument("--repeats", type=int, help="repeats per condition (default: the budget's, 10 for cpu and paper)")
+    p.add_argument("--workers", type=int, default=1, help="parallel evaluation processes")
+    p.add_argument("--out", help="output folder (default reproduce/<paper>-<budget>)")
+    p.set_defaults(func=_cmd_reproduce)

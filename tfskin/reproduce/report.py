@@ -1,0 +1,176 @@
+"""Paper-style reports: the paper's table with its published figures beside ours, each column marked
+"published, ISIC" (with the table it comes from) or "measured, <data>", the verdict from the numbers, the time
+the experiment took, and links to the full protocol reports behind every number."""
+
+import json
+import math
+from pathlib import Path
+
+from tfskin.evaluation.jsonio import write_json
+
+REPORT_FILE = "report.md"
+SUMMARY_FILE = "reproduce.json"
+
+
+def markdown_table(columns, rows) -> list:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    lines += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rows]
+    return lines
+
+
+def _finite(v) -> bool:
+    return isinstance(v, (int, float)) and math.isfinite(v)
+
+
+def mean_std(entry: dict, scale: float = 100.0, digits: int = 1) -> str:
+    """'82.8 ± 0.8' from a summary entry with mean and std (scaled, e.g. AUC to %); '—' when missing."""
+    if not entry or not _finite(entry.get("mean")):
+        return "—"
+    std = entry.get("std")
+    text = f"{entry['mean'] * scale:.{digits}f}"
+    return text + (f" ± {std * scale:.{digits}f}" if _finite(std) else "")
+
+
+def fmt_p(p) -> str:
+    if not _finite(p):
+        return "—"
+    return f"{p:.1e}" if p < 1e-3 else f"{p:.3f}"
+
+
+def published(paper: str) -> dict:
+    """The paper's published tables by id (empty if the paper prints none we use)."""
+    from tfskin.reproduce.published import published_tables
+
+    return {t.id: t for t in published_tables(paper)}
+
+
+def published_row(table, name: str) -> dict:
+    """column -> value of the row of ``table`` whose first cell is ``name`` (empty if the paper has no such row)."""
+    if table is None:
+        return {}
+    for row in table.rows:
+        if str(row[0]).replace(" ", "").lower() == name.replace(" ", "").lower():
+            return dict(zip(table.columns, row, strict=True))
+    return {}
+
+
+def published_section(paper: str) -> list:
+    """Every published table of the paper, as printed, with its citation."""
+    lines = []
+    for table in published(paper).values():
+        lines += [f"**{table.citation}** (published, ISIC). {table.caption}", ""]
+        lines += markdown_table(table.columns, table.rows) + [""]
+        if table.notes:
+            lines += [f"_{table.notes}_", ""]
+    return lines
+
+
+def timing_line(exp) -> str:
+    timing = exp.workflow.timing()
+    total = timing["total_seconds"]
+    parts = ", ".join(f"{k} {v / 60:.1f}" for k, v in timing["steps"].items())
+    return (f"Measured time: {total / 60:.1f} min of work in all calls together ({parts} min), on "
+            f"{_machine()}.")
+
+
+def _machine() -> str:
+    import os
+    import platform
+
+    return f"{os.cpu_count()} CPU core(s), {platform.machine()}"
+
+
+def header(exp, title: str, summary: str) -> list:
+    from tfskin.reproduce.papers import paper_module
+
+    module = paper_module(exp.paper)
+    roles = ", ".join(f"{role}: `{name}`" for role, name in exp.datasets.items())
+    return [f"# Reproducing {title}", "", f"{module.TITLE}. {summary}.", "",
+            f"Budget **{exp.budget}**; data {roles}. Our figures are marked \"{exp.measured_on}\"; the paper's "
+            f"\"published, ISIC\" with the table they come from. On phantoms the numbers test the method, not the "
+            f"paper's claim: compare directions and sizes of effects, not absolute values.", ""]
+
+
+def write_paper_report(exp, lines: list, payload: dict) -> dict:
+    """report.md and reproduce.json (strict JSON) in the experiment folder; returns the payload."""
+    out = Path(exp.out)
+    lines = lines + ["", timing_line(exp), ""]
+    (out / REPORT_FILE).write_text("\n".join(lines))
+    payload = {"paper": exp.paper, "budget": exp.budget, "datasets": exp.datasets, "timing": exp.workflow.timing(),
+               **payload, "report": str(out / REPORT_FILE)}
+    write_json(out / SUMMARY_FILE, payload)
+    return payload
+
+
+def classifier_paper_report(exp, cfg, summary, *, paper: str, metric: str, published_table: str,
+                            published_split: str, note: str = "") -> dict:
+    """A classifier protocol's result laid out like the paper's table: one row per condition, the published
+    figures and ours (in distribution and, if run, out of distribution) side by side."""
+    from tfskin.reproduce.papers import paper_module
+
+    module = paper_module(paper)
+    table = published(paper).get(published_table)
+    splits = summary["splits"]
+    measured = exp.measured_on
+    columns = ["Training data", f"AUC (%) published, ISIC ({table.citation if table else 'n/a'})",
+               "p published", f"AUC (%) {measured}, in distribution"]
+    if "ood" in splits:
+        columns += [f"AUC (%) {measured}, out of distribution", "difference to reference (pp, 95% CI), OOD",
+                    "p (t, Holm), OOD"]
+    else:
+        columns += ["difference to reference (pp, 95% CI)", "p (t, Holm)"]
+    columns += ["train size", "repeats"]
+    rows = []
+    compare = "ood" if "ood" in splits else "test"
+    for cond in cfg["conditions"]:
+        name = cond["name"]
+        pub = published_row(table, name)
+        test = splits["test"][name]
+        row = [name, _published_mean_std(pub), fmt_p(_published_p(pub)), mean_std(test[metric])]
+        if "ood" in splits:
+            row.append(mean_std(splits["ood"][name][metric]))
+        vs = splits[compare][name][metric].get("vs_reference")
+        if vs:
+            row += [f"{vs['mean_difference'] * 100:+.1f} ({vs['ci_low'] * 100:+.1f}, {vs['ci_high'] * 100:+.1f})"
+                    if _finite(vs.get("mean_difference")) else "—", fmt_p(vs.get("t_pvalue_holm"))]
+        else:
+            row += ["reference", "—"]
+        row += [test["train_size"], f"{len(test['repeats_with_result'])}/{cfg['repeats']}"]
+        rows.append(row)
+    protocol_dir = Path(summary["report"]).parent
+    rel = protocol_dir.relative_to(exp.out).as_posix()
+    lines = header(exp, f"{module.TITLE.split(':')[0]} — {module.SUMMARY.split(':')[0]}", module.SUMMARY)
+    lines += ["**Verdict (measured).** " + summary["verdict"], ""]
+    if note:
+        lines += [note, ""]
+    lines += [f"## {module.SUMMARY.split(':')[0]}, side by side", ""] + markdown_table(columns, rows) + [""]
+    lines += [f"Differences and p-values are against **{cfg['reference']}** (the paper's reference), paired by "
+              f"repeat, Holm-corrected across the {len(cfg['conditions']) - 1} comparisons. The published p-values are "
+              f"the paper's uncorrected paired t-tests.", ""]
+    for split in splits:
+        lines += [f"![{metric} per condition, {split}, every repeat]({rel}/{split}_{metric}.png)", ""]
+    lines += [f"Full protocol report (per-class figures, galleries of the synthetic images each condition used, "
+              f"failures): [{rel}/report.md]({rel}/report.md).", ""]
+    lines += ["## Published tables", ""] + published_section(paper)
+    payload = {"conditions": {c["name"]: {split: {"mean": splits[split][c["name"]][metric]["mean"],
+                                                  "std": splits[split][c["name"]][metric]["std"]}
+                                          for split in splits} for c in cfg["conditions"]},
+               "metric": metric, "verdict": summary["verdict"], "protocol_report": summary["report"],
+               "runs_failed": summary["runs_failed"]}
+    return write_paper_report(exp, lines, payload)
+
+
+def _published_mean_std(pub: dict) -> str:
+    mean = next((v for k, v in pub.items() if "mean" in k.lower() or k.lower().startswith("auc")), None)
+    std = next((v for k, v in pub.items() if "std" in k.lower()), None)
+    if mean is None:
+        return "—"
+    return f"{mean}" + (f" ± {std}" if std is not None else "")
+
+
+def _published_p(pub: dict):
+    return next((v for k, v in pub.items() if k.lower().startswith("p")), None)
+
+
+def load_summary(path) -> dict:
+    return json.loads(Path(path).read_text())

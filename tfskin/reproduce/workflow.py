@@ -1,0 +1,84 @@
+"""A paper's experiment as named, resumable steps under one output folder.
+
+Each finished step leaves ``steps/<name>.json`` (its result and how long it took); a rerun skips finished steps
+and redoes only what is missing. GAN runs resume from their last checkpoint; the evaluation protocols skip the
+(condition, repeat) runs whose ``result.json`` exists. ``timing.json`` sums the seconds every step took over
+all calls, so a resumed experiment still reports what the whole took.
+"""
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from tfskin.evaluation.jsonio import write_json
+
+STEPS_DIR = "steps"
+TIMING_FILE = "timing.json"
+
+
+class Workflow:
+    """Named steps under ``out_dir``; a step whose marker exists is not run again."""
+
+    def __init__(self, out_dir, stream=None):
+        self.out = Path(out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.stream = stream or sys.stdout
+        self.ran: list = []  # steps run (not skipped) in this call
+        self.call_start = time.perf_counter()
+
+    def marker(self, name: str) -> Path:
+        return self.out / STEPS_DIR / f"{name}.json"
+
+    def done(self, name: str) -> bool:
+        return self.marker(name).is_file()
+
+    def log(self, text: str):
+        elapsed = time.perf_counter() - self.call_start
+        print(f"[{elapsed:7.1f} s] {text}", file=self.stream, flush=True)
+
+    def step(self, name: str, fn, *args, **kwargs):
+        """``fn(*args, **kwargs)`` once: its (JSON-able) result is stored and returned again on later calls."""
+        path = self.marker(name)
+        if path.is_file():
+            self.log(f"{name}: already done, skipped")
+            return json.loads(path.read_text())["result"]
+        self.log(f"{name}: running")
+        start = time.perf_counter()
+        result = fn(*args, **kwargs)
+        seconds = time.perf_counter() - start
+        write_json(path, {"step": name, "seconds": seconds, "result": result})
+        self._add_time(name, seconds)
+        self.ran.append(name)
+        self.log(f"{name}: done in {seconds:.1f} s")
+        return result
+
+    def _add_time(self, name: str, seconds: float):
+        timing = self.timing()
+        timing["steps"][name] = timing["steps"].get(name, 0.0) + seconds
+        timing["total_seconds"] = sum(timing["steps"].values())
+        write_json(self.out / TIMING_FILE, timing)
+
+    def timing(self) -> dict:
+        path = self.out / TIMING_FILE
+        if path.is_file():
+            return json.loads(path.read_text())
+        return {"steps": {}, "total_seconds": 0.0}
+
+    def train_gan(self, name: str, config) -> str:
+        """Train (or resume) the GAN run ``gans/<name>`` of ``config`` (a RunConfig); returns its run folder."""
+        run_dir = self.out / "gans" / name
+
+        def train_it():
+            import tensorflow as tf
+
+            from tfskin.training import train
+
+            resume = tf.train.latest_checkpoint(str(run_dir / "checkpoints")) is not None
+            if resume:
+                self.log(f"{name}: resuming {run_dir} from its last checkpoint")
+            result = train(config, run_dir, resume=resume, stream=self.stream)
+            return {"run_dir": str(run_dir), "step": int(result.step), "model": config.model,
+                    "preset": config.preset}
+
+        return self.step(f"train_{name}", train_it)["run_dir"]
