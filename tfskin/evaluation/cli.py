@@ -1,4 +1,4 @@
-"""``tfskin evaluate classify | segment | metrics | augmentation`` (registered by ``tfskin.cli``)."""
+"""``tfskin evaluate classify | segment | metrics | augmentation | segmentation`` (registered by ``tfskin.cli``)."""
 
 import json
 import sys
@@ -199,6 +199,22 @@ def _cmd_augmentation(args):
     return 1 if summary["failures"] else 0
 
 
+def _cmd_segmentation(args):
+    from tfskin.evaluation.seg_protocol import load_seg_protocol, run_seg_protocol
+
+    cfg = load_seg_protocol(args.config)
+    if args.repeats:
+        cfg["repeats"] = args.repeats
+    out = args.out or cfg.get("output") or str(Path("results") / cfg["name"])
+    if args.dry_run:
+        print(json.dumps(cfg, indent=2))
+        print(f"(dry run: {len(cfg['conditions']) * cfg['repeats']} runs, would write to {out})")
+        return 0
+    summary = run_seg_protocol(cfg, out, workers=args.workers)
+    print(Path(summary["report"]).read_text().split("## How to read this")[0])
+    return 1 if summary["failures"] or summary["runs_failed"] else 0
+
+
 def register(subparsers):
 
     parser = subparsers.add_parser("evaluate", help="does synthetic data help? classifiers, segmenters, metrics")
@@ -277,3 +293,12 @@ def register(subparsers):
     p.add_argument("--repeats", type=int, help="override the number of repeats")
     p.add_argument("--dry-run", action="store_true", help="print the resolved protocol and exit")
     p.set_defaults(func=_cmd_augmentation)
+
+    p = sub.add_parser("segmentation", help="run a segmentation protocol (real-only vs two-step training, repeated "
+                                            "runs, paired tests, ensembles, report)")
+    p.add_argument("config", help="protocol YAML, e.g. configs/segmentation_phantoms_cpu.yaml")
+    p.add_argument("--out", help="output folder (default: the config's output, else results/<name>)")
+    p.add_argument("--workers", type=int, help="parallel processes (default: the config's)")
+    p.add_argument("--repeats", type=int, help="override the number of repeats")
+    p.add_argument("--dry-run", action="store_true", help="print the resolved protocol and exit")
+    p.set_defaults(func=_cmd_segmentation)
