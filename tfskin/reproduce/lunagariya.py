@@ -1,0 +1,164 @@
+"""Lunagariya & Patel: how good are a DCGAN's and a phase-frozen progressive GAN's 64x64 samples?
+
+Steps: train the DCGAN (the report's 7.1.1 layout) and the progressive GAN trained phase by phase, 16 -> 32 -> 64,
+earlier phases frozen (7.2); draw a fixed number of samples from each, several times with different seeds; score
+them against real training images by the colour-histogram measures the report's MelanoGANs survey names
+(Jensen-Shannon divergence of the colour histograms, Wasserstein distance) and by FID / KID / precision-recall.
+Held-out real images scored the same way give the floor a perfect generator would reach at this sample count.
+"""
+
+import numpy as np
+
+from tfskin.reproduce.papers import is_phantoms
+
+TITLE = "Lunagariya, Patel: Skin Lesion Synthesis using GANs (student report)"
+SUMMARY = ("Sample quality of the DCGAN and the phase-frozen progressive GAN: colour-histogram JS divergence and "
+           "Wasserstein distance, FID/KID and precision/recall at a fixed sample count")
+MODELS = (("DCGAN", "dcgan", "dcgan"), ("Phase-frozen PGAN", "progan_frozen", "pgan"))  # (row, model, settings key)
+
+SETTINGS = {
+    "smoke": {"dcgan_preset": "tiny", "pgan_preset": "tiny", "dcgan_steps": 2, "pgan_steps": None,
+              "gan_examples": 64, "samples": 32, "draws": 2, "features": "pixels:8", "kid_subsets": 10},
+    "cpu": {"dcgan_preset": "quick", "pgan_preset": "quick", "dcgan_steps": 1200, "pgan_steps": None,
+            "gan_examples": 2000, "samples": 500, "draws": 5, "features": "pixels:16", "kid_subsets": 100},
+    "paper": {"dcgan_preset": "paper64", "pgan_preset": "paper64", "dcgan_steps": None, "pgan_steps": None,
+              "gan_examples": None, "samples": 2000, "draws": 5, "features": "keras-inception-v3",
+              "kid_subsets": 100},
+}
+
+
+def datasets(data: str, ood: str = None) -> dict:
+    """One dataset: the GANs train on it and their samples are compared with it (ISIC 2017 or 2018 in reports
+    like this one); no out-of-distribution test."""
+    return {"gans": data, "real": data}
+
+
+def _config(exp, model, preset, steps):
+    from tfskin.training import resolve_config
+
+    train = {"seed": 0}
+    if steps:
+        every = max(1, steps // 4)
+        train.update(steps=steps, checkpoint_every=every, sample_every=every, log_every=max(1, steps // 20))
+    data = {"name": exp.datasets["gans"], "num_examples": exp.settings["gan_examples"]}
+    return resolve_config(model, preset, data=data, train=train)
+
+
+def score_samples(exp, run_dirs: dict) -> dict:
+    """Every model's samples (``draws`` seeds of ``samples`` images) and held-out real images scored against
+    the real training images; per row the per-draw figures and their mean and std."""
+    from tfskin import color_stats
+    from tfskin.evaluation.features import make_feature_network
+    from tfskin.evaluation.generative import generative_metrics
+    from tfskin.evaluation.real_data import load_arrays
+    from tfskin.evaluation.stats import summarize
+    from tfskin.sources import make_source
+
+    s = exp.settings
+    n, draws = s["samples"], s["draws"]
+    sources = {row: make_source(f"run:{path}") for row, path in run_dirs.items()}
+    size = tuple(next(iter(sources.values())).config.data.image_size)
+    real = load_arrays(exp.datasets["real"], "train", size, num_examples=n, seed=0)["image"]
+    held_out = load_arrays(exp.datasets["real"], "test", size, num_examples=n * draws, seed=0)["image"]
+    net = make_feature_network(s["features"])
+    real_features = net(real)
+    rows = {}
+    candidates = {row: (lambda d, src=src: src.sample(n, seed=d)["image"]) for row, src in sources.items()}
+    candidates["Real, held out (floor)"] = lambda d: np.roll(held_out, -d * n, axis=0)[:n]
+    for row, draw in candidates.items():
+        per_draw = []
+        for d in range(draws):
+            images = draw(d)
+            colour = color_stats.colour_distances(real, images)
+            gen = generative_metrics(real_features, net(images), feature_network=net.name,
+                                     comparable_to_papers=net.comparable_to_papers, kid_subsets=s["kid_subsets"],
+                                     seed=d)
+            per_draw.append({"js_divergence": colour["js_divergence"]["mean"],
+                             "wasserstein": colour["wasserstein"]["mean"], "fid": gen["fid"], "kid": gen["kid"],
+                             "precision": gen["precision"], "recall": gen["recall"], "num_synthetic": len(images),
+                             "kid_subset_size": gen["subset_size"]})
+        rows[row] = {"draws": per_draw, **{k: summarize([p[k] for p in per_draw]) for k in
+                                           ("js_divergence", "wasserstein", "fid", "kid", "precision", "recall")}}
+    return {"rows": rows, "num_real": int(len(real)), "samples": n, "draws": draws, "feature_network": net.name,
+            "comparable_to_papers": bool(net.comparable_to_papers), "image_size": list(size)}
+
+
+def _grid(exp, run_dirs: dict) -> dict:
+    """A picture of each model's samples (the first draw's first 32) beside real images."""
+    from tfskin.evaluation.real_data import load_arrays
+    from tfskin.imaging import save_png, tile
+    from tfskin.sources import make_source
+
+    out = {}
+    for row, path in run_dirs.items():
+        images = make_source(f"run:{path}").sample(32, seed=0)["image"]
+        out[row] = save_png(tile(images, columns=8), exp.out / f"samples_{row.split()[0].lower()}.png").name
+    size = images.shape[1:3]
+    real = load_arrays(exp.datasets["real"], "train", size, num_examples=32, seed=0)["image"]
+    out["Real"] = save_png(tile(real, columns=8), exp.out / "samples_real.png").name
+    return out
+
+
+def run(exp) -> dict:
+    wf, s = exp.workflow, exp.settings
+    run_dirs = {}
+    for row, model, key in MODELS:
+        run_dirs[row] = wf.train_gan(model, _config(exp, model, s[f"{key}_preset"], s[f"{key}_steps"]))
+    scores = wf.step("score_samples", score_samples, exp, run_dirs)
+    grids = wf.step("sample_grids", _grid, exp, run_dirs)
+    return write_report(exp, scores, grids)
+
+
+def _cell(entry, digits) -> str:
+    m, sd = entry.get("mean"), entry.get("std")
+    if m is None or not np.isfinite(m):
+        return "—"
+    return f"{m:.{digits}f} ± {sd:.{digits}f}"
+
+
+def verdict(scores) -> str:
+    rows = scores["rows"]
+    models = [r for r, _, _ in MODELS if r in rows]
+    floor = rows.get("Real, held out (floor)")
+    parts = []
+    for key, label, digits in (("js_divergence", "colour JS divergence", 4), ("fid", "FID", 2)):
+        ranked = sorted(models, key=lambda r: rows[r][key]["mean"])
+        best, other = ranked[0], ranked[-1]
+        b, o = rows[best][key], rows[other][key]
+        separated = b["mean"] + b["std"] < o["mean"] - o["std"]
+        parts.append(f"by {label} the {best} is closer to the real images ({b['mean']:.{digits}f} vs "
+                     f"{o['mean']:.{digits}f}; "
+                     + ("the spread over draws does not overlap" if separated else
+                        "the spreads over draws overlap, so the order is not clear") + ")")
+    floor_text = (f" Held-out real images score {floor['js_divergence']['mean']:.4f} (JS) and FID "
+                  f"{floor['fid']['mean']:.2f} at the same count, the floor no generator can beat."
+                  if floor else "")
+    return ("Measured over " + f"{scores['draws']} draws of {scores['samples']} samples each: " + "; ".join(parts)
+            + "." + floor_text + " The report publishes no such figures for its own models, so there is nothing "
+            "to compare with but the ranking.")
+
+
+def write_report(exp, scores, grids) -> dict:
+    from tfskin.reproduce.report import header, markdown_table, published_section, write_paper_report
+
+    lines = header(exp, "Lunagariya & Patel — sample quality", SUMMARY)
+    lines += ["**Verdict (measured).** " + verdict(scores), ""]
+    columns = ["Samples", "colour JS divergence", "Wasserstein (0..255)", f"FID ({scores['feature_network']})",
+               "KID", "precision", "recall"]
+    rows = [[row, _cell(e["js_divergence"], 4), _cell(e["wasserstein"], 2), _cell(e["fid"], 2),
+             _cell(e["kid"], 4), _cell(e["precision"], 3), _cell(e["recall"], 3)]
+            for row, e in scores["rows"].items()]
+    lines += [f"## Sample quality, {exp.measured_on}", "",
+              f"Mean ± std over {scores['draws']} draws of {scores['samples']} samples ({scores['image_size'][0]}x"
+              f"{scores['image_size'][1]}), each against the same {scores['num_real']} real training images; "
+              f"features: {scores['feature_network']} (comparable to published FIDs: "
+              f"{'yes' if scores['comparable_to_papers'] else 'no'}). JS divergence: mean over R, G, B of the "
+              f"Jensen-Shannon divergence of the colour histograms; Wasserstein: mean over channels of the "
+              f"Wasserstein-1 distance of intensities.", ""]
+    lines += markdown_table(columns, rows) + [""]
+    lines += [f"![{row} samples]({name})" for row, name in grids.items()] + [""]
+    lines += ["## Published tables", ""] + published_section("lunagariya")
+    if not is_phantoms(exp.data):
+        lines += ["", f"Real data: `{exp.data}`."]
+    payload = {"scores": scores, "verdict": verdict(scores), "grids": grids, "runs_failed": []}
+    return write_paper_report(exp, lines, payload)
