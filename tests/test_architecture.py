@@ -1,5 +1,5 @@
-"""The package's import graph: imports point one way (cli -> reproduce -> evaluation -> pipelines -> training -> models -> gan
--> ... -> data -> layers -> the base modules), never in a circle; adding a model is one folder and one
+"""The package's import graph: imports point one way (cli -> reproduce -> evaluation -> pipelines -> training
+-> models -> gan -> ... -> data -> layers -> the base modules), never in a circle; adding a model is one folder and one
 registration line."""
 
 import ast

@@ -110,6 +110,8 @@ def test_paired_tests_against_scipy():
     assert res["mean_difference"] == pytest.approx(np.mean(np.subtract(a, b)))
     same = stats.paired_tests(a, a)
     assert np.isnan(same["t_pvalue"]) and np.isnan(same["wilcoxon_pvalue"])
+    shifted = stats.paired_tests([x + 0.1 for x in b[:2]], b[:2])  # the same difference twice: no variance
+    assert np.isnan(shifted["t_pvalue"]) and shifted["mean_difference"] == pytest.approx(0.1)
     summary = stats.summarize([0.5, 0.7, None, float("nan")])
     assert summary["n"] == 2 and summary["mean"] == pytest.approx(0.6)
     assert summary["std"] == pytest.approx(np.std([0.5, 0.7], ddof=1))

@@ -31,7 +31,7 @@ def paired_tests(values, reference, level: float = 0.95) -> dict:
     """Paired t-test and Wilcoxon signed-rank test of ``values`` against ``reference`` (same repeats, same
     order; pairs where either side is missing or NaN are dropped), the mean difference and its ``level``
     confidence interval. p-values are NaN where a test is undefined (fewer than 2 pairs, or all differences
-    zero)."""
+    zero; the t-test also when every difference is the same)."""
     a = np.asarray([np.nan if v is None else v for v in values], np.float64)
     b = np.asarray([np.nan if v is None else v for v in reference], np.float64)
     if a.shape != b.shape:
@@ -52,9 +52,8 @@ def paired_tests(values, reference, level: float = 0.95) -> dict:
     if np.std(diff) > 0:
         t = sps.ttest_rel(a, b)
         out["t_statistic"], out["t_pvalue"] = float(t.statistic), float(t.pvalue)
-    else:  # every repeat moved by the same nonzero amount: infinitely significant for the t-test
-        out["t_statistic"] = math.copysign(float("inf"), diff[0])
-        out["t_pvalue"] = 0.0
+    # else: every pair moved by the same nonzero amount (typical of degenerate models that predict one class):
+    # the t-test has no variance to work with, so its p-value stays NaN (untested), not a misleading 0.
     w = sps.wilcoxon(a, b)
     out["wilcoxon_statistic"], out["wilcoxon_pvalue"] = float(w.statistic), float(w.pvalue)
     return out

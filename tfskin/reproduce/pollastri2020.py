@@ -1,0 +1,173 @@
+"""Pollastri et al. 2020: do DCGAN and LAPGAN image+mask pairs help a lesion segmenter?
+
+Steps: train the 4-channel (RGB + lesion mask) DCGAN and the LAPGAN; then the segmentation protocol: real-only
+training against two-step training (batches drawn fresh from a GAN first, then real batches, the same number
+of steps in total), for each GAN, on the full real training subset and on a quarter of it (the paper's
+training-subset-size study), with the paper's ensemble (mean probability of the DCGAN and LAPGAN segmenters,
+dual threshold 0.8 / 0.4, the connected component at the lesion centre), 10 paired repeats, scored by mean
+Jaccard (the ISIC 2017 score the paper reports) and thresholded Jaccard (ISIC 2018).
+"""
+
+from pathlib import Path
+
+from tfskin.reproduce.papers import PHANTOM_OOD, is_phantoms
+
+TITLE = ("Pollastri, Bolelli, Paredes, Grana: Augmenting data with GANs to segment melanoma skin lesions "
+         "(Multimedia Tools and Applications 2020)")
+SUMMARY = ("Table 2: Jaccard of a CDNN segmenter trained on real data only vs two-step with DCGAN or LAPGAN "
+           "image+mask pairs, the training-subset-size study and the dual-threshold ensemble")
+REFERENCE = "Original data"
+
+SETTINGS = {
+    "smoke": {
+        "image_size": (32, 48), "dcgan_preset": "tiny_mask", "dcgan_steps": 2, "lapgan_preset": "tiny",
+        "lapgan_steps": 2, "gan_examples": 64, "gan_image_size": None, "train_pool": 48, "train_size": 24,
+        "small_train_size": 8, "test_size": 16, "ood_size": 16, "synthetic_steps": 3, "real_steps": 3,
+        "repeats": 2, "segmenter": {"variant": "cdnn0", "width": 0.125, "batch_size": 4},
+    },
+    "cpu": {
+        "image_size": (48, 64), "dcgan_preset": "quick", "dcgan_steps": 1000, "lapgan_preset": "quick",
+        "lapgan_steps": 1000, "gan_examples": 1000, "gan_image_size": (48, 64), "train_pool": 400,
+        "train_size": 200, "small_train_size": 50, "test_size": 200, "ood_size": 200, "synthetic_steps": 80,
+        "real_steps": 80, "repeats": 10,
+        "segmenter": {"variant": "cdnn0", "width": 0.125, "batch_size": 16, "learning_rate": 0.001},
+    },
+    "paper": {  # 192x256, 1,882 training images, 400 synthetic + 100 real epochs vs 400 real epochs, batch 16
+        "image_size": (192, 256), "dcgan_preset": "paper192x256_mask", "dcgan_steps": None,
+        "lapgan_preset": "paper192x256_mask", "lapgan_steps": None, "gan_examples": None, "gan_image_size": None,
+        "train_pool": None, "train_size": None, "small_train_size": 500, "test_size": None, "ood_size": None,
+        "synthetic_steps": 47050, "real_steps": 11763, "real_only_steps": 47050, "repeats": 10,
+        "segmenter": {"variant": "cdnn0", "width": 1.0, "batch_size": 16, "learning_rate": 3e-4},
+    },
+}
+
+
+def datasets(data: str, ood: str = None) -> dict:
+    """Phantoms for everything on phantoms; with real data ISIC 2017 (or ``data``) with lesion masks, and
+    PH2 (its masks) as the out-of-distribution test by default."""
+    if is_phantoms(data):
+        return {"gans": data, "segmenter": data, "ood": ood or PHANTOM_OOD}
+    return {"gans": data, "segmenter": data, "ood": ood or "ph2"}
+
+
+def _gan_config(exp, model, key):
+    from tfskin.training import resolve_config
+
+    s = exp.settings
+    data = {"name": exp.datasets["gans"], "num_examples": s["gan_examples"], "channels": 4}
+    if s["gan_image_size"]:
+        data["image_size"] = tuple(s["gan_image_size"])
+    steps = s[f"{key}_steps"]
+    train = {"seed": 0}
+    if steps:
+        every = max(1, steps // 4)
+        train.update(steps=steps, checkpoint_every=every, sample_every=every, log_every=max(1, steps // 20))
+    overrides = {}
+    if model == "dcgan" and s[f"{key}_preset"] == "quick":  # 48x64 needs the dense projection (3x4 start)
+        overrides = {"generator_input": "dense", "discriminator_output": "dense"}
+    return resolve_config(model, s[f"{key}_preset"], data=data, train=train, model_overrides=overrides)
+
+
+def protocol_config(exp, sources: dict) -> dict:
+    """Table 2's comparison, the subset-size study and the ensemble as a segmentation protocol."""
+    s = exp.settings
+    total = s.get("real_only_steps") or s["synthetic_steps"] + s["real_steps"]  # real-only training length
+    small = s["small_train_size"]
+    conditions = [
+        {"name": REFERENCE, "real_steps": total},
+        {"name": "DCGAN", "synthetic": "dcgan", "synthetic_steps": s["synthetic_steps"], "real_steps": s["real_steps"]},
+        {"name": "LAPGAN", "synthetic": "lapgan", "synthetic_steps": s["synthetic_steps"],
+         "real_steps": s["real_steps"]},
+        {"name": f"Original data, {small} images", "real_steps": total, "train_size": small},
+        {"name": f"LAPGAN, {small} images", "synthetic": "lapgan", "synthetic_steps": s["synthetic_steps"],
+         "real_steps": s["real_steps"], "train_size": small},
+    ]
+    data = {"name": exp.datasets["segmenter"], "image_size": list(s["image_size"]), "train_pool": s["train_pool"],
+            "train_size": s["train_size"], "test_size": s["test_size"]}
+    if exp.datasets.get("ood"):
+        data["ood_test"] = {"name": exp.datasets["ood"], "split": "test", "size": s["ood_size"]}
+    return {"name": f"pollastri2020_{exp.budget}", "seed": 0, "repeats": s["repeats"], "workers": exp.workers,
+            "metric": "jaccard", "reference": REFERENCE, "data": data, "segmenter": dict(s["segmenter"]),
+            "sources": sources, "conditions": conditions, "ensemble": [["DCGAN", "LAPGAN"]]}
+
+
+def run(exp) -> dict:
+    from tfskin.evaluation.seg_protocol import run_seg_protocol
+
+    wf = exp.workflow
+    dcgan_run = wf.train_gan("dcgan_mask", _gan_config(exp, "dcgan", "dcgan"))
+    lapgan_run = wf.train_gan("lapgan_mask", _gan_config(exp, "lapgan", "lapgan"))
+    cfg = protocol_config(exp, {"dcgan": f"run:{dcgan_run}", "lapgan": f"run:{lapgan_run}"})
+    wf.log(f"segmentation protocol: {len(cfg['conditions'])} conditions x {cfg['repeats']} repeats + the ensemble")
+    summary = run_seg_protocol(cfg, exp.out / "protocol", workers=exp.workers, stream=wf.stream)
+    return write_report(exp, cfg, summary)
+
+
+def _cell(entry) -> str:
+    from tfskin.reproduce.report import mean_std
+
+    return mean_std(entry, scale=1.0, digits=3)
+
+
+def write_report(exp, cfg, summary) -> dict:
+    from tfskin.evaluation.seg_report import ensemble_name
+    from tfskin.reproduce.report import (
+        fmt_p,
+        header,
+        markdown_table,
+        published,
+        published_row,
+        published_section,
+        write_paper_report,
+    )
+
+    s = exp.settings
+    splits = summary["splits"]
+    small = s["small_train_size"]
+    ens = ensemble_name(["DCGAN", "LAPGAN"])
+    table2 = published("pollastri2020").get("table2")
+    pub = published_row(table2, "CDNN0")
+    rel = Path(summary["report"]).parent.relative_to(exp.out).as_posix()
+    lines = header(exp, "Pollastri et al. 2020 — Table 2, the subset study and the ensemble", SUMMARY)
+    lines += ["**Verdict (measured).** " + summary["verdict"], ""]
+    columns = ["CDNN0", "Original data", "DCGAN", "LAPGAN", "ensemble DCGAN+LAPGAN (dual threshold)"]
+    rows = [[f"published, ISIC 2017 test ({table2.citation if table2 else 'Table 2'}), Jaccard",
+             pub.get("original_data", "—"), pub.get("dcgan_augmented", "—"), pub.get("lapgan_augmented", "—"),
+             "not in the text"]]
+    for split, title in (("test", "in distribution"), ("ood", "out of distribution")):
+        if split not in splits:
+            continue
+        r = splits[split]
+        for score, label in (("jaccard", "mean Jaccard (ISIC 2017 score)"),
+                             ("thresholded_jaccard", "thresholded Jaccard (ISIC 2018 score)")):
+            rows.append([f"{exp.measured_on}, {title}, {label}", _cell(r[REFERENCE][score]), _cell(r["DCGAN"][score]),
+                         _cell(r["LAPGAN"][score]), _cell(r[ens][score])])
+    lines += ["## Table 2 (CDNN0 row), side by side", ""] + markdown_table(columns, rows) + [""]
+    real_only = s.get("real_only_steps") or s["synthetic_steps"] + s["real_steps"]
+    lines += [f"Ours: a {s['segmenter']['width']:g}-width CDNN0 at {s['image_size'][0]}x{s['image_size'][1]}, "
+              f"{s['train_size'] or 'all'} real training pairs per repeat, two-step = {s['synthetic_steps']} GAN "
+              f"batches then {s['real_steps']} real batches against {real_only} real batches; mean ± std over "
+              f"{cfg['repeats']} paired repeats.", ""]
+    test_rows = []
+    for name in (REFERENCE, "DCGAN", "LAPGAN", ens, f"Original data, {small} images", f"LAPGAN, {small} images"):
+        if name not in splits["test"]:
+            continue
+        e = splits["test"][name]["jaccard"]
+        vs = e.get("vs_reference")
+        test_rows.append([name, _cell(e), f"{len(splits['test'][name]['repeats_with_result'])}/{cfg['repeats']}",
+                          "reference" if not vs else f"{vs['mean_difference']:+.3f} ({vs['ci_low']:+.3f}, "
+                          f"{vs['ci_high']:+.3f})", "—" if not vs else fmt_p(vs.get("t_pvalue_holm"))])
+    lines += ["## Every condition, mean Jaccard, in distribution", ""]
+    lines += markdown_table(["Condition", "mean Jaccard", "repeats", f"difference to {REFERENCE} (95% CI)",
+                             "p (t, Holm)"], test_rows) + [""]
+    lines += [f"Subset-size study: `Original data, {small} images` vs `LAPGAN, {small} images` (the paper's Figs. "
+              f"8-9 plot this for 500 / 1000 / 1500 images; their values are not in the text). Full protocol "
+              f"report: [{rel}/report.md]({rel}/report.md).", ""]
+    for split, plot in summary.get("plots", {}).items():
+        lines += [f"![mean Jaccard per condition, {split}, every repeat]({rel}/{plot})", ""]
+    lines += ["## Published tables", ""] + published_section("pollastri2020")
+    payload = {"verdict": summary["verdict"], "protocol_report": summary["report"],
+               "runs_failed": summary["runs_failed"], "metric": "jaccard",
+               "conditions": {n: {sp: {"mean": splits[sp][n]["jaccard"]["mean"], "std": splits[sp][n]["jaccard"]["std"]}
+                                  for sp in splits} for n in splits["test"]}}
+    return write_paper_report(exp, lines, payload)
