@@ -1,0 +1,175 @@
+"""``tfskin reproduce``: each paper's experiment end to end at the smoke budget (tiny shapes, 2 repeats), the
+structure of its paper-style report, and resume: after deleting one repeat's result a rerun redoes only it."""
+
+import io
+import json
+
+import pytest
+
+from tfskin.errors import ConfigError
+from tfskin.evaluation.results import run_dir_of
+from tfskin.reproduce.papers import BUDGETS, PAPERS, paper_module, settings_for
+from tfskin.reproduce.run import reproduce
+from tfskin.reproduce.workflow import Workflow
+
+
+def _strict_json(path):
+    def refuse(name):
+        raise AssertionError(f"{path}: bare {name} is not JSON")
+
+    return json.loads(path.read_text(), parse_constant=refuse)
+
+
+def _results(protocol_dir) -> dict:
+    return {p: p.stat().st_mtime_ns for p in sorted((protocol_dir / "runs").glob("*/rep*/result.json"))}
+
+
+def _run(paper, out):
+    stream = io.StringIO()
+    result = reproduce(paper, out, budget="smoke", stream=stream)
+    return result, stream.getvalue()
+
+
+# --- no TensorFlow work ------------------------------------------------------------------------------------
+
+def test_every_paper_has_every_budget_and_a_valid_module():
+    for key in PAPERS:
+        module = paper_module(key)
+        assert set(module.SETTINGS) == set(BUDGETS), key
+        assert module.TITLE and module.SUMMARY and callable(module.run)
+        assert "ood" not in module.datasets("phantoms") or module.datasets("phantoms")["ood"].startswith("phantoms")
+
+
+def test_unknown_paper_budget_or_too_few_repeats_fail_clearly(tmp_path):
+    with pytest.raises(ConfigError, match="unknown paper 'nope'.*bissoto2018"):
+        paper_module("nope")
+    with pytest.raises(ConfigError, match="unknown budget 'huge'.*smoke, cpu, paper"):
+        settings_for(paper_module("lunagariya"), "huge")
+    with pytest.raises(ConfigError, match="at least 2 repeats"):
+        reproduce("bissoto2018", tmp_path, budget="smoke", repeats=1)
+
+
+def test_workflow_runs_a_step_once_and_keeps_its_time(tmp_path):
+    calls = []
+    wf = Workflow(tmp_path, stream=io.StringIO())
+    assert wf.step("a", lambda x: calls.append(x) or {"value": x}, 3) == {"value": 3}
+    again = Workflow(tmp_path, stream=io.StringIO())
+    assert again.step("a", lambda x: calls.append(x) or {"value": x}, 4) == {"value": 3}
+    assert calls == [3] and again.ran == []
+    timing = again.timing()
+    assert set(timing["steps"]) == {"a"} and timing["total_seconds"] >= 0
+
+
+def test_a_folder_holds_one_experiment(tmp_path):
+    (tmp_path / "experiment.json").write_text(json.dumps(
+        {"paper": "lunagariya", "data": "phantoms", "budget": "cpu", "datasets": {}, "settings": {}}))
+    with pytest.raises(ConfigError, match="other settings .*budget"):
+        reproduce("lunagariya", tmp_path, budget="smoke")
+
+
+def test_cli_rejects_an_unknown_paper(capsys):
+    from tfskin.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["reproduce", "nope"])
+    assert exit_info.value.code == 2
+    assert "bissoto2018" in capsys.readouterr().err
+
+
+# --- smoke runs --------------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_bissoto2018_smoke_report_and_resume(tmp_path):
+    out = tmp_path / "bissoto"
+    result, log = _run("bissoto2018", out)
+    report = (out / "report.md").read_text()
+    for name in ("Real", "Instance", "Semantic", "PGAN", "Real+Instance", "Real+Semantic", "Real+PGAN",
+                 "Real+2xPGAN", "Real+Instance+PGAN"):
+        assert f"| {name} |" in report, name
+    assert "published, ISIC (Bissoto et al. 2018, Table 1)" in report and "| Real+Instance+PGAN | 84.7 ± 0.5 |" \
+        in report
+    assert "measured, phantoms, out of distribution" in report and "**Verdict (measured).**" in report
+    assert "Holm" in report and "Measured time:" in report
+    summary = _strict_json(out / "reproduce.json")
+    assert set(summary["conditions"]) == {c[0] for c in paper_module("bissoto2018").CONDITIONS}
+    assert summary["runs_failed"] == [] and result["report"] == str(out / "report.md")
+    synthetic = sorted(p.parent.name for p in (out / "synthetic" / "instance").glob("*/*.png"))
+    assert synthetic and set(synthetic) <= set(paper_module("fossen2020").CLASSES)
+
+    before = _results(out / "protocol")
+    assert len(before) == 9 * 2
+    deleted = run_dir_of(out / "protocol", "Real+PGAN", 1) / "result.json"
+    deleted.unlink()
+    _, log = _run("bissoto2018", out)
+    after = _results(out / "protocol")
+    assert set(after) == set(before)
+    assert [p for p in after if after[p] != before[p]] == [deleted]
+    assert "1 run(s) to do, 17 already finished" in log
+    assert "train_pix2pixhd_instance: already done, skipped" in log and "synthesize_instance: already done" in log
+
+
+@pytest.mark.slow
+def test_fossen2020_smoke_report_and_resume(tmp_path):
+    out = tmp_path / "fossen"
+    _run("fossen2020", out)
+    report = (out / "report.md").read_text()
+    assert "| Training data | MEL | NV | BCC | AK | BKL | DF | VASC | SCC |" in report
+    for name in ("Real", "Real+ACGAN", "Real+ACGAN->CycleGAN", "Real+NV->MEL CycleGAN (PRF alpha=0.5)"):
+        assert f"| {name} |" in report, name
+    assert "Per-class F1 difference to **Real**" in report and "Fossen-Romsaas et al. 2020, Table 2" in report
+    summary = _strict_json(out / "reproduce.json")
+    assert set(summary["per_class"]) == {"test", "ood"}
+    assert set(summary["per_class"]["test"]["Real+ACGAN"]) == set(paper_module("fossen2020").CLASSES)
+    kept = _strict_json(out / "gans" / "cyclegan_nv_to_mel_prf" / "domains.json")
+    assert kept["path_rank_filter"]["alpha"] == 0.5
+    assert sorted(p.name for p in (out / "gans" / "acgan_cyclegan").glob("cyclegan_*")) == ["cyclegan_MEL",
+                                                                                             "cyclegan_NV"]
+
+    before = _results(out / "protocol")
+    deleted = run_dir_of(out / "protocol", "Real", 0) / "result.json"
+    deleted.unlink()
+    _, log = _run("fossen2020", out)
+    after = _results(out / "protocol")
+    assert [p for p in after if after[p] != before[p]] == [deleted]
+    assert "train_acgan_cyclegan: already done, skipped" in log and "1 run(s) to do" in log
+
+
+@pytest.mark.slow
+def test_pollastri2020_smoke_report_and_resume(tmp_path):
+    out = tmp_path / "pollastri"
+    _run("pollastri2020", out)
+    report = (out / "report.md").read_text()
+    assert "| published, ISIC 2017 test (Pollastri et al. 2020, Table 2), Jaccard | 0.746 | 0.751 | 0.739 |" in report
+    assert "mean Jaccard (ISIC 2017 score)" in report and "thresholded Jaccard (ISIC 2018 score)" in report
+    for name in ("Original data", "DCGAN", "LAPGAN", "ensemble(DCGAN+LAPGAN)", "Original data, 8 images",
+                 "LAPGAN, 8 images"):
+        assert f"| {name} |" in report, name
+    summary = _strict_json(out / "reproduce.json")
+    assert "ensemble(DCGAN+LAPGAN)" in summary["conditions"]
+
+    before = {p: t for p, t in _results(out / "protocol").items() if "ensemble" not in str(p)}
+    deleted = run_dir_of(out / "protocol", "Original data", 1) / "result.json"
+    deleted.unlink()
+    _, log = _run("pollastri2020", out)
+    after = {p: t for p, t in _results(out / "protocol").items() if "ensemble" not in str(p)}
+    assert set(after) == set(before) and [p for p in after if after[p] != before[p]] == [deleted]
+    assert "train_dcgan_mask: already done, skipped" in log
+
+
+@pytest.mark.slow
+def test_lunagariya_smoke_report_and_resume(tmp_path):
+    out = tmp_path / "lunagariya"
+    _run("lunagariya", out)
+    report = (out / "report.md").read_text()
+    for row in ("DCGAN", "Phase-frozen PGAN", "Real, held out (floor)"):
+        assert f"| {row} |" in report, row
+    assert "colour JS divergence" in report and "FID (pixels 8x8)" in report
+    assert "publishes no such figures" in report
+    scores = _strict_json(out / "reproduce.json")["scores"]
+    assert all(len(r["draws"]) == 2 for r in scores["rows"].values())
+    floor = scores["rows"]["Real, held out (floor)"]["js_divergence"]["mean"]
+    assert floor < scores["rows"]["DCGAN"]["js_divergence"]["mean"]  # 2 training steps: far from real
+    (out / "steps" / "score_samples.json").unlink()
+    _, log = _run("lunagariya", out)
+    assert "train_dcgan: already done, skipped" in log and "score_samples: running" in log
+    assert "sample_grids: already done, skipped" in log
