@@ -58,7 +58,9 @@ def published_section(paper: str) -> list:
     """Every published table of the paper, as printed, with its citation."""
     lines = []
     for table in published(paper).values():
-        lines += [f"**{table.citation}** (published, ISIC). {table.caption}", ""]
+        origin = (f"published in {table.quoted_from}, quoted by this paper" if table.quoted_from else
+                  "published, ISIC" + (f"; test set: {table.setup['test_set']}" if table.setup.get("test_set") else ""))
+        lines += [f"**{table.citation}** ({origin}). {table.caption}", ""]
         lines += markdown_table(table.columns, table.rows) + [""]
         if table.notes:
             lines += [f"_{table.notes}_", ""]
