@@ -67,6 +67,20 @@ def test_a_folder_holds_one_experiment(tmp_path):
         reproduce("lunagariya", tmp_path, budget="smoke")
 
 
+@pytest.mark.parametrize("paper", sorted(PAPERS))
+def test_every_budget_plan_resolves_and_validates_without_writing(paper, tmp_path):
+    """The paper budget (GPU sizes) is checked too: every GAN config resolves and the protocol validates."""
+    for budget in BUDGETS:
+        plan = reproduce(paper, tmp_path / "out", budget=budget, dry_run=True)
+        assert plan["gans"] and all(g["steps"] > 0 and g["batch_size"] > 0 for g in plan["gans"].values()), budget
+        assert plan["evaluation"] and "not_prepared" not in plan
+        if "runs" in plan["evaluation"]:
+            assert plan["evaluation"]["repeats"] == (2 if budget == "smoke" else 10)
+    assert not (tmp_path / "out").exists()
+    real = reproduce(paper, tmp_path / "out", data="isic2019", budget="cpu", dry_run=True)
+    assert "isic2019" in real["not_prepared"] and "tfskin data build isic2019" in real["not_prepared"]["isic2019"]
+
+
 def test_cli_rejects_an_unknown_paper(capsys):
     from tfskin.cli import main
 

@@ -1,4 +1,5 @@
-"""Training callbacks: terminal progress, TensorBoard scalars and sample grids, checkpoints, NaN guard."""
+"""Training callbacks: terminal progress, TensorBoard scalars and sample grids, checkpoints, NaN guard, and
+the JAX backend's per-step state sync."""
 
 import math
 import sys
@@ -16,6 +17,16 @@ from tfskin.imaging import sample_grid, save_png
 
 def _current_step(model) -> int:
     return int(model.train_step_counter.numpy())
+
+
+class JaxStateSync(keras.callbacks.Callback):
+    """Keras' JAX backend: during ``fit`` the trainer keeps the model's state (weights, step counter, optimizer
+    slots) outside its variables and writes it back only at the end of an epoch. Placed first among the
+    callbacks, this writes it back after every step, so the callbacks after it read the current values, and
+    what they assign (a staged model's stage and alpha) is what the next step starts from."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.model.jax_state_sync()
 
 
 class StopAtStep(keras.callbacks.Callback):

@@ -1,4 +1,10 @@
-"""``train(config, run_dir)``: strategy, precision, data, fit, callbacks, checkpoints, resume, export."""
+"""``train(config, run_dir)``: strategy, precision, data, fit, callbacks, checkpoints, resume, export.
+
+Backends: TensorFlow is the default. Under ``KERAS_BACKEND=jax`` the same runner trains through Keras' JAX
+trainer and the stateless GAN step (``tfskin.gan.jax_step``), on one device (``--strategy default``): the input
+pipeline stays tf.data, checkpoints are ``ckpt-<step>.npz`` archives of the whole training state
+(``tfskin.checkpointing``), a resumed run continues exactly, and the end-of-run export is written by a child
+process on the TensorFlow backend from the final checkpoint (the serving signatures are tf.* code)."""
 
 import dataclasses
 import json
@@ -7,17 +13,16 @@ import sys
 from pathlib import Path
 
 import keras
-import tensorflow as tf
 
 from tfskin import callbacks as cb
-from tfskin.checkpointing import RunCheckpoints
+from tfskin.checkpointing import RunCheckpoints, latest_checkpoint
 from tfskin.config import DataConfig, RunConfig, TrainConfig
 from tfskin.data.sources import check_dataset
 from tfskin.errors import CheckpointError, ConfigError
 from tfskin.registry import get_model, with_data_shape
 from tfskin.runs import CONFIG_FILE, load_trained_model, read_run_config
 from tfskin.runtime import make_strategy, precision_policy, resolve_precision
-from tfskin.serving.export import export_model
+from tfskin.serving.export import export_model, export_run_on_tensorflow
 
 __all__ = ["TrainResult", "build_model", "load_trained_model", "read_run_config", "resolve_config", "train",
            "validate"]
@@ -113,7 +118,7 @@ def _prepare_run_dir(run_dir: Path, config: RunConfig, resume: bool):
     except OSError as err:
         raise ConfigError(f"run dir {run_dir} is not writable: {err.strerror}") from None
     config_path = run_dir / CONFIG_FILE
-    has_checkpoint = tf.train.latest_checkpoint(str(run_dir / "checkpoints")) is not None
+    has_checkpoint = latest_checkpoint(run_dir / "checkpoints") is not None
     if resume:
         if not has_checkpoint:
             raise CheckpointError(f"--resume: no checkpoint in {run_dir / 'checkpoints'}")
@@ -134,10 +139,13 @@ def train(config: RunConfig, run_dir, *, resume: bool = False, stream=None, expo
     """Train (or resume) a run; returns where everything was written."""
     stream = stream or sys.stdout
     run_dir = Path(run_dir)
-    if keras.backend.backend() != "tensorflow":
-        raise ConfigError(f"tfskin train runs on the TensorFlow backend (KERAS_BACKEND={keras.backend.backend()}): "
-                          f"the JAX step trains through model.fit / train_on_batch, but the runner's checkpoints "
-                          f"are TF-only for now; unset KERAS_BACKEND")
+    backend = keras.backend.backend()
+    if backend not in ("tensorflow", "jax"):
+        raise ConfigError(f"tfskin train runs on the TensorFlow or JAX backend, not KERAS_BACKEND={backend}")
+    if backend == "jax" and config.train.strategy != "default":
+        raise ConfigError(f"--strategy {config.train.strategy} is a tf.distribute strategy, which the JAX backend "
+                          f"does not use; on JAX tfskin train runs on one device (--strategy default), or train "
+                          f"with --strategy {config.train.strategy} on the TensorFlow backend (unset KERAS_BACKEND)")
     if config.train.precision == "auto":
         config = config.replace(train=with_resolved_precision(config.train))
     validate(config)
@@ -169,6 +177,8 @@ def train(config: RunConfig, run_dir, *, resume: bool = False, stream=None, expo
                             real_images=_reference_images(examples))
     guard = cb.NonFiniteGuard()
     callbacks = [guard, cb.StopAtStep(config.train.steps)]
+    if backend == "jax":
+        callbacks.insert(0, cb.JaxStateSync())
     callbacks += model.training_callbacks(config, run_dir, examples, stream=stream)
     callbacks += [progress, tensorboard, samples, cb.PeriodicCheckpoint(checkpoints, config.train.checkpoint_every)]
 
@@ -197,7 +207,7 @@ def train(config: RunConfig, run_dir, *, resume: bool = False, stream=None, expo
             raise
     step = int(model.train_step_counter.numpy())
     checkpoint = checkpoints.latest
-    if checkpoint is None or not checkpoint.endswith(f"-{step}"):
+    if checkpoint is None or checkpoints.latest_step != step:
         checkpoint = checkpoints.save()
     grid = samples.write(step)
     if samples.colour_history:
@@ -207,7 +217,11 @@ def train(config: RunConfig, run_dir, *, resume: bool = False, stream=None, expo
         quality_path.write_text(json.dumps(previous, indent=2, sort_keys=True))
     export_path = None
     if config.train.export_at_end:
-        export_path = export_model(model, Path(export_dir) if export_dir else run_dir / "export" / config.model)
+        model_dir = Path(export_dir) if export_dir else run_dir / "export" / config.model
+        if backend == "tensorflow":
+            export_path = export_model(model, model_dir)
+        else:  # the checkpoint just written, loaded and exported on the TF backend
+            export_path = export_run_on_tensorflow(run_dir, model_dir)
     return TrainResult(run_dir=run_dir, step=step, checkpoint=checkpoint, sample_grid=grid, log_dir=log_dir,
                        export_path=export_path, images_per_second=progress.images_per_second,
                        final_logs=history_logs, colour_history=samples.colour_history)

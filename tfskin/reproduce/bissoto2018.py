@@ -125,24 +125,40 @@ def protocol_config(exp, sources: dict) -> dict:
             "classifier": {"task": "melanoma", **s["classifier"]}, "sources": sources, "conditions": conditions}
 
 
+def gan_configs(exp) -> dict:
+    """The three GAN runs: pix2pixHD with instance maps, pix2pixHD semantic-only, the conditional PGAN."""
+    s, d = exp.settings, exp.datasets
+    return {"pix2pixhd_instance": _gan_config(exp, "pix2pixhd", s["pix2pixhd_preset"], d["pix2pixhd"],
+                                              "pix2pixhd_steps"),
+            "pix2pixhd_semantic": _gan_config(exp, "pix2pixhd", s["semantic_preset"], d["pix2pixhd"],
+                                              "pix2pixhd_steps"),
+            "pgan": _gan_config(exp, "progan", s["pgan_preset"], d["pgan"], "pgan_steps")}
+
+
+def _sources(exp) -> dict:
+    synthetic = exp.out / "synthetic"
+    return {"instance": f"png:{synthetic / 'instance'}", "semantic": f"png:{synthetic / 'semantic'}",
+            "pgan": f"run:{exp.out / 'gans' / 'pgan'}"}
+
+
+def plan(exp) -> dict:
+    """What ``run`` will do, resolved and validated without training: GAN run configs and the protocol."""
+    from tfskin.evaluation.protocol import load_protocol
+
+    return {"gans": gan_configs(exp), "protocol": load_protocol(protocol_config(exp, _sources(exp)))}
+
+
 def run(exp) -> dict:
     """Train the three GANs, synthesize, run the classifier protocol, write the paper-style report."""
     from tfskin.evaluation.protocol import run_protocol
 
     wf = exp.workflow
-    instance_run = wf.train_gan("pix2pixhd_instance", _gan_config(
-        exp, "pix2pixhd", exp.settings["pix2pixhd_preset"], exp.datasets["pix2pixhd"], "pix2pixhd_steps"))
-    semantic_run = wf.train_gan("pix2pixhd_semantic", _gan_config(
-        exp, "pix2pixhd", exp.settings["semantic_preset"], exp.datasets["pix2pixhd"], "pix2pixhd_steps"))
-    pgan_run = wf.train_gan("pgan", _gan_config(exp, "progan", exp.settings["pgan_preset"], exp.datasets["pgan"],
-                                                "pgan_steps"))
+    runs = {name: wf.train_gan(name, config) for name, config in gan_configs(exp).items()}
     synthetic = exp.out / "synthetic"
     n_maps = exp.settings["train_pool"] or exp.settings["gan_examples"]
-    for name, run_dir in (("instance", instance_run), ("semantic", semantic_run)):
-        wf.step(f"synthesize_{name}", synthesize_from_maps, run_dir, synthetic / name, n_maps)
-    sources = {"instance": f"png:{synthetic / 'instance'}", "semantic": f"png:{synthetic / 'semantic'}",
-               "pgan": f"run:{pgan_run}"}
-    cfg = protocol_config(exp, sources)
+    for name in ("instance", "semantic"):
+        wf.step(f"synthesize_{name}", synthesize_from_maps, runs[f"pix2pixhd_{name}"], synthetic / name, n_maps)
+    cfg = protocol_config(exp, _sources(exp))
     wf.log(f"classifier protocol: {len(cfg['conditions'])} conditions x {cfg['repeats']} repeats")
     summary = run_protocol(cfg, exp.out / "protocol", workers=exp.workers, stream=wf.stream)
     from tfskin.reproduce.report import classifier_paper_report

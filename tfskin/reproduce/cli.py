@@ -4,11 +4,17 @@ from tfskin.reproduce.papers import BUDGETS, PAPERS
 
 
 def _cmd_reproduce(args):
+    import json
+
     from tfskin.reproduce.run import reproduce
 
     out = args.out or f"reproduce/{args.paper}-{args.budget}"
     result = reproduce(args.paper, out, data=args.data, ood_data=args.ood_data, budget=args.budget,
-                       repeats=args.repeats, workers=args.workers)
+                       repeats=args.repeats, workers=args.workers, dry_run=args.dry_run)
+    if args.dry_run:
+        print(json.dumps(result, indent=2))
+        print(f"(dry run: nothing trained or written; the experiment would go to {out})")
+        return 0
     text = open(result["report"]).read()
     print(text.split("## Published tables")[0].rstrip())
     print(f"\nreport: {result['report']}")
@@ -31,4 +37,6 @@ def register(subparsers):
     p.add_argument("--repeats", type=int, help="repeats per condition (default: the budget's, 10 for cpu and paper)")
     p.add_argument("--workers", type=int, default=1, help="parallel evaluation processes")
     p.add_argument("--out", help="output folder (default reproduce/<paper>-<budget>)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="resolve and validate every GAN config and the evaluation protocol, print the plan, exit")
     p.set_defaults(func=_cmd_reproduce)

@@ -145,6 +145,37 @@ def protocol_config(exp, sources: dict) -> dict:
             "classifier": {"task": "multiclass", **s["classifier"]}, "sources": sources, "conditions": conditions}
 
 
+def _nv_to_mel_config(exp, ranker: str):
+    from tfskin.training import resolve_config
+
+    s = exp.settings
+    return resolve_config(
+        "cyclegan", s["cyclegan_preset"], data=_data(exp), train=_train_settings(s["nv_to_mel_steps"]),
+        model_overrides={"domain_a": "NV", "domain_b": "MEL", "filter_classifier": str(Path(ranker).resolve()),
+                         "filter_alpha": s["alpha"], "filter_input_range": "0-255"})
+
+
+def _sources(exp) -> dict:
+    synthetic = exp.out / "synthetic"
+    return {"acgan": f"run:{exp.out / 'gans' / 'acgan'}", "acgan_cyclegan": f"png:{synthetic / 'acgan_cyclegan'}",
+            "nv_to_mel": f"png:{synthetic / 'nv_to_mel'}"}
+
+
+def plan(exp) -> dict:
+    """What ``run`` will do, resolved and validated without training: GAN run configs and the protocol."""
+    from tfskin.evaluation.protocol import load_protocol
+    from tfskin.training import resolve_config
+
+    s = exp.settings
+    gans = {"acgan": resolve_config("acgan", s["acgan_preset"], data=_data(exp),
+                                    train=_train_settings(s["acgan_steps"])),
+            "acgan_cyclegan (one per class: " + ",".join(s["pipeline_classes"]) + ")": resolve_config(
+                "cyclegan", s["cyclegan_preset"], data={"name": exp.datasets["gans"]},
+                train={"steps": s["cyclegan_steps"], "seed": 0}),
+            "cyclegan_nv_to_mel_prf": _nv_to_mel_config(exp, exp.out / "ranker")}
+    return {"gans": gans, "protocol": load_protocol(protocol_config(exp, _sources(exp)))}
+
+
 def run(exp) -> dict:
     from tfskin.evaluation.protocol import run_protocol
     from tfskin.pipelines.acgan_cyclegan import train_pipeline
@@ -162,16 +193,10 @@ def run(exp) -> dict:
     wf.step("sample_acgan_cyclegan", write_pipeline_samples, str(pipeline_dir), str(synthetic / "acgan_cyclegan"),
             list(s["pipeline_classes"]), s["samples_per_class"])
     ranker = wf.step("train_ranker", train_ranker, exp, str(exp.out / "ranker"))
-    nv_config = resolve_config(
-        "cyclegan", s["cyclegan_preset"], data=_data(exp), train=_train_settings(s["nv_to_mel_steps"]),
-        model_overrides={"domain_a": "NV", "domain_b": "MEL", "filter_classifier": str(Path(ranker).resolve()),
-                         "filter_alpha": s["alpha"], "filter_input_range": "0-255"})
-    nv_run = wf.train_gan("cyclegan_nv_to_mel_prf", nv_config)
+    nv_run = wf.train_gan("cyclegan_nv_to_mel_prf", _nv_to_mel_config(exp, ranker))
     wf.step("translate_nevi", translate_nevi, nv_run, str(synthetic / "nv_to_mel"), exp.datasets["classifier"],
             s["translated"])
-    sources = {"acgan": f"run:{acgan_run}", "acgan_cyclegan": f"png:{synthetic / 'acgan_cyclegan'}",
-               "nv_to_mel": f"png:{synthetic / 'nv_to_mel'}"}
-    cfg = protocol_config(exp, sources)
+    cfg = protocol_config(exp, _sources(exp))
     wf.log(f"classifier protocol: {len(cfg['conditions'])} conditions x {cfg['repeats']} repeats")
     summary = run_protocol(cfg, exp.out / "protocol", workers=exp.workers, stream=wf.stream)
     return write_report(exp, cfg, summary)

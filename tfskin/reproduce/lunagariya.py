@@ -99,6 +99,13 @@ def _grid(exp, run_dirs: dict) -> dict:
     return out
 
 
+def plan(exp) -> dict:
+    """What ``run`` will do, resolved and validated without training: GAN run configs and the scoring."""
+    s = exp.settings
+    gans = {model: _config(exp, model, s[f"{key}_preset"], s[f"{key}_steps"]) for _, model, key in MODELS}
+    return {"gans": gans, "scoring": {k: s[k] for k in ("samples", "draws", "features", "kid_subsets")}}
+
+
 def run(exp) -> dict:
     wf, s = exp.workflow, exp.settings
     run_dirs = {}

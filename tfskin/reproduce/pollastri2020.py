@@ -91,6 +91,15 @@ def protocol_config(exp, sources: dict) -> dict:
             "sources": sources, "conditions": conditions, "ensemble": [["DCGAN", "LAPGAN"]]}
 
 
+def plan(exp) -> dict:
+    """What ``run`` will do, resolved and validated without training: GAN run configs and the protocol."""
+    from tfskin.evaluation.seg_protocol import load_seg_protocol
+
+    gans = {"dcgan_mask": _gan_config(exp, "dcgan", "dcgan"), "lapgan_mask": _gan_config(exp, "lapgan", "lapgan")}
+    sources = {"dcgan": f"run:{exp.out / 'gans' / 'dcgan_mask'}", "lapgan": f"run:{exp.out / 'gans' / 'lapgan_mask'}"}
+    return {"gans": gans, "protocol": load_seg_protocol(protocol_config(exp, sources))}
+
+
 def run(exp) -> dict:
     from tfskin.evaluation.seg_protocol import run_seg_protocol
 

@@ -13,8 +13,10 @@ EXPERIMENT_FILE = "experiment.json"
 
 
 def reproduce(paper: str, out_dir, *, data: str = "phantoms", ood_data: str = None, budget: str = "cpu",
-              repeats: int = None, workers: int = 1, stream=None) -> dict:
-    """Run (or resume) ``paper``'s experiment in ``out_dir``; returns the report's summary (``reproduce.json``)."""
+              repeats: int = None, workers: int = 1, dry_run: bool = False, stream=None) -> dict:
+    """Run (or resume) ``paper``'s experiment in ``out_dir``; returns the report's summary (``reproduce.json``).
+    ``dry_run``: resolve and validate every GAN config and the evaluation protocol, write nothing, and return
+    the plan as JSON-able text."""
     stream = stream or sys.stdout
     module = paper_module(paper)
     if repeats is not None and repeats < 2:
@@ -24,6 +26,10 @@ def reproduce(paper: str, out_dir, *, data: str = "phantoms", ood_data: str = No
     settings = settings_for(module, budget, {"repeats": repeats})
     roles = module.datasets(data, ood_data)
     out = Path(out_dir)
+    if dry_run:
+        exp = Experiment(paper=paper, out=out, data=data, ood_data=roles.get("ood"), budget=budget,
+                         settings=settings, workers=workers, workflow=None, datasets=roles)
+        return describe_plan(module.plan(exp), settings, roles)
     _check_same_experiment(out, {"paper": paper, "data": data, "budget": budget, "datasets": roles,
                                  "settings": settings})
     workflow = Workflow(out, stream)
@@ -34,6 +40,39 @@ def reproduce(paper: str, out_dir, *, data: str = "phantoms", ood_data: str = No
     result = module.run(exp)
     workflow.log(f"report: {result['report']}")
     return result
+
+
+def describe_plan(plan: dict, settings: dict, roles: dict) -> dict:
+    """The plan as plain data: each GAN's model, preset, image size, steps and batch; the evaluation's
+    conditions and repeats."""
+    out = {"datasets": roles, "settings": json.loads(json.dumps(settings)), "gans": {}}
+    for name, config in plan["gans"].items():
+        out["gans"][name] = {"model": config.model, "preset": config.preset, "data": config.data.name,
+                             "image_size": list(config.data.image_size), "steps": config.train.steps,
+                             "batch_size": config.train.batch_size}
+    if "protocol" in plan:
+        protocol = plan["protocol"]
+        out["evaluation"] = {"conditions": [c["name"] for c in protocol["conditions"]],
+                             "repeats": protocol["repeats"], "reference": protocol["reference"],
+                             "data": protocol["data"], "runs": len(protocol["conditions"]) * protocol["repeats"]}
+    if "scoring" in plan:
+        out["evaluation"] = plan["scoring"]
+    missing = sorted({name for name in roles.values() if name and not _prepared(name)})
+    if missing:
+        out["not_prepared"] = {name: f"tfskin data build {name} --manual-dir DIR" for name in missing}
+    return out
+
+
+def _prepared(name: str) -> bool:
+    """Whether a dataset can be read now (phantoms always; a real one once ``tfskin data build`` made it)."""
+    from tfskin.data.sources import split_dataset_name
+
+    base, _ = split_dataset_name(name)
+    if base == "phantoms":
+        return True
+    from tfskin.data.tfds.register import get_builder
+
+    return get_builder(base).is_prepared()
 
 
 def _check_same_experiment(out: Path, wanted: dict):

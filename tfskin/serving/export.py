@@ -1,12 +1,21 @@
-"""Write a model's serving endpoints as a SavedModel in TF Serving's ``<base>/<name>/<version>/`` layout."""
+"""Write a model's serving endpoints as a SavedModel in TF Serving's ``<base>/<name>/<version>/`` layout.
+
+The serving endpoints are TensorFlow code (``tf.io.encode_png``, ``tf.TensorSpec`` inputs), so a SavedModel is
+written on the TensorFlow backend. A run trained on Keras' JAX backend has backend-neutral checkpoints
+(``tfskin.checkpointing``): ``export_run_on_tensorflow`` exports it from a child process on the TF backend,
+with the same signatures as a TF-trained run's."""
 
 import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import keras
+
+from tfskin.errors import ConfigError
 
 
 def next_version(model_dir: Path) -> int:
@@ -28,6 +37,10 @@ def export_model(model, model_dir, version: int = None, card: dict = None) -> Pa
     """
     from tfskin.serving.card import build_card, write_card
 
+    if keras.backend.backend() != "tensorflow":
+        raise ConfigError(f"SavedModel export runs on the TensorFlow backend (the serving signatures are tf.* code), "
+                          f"not {keras.backend.backend()}; export the run with `KERAS_BACKEND=tensorflow tfskin "
+                          f"export --run RUN` (its checkpoints load on either backend)")
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
     version = next_version(model_dir) if version is None else int(version)
@@ -47,3 +60,21 @@ def export_model(model, model_dir, version: int = None, card: dict = None) -> Pa
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def export_run_on_tensorflow(run_dir, model_dir, version: int = None) -> Path:
+    """Export a run's latest checkpoint from a child process on the TensorFlow backend (``tfskin export`` with
+    ``KERAS_BACKEND=tensorflow``): how a run trained on another backend gets its SavedModel. Returns the
+    version folder; a failure raises ``ConfigError`` with the child's last error line."""
+    model_dir = Path(model_dir)
+    version = next_version(model_dir) if version is None else int(version)
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
+    command = [sys.executable, "-m", "tfskin.cli", "export", "--run", str(run_dir), "--out", str(model_dir),
+               "--version", str(version)]
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        errors = [line for line in lines if "error" in line.lower()]
+        raise ConfigError(f"exporting {run_dir} on the TensorFlow backend failed (exit status {result.returncode}): "
+                          f"{(errors or lines or ['no output'])[-1].strip()}")
+    return model_dir / str(version)

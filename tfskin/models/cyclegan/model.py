@@ -61,6 +61,9 @@ class CycleGAN(ImageToImageGAN):
     def validate_run(cls, run_config):
         if run_config.data.classes:
             raise ConfigError("cyclegan: choose the domains with --domain-a/--domain-b, not --classes")
+        if keras.backend.backend() != "tensorflow":
+            raise ConfigError(f"cyclegan does not train on Keras' {keras.backend.backend()} backend yet (its image "
+                              f"pool is tf.* code); train it on the TensorFlow backend (unset KERAS_BACKEND)")
 
     def training_examples(self, run_config):
         return data.preview_examples(run_config)
