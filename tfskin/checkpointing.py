@@ -25,7 +25,7 @@ from tfskin.errors import CheckpointError  # noqa: F401 (raised here; importers 
 
 NPZ_FORMAT = "tfskin-npz-checkpoint/1"
 _NPZ_NAME = re.compile(r"ckpt-(\d+)\.npz")
-_STATE_ERRORS = (tf.errors.ResourceExhaustedError, tf.errors.PermissionDeniedError, tf.errors.UnknownError,
+_WRITE_ERRORS = (tf.errors.ResourceExhaustedError, tf.errors.PermissionDeniedError, tf.errors.UnknownError,
                  tf.errors.InternalError, tf.errors.FailedPreconditionError, OSError)
 
 
@@ -68,7 +68,7 @@ class RunCheckpoints:
         step = int(self.model.train_step_counter.numpy())
         try:
             return self.manager.save(checkpoint_number=step)
-        except _STATE_ERRORS as err:
+        except _WRITE_ERRORS as err:
             for partial in self.directory.glob(f"ckpt-{step}.*"):
                 partial.unlink(missing_ok=True)
             raise self._write_error(step, err) from None
@@ -97,8 +97,8 @@ class NpzRunCheckpoints(RunCheckpoints):
 
     Keys: ``<group>/<index>`` for the groups ``model`` (``model.variables``), ``generator_optimizer``,
     ``discriminator_optimizer`` (their ``variables``) and ``metrics`` (``model.metrics_variables``), in Keras'
-    variable order, which is fixed by the model's code and config and is the same on every backend (the order
-    ``get_weights``/``set_weights`` use). Variable paths are not the keys because Keras makes layer and
+    variable order, which is fixed by the model's code and config and is the same on every backend (the layer walk
+    ``get_weights`` also follows). Variable paths are not the keys because Keras makes layer and
     optimizer names unique per process (``dcgan_1/...``, ``adam_2/...``); they are stored beside the values
     (``<group>/paths``) for people reading the file, and restoring checks each variable's count and shape.
     ``format``, ``step`` and ``backend`` describe the file.
@@ -138,6 +138,8 @@ class NpzRunCheckpoints(RunCheckpoints):
             raise self._write_error(step, err) from None
         for old in npz_checkpoints(self.directory)[:-self.keep] if self.keep else []:
             old.unlink(missing_ok=True)
+        for leftover in self.directory.glob(".ckpt-*.npz.tmp-*"):  # of a process killed mid-write
+            leftover.unlink(missing_ok=True)
         return str(path)
 
     def restore_latest(self) -> int:
