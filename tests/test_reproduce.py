@@ -56,8 +56,10 @@ def test_workflow_runs_a_step_once_and_keeps_its_time(tmp_path):
     again = Workflow(tmp_path, stream=io.StringIO())
     assert again.step("a", lambda x: calls.append(x) or {"value": x}, 4) == {"value": 3}
     assert calls == [3] and again.ran == []
+    assert again.timed("evaluation", lambda: 7) == 7 and again.timed("evaluation", lambda: 8) == 8  # every call
     timing = again.timing()
-    assert set(timing["steps"]) == {"a"} and timing["total_seconds"] >= 0
+    assert set(timing["steps"]) == {"a", "evaluation"}
+    assert timing["total_seconds"] == pytest.approx(timing["steps"]["a"] + timing["steps"]["evaluation"])
 
 
 def test_a_folder_holds_one_experiment(tmp_path):

@@ -160,7 +160,7 @@ def run(exp) -> dict:
         wf.step(f"synthesize_{name}", synthesize_from_maps, runs[f"pix2pixhd_{name}"], synthetic / name, n_maps)
     cfg = protocol_config(exp, _sources(exp))
     wf.log(f"classifier protocol: {len(cfg['conditions'])} conditions x {cfg['repeats']} repeats")
-    summary = run_protocol(cfg, exp.out / "protocol", workers=exp.workers, stream=wf.stream)
+    summary = wf.timed("evaluation", run_protocol, cfg, exp.out / "protocol", workers=exp.workers, stream=wf.stream)
     from tfskin.reproduce.report import classifier_paper_report
 
     return classifier_paper_report(exp, cfg, summary, paper="bissoto2018", metric="auc",

@@ -198,7 +198,7 @@ def run(exp) -> dict:
             s["translated"])
     cfg = protocol_config(exp, _sources(exp))
     wf.log(f"classifier protocol: {len(cfg['conditions'])} conditions x {cfg['repeats']} repeats")
-    summary = run_protocol(cfg, exp.out / "protocol", workers=exp.workers, stream=wf.stream)
+    summary = wf.timed("evaluation", run_protocol, cfg, exp.out / "protocol", workers=exp.workers, stream=wf.stream)
     return write_report(exp, cfg, summary)
 
 

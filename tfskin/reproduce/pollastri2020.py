@@ -108,7 +108,8 @@ def run(exp) -> dict:
     lapgan_run = wf.train_gan("lapgan_mask", _gan_config(exp, "lapgan", "lapgan"))
     cfg = protocol_config(exp, {"dcgan": f"run:{dcgan_run}", "lapgan": f"run:{lapgan_run}"})
     wf.log(f"segmentation protocol: {len(cfg['conditions'])} conditions x {cfg['repeats']} repeats + the ensemble")
-    summary = run_seg_protocol(cfg, exp.out / "protocol", workers=exp.workers, stream=wf.stream)
+    summary = wf.timed("evaluation", run_seg_protocol, cfg, exp.out / "protocol", workers=exp.workers,
+                       stream=wf.stream)
     return write_report(exp, cfg, summary)
 
 

@@ -53,6 +53,15 @@ class Workflow:
         self.log(f"{name}: done in {seconds:.1f} s")
         return result
 
+    def timed(self, name: str, fn, *args, **kwargs):
+        """Run ``fn`` (itself resumable, like the evaluation protocols) every call, adding its seconds to
+        ``timing.json`` under ``name``."""
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self._add_time(name, time.perf_counter() - start)
+
     def _add_time(self, name: str, seconds: float):
         timing = self.timing()
         timing["steps"][name] = timing["steps"].get(name, 0.0) + seconds
