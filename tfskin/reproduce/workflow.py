@@ -79,11 +79,10 @@ class Workflow:
         run_dir = self.out / "gans" / name
 
         def train_it():
-            import tensorflow as tf
-
+            from tfskin.checkpointing import latest_checkpoint
             from tfskin.training import train
 
-            resume = tf.train.latest_checkpoint(str(run_dir / "checkpoints")) is not None
+            resume = latest_checkpoint(run_dir / "checkpoints") is not None
             if resume:
                 self.log(f"{name}: resuming {run_dir} from its last checkpoint")
             result = train(config, run_dir, resume=resume, stream=self.stream)
