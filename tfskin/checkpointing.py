@@ -127,7 +127,7 @@ class NpzRunCheckpoints(RunCheckpoints):
             for group, variables in training_state(self.model).items():
                 arrays[f"{group}/paths"] = np.array([v.path for v in variables], dtype=str)
                 for i, variable in enumerate(variables):
-                    arrays[f"{group}/{i}"] = np.asarray(keras.ops.convert_to_numpy(variable.value))
+                    arrays[f"{group}/{i}"] = _host_value(variable.value)
             with open(tmp, "wb") as f:
                 np.savez(f, **arrays)
                 f.flush()
@@ -161,6 +161,20 @@ def training_state(model) -> dict:
         state["discriminator_optimizer"] = list(model.discriminator_optimizer.variables)
     state["metrics"] = list(model.metrics_variables)
     return state
+
+
+def _host_value(value) -> np.ndarray:
+    """A variable's whole value as one NumPy array. Under ``--strategy data-parallel`` (JAX) every variable is
+    replicated on each device, and a replicated array reads as one copy (also across hosts, where the array is
+    not fully addressable); a value sharded over several hosts' devices is first gathered from every process."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        if isinstance(value, jax.Array) and not value.is_fully_addressable and not value.is_fully_replicated:
+            from jax.experimental import multihost_utils
+
+            value = multihost_utils.process_allgather(value, tiled=True)
+    return np.asarray(keras.ops.convert_to_numpy(value))
 
 
 def _sync_state(model):

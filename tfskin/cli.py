@@ -239,7 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, help="total training steps of the run")
     p.add_argument("--batch-size", type=int, help="global batch size (split over replicas)")
     p.add_argument("--precision", choices=PRECISIONS)
-    p.add_argument("--strategy", choices=STRATEGIES)
+    p.add_argument("--strategy", choices=STRATEGIES,
+                   help="default: one device; mirrored: every local GPU (TensorFlow); tpu (TensorFlow); "
+                        "data-parallel: every device JAX sees (KERAS_BACKEND=jax)")
     p.add_argument("--jit-compile", action="store_true", help="compile the training step with XLA")
     p.add_argument("--seed", type=int)
     p.add_argument("--run-dir", help="output folder (default: runs/<model>-<preset>-<time>)")

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field, fields
 from tfskin.errors import ConfigError  # noqa: F401 (raised here; importers use this name)
 
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
-STRATEGIES = ("default", "mirrored", "tpu")
+# default: one device; mirrored, tpu: tf.distribute (TensorFlow backend); data-parallel: keras.distribution.DataParallel
+# over every device JAX sees (Keras' JAX backend). Which backend each needs is checked by ``tfskin.runtime``.
+STRATEGIES = ("default", "mirrored", "tpu", "data-parallel")
 # What ``--precision auto`` picks is decided per run from the hardware (``tfskin.runtime.auto_precision``) and
 # written to config.json as the resolved name plus ``precision_reason``; "auto" itself never reaches a model.
 MAX_IMAGE_SIDE = 8192  # 4x pix2pixHD's largest; beyond this one image no longer fits a GPU's memory

@@ -135,8 +135,42 @@ def _mirrored(devices: tuple) -> tf.distribute.MirroredStrategy:
     return tf.distribute.MirroredStrategy(list(devices))
 
 
+def check_strategy(name: str, batch_size: int = None):
+    """Raise ``ConfigError`` when strategy ``name`` cannot run on this process's Keras backend, or (data-parallel)
+    when the global batch (if given) does not split evenly over JAX's devices. ``mirrored`` and ``tpu`` on JAX are
+    refused by the runner itself (``tfskin.training.train``)."""
+    if name != "data-parallel":
+        return
+    backend = keras.backend.backend()
+    if backend != "jax":
+        raise ConfigError(f"--strategy data-parallel is Keras' JAX distribution (keras.distribution.DataParallel); on "
+                          f"the {'TensorFlow' if backend == 'tensorflow' else backend} backend use --strategy mirrored "
+                          f"(several GPUs on one host), or train on JAX with KERAS_BACKEND=jax")
+    import jax
+
+    devices = jax.device_count()
+    if batch_size is not None and batch_size % devices:
+        raise ConfigError(f"--strategy data-parallel: batch size {batch_size} is not divisible by the {devices} "
+                          f"devices JAX sees ({jax.devices()[0].platform}); choose a multiple of {devices}")
+
+
+def data_parallel(batch_size: int):
+    """``keras.distribution.DataParallel`` over every device JAX sees (``--strategy data-parallel``, JAX backend):
+    variables replicated on each device, the global batch split along its first axis. On one host these are the
+    local devices; after ``jax.distributed.initialize()`` (called by the user's launcher before tfskin) they are
+    every host's, and each process feeds its share of the global batch."""
+    import jax
+
+    check_strategy("data-parallel", batch_size)
+    return keras.distribution.DataParallel(devices=jax.devices())
+
+
 def make_strategy(name: str) -> tf.distribute.Strategy:
-    """``default`` (one device), ``mirrored`` (all local GPUs, or all logical CPUs), ``tpu``."""
+    """``default`` (one device), ``mirrored`` (all local GPUs, or all logical CPUs), ``tpu`` (``data-parallel``:
+    JAX only, see :func:`data_parallel`)."""
+    if name == "data-parallel":  # JAX: no tf.distribute; Keras' distribution shards the batches fed as NumPy
+        check_strategy(name)
+        return tf.distribute.get_strategy()
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
@@ -151,4 +185,4 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
         except (ValueError, tf.errors.NotFoundError) as err:
             raise ConfigError(f"--strategy tpu: no TPU found ({err})") from None
         return tf.distribute.TPUStrategy(resolver)
-    raise ConfigError(f"unknown strategy {name!r}; valid: default, mirrored, tpu")
+    raise ConfigError(f"unknown strategy {name!r}; valid: default, mirrored, tpu, data-parallel")

@@ -1,11 +1,16 @@
 """``train(config, run_dir)``: strategy, precision, data, fit, callbacks, checkpoints, resume, export.
 
 Backends: TensorFlow is the default. Under ``KERAS_BACKEND=jax`` the same runner trains through Keras' JAX
-trainer and the stateless GAN step (``tfskin.gan.jax_step``), on one device (``--strategy default``): the input
-pipeline stays tf.data, checkpoints are ``ckpt-<step>.npz`` archives of the whole training state
-(``tfskin.checkpointing``), a resumed run continues exactly, and the end-of-run export is written by a child
-process on the TensorFlow backend from the final checkpoint (the serving signatures are tf.* code)."""
+trainer and the stateless GAN step (``tfskin.gan.jax_step``), on one device (``--strategy default``) or on every
+device JAX sees (``--strategy data-parallel``: ``keras.distribution.DataParallel``, variables replicated, each
+global batch split over the devices; several hosts once the user's launcher has called
+``jax.distributed.initialize()``): the input pipeline stays tf.data (fed to the trainer as NumPy global batches),
+checkpoints are ``ckpt-<step>.npz`` archives of the whole training state (``tfskin.checkpointing``), a resumed
+run continues exactly, and the end-of-run export is written by a child process on the TensorFlow backend from
+the final checkpoint (the serving signatures are tf.* code). ``mirrored`` and ``tpu`` are tf.distribute strategies
+(TensorFlow only); ``data-parallel`` is JAX only."""
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -21,7 +26,7 @@ from tfskin.data.sources import check_dataset
 from tfskin.errors import CheckpointError, ConfigError
 from tfskin.registry import get_model, with_data_shape
 from tfskin.runs import CONFIG_FILE, load_trained_model, read_run_config
-from tfskin.runtime import make_strategy, precision_policy, resolve_precision
+from tfskin.runtime import check_strategy, data_parallel, make_strategy, precision_policy, resolve_precision
 from tfskin.serving.export import export_model, export_run_on_tensorflow
 
 __all__ = ["TrainResult", "build_model", "load_trained_model", "read_run_config", "resolve_config", "train",
@@ -86,6 +91,7 @@ def validate(config: RunConfig):
         raise ConfigError(f"{config.model}: the model config's image size or channels differ from the data's "
                           f"{config.data.image_size[0]}x{config.data.image_size[1]}x{config.data.channels}; "
                           f"they come from the data settings")
+    check_strategy(config.train.strategy, config.train.batch_size)
     check_dataset(config.data.name, config.data.classes)
     get_model(config.model).model_class.validate_run(config)
 
@@ -142,20 +148,31 @@ def train(config: RunConfig, run_dir, *, resume: bool = False, stream=None, expo
     backend = keras.backend.backend()
     if backend not in ("tensorflow", "jax"):
         raise ConfigError(f"tfskin train runs on the TensorFlow or JAX backend, not KERAS_BACKEND={backend}")
-    if backend == "jax" and config.train.strategy != "default":
+    if backend == "jax" and config.train.strategy in ("mirrored", "tpu"):
         raise ConfigError(f"--strategy {config.train.strategy} is a tf.distribute strategy, which the JAX backend "
-                          f"does not use; on JAX tfskin train runs on one device (--strategy default), or train "
-                          f"with --strategy {config.train.strategy} on the TensorFlow backend (unset KERAS_BACKEND)")
+                          f"does not use; on JAX tfskin train runs on one device (--strategy default) or on every "
+                          f"device (--strategy data-parallel), or train with --strategy {config.train.strategy} on "
+                          f"the TensorFlow backend (unset KERAS_BACKEND)")
     if config.train.precision == "auto":
         config = config.replace(train=with_resolved_precision(config.train))
     validate(config)
     strategy = make_strategy(config.train.strategy)
     replicas = strategy.num_replicas_in_sync
+    distribution = None
+    if config.train.strategy == "data-parallel":  # JAX (validate refuses it elsewhere)
+        distribution = data_parallel(config.train.batch_size)
+        replicas = len(distribution.device_mesh.devices.flatten())
     if config.train.batch_size % replicas:
         raise ConfigError(f"batch size {config.train.batch_size} is not divisible by the {replicas} replicas of "
                           f"--strategy {config.train.strategy}")
     _prepare_run_dir(run_dir, config, resume)
+    # Data-parallel: the model is built, restored, trained and checkpointed under the distribution, so every
+    # variable is created replicated over the devices and Keras' JAX trainer shards each global batch over them.
+    with distribution.scope() if distribution is not None else contextlib.nullcontext():
+        return _train_run(config, run_dir, strategy, replicas, backend, resume, stream, export_dir)
 
+
+def _train_run(config, run_dir, strategy, replicas, backend, resume, stream, export_dir) -> TrainResult:
     with strategy.scope():
         model = build_model(config)
     checkpoints = RunCheckpoints(model, run_dir, keep=config.train.keep_checkpoints)
