@@ -29,6 +29,7 @@ from tfskin.runs import load_trained_model, read_run_config
 from tfskin.serving.client import ServingGenerator, split_options
 
 _SCHEMES: dict = {}
+SEED_MODULUS = 2 ** 31
 
 
 def register_scheme(name: str):
@@ -71,7 +72,9 @@ class SyntheticSource:
         n = int(n)
         if n < 0:
             raise BadInputError(f"cannot sample {n} images: the count must be >= 1")
-        out = self._draw(n, int(seed)) if n else self._empty()
+        # Seeds are reduced to 31 bits: callers derive them by hashing and multiplying (a segmenter's step seed,
+        # a protocol repeat's), and the generators' own arithmetic must stay inside int64 for keras.random.
+        out = self._draw(n, int(seed) % SEED_MODULUS) if n else self._empty()
         out["image"] = to_uint8(out["image"])
         if "mask" in out:
             out["mask"] = _maskto_uint8(out["mask"])
