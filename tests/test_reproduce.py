@@ -162,6 +162,7 @@ def test_pollastri2020_smoke_report_and_resume(tmp_path):
         assert f"| {name} |" in report, name
     summary = _strict_json(out / "reproduce.json")
     assert "ensemble(DCGAN+LAPGAN)" in summary["conditions"]
+    assert [r["size"] for r in summary["subset_study"]] == [24, 8] and "Training-subset-size study" in report
 
     before = {p: t for p, t in _results(out / "protocol").items() if "ensemble" not in str(p)}
     deleted = run_dir_of(out / "protocol", "Original data", 1) / "result.json"
