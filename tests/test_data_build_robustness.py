@@ -182,8 +182,10 @@ def _start_build(manual, data, **popen):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     command = [sys.executable, "-m", "tfskin.cli", "data", "build", "isic2016", "--manual-dir", str(manual),
                "--data-dir", str(data), "--workers", "2"]
+    # The build gets the default Ctrl-C behaviour whatever this test process has: Python never raises
+    # KeyboardInterrupt in a child that inherits an ignored SIGINT.
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            **popen)
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **popen)
 
 
 def _wait_for_workers(process, timeout=180) -> set:
