@@ -11,6 +11,7 @@ Real+Instance+PGAN as the paper does.
 
 from pathlib import Path
 
+from tfskin.errors import BadInputError
 from tfskin.reproduce.papers import PHANTOM_OOD, is_phantoms
 
 TITLE = "Bissoto, Perez, Valle, Avila: Skin Lesion Synthesis with Generative Adversarial Networks (ISIC @ MICCAI 2018)"
@@ -94,6 +95,9 @@ def synthesize_from_maps(run_dir, out_dir, num: int) -> dict:
     data = config.data
     labels = load_arrays(data.name, data.split, data.image_size, num_examples=num, seed=data.seed)["label"]
     counts = {CLASS_NAMES[c]: int(k) for c, k in enumerate(np.bincount(labels[labels >= 0], minlength=8)) if k}
+    if not counts:
+        raise BadInputError(f"{data.name} gives its label maps no diagnosis, so the synthetic images cannot be "
+                            f"labelled for the classifier; pix2pixHD needs a dataset with maps and diagnoses")
     for name, k in counts.items():
         # the class-``name`` examples among the first ``num`` (num_examples counts before the class filter)
         class_config = config.replace(data=data.replace(classes=(name,), num_examples=num))
