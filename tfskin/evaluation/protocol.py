@@ -358,12 +358,13 @@ def _worker_init(threads: int):
         pass
 
 
-def _run_safely(cfg, condition, repeat, run_dir):
-    """Run one (condition, repeat); a failure is written to ``error.txt`` (the report shows the run as failed)
-    and returned, and the other runs continue."""
+def _run_safely(cfg, condition, repeat, run_dir, execute=None):
+    """Run one (condition, repeat) with ``execute`` (default ``execute_run``; the segmentation protocol passes
+    its own); a failure is written to ``error.txt`` (the report shows the run as failed) and returned, and the
+    other runs continue."""
     error_path = Path(run_dir) / ERROR_FILE
     try:
-        result = execute_run(cfg, condition, repeat, run_dir)
+        result = (execute or execute_run)(cfg, condition, repeat, run_dir)
     except Exception as err:  # noqa: BLE001 - reported per run; other runs continue
         message = f"{type(err).__name__}: {err}\n{traceback.format_exc()}"
         error_path.parent.mkdir(parents=True, exist_ok=True)

@@ -46,7 +46,7 @@ import numpy as np
 
 from tfskin.errors import ConfigError, MissingFileError
 from tfskin.evaluation.jsonio import write_json
-from tfskin.evaluation.protocol import ERROR_FILE, _check_keys, _require, _seed_for, _worker_init
+from tfskin.evaluation.protocol import ERROR_FILE, _check_keys, _require, _run_safely, _seed_for, _worker_init
 from tfskin.evaluation.results import RESULT_FILE, run_dir_of
 from tfskin.evaluation.seg_report import SCORES, ensemble_name, eval_splits, write_seg_report
 
@@ -390,21 +390,6 @@ def execute_seg_run(cfg: dict, condition_name: str, repeat: int, out_dir) -> dic
     return result
 
 
-def _run_safely(cfg, condition, repeat, run_dir):
-    """Run one (condition, repeat); a failure goes to ``error.txt`` (the report shows the run as missing) and
-    is returned, and the other runs continue."""
-    error_path = Path(run_dir) / ERROR_FILE
-    try:
-        result = execute_seg_run(cfg, condition, repeat, run_dir)
-    except Exception as err:  # noqa: BLE001 - reported per run; other runs continue
-        message = f"{type(err).__name__}: {err}\n{traceback.format_exc()}"
-        error_path.parent.mkdir(parents=True, exist_ok=True)
-        error_path.write_text(message)
-        return None, message
-    error_path.unlink(missing_ok=True)
-    return result, None
-
-
 # --- ensembles ---------------------------------------------------------------------------------------------
 
 def ensemble_result(cfg, out_dir, members, repeat: int) -> dict:
@@ -489,7 +474,7 @@ def _execute(cfg, out: Path, todo, workers: int, stream) -> list:
     failures = []
     if workers == 1:
         for cond, rep in todo:
-            _, err = _run_safely(cfg, cond, rep, run_dir_of(out, cond, rep))
+            _, err = _run_safely(cfg, cond, rep, run_dir_of(out, cond, rep), execute_seg_run)
             _progress(stream, cond, rep, err, start)
             if err:
                 failures.append((cond, rep, err))
@@ -499,7 +484,7 @@ def _execute(cfg, out: Path, todo, workers: int, stream) -> list:
     threads = max(1, (os.cpu_count() or 1) // workers)
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_worker_init, initargs=(threads,)) as pool:
-        futures = {pool.submit(_run_safely, cfg, cond, rep, run_dir_of(out, cond, rep)): (cond, rep)
+        futures = {pool.submit(_run_safely, cfg, cond, rep, run_dir_of(out, cond, rep), execute_seg_run): (cond, rep)
                    for cond, rep in todo}
         for future in as_completed(futures):
             cond, rep = futures[future]

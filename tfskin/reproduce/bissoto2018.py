@@ -12,7 +12,7 @@ Real+Instance+PGAN as the paper does.
 from pathlib import Path
 
 from tfskin.errors import BadInputError
-from tfskin.reproduce.papers import PHANTOM_OOD, is_phantoms
+from tfskin.reproduce.papers import PHANTOM_OOD, is_phantoms, protocol_data
 
 TITLE = "Bissoto, Perez, Valle, Avila: Skin Lesion Synthesis with Generative Adversarial Networks (ISIC @ MICCAI 2018)"
 SUMMARY = "Table 1: AUC of a melanoma classifier trained on real, synthetic and real+synthetic sets, 10 runs"
@@ -120,10 +120,7 @@ def protocol_config(exp, sources: dict) -> dict:
     for name, real, pieces in CONDITIONS:
         conditions.append({"name": name, "real": real,
                            "synthetic": [{"source": src, "n": f"{times}x"} for src, times in pieces]})
-    data = {"name": exp.datasets["classifier"], "image_size": size, "train_pool": s["train_pool"],
-            "train_size": s["train_size"], "test_size": s["test_size"]}
-    if exp.datasets.get("ood"):
-        data["ood_test"] = {"name": exp.datasets["ood"], "split": "test", "size": s["ood_size"]}
+    data = protocol_data(exp, "classifier", size)
     return {"name": f"bissoto2018_{exp.budget}", "seed": 0, "repeats": s["repeats"], "workers": exp.workers,
             "metric": "auc", "reference": REFERENCE, "data": data,
             "classifier": {"task": "melanoma", **s["classifier"]}, "sources": sources, "conditions": conditions}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tfskin.reproduce.papers import PHANTOM_OOD, is_phantoms
+from tfskin.reproduce.papers import PHANTOM_OOD, is_phantoms, protocol_data
 
 TITLE = ("Fossen-Romsaas, Storm-Johannessen, Lundervold: Synthesizing skin lesion images using CycleGANs - a case "
          "study (NIK 2020)")
@@ -136,10 +136,7 @@ def protocol_config(exp, sources: dict) -> dict:
         {"name": f"Real+NV->MEL CycleGAN (PRF alpha={s['alpha']:g})",
          "synthetic": [{"source": "nv_to_mel", "n": share, "label": "MEL"}]},
     ]
-    data = {"name": exp.datasets["classifier"], "image_size": size, "train_pool": s["train_pool"],
-            "train_size": s["train_size"], "test_size": s["test_size"]}
-    if exp.datasets.get("ood"):
-        data["ood_test"] = {"name": exp.datasets["ood"], "split": "test", "size": s["ood_size"]}
+    data = protocol_data(exp, "classifier", size)
     return {"name": f"fossen2020_{exp.budget}", "seed": 0, "repeats": s["repeats"], "workers": exp.workers,
             "metric": "macro_f1", "reference": REFERENCE, "data": data,
             "classifier": {"task": "multiclass", **s["classifier"]}, "sources": sources, "conditions": conditions}

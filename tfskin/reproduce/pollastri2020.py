@@ -10,7 +10,7 @@ Jaccard (the ISIC 2017 score the paper reports) and thresholded Jaccard (ISIC 20
 
 from pathlib import Path
 
-from tfskin.reproduce.papers import PHANTOM_OOD, is_phantoms
+from tfskin.reproduce.papers import PHANTOM_OOD, is_phantoms, protocol_data
 
 TITLE = ("Pollastri, Bolelli, Paredes, Grana: Augmenting data with GANs to segment melanoma skin lesions "
          "(Multimedia Tools and Applications 2020)")
@@ -82,10 +82,7 @@ def protocol_config(exp, sources: dict) -> dict:
         {"name": f"LAPGAN, {small} images", "synthetic": "lapgan", "synthetic_steps": s["synthetic_steps"],
          "real_steps": s["real_steps"], "train_size": small},
     ]
-    data = {"name": exp.datasets["segmenter"], "image_size": list(s["image_size"]), "train_pool": s["train_pool"],
-            "train_size": s["train_size"], "test_size": s["test_size"]}
-    if exp.datasets.get("ood"):
-        data["ood_test"] = {"name": exp.datasets["ood"], "split": "test", "size": s["ood_size"]}
+    data = protocol_data(exp, "segmenter", s["image_size"])
     return {"name": f"pollastri2020_{exp.budget}", "seed": 0, "repeats": s["repeats"], "workers": exp.workers,
             "metric": "jaccard", "reference": REFERENCE, "data": data, "segmenter": dict(s["segmenter"]),
             "sources": sources, "conditions": conditions, "ensemble": [["DCGAN", "LAPGAN"]]}
