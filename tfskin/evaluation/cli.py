@@ -183,10 +183,9 @@ def _cmd_metrics(args):
     return 0
 
 
-def _cmd_augmentation(args):
-    from tfskin.evaluation.protocol import load_protocol, run_protocol
-
-    cfg = load_protocol(args.config)
+def _run_protocol_command(args, load, run, failure_keys):
+    """``evaluate augmentation`` / ``segmentation``: load, apply --repeats, dry-run or run, print the report."""
+    cfg = load(args.config)
     if args.repeats:
         cfg["repeats"] = args.repeats
     out = args.out or cfg.get("output") or str(Path("results") / cfg["name"])
@@ -194,25 +193,21 @@ def _cmd_augmentation(args):
         print(json.dumps(cfg, indent=2))
         print(f"(dry run: {len(cfg['conditions']) * cfg['repeats']} runs, would write to {out})")
         return 0
-    summary = run_protocol(cfg, out, workers=args.workers)
+    summary = run(cfg, out, workers=args.workers)
     print(Path(summary["report"]).read_text().split("## How to read this")[0])
-    return 1 if summary["failures"] else 0
+    return 1 if any(summary[key] for key in failure_keys) else 0
+
+
+def _cmd_augmentation(args):
+    from tfskin.evaluation.protocol import load_protocol, run_protocol
+
+    return _run_protocol_command(args, load_protocol, run_protocol, ("failures",))
 
 
 def _cmd_segmentation(args):
     from tfskin.evaluation.seg_protocol import load_seg_protocol, run_seg_protocol
 
-    cfg = load_seg_protocol(args.config)
-    if args.repeats:
-        cfg["repeats"] = args.repeats
-    out = args.out or cfg.get("output") or str(Path("results") / cfg["name"])
-    if args.dry_run:
-        print(json.dumps(cfg, indent=2))
-        print(f"(dry run: {len(cfg['conditions']) * cfg['repeats']} runs, would write to {out})")
-        return 0
-    summary = run_seg_protocol(cfg, out, workers=args.workers)
-    print(Path(summary["report"]).read_text().split("## How to read this")[0])
-    return 1 if summary["failures"] or summary["runs_failed"] else 0
+    return _run_protocol_command(args, load_seg_protocol, run_seg_protocol, ("failures", "runs_failed"))
 
 
 def register(subparsers):

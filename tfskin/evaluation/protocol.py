@@ -77,22 +77,29 @@ def parse_selection(text) -> tuple:
     return policy, a
 
 
-def load_protocol(path_or_dict) -> dict:
-    """Read and validate a protocol config (YAML path or dict); returns it with defaults filled in."""
+def read_config(path_or_dict, kind: str = "protocol") -> dict:
+    """A ``kind`` config as a plain mapping: a copy of a dict, or a YAML file read with clear errors."""
     if isinstance(path_or_dict, dict):
-        cfg = json.loads(json.dumps(path_or_dict))
+        cfg, where = json.loads(json.dumps(path_or_dict)), ""
     else:
         import yaml
 
         path = Path(path_or_dict)
         if not path.is_file():
-            raise MissingFileError(f"protocol config {path} not found")
+            raise MissingFileError(f"{kind} config {path} not found")
         try:
             cfg = yaml.safe_load(path.read_text())
         except yaml.YAMLError as err:
             raise ConfigError(f"{path}: not valid YAML: {err}") from None
+        where = f"{path}: "
     if not isinstance(cfg, dict):
-        raise ConfigError("a protocol config must be a mapping")
+        raise ConfigError(f"{where}a {kind} config must be a mapping")
+    return cfg
+
+
+def load_protocol(path_or_dict) -> dict:
+    """Read and validate a protocol config (YAML path or dict); returns it with defaults filled in."""
+    cfg = read_config(path_or_dict)
     _check_keys(cfg, {"name", "seed", "repeats", "workers", "metric", "reference", "data", "classifier", "sources",
                       "conditions", "selection_classifier", "realism_features", "output"}, "protocol")
     cfg.setdefault("name", "augmentation")

@@ -44,9 +44,17 @@ from pathlib import Path
 
 import numpy as np
 
-from tfskin.errors import ConfigError, MissingFileError
+from tfskin.errors import ConfigError
 from tfskin.evaluation.jsonio import write_json
-from tfskin.evaluation.protocol import ERROR_FILE, _check_keys, _require, _run_safely, _seed_for, _worker_init
+from tfskin.evaluation.protocol import (
+    ERROR_FILE,
+    _check_keys,
+    _require,
+    _run_safely,
+    _seed_for,
+    _worker_init,
+    read_config,
+)
 from tfskin.evaluation.results import RESULT_FILE, run_dir_of
 from tfskin.evaluation.seg_report import SCORES, ensemble_name, eval_splits, write_seg_report
 
@@ -66,23 +74,6 @@ CONDITION_KEYS = {"name", "real", "synthetic", "synthetic_steps", "real_steps", 
 
 
 # --- configuration -----------------------------------------------------------------------------------------
-
-def _read_config(path_or_dict) -> dict:
-    if isinstance(path_or_dict, dict):
-        return json.loads(json.dumps(path_or_dict))
-    import yaml
-
-    path = Path(path_or_dict)
-    if not path.is_file():
-        raise MissingFileError(f"segmentation protocol config {path} not found")
-    try:
-        cfg = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from None
-    if not isinstance(cfg, dict):
-        raise ConfigError(f"{path}: a segmentation protocol config must be a mapping")
-    return cfg
-
 
 def _count(value, where, minimum=0, allow_none=False):
     """An integer >= ``minimum`` (None passes when allowed), or a ConfigError naming ``where``."""
@@ -227,7 +218,7 @@ def _check_ensembles(value, names) -> list:
 def load_seg_protocol(path_or_dict) -> dict:
     """Read and validate a segmentation protocol config (YAML path or dict); returns it with defaults filled in
     (plain JSON types). A ConfigError names the bad key."""
-    cfg = _read_config(path_or_dict)
+    cfg = read_config(path_or_dict, "segmentation protocol")
     _check_keys(cfg, TOP_KEYS, "protocol")
     cfg.setdefault("name", "segmentation")
     cfg.setdefault("seed", 0)
