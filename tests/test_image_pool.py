@@ -1,4 +1,12 @@
-"""The image history pool: fill, swap with probability 1/2, determinism, and identical behaviour per replica."""
+"""The image history pool: fill, swap with probability 1/2, determinism, and identical behaviour per replica;
+the same on Keras' JAX backend (in a child process) under ``jax.jit``."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -80,3 +88,75 @@ def test_pool_under_mirrored_strategy_matches_one_device():
         np.testing.assert_array_equal(got, expected)
         np.testing.assert_array_equal(mirrored.images.numpy(), single.images.numpy())
         assert int(mirrored.count.numpy()) == int(single.count.numpy())
+
+
+_JAX_SCRIPT = textwrap.dedent("""
+    import json, sys
+
+    import jax
+    import keras
+    import numpy as np
+
+    from tfskin.gan.image_pool import ImagePool
+
+    assert keras.backend.backend() == "jax"
+
+    def images(start, n):
+        ids = np.arange(start, start + n, dtype="float32")
+        return np.broadcast_to(ids[:, None, None, None], (n, 2, 2, 1)).copy()
+
+    def ids(x):
+        return np.asarray(x)[:, 0, 0, 0].astype(int).tolist()
+
+    def batches():  # (images, seed) of the TF test: 4 images per step, seed [0, step]
+        return [(images(100 * step if step > 1 else 4 * step, 4), np.array([0, step], "uint32"))
+                for step in range(60)]
+
+    pool = ImagePool(6, (2, 2, 1))
+    query = jax.jit(lambda state, x, seed: pool.stateless_call([], state, x, seed))
+
+    def run(seed0=0):
+        state, calls = [jax.numpy.zeros_like(v.value) for v in pool.non_trainable_variables], []
+        for x, seed in batches():
+            out, state = query(state, x, np.array([seed0, seed[1]], "uint32"))
+            calls.append({"batch": ids(x), "out": ids(out), "stored": ids(state[0]), "count": int(state[1])})
+        return calls
+
+    first = run()
+    eager = ImagePool(6, (2, 2, 1))  # the layer called as usual (stateful, not compiled)
+    eager_calls = [ids(eager(x, seed)) for x, seed in batches()]
+    result = {"calls": first, "again": run() == first, "eager": eager_calls == [c["out"] for c in first],
+              "other_seed": run(seed0=1)}
+    print(json.dumps(result))
+""")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed (pip install -e '.[jax]')")
+def test_pool_on_jax_fills_swaps_half_and_is_a_pure_function_under_jit():
+    """The pool on Keras' JAX backend, compiled with ``jax.jit`` (``stateless_call``): it fills, swaps about
+    half of the later images for older ones handed out once, keeps no duplicates, and is a pure function of
+    (state, seed): a second run from the same state and seeds repeats every choice, and the compiled calls
+    equal the layer's ordinary (stateful) calls. Its draws come from ``jax.random``, so the choices differ from
+    the TensorFlow backend's for the same seed (what the TF tests above pin); a different seed changes them."""
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env.pop("XLA_FLAGS", None)
+    result = subprocess.run([sys.executable, "-c", _JAX_SCRIPT], env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-4000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    calls = out["calls"]
+    assert calls[0]["out"] == [0, 1, 2, 3] and calls[0]["count"] == 4
+    assert calls[1]["out"][:2] == [4, 5] and calls[1]["count"] == 6
+    assert all(i in (6, 7) or i < 4 for i in calls[1]["out"][2:])
+    swapped, total, seen = 0, 0, set()
+    for step, call in enumerate(calls[2:], start=2):
+        for new, got in zip(call["batch"], call["out"], strict=True):
+            total += 1
+            if got != new:
+                swapped += 1
+                assert got < 100 * step and got not in seen  # an older fake, handed out once
+                seen.add(got)
+        assert len(set(call["stored"])) == 6 and call["count"] == 6  # no duplicates in the pool
+    assert 0.35 < swapped / total < 0.65
+    assert out["again"] and out["eager"]
+    assert [c["out"] for c in out["other_seed"]] != [c["out"] for c in calls]

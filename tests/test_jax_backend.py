@@ -22,8 +22,9 @@ pytestmark = [
                        reason="JAX is not installed (pip install -e '.[jax]'); the JAX backend is not tested"),
 ]
 
-# Models whose step runs on JAX. Not yet: cyclegan (its image pool is tf.* code).
-JAX_MODELS = ("dcgan", "acgan", "ddgan", "lapgan", "progan", "progan_frozen", "pix2pixhd")
+# Models whose step runs on JAX: every one. (cyclegan's first step finds its image pools empty, so the pools'
+# random draws, which differ between the backends, do not enter the comparison.)
+JAX_MODELS = ("dcgan", "acgan", "ddgan", "lapgan", "progan", "progan_frozen", "pix2pixhd", "cyclegan")
 SCRIPT = Path(__file__).with_name("backend_step.py")
 LEARNING_RATE = 2e-4  # every tiny preset's Adam learning rate
 
@@ -39,20 +40,27 @@ def _run(models, directory, backend, *flags, devices=None):
     return result.stdout
 
 
+def _key(i, name):
+    """A weight's key: its index and path (paths repeat: cyclegan's two generators have the same layer names)."""
+    return f"{i}:{name}"
+
+
 def _load(path):
     data = np.load(path)
-    weights = {str(name): data[f"w{i}"] for i, name in enumerate(data["names"])}
-    trainable = {str(name): bool(t) for name, t in zip(data["names"], data["trainable"])}
+    weights = {_key(i, name): data[f"w{i}"] for i, name in enumerate(data["names"])}
+    trainable = {_key(i, name): bool(t) for i, (name, t) in enumerate(zip(data["names"], data["trainable"]))}
     losses = {k.split("/", 1)[1]: float(data[k]) for k in data.files if k.startswith("loss/")}
     return weights, trainable, losses
 
 
 def test_one_step_on_jax_equals_the_tf_step_for_every_jax_model(tmp_path):
     """Same initial weights, same batch, one step: the losses agree to float precision and so do the updated
-    weights. Adam's first update is about lr * sign(gradient); where a gradient is float noise (a conv bias
-    before instance norm has an exact gradient of zero) its sign is arbitrary on either backend, so up to 0.1%
-    of the weights may differ, by at most two learning rates. Everything else agrees within 1e-5. (One test
-    for all models: two processes in all, not two per model.)"""
+    weights. Adam's first update is lr * g / (|g| + 1e-7), about lr * sign(g); where a gradient is float noise
+    (a conv bias before instance norm has an exact gradient of zero) its sign and size are arbitrary on either
+    backend. So every weight may differ by at most two learning rates; weights that moved by under half a
+    learning rate on both backends (|g| < 1e-7: noise; cyclegan's biases before instance norm) are not
+    counted, and of the rest up to 0.1% may differ by more than 1e-5. Everything else agrees within 1e-5.
+    (One test for all models: two processes in all, not two per model.)"""
     _run(JAX_MODELS, tmp_path, "tensorflow", "--write-state")
     _run(JAX_MODELS, tmp_path, "jax")
     for name in JAX_MODELS:
@@ -78,7 +86,10 @@ def _compare(name, steps):
         diff = np.abs(actual.astype(np.float64) - expected)
         if trainable[path]:
             assert diff.max(initial=0.0) <= 2 * LEARNING_RATE + 1e-6, (path, diff.max())
-            off += int((diff > 1e-5).sum())
+            # A gradient under Adam's epsilon (1e-7) moves its weight by less than half a learning rate: at
+            # this scale it is float noise (its sign and size differ between backends), so it is not counted.
+            step = np.maximum(np.abs(expected - initial[f"w{i}"]), np.abs(actual - initial[f"w{i}"]))
+            off += int(((diff > 1e-5) & (step >= LEARNING_RATE / 2)).sum())
             total += diff.size
         else:  # BatchNorm statistics, stage variables
             np.testing.assert_allclose(actual, expected, atol=1e-5, rtol=1e-5, err_msg=path)

@@ -170,7 +170,8 @@ def load_scorer(path, class_name: str, input_range: str = "0-255"):
         x = tf.cast(images, tf.float32)
         if None not in size and tuple(x.shape[1:3]) != size:
             x = tf.image.resize(x, size, antialias=True)
-        probs = np.asarray(keras.ops.convert_to_numpy(model(x * scale, training=False)), np.float64)
+        x = np.asarray(x) * np.float32(scale)  # NumPy: the .keras model may run on Keras' JAX backend
+        probs = np.asarray(keras.ops.convert_to_numpy(model(x, training=False)), np.float64)
         if probs.ndim == 1:
             probs = probs[:, None]
         k = probs.shape[-1]

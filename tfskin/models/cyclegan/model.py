@@ -6,7 +6,7 @@ from keras import ops
 
 from tfskin import losses
 from tfskin.errors import BadInputError, ConfigError
-from tfskin.gan.image_pool import ImagePool
+from tfskin.gan.image_pool import ImagePool, fold_seed, step_seed
 from tfskin.gan.image_to_image import ImageToImageGAN
 from tfskin.models.cyclegan import data
 from tfskin.models.cyclegan.config import CycleGANConfig
@@ -61,9 +61,6 @@ class CycleGAN(ImageToImageGAN):
     def validate_run(cls, run_config):
         if run_config.data.classes:
             raise ConfigError("cyclegan: choose the domains with --domain-a/--domain-b, not --classes")
-        if keras.backend.backend() != "tensorflow":
-            raise ConfigError(f"cyclegan does not train on Keras' {keras.backend.backend()} backend yet (its image "
-                              f"pool is tf.* code); train it on the TensorFlow backend (unset KERAS_BACKEND)")
 
     def training_examples(self, run_config):
         return data.preview_examples(run_config)
@@ -97,11 +94,11 @@ class CycleGAN(ImageToImageGAN):
             fakes["same_b"] = self.generator_ab(real_b, training=training)
         if training:
             # What the discriminators are trained on: the fakes passed through the history pools, drawn from
-            # (seed, step) so a resumed run makes the same choices.
-            seed = tf.stack([tf.constant(self.config.seed, tf.int64), tf.cast(self.train_step_counter, tf.int64)])
-            fold = tf.random.experimental.stateless_fold_in
-            fakes["pooled_a"] = self.pool_a(ops.stop_gradient(fake_a), fold(seed, 1))
-            fakes["pooled_b"] = self.pool_b(ops.stop_gradient(fake_b), fold(seed, 2))
+            # (seed, step) so a resumed run makes the same choices (on either backend; the draws differ between
+            # TensorFlow and JAX).
+            seed = step_seed(self.config.seed, self.train_step_counter)
+            fakes["pooled_a"] = self.pool_a(ops.stop_gradient(fake_a), fold_seed(seed, 1))
+            fakes["pooled_b"] = self.pool_b(ops.stop_gradient(fake_b), fold_seed(seed, 2))
         return fakes
 
     def discriminator_losses(self, batch, fakes):
@@ -148,9 +145,11 @@ class CycleGAN(ImageToImageGAN):
 
     def preview_inputs(self, examples, num, seed):
         """The first ``num`` pairs of the run's examples (``image_a`` from A, ``image`` from B), fixed."""
-        batch = next(iter(examples.take(num).batch(num)))
-        return {"images_a": tf.cast(batch["image_a"], tf.float32) / 127.5 - 1.0,
-                "images_b": tf.cast(batch["image"], tf.float32) / 127.5 - 1.0}
+        import numpy as np
+
+        batch = next(iter(examples.take(num).batch(num)))  # tf.data: NumPy, so that either backend takes it
+        return {"images_a": np.asarray(batch["image_a"]).astype("float32") / np.float32(127.5) - np.float32(1.0),
+                "images_b": np.asarray(batch["image"]).astype("float32") / np.float32(127.5) - np.float32(1.0)}
 
     def preview(self, inputs):
         """The grid's images: the fixed A inputs translated to B (compared with real B by the colour curve)."""
