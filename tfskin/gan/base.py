@@ -32,7 +32,7 @@ from keras import ops
 
 from tfskin.data.pipeline import gan_batches
 from tfskin.data.sources import load_examples
-from tfskin.errors import BadInputError, ConfigError
+from tfskin.errors import BadInputError
 
 
 def images_and_mask(generated, channels: int) -> dict:
@@ -178,10 +178,7 @@ class GAN(keras.Model):
         Keras' own ``auto_scale_loss`` only wraps ``self.optimizer``; a GAN has two, so it is done here.
         The generator optimizer is passed on as ``self.optimizer`` so Keras creates no unused default.
         """
-        if keras.config.dtype_policy().name == "mixed_float16":
-            if keras.backend.backend() == "jax":
-                raise ConfigError("mixed_float16 is not supported on the JAX backend yet (the stateless step does "
-                                  "not scale losses); use mixed_bfloat16 or float32")
+        if keras.config.dtype_policy().name == "mixed_float16":  # both backends (JAX: ``tfskin.gan.jax_step``)
             if not isinstance(generator_optimizer, keras.optimizers.LossScaleOptimizer):
                 generator_optimizer = keras.optimizers.LossScaleOptimizer(generator_optimizer)
             if not isinstance(discriminator_optimizer, keras.optimizers.LossScaleOptimizer):

@@ -20,10 +20,19 @@ current value; assignments made by a phase (BatchNorm statistics, the step count
 scope and carried to the next phase, so a step sees the same values in the same order as the TF step.
 Losses are not divided by a replica count: under ``keras.distribution.DataParallel`` the jit-compiled step is
 one program over the global batch, whose mean is already the global-batch mean.
+
+Under ``mixed_float16`` both optimizers are ``keras.optimizers.LossScaleOptimizer``s (``GAN.compile``), as on TF:
+each player's loss is multiplied by its optimizer's current scale (``scale_loss``, reading the scale from the
+carried optimizer state) before it is differentiated, so the generator's direct gradient and the cotangent fed to
+the pullback are both scaled; the update (:func:`_apply_loss_scaled`) unscales, skips the step when a gradient is
+not finite, and halves or grows the scale. The scale and its growth counter are optimizer variables, so they
+travel in ``OptimizerPair.variables`` (and checkpoints) like every other optimizer slot. Without loss scaling
+(float32, mixed_bfloat16) none of this runs: the step is the unscaled one.
 """
 
 import jax
 import keras
+from keras import ops
 
 
 class OptimizerPair:
@@ -78,11 +87,67 @@ def _apply(optimizer, optimizer_values, grads, variables, values: _Values):
     """``optimizer.apply(grads, variables)`` statelessly: the optimizer's variable values after the update
     (the updated model variables go into ``values``). Only ``variables`` change, as in the TF step (staged
     models update only the active stage's weights)."""
+    if _is_loss_scaled(optimizer):
+        return _apply_loss_scaled(optimizer, optimizer_values, grads, variables, values)
     mapping = list(zip(optimizer.variables, optimizer_values)) + values.mapping()
     with keras.StatelessScope(state_mapping=mapping) as scope:
         optimizer.apply(grads, variables)
     values.update(values.read_back(scope, variables))
     return [scope.get_current_value(v) for v in optimizer.variables]
+
+
+def _is_loss_scaled(optimizer) -> bool:
+    return isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+
+
+def _scaled(optimizer, optimizer_values, loss):
+    """``optimizer.scale_loss(loss)`` with the loss scale's value in ``optimizer_values``; ``loss`` itself (the
+    very same array) when the optimizer does not scale losses."""
+    if not _is_loss_scaled(optimizer):
+        return loss
+    with keras.StatelessScope(state_mapping=list(zip(optimizer.variables, optimizer_values))):
+        return optimizer.scale_loss(loss)
+
+
+def _apply_loss_scaled(optimizer, optimizer_values, grads, variables, values: _Values):
+    """``LossScaleOptimizer.apply(grads, variables)`` statelessly (the same arithmetic as Keras' ``apply``).
+
+    Keras' ``apply`` assigns variables inside ``ops.cond`` branches, which on JAX leaks tracers out of
+    ``lax.cond`` (and its ``stateless_apply`` only updates every variable the optimizer was built with, not the
+    subset a staged model trains). Here each branch returns the values it changes: finite gradients are divided
+    by the current scale and applied by the inner optimizer, then the growth counter is incremented, or reset
+    with the scale doubled after ``dynamic_growth_steps`` finite steps; a non-finite gradient skips the update
+    (weights and inner optimizer untouched) and halves the scale."""
+    opt_variables = list(optimizer.variables)
+    model_values = [values.current[id(v)] for v in variables]
+    finite = optimizer.check_finite(grads)
+
+    def mapping(opt_values, var_values):
+        return list(zip(opt_variables, opt_values)) + values.mapping(dict(zip(map(id, variables), var_values)))
+
+    def apply_finite(opt_values, var_values):
+        with keras.StatelessScope(state_mapping=mapping(opt_values, var_values)) as scope:
+            scale, counter = optimizer.dynamic_scale, optimizer.step_counter
+            unscaled = [g if optimizer._overwrite_variable_with_gradient(v) else ops.divide(g, scale)
+                        for g, v in zip(grads, variables)]
+            optimizer.inner_optimizer.apply(unscaled, variables)
+            grow = ops.equal(counter, optimizer.dynamic_growth_steps - 1)
+            counter_value = counter.value
+            scale_value = scale.value
+            counter.assign(ops.where(grow, ops.zeros_like(counter_value), counter_value + 1))
+            scale.assign(ops.where(grow, ops.multiply(scale_value, 2.0), scale_value))
+        return ([scope.get_current_value(v) for v in opt_variables],
+                [scope.get_current_value(v) for v in variables])
+
+    def skip(opt_values, var_values):
+        with keras.StatelessScope(state_mapping=list(zip(opt_variables, opt_values))) as scope:
+            optimizer.step_counter.assign(0)
+            optimizer.dynamic_scale.assign(ops.multiply(optimizer.dynamic_scale, 0.5))
+        return [scope.get_current_value(v) for v in opt_variables], list(var_values)
+
+    new_opt_values, new_values = jax.lax.cond(finite, apply_finite, skip, list(optimizer_values), model_values)
+    values.update(dict(zip(map(id, variables), new_values)))
+    return list(new_opt_values)
 
 
 def train_step(model, state, data):
@@ -125,7 +190,7 @@ def train_step(model, state, data):
     def d_loss(d_values):
         with keras.StatelessScope(state_mapping=values.mapping(dict(zip(map(id, d_vars), d_values)))) as scope:
             losses = model.discriminator_losses(batch, detached)
-        return losses["d_loss"], (losses, values.read_back(scope, stateful))
+        return _scaled(d_opt, d_opt_values, losses["d_loss"]), (losses, values.read_back(scope, stateful))
 
     d_values = [values.current[id(v)] for v in d_vars]
     (_, (d_losses, updates)), d_grads = jax.value_and_grad(d_loss, has_aux=True)(d_values)
@@ -136,7 +201,8 @@ def train_step(model, state, data):
     def g_loss(g_values, floats):
         with keras.StatelessScope(state_mapping=values.mapping(dict(zip(map(id, g_vars), g_values)))) as scope:
             losses = model.generator_losses(batch, rebuild(floats))
-        return losses["g_loss"], (losses, values.read_back(scope, stateful))
+        # Scaled here, so the direct part and the cotangent through the fakes carry the same scale.
+        return _scaled(g_opt, g_opt_values, losses["g_loss"]), (losses, values.read_back(scope, stateful))
 
     g_values = [values.current[id(v)] for v in g_vars]
     (_, (g_losses, updates)), (direct, through_fakes) = jax.value_and_grad(g_loss, argnums=(0, 1), has_aux=True)(
