@@ -20,7 +20,7 @@ import pytest
 import tensorflow_datasets as tfds
 from PIL import Image
 
-from tfskin.data.tfds import register
+from tfskin.data.tfds import parallel, register
 from tfskin.data.tfds.common import BadInputError
 
 DATA = "ISBI2016_ISIC_Part1_Training_Data"
@@ -240,6 +240,49 @@ def test_ctrl_c_or_sigterm_during_a_build_ends_with_one_line(tmp_path, signum, s
     assert lines == [f"tfskin data build: {word}; nothing was written"], err
     assert _survivors(children) == []
     assert _leftovers(data) == [] and not list(data.rglob("*.tfrecord*"))
+
+
+def test_a_stop_whose_exception_python_dropped_still_ends_the_map():
+    """The Ctrl-C handler both raises and records; if the raise is lost (an exception raised while Python runs a
+    finalizer is printed and dropped), the map raises the recorded stop at its next item."""
+    seen = []
+
+    def work(task):
+        if task == 2:
+            parallel.request_stop(KeyboardInterrupt)  # what the handler records; its raise is lost here
+        return task
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            for _task, result in parallel.ordered_map(work, range(10), workers=0):
+                seen.append(result)
+    finally:
+        parallel.clear_stop_request()
+    assert seen == [0, 1]
+    assert [r for _, r in parallel.ordered_map(work, range(2), workers=0)] == [0, 1]  # cleared: runs again
+
+
+def test_a_stop_recorded_after_the_last_image_writes_nothing(tmp_path, monkeypatch):
+    """A stop recorded after every image was written (here: while the build report is serialised) still ends
+    the build before the dataset is moved into place: no dataset, no staging folder, and the next build works."""
+    from tfskin.data.tfds import building
+
+    manual = make_isic2016(tmp_path / "manual", 4)
+    original_dumps = building.json.dumps
+
+    def dumps_then_stop(*args, **kwargs):
+        parallel.request_stop(KeyboardInterrupt)
+        return original_dumps(*args, **kwargs)
+
+    monkeypatch.setattr(building.json, "dumps", dumps_then_stop)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _build(manual, tmp_path / "data")
+    finally:
+        parallel.clear_stop_request()
+        monkeypatch.undo()
+    assert _leftovers(tmp_path / "data") == [] and not list((tmp_path / "data").rglob("*.tfrecord*"))
+    assert _build(manual, tmp_path / "data")["splits"] == {"train": 4}
 
 
 @pytest.mark.slow

@@ -70,10 +70,19 @@ def _cmd_build(args):
     _quiet_tfds()
     tfds.disable_progress_bar()  # tfskin shows one bar per split, with totals
 
-    def terminated(signum, frame):
-        raise _Terminated()
+    from tfskin.data.tfds import parallel
 
-    previous = signal.signal(signal.SIGTERM, terminated)
+    def stop(exception_class):
+        def handler(signum, frame):
+            parallel.request_stop(exception_class)  # remembered, in case Python drops the raise below
+            raise exception_class()
+        return handler
+
+    previous_term = signal.signal(signal.SIGTERM, stop(_Terminated))
+    previous_int = signal.getsignal(signal.SIGINT)
+    catch_int = previous_int not in (signal.SIG_IGN, None)  # started with Ctrl-C ignored (nohup): keep ignoring
+    if catch_int:
+        signal.signal(signal.SIGINT, stop(KeyboardInterrupt))
     try:
         summary = build(args.name, args.manual_dir, data_dir_override=args.data_dir, skip_bad=args.skip_bad,
                         exclude=args.exclude, workers=args.workers, overwrite=args.overwrite, progress=True,
@@ -85,7 +94,10 @@ def _cmd_build(args):
               f"nothing was written{kept}", file=sys.stderr)
         return INTERRUPTED if isinstance(err, KeyboardInterrupt) else 128 + signal.SIGTERM
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous_term)
+        if catch_int:
+            signal.signal(signal.SIGINT, previous_int)
+        parallel.clear_stop_request()
     _print_summary(args.name, summary)
     return 0
 

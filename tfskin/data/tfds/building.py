@@ -145,6 +145,7 @@ def build(name: str, manual_dir, *, make_builder, data_dir_override=None, skip_b
             defaults = staging / builder_name / ".config"
             if defaults.is_dir() and not (Path(root) / builder_name / ".config").exists():
                 shutil.copytree(defaults, Path(root) / builder_name / ".config")
+            parallel.raise_if_stop_requested()  # a Ctrl-C that Python dropped still writes nothing
             _swap_in(staged, final, config_dir, token)
         finally:
             parallel.terminate_all()

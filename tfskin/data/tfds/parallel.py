@@ -6,6 +6,11 @@ Workers never outlive the build that started them: each one asks the kernel for 
 where the parent died before the request), ignores SIGINT (Ctrl-C reaches the whole process group; the parent
 decides what happens), and a pool left by an interrupted or failed map is terminated, not waited for
 (``terminate_all`` ends any pool still open, e.g. when an exception holds the generator).
+
+A stop request (``request_stop``, made by the build command's Ctrl-C and SIGTERM handlers as they raise) is
+also remembered: Python drops an exception raised while it runs a finalizer (``Exception ignored in ...``), so
+a signal landing there would otherwise be lost and the build would finish. ``ordered_map`` and the build's
+final step call ``raise_if_stop_requested`` and raise it again.
 """
 
 from __future__ import annotations
@@ -29,6 +34,23 @@ PARENT_POLL_SECONDS = 0.5
 _PR_SET_PDEATHSIG = 1
 
 _LIVE_POOLS: set = set()
+_STOP_REQUESTED: list = []  # the exception class to raise, once a stop was requested
+
+
+def request_stop(exception_class):
+    """Remember that the process was asked to stop (``exception_class``: what to raise, e.g. KeyboardInterrupt)."""
+    if not _STOP_REQUESTED:
+        _STOP_REQUESTED.append(exception_class)
+
+
+def clear_stop_request():
+    _STOP_REQUESTED.clear()
+
+
+def raise_if_stop_requested():
+    """Raise the requested stop's exception again (see the module docstring); nothing if none was requested."""
+    if _STOP_REQUESTED:
+        raise _STOP_REQUESTED[0]()
 
 
 def default_workers() -> int:
@@ -103,10 +125,13 @@ def ordered_map(fn: Callable, tasks: Iterable, *, workers: int, num_tasks: int =
     """
     if workers <= 0 or (num_tasks is not None and num_tasks < MIN_TASKS_FOR_POOL):
         for task in tasks:
+            raise_if_stop_requested()
             try:
-                yield task, fn(task)
+                result = fn(task)
             except BadInputError as err:
-                yield task, err
+                result = err
+            raise_if_stop_requested()
+            yield task, result
         return
     in_flight = in_flight or 2 * workers
     context = multiprocessing.get_context("spawn")
@@ -117,13 +142,18 @@ def ordered_map(fn: Callable, tasks: Iterable, *, workers: int, num_tasks: int =
     pending: collections.deque = collections.deque()
     try:
         for task in tasks:
+            raise_if_stop_requested()
             pending.append((task, pool.submit(fn, task)))
             if len(pending) >= in_flight:
                 task0, future = pending.popleft()
-                yield task0, _outcome(future)
+                result = _outcome(future)
+                raise_if_stop_requested()
+                yield task0, result
         while pending:
             task0, future = pending.popleft()
-            yield task0, _outcome(future)
+            result = _outcome(future)
+            raise_if_stop_requested()
+            yield task0, result
         finished = True
     finally:
         if finished:
