@@ -22,3 +22,15 @@ def _float32_policy():
     keras.config.set_dtype_policy("float32")
     yield
     keras.config.set_dtype_policy("float32")
+
+
+# The longest modules (minutes each on 2 cores, from `pytest -n 2 --durations=100`), started first of all.
+LONGEST_MODULES = ("test_jax_backend.py", "test_reproduce.py", "test_jax_runner.py", "test_jax_data_parallel.py",
+                   "test_pipeline_acgan_cyclegan.py")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The longest modules first, then the other tests marked ``slow``, then the rest (stable order otherwise):
+    ``pytest -n 2`` hands tests out in collection order, so a long test collected last would run alone while
+    the other worker idles."""
+    items.sort(key=lambda item: (item.path.name not in LONGEST_MODULES, item.get_closest_marker("slow") is None))
