@@ -9,6 +9,12 @@ the devices. This process compares the two final npz checkpoints: the same globa
 state up to float reassociation (the gradient of the global-batch mean is summed over two devices instead of
 one), checked with rtol = atol = 1e-5. About 40 s on a 2-core CPU. Skipped where JAX is not installed.
 
+Several hosts: two more child processes, one CPU device each, join one JAX job on a free loopback port
+(``jax.distributed.initialize``, gloo collectives) and train the same run data-parallel over both processes;
+Keras' ``DataParallel`` shards the tf.data stream so that each process reads its half of every global batch
+(recorded and checked, so duplicated work would fail), and each process's final checkpoint must equal the
+one-device run's state.
+
 The TensorFlow side (``--strategy data-parallel`` refused in one line) runs in this process through the CLI's
 ``--dry-run``, without training.
 """
@@ -16,6 +22,7 @@ The TensorFlow side (``--strategy data-parallel`` refused in one line) runs in t
 import importlib.util
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -141,3 +148,76 @@ def test_data_parallel_on_tensorflow_is_one_line(capsys):
     assert status == 2
     assert "\n" not in err, err
     assert "--strategy mirrored" in err and "KERAS_BACKEND=jax" in err, err
+
+
+_HOST_SCRIPT = textwrap.dedent("""
+    import io, json, sys
+    from pathlib import Path
+
+    import jax
+
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    root, port = Path(sys.argv[1]), sys.argv[2]
+    index, steps, batch = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+    jax.distributed.initialize(coordinator_address=f"127.0.0.1:{port}", num_processes=2, process_id=index,
+                               initialization_timeout=120)
+    import keras
+
+    from tfskin.training import resolve_config, train
+
+    rows = []
+    shard = keras.distribution.DataParallel.distribute_dataset
+
+    def recording_shard(self, dataset):  # how many rows of each global batch this process reads (static shape)
+        sharded = shard(self, dataset)
+        rows.append(sharded.element_spec["images"].shape[0])
+        return sharded
+
+    keras.distribution.DataParallel.distribute_dataset = recording_shard
+    config = resolve_config("dcgan", "tiny", data={"num_examples": 32},
+                            train={"steps": steps, "batch_size": batch, "log_every": 1, "checkpoint_every": 1,
+                                   "sample_every": 1000, "precision": "float32", "export_at_end": False,
+                                   "strategy": "data-parallel"})
+    log = io.StringIO()
+    result = train(config, root / f"host{index}", stream=log)
+    (root / f"host{index}.json").write_text(json.dumps({"checkpoint": result.checkpoint, "log": log.getvalue(),
+                                                         "devices": jax.device_count(), "rows": rows,
+                                                         "local_devices": jax.local_device_count()}))
+""")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@needs_jax
+@pytest.mark.slow
+def test_two_process_data_parallel_run_ends_with_the_one_device_runs_state(jax_runs, tmp_path):
+    root, results = jax_runs
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env.pop("XLA_FLAGS", None)  # one device per process
+    port = str(_free_port())
+    hosts = [subprocess.Popen([sys.executable, "-c", _HOST_SCRIPT, str(tmp_path), port, str(i), str(STEPS),
+                               str(BATCH)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in range(2)]
+    try:
+        outputs = [host.communicate(timeout=600) for host in hosts]
+    finally:
+        for host in hosts:  # stopped by PID whatever happened
+            if host.poll() is None:
+                host.kill()
+                host.wait()
+    for host, (_, err) in zip(hosts, outputs):
+        assert host.returncode == 0, err[-4000:]
+    one = _state(results["one"])
+    for i in range(2):
+        host = json.loads((tmp_path / f"host{i}.json").read_text())
+        assert host["devices"] == 2 and host["local_devices"] == 1
+        assert host["rows"] and set(host["rows"]) == {BATCH // 2}, host["rows"]  # split, not duplicated
+        assert f"on 2 replica(s), batch {BATCH} ({BATCH // 2} per process, 2 processes)" in host["log"], host["log"]
+        state = _state(host["checkpoint"])
+        assert state.keys() == one.keys()
+        for key, value in one.items():
+            np.testing.assert_allclose(state[key], value, rtol=RTOL, atol=ATOL, err_msg=f"process {i}: {key}")

@@ -183,6 +183,13 @@ def _train_run(config, run_dir, strategy, replicas, backend, resume, stream, exp
 
     examples = model.training_examples(config)
     batches = model.make_batches(config, examples, start_step)
+    processes = 1
+    if config.train.strategy == "data-parallel":
+        # Several processes (hosts): Keras' DataParallel shards the tf.data stream, each process reading its
+        # rows of every global batch (``distribute_dataset``: rebatch to batch / processes, then shard).
+        import jax
+
+        processes = jax.process_count()
     model.prepare_run(config, run_dir)
 
     log_dir = run_dir / "logs"
@@ -204,8 +211,9 @@ def _train_run(config, run_dir, strategy, replicas, backend, resume, stream, exp
     remaining = config.train.steps - start_step
     history_logs = {}
     if remaining > 0:
+        share = f" ({config.train.batch_size // processes} per process, {processes} processes)" if processes > 1 else ""
         print(f"training {config.model} (preset {config.preset}) for {remaining} steps on {replicas} "
-              f"replica(s), batch {config.train.batch_size}, precision {config.train.precision} "
+              f"replica(s), batch {config.train.batch_size}{share}, precision {config.train.precision} "
               f"({config.train.precision_reason or 'requested'}); run dir {run_dir}",
               file=stream, flush=True)
         steps_per_epoch = config.train.log_every
