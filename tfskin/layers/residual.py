@@ -16,6 +16,7 @@ from keras import layers
 
 from tfskin.layers.normalization import instance_norm
 from tfskin.layers.padding import ReflectionPadding2D
+from tfskin.layers.transposed import PhasedConv2DTranspose
 
 
 # Both papers initialise convolutions from N(0, 0.02).
@@ -62,8 +63,8 @@ def resnet_generator(input_shape, output_channels: int = 3, *, filters: int = 64
         x = residual_block(x, width, name=f"res{i}")
     for i in range(downsamplings):
         width = filters * 2 ** (downsamplings - i - 1)
-        x = layers.Conv2DTranspose(width, 3, strides=2, padding="same", kernel_initializer=conv_init(),
-                                   name=f"up{i}")(x)
+        x = PhasedConv2DTranspose(width, 3, strides=2, padding="same", kernel_initializer=conv_init(),
+                                  name=f"up{i}")(x)
         x = instance_norm(name=f"up{i}_norm")(x)
         x = layers.ReLU(name=f"up{i}_relu")(x)
     x = ReflectionPadding2D(3, name="head_pad")(x)

@@ -4,6 +4,7 @@ import keras
 from keras import layers
 
 from tfskin.layers.normalization import batch_norm
+from tfskin.layers.transposed import PhasedConv2DTranspose
 
 
 def _activation(name: str):
@@ -21,16 +22,16 @@ def build_generator(config) -> keras.Model:
         x = layers.Reshape((h0, w0, filters[0]))(x)
     else:
         x = layers.Reshape((1, 1, config.latent_dim))(noise)
-        x = layers.Conv2DTranspose(filters[0], (h0, w0), padding="valid", use_bias=False,
-                                   kernel_initializer=init, name="project")(x)
+        x = PhasedConv2DTranspose(filters[0], (h0, w0), padding="valid", use_bias=False,
+                                  kernel_initializer=init, name="project")(x)
     x = batch_norm(name="project_bn")(x)
     x = _activation(config.generator_activation)(x)
     for i, width in enumerate(filters[1:], start=1):
-        x = layers.Conv2DTranspose(width, config.kernel_size, strides=2, padding="same", use_bias=False,
+        x = PhasedConv2DTranspose(width, config.kernel_size, strides=2, padding="same", use_bias=False,
                                    kernel_initializer=init, name=f"up{i}")(x)
         x = batch_norm(name=f"up{i}_bn")(x)
         x = _activation(config.generator_activation)(x)
-    x = layers.Conv2DTranspose(config.channels, config.kernel_size, strides=2, padding="same",
+    x = PhasedConv2DTranspose(config.channels, config.kernel_size, strides=2, padding="same",
                                kernel_initializer=init, name="to_image")(x)
     image = layers.Activation("tanh", dtype="float32", name="image")(x)
     return keras.Model(noise, image, name="generator")
