@@ -29,8 +29,23 @@ LONGEST_MODULES = ("test_jax_backend.py", "test_reproduce.py", "test_jax_runner.
                    "test_pipeline_acgan_cyclegan.py")
 
 
+#: Markers of the opt-in tiers: skipped by default, run with ``--run-slow`` (CI runs everything).
+OPT_IN_MARKERS = ("slow", "e2e", "jax", "learning")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", default=False,
+                     help="also run the opt-in tiers (tests marked slow, e2e, jax or learning); CI does")
+
+
 def pytest_collection_modifyitems(session, config, items):
     """The longest modules first, then the other tests marked ``slow``, then the rest (stable order otherwise):
     ``pytest -n 2`` hands tests out in collection order, so a long test collected last would run alone while
     the other worker idles."""
-    items.sort(key=lambda item: (item.path.name not in LONGEST_MODULES, item.get_closest_marker("slow") is None))
+    if not config.getoption("--run-slow"):
+        skip = pytest.mark.skip(reason="opt-in tier: run with --run-slow")
+        for item in items:
+            if any(item.get_closest_marker(name) for name in OPT_IN_MARKERS):
+                item.add_marker(skip)
+    items.sort(key=lambda item: (item.path.name not in LONGEST_MODULES,
+                                 not any(item.get_closest_marker(name) for name in OPT_IN_MARKERS)))
