@@ -36,7 +36,8 @@ from tfskin.errors import BadInputError
 
 
 def images_and_mask(generated, channels: int) -> dict:
-    """Generator output in [-1, 1] -> {"image": (B, H, W, 3) in [0, 1] [, "mask": (B, H, W, 1)]}, float32."""
+    """Generator output in [-1, 1] -> ``{"image": (B, H, W, 3) in [0, 1]}`` (+ ``"mask": (B, H, W, 1)`` for 4
+    channels), float32."""
     out = ops.clip((ops.cast(generated, "float32") + 1.0) / 2.0, 0.0, 1.0)
     result = {"image": out[..., :3]}
     if channels == 4:
