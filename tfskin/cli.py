@@ -18,7 +18,7 @@ import sys
 import traceback
 
 from tfskin import __version__
-from tfskin.config import PRECISIONS, STRATEGIES, cli_flags, parse_image_size
+from tfskin.config import PRECISIONS, STRATEGIES, cli_flags, count_type, parse_image_size
 from tfskin.data.tfds.catalog import DATA_DIR_ENV
 from tfskin.errors import CommandError, ConfigError, UserError
 from tfskin.registry import DEFAULT_MODEL, get_model, model_names
@@ -165,6 +165,8 @@ def _cmd_train(args):
     print(f"  checkpoint:  {result.checkpoint}")
     if result.export_path:
         print(f"  exported:    {result.export_path}")
+    elif config.train.export_at_end:
+        print("  exported:    nothing new (nothing was trained; `tfskin export --run` writes a new version)")
     history = result.colour_history
     if len(history) >= 2:
         first, last = min(history), max(history)
@@ -206,20 +208,47 @@ def _cmd_sample(args):
     return 0
 
 
+def _run_model_name(run_dir) -> str:
+    """The model a run directory was trained with, read from its config.json without TensorFlow."""
+    import json
+
+    path = os.path.join(run_dir, "config.json")
+    try:
+        with open(path) as f:
+            return json.load(f)["model"]
+    except FileNotFoundError:
+        raise CommandError(f"{run_dir} is not a tfskin run directory (no config.json)") from None
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise CommandError(f"cannot read {path}: {err}") from None
+
+
+def _export_dir(args) -> str:
+    return args.out or os.path.join("export", "models", _run_model_name(args.run))
+
+
+def _check_export(args):
+    """Before TensorFlow is imported: the run exists and an explicit --version is free."""
+    from tfskin.serving.versions import check_free_version
+
+    check_free_version(_export_dir(args), args.version)
+
+
 def _cmd_export(args):
     # TensorFlow-backed modules are imported on use (start-up time of the other commands).
-    from tfskin.runs import load_trained_model
-    from tfskin.serving.card import run_card
-    from tfskin.serving.export import export_model
+    from tfskin.runs import export_run
 
-    if args.version is not None and args.version < 1:
-        raise CommandError(f"--version must be >= 1 (TF Serving loads only positive version folders), got "
-                           f"{args.version}")
-    config, model = load_trained_model(args.run)
-    out = args.out or os.path.join("export", "models", config.model)
-    path = export_model(model, out, version=args.version, card=run_card(args.run))
-    print(f"exported SavedModel to {path} (signatures: {', '.join(model.export_signatures())}, serving_default)")
+    path = export_run(args.run, _export_dir(args), version=args.version)
+    print(f"exported SavedModel to {path} (signatures: {', '.join(_saved_signatures(path))})")
     return 0
+
+
+def _saved_signatures(path) -> list:
+    """Signature names of an exported SavedModel (read from saved_model.pb, without loading it)."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved = saved_model_pb2.SavedModel.FromString((path / "saved_model.pb").read_bytes())
+    names = saved.meta_graphs[0].signature_def if saved.meta_graphs else {}
+    return sorted(name for name in names if not name.startswith("__"))  # __saved_model_init_op is internal
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -272,8 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export a run's generator as a TF Serving SavedModel")
     p.add_argument("--run", required=True, help="run directory")
     p.add_argument("--out", help="model folder; versions go in <out>/<N> (default: export/models/<model>)")
-    p.add_argument("--version", type=int, help="version number >= 1 (default: next free)")
-    p.set_defaults(func=_cmd_export)
+    p.add_argument("--version", type=count_type(1), help="version number >= 1 (default: next free)")
+    p.set_defaults(func=_cmd_export, validate=_check_export)
 
     modules = list(_COMMAND_MODULES) + [get_model(n).commands for n in model_names() if get_model(n).commands]
     for module_name in modules:
@@ -306,6 +335,9 @@ def main(argv=None) -> int:
 
 def _run(args) -> int:
     try:
+        validate = getattr(args, "validate", None)
+        if validate is not None:  # flag values that can be checked before TensorFlow is imported (seconds)
+            validate(args)
         if _needs_tensorflow(args):
             from tfskin.runtime import import_tensorflow_quietly
 
