@@ -11,6 +11,7 @@ and keeps its traceback.
 """
 
 import argparse
+import dataclasses
 import errno
 import importlib
 import os
@@ -128,6 +129,28 @@ def _check_resume_flags(args, config):
                                f"({args.run_dir}/config.json); only --steps may change on resume")
 
 
+def _check_train(args):
+    """Before TensorFlow is imported: what ``resolve_config`` would reject in a new run's flags (model, preset,
+    dataset, class names, image size, counts), so such errors answer in well under a second."""
+    from tfskin.config import DataConfig, TrainConfig
+    from tfskin.data.names import check_dataset
+    from tfskin.registry import with_data_shape
+
+    if args.resume:
+        return  # the run's own config is read (and these flags compared with it) once TensorFlow is up
+    model = args.model or DEFAULT_MODEL
+    spec = get_model(model)
+    preset = spec.preset(args.preset or spec.default_preset)
+    data, train_values = _train_overrides(args)
+    data = DataConfig(**{**DataConfig().to_dict(), **preset.data, **{k: v for k, v in data.items() if v is not None}})
+    TrainConfig(**{**TrainConfig().to_dict(), **preset.train,
+                   **{k: v for k, v in train_values.items() if v is not None}})
+    overrides = _model_overrides(args, model)
+    model_config = dataclasses.replace(preset.model_config, **overrides) if overrides else preset.model_config
+    with_data_shape(model_config, data)
+    check_dataset(data.name, data.classes)
+
+
 def _default_run_dir(model: str, preset: str) -> str:
     import time
 
@@ -176,6 +199,12 @@ def _cmd_train(args):
     return 0
 
 
+def _check_sample(args):
+    """Before TensorFlow is imported: the run directory is one."""
+    if not args.pipeline:
+        _run_model_name(args.run)
+
+
 def _cmd_sample(args):
     from pathlib import Path
 
@@ -183,8 +212,6 @@ def _cmd_sample(args):
     from tfskin.imaging import sample_grid, save_png, to_uint8
     from tfskin.runs import load_trained_model
 
-    if args.n < 1:
-        raise CommandError(f"--n must be >= 1, got {args.n}")
     out = Path(args.out)
     if args.pipeline:
         if args.class_name is None:
@@ -251,8 +278,16 @@ def _saved_signatures(path) -> list:
     return sorted(name for name in names if not name.startswith("__"))  # __saved_model_init_op is internal
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse with its errors on one line (``tfskin CMD: error: ...``, exit 2), like every other user error;
+    ``tfskin CMD --help`` still shows the usage."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tfskin", description=__doc__.splitlines()[0])
+    parser = _OneLineParser(prog="tfskin", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"tfskin {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -265,8 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="dataset name (default: the preset's, phantoms)")
     p.add_argument("--image-size", help="N or HxW, e.g. 64 or 192x256")
     p.add_argument("--classes", help="comma-separated class names to train on, e.g. MEL or NV,MEL")
-    p.add_argument("--steps", type=int, help="total training steps of the run")
-    p.add_argument("--batch-size", type=int, help="global batch size (split over replicas)")
+    p.add_argument("--steps", type=count_type(1), help="total training steps of the run")
+    p.add_argument("--batch-size", type=count_type(1), help="global batch size (split over replicas)")
     p.add_argument("--precision", choices=PRECISIONS)
     p.add_argument("--strategy", choices=STRATEGIES,
                    help="default: one device; mirrored: every local GPU (TensorFlow); tpu (TensorFlow); "
@@ -286,17 +321,17 @@ def build_parser() -> argparse.ArgumentParser:
         if meta["choices"]:
             kwargs["choices"] = meta["choices"]
         g.add_argument(flag_name, **kwargs)
-    p.set_defaults(func=_cmd_train)
+    p.set_defaults(func=_cmd_train, validate=_check_train)
 
     p = sub.add_parser("sample", help="write samples of a trained run as PNGs")
     p.add_argument("--run", required=True, help="run directory")
-    p.add_argument("--n", type=int, default=64)
+    p.add_argument("--n", type=count_type(1), default=64)
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--class", dest="class_name", help="class to sample (conditional models and pipelines), e.g. MEL")
     p.add_argument("--pipeline", choices=("acgan_cyclegan",),
                    help="sample a trained pipeline; --run is then the pipeline directory")
-    p.set_defaults(func=_cmd_sample)
+    p.set_defaults(func=_cmd_sample, validate=_check_sample)
 
     p = sub.add_parser("export", help="export a run's generator as a TF Serving SavedModel")
     p.add_argument("--run", required=True, help="run directory")
@@ -323,7 +358,10 @@ def _needs_tensorflow(args) -> bool:
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version, or a bad flag (already reported on one line)
+        return exit_.code
     try:
         return _run(args)
     except Exception:  # a bug, not a user error: keep the traceback and ask for a report

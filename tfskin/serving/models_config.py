@@ -22,8 +22,12 @@ CONTAINER_CONFIG_DIR = "/config"
 def parse_models_config(text: str):
     """models.config text -> ModelServerConfig proto (strict, like tensorflow_model_server)."""
     from google.protobuf import text_format
-    from tensorflow_serving.config import model_server_config_pb2
 
+    try:
+        from tensorflow_serving.config import model_server_config_pb2
+    except ImportError:
+        raise ModelBaseError("models.config is checked with TF Serving's own ModelServerConfig proto, from the "
+                             "serving extra: pip install 'tfskin[serving]' (tensorflow-serving-api)") from None
     config = model_server_config_pb2.ModelServerConfig()
     try:
         text_format.Parse(text, config)
