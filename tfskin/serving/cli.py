@@ -80,7 +80,7 @@ def register(subparsers):
     p.add_argument("--out", default="export/models.config", help="models.config to write (labels in it are kept)")
     p.add_argument("--container-base", default="/models", help="where --model-base is mounted for TF Serving")
     p.add_argument("--label", default="stable", help="version label pointing at each model's newest version")
-    p.set_defaults(func=_cmd_serving_config)
+    p.set_defaults(func=_cmd_serving_config, needs_tensorflow=False)  # protobuf only: answers at once
 
     p = subparsers.add_parser(
         "translate", help="translate a folder of images with an image-to-image model (CycleGAN, pix2pixHD)")
