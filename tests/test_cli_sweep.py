@@ -41,6 +41,12 @@ PRE_TENSORFLOW = [
     (["labelmaps", "--out", "{tmp}/l", "--preset", "nope"], "no preset 'nope'"),
     (["labelmaps", "--out", "{tmp}/l", "--data", "nope"], "unknown dataset 'nope'"),
     (["labelmaps", "--out", "{tmp}/l", "--image-size", "0"], "is not N or HxW"),
+    (["translate", "--savedmodel", "{run}/models/dcgan", "--input", "{tmp}/none", "--out", "{tmp}/t"],
+     "--input: input folder .* not found"),
+    (["translate", "--savedmodel", "{run}/models/dcgan", "--input", "{tmp}", "--out", "{tmp}/t",
+      "--batch-size", "0"], "--batch-size: must be >= 1"),
+    (["translate", "--savedmodel", "{run}/models/dcgan", "--input", "{tmp}", "--instance-maps", "{tmp}",
+      "--out", "{tmp}/t"], "--instance-maps goes with --label-maps"),
 ]
 # The serving extra missing (tensorflow-serving-api not installed): blocked in the child before this case.
 WITHOUT_SERVING_EXTRA = (["serving-config", "--model-base", "{run}/models", "--out", "{tmp}/models.config"],

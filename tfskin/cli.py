@@ -4,7 +4,9 @@ Subcommand groups that live with their subsystem (``data``, ``evaluate``, ``pipe
 themselves through a ``register(subparsers)`` function in the modules listed in ``_COMMAND_MODULES``; a model
 with commands of its own names their module in its registration. The parser is built without TensorFlow, so
 ``--help`` and ``tfskin models`` answer at once; TensorFlow is imported (quietly) only for commands that need it,
-so command functions import the library inside them.
+so command functions import the library inside them. A command's ``validate`` (set with ``set_defaults``) runs
+before that import: flag values it can check without TensorFlow (unknown model, preset, dataset, class, size,
+count, an export version that exists) answer at once.
 
 Errors a user can fix (``tfskin.errors.UserError``) end as one line and exit status 2; anything else is a bug
 and keeps its traceback.
