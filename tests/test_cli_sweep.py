@@ -154,12 +154,14 @@ def test_translate_skips_what_it_cannot_translate_and_writes_the_rest(tmp_path, 
 
 
 @pytest.mark.e2e
-def test_reproduce_dry_run_prints_no_tfds_warnings_for_absent_data(tmp_path, monkeypatch, capfd):
-    monkeypatch.setenv("TFSKIN_DATA_DIR", str(tmp_path / "empty"))
-    assert main(["reproduce", "pollastri2020", "--dry-run", "--data", "isic2018_task1_2"]) == 0
-    captured = capfd.readouterr()
-    assert "isic2018_task1_2 --manual-dir" in captured.out  # reported as not prepared, once, on stdout
-    assert "WARNING" not in captured.err and "Variant folder" not in captured.err, captured.err
+def test_reproduce_dry_run_prints_no_tfds_warnings_for_absent_data(tmp_path):
+    # a child process: in-process, pytest's logging capture would swallow absl's warnings
+    proc = subprocess.run([sys.executable, "-m", "tfskin.cli", "reproduce", "pollastri2020", "--dry-run", "--data",
+                           "isic2018_task1_2"], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "TFSKIN_DATA_DIR": str(tmp_path / "empty")})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "isic2018_task1_2 --manual-dir" in proc.stdout  # reported as not prepared, on stdout
+    assert "WARNING" not in proc.stderr and "Variant folder" not in proc.stderr, proc.stderr
 
 
 @pytest.mark.jax
