@@ -67,9 +67,9 @@ def test_sample_writes_masks_for_four_channel_models(tmp_path, capsys):
     (["train", "--resume"], "--resume needs --run-dir"),
     (["train", "--resume", "--run-dir", "{tmp}/none"], "no tfskin run directory|not a tfskin run directory"),
     (["sample", "--run", "{tmp}/none", "--out", "{tmp}/o"], "not a tfskin run directory"),
-    (["sample", "--run", "{tmp}", "--out", "{tmp}/o", "--n", "0"], "--n must be >= 1"),
-    (["export", "--run", "{tmp}", "--version", "0"], "--version must be >= 1"),
-    (["export", "--run", "{tmp}", "--version", "-1"], "--version must be >= 1"),
+    (["sample", "--run", "{tmp}", "--out", "{tmp}/o", "--n", "0"], "--n: must be >= 1"),
+    (["export", "--run", "{tmp}", "--version", "0"], "--version: must be >= 1"),
+    (["export", "--run", "{tmp}", "--version", "-1"], "--version: must be >= 1"),
     (["train", "--steps", "99999999999999999999", "--dry-run"], "train.steps must be <= "),
     (["train", "--preset", "tiny", "--classes", "FOO", "--dry-run"], "unknown class 'FOO'|no class 'FOO'"),
     (["train", "--preset", "tiny", "--data", "nope", "--dry-run"], "unknown dataset 'nope'"),
@@ -131,7 +131,7 @@ def test_resume_accepts_unchanged_flags_and_rejects_zero_steps(tiny_run, capsys)
                  "--precision", "auto", "--steps", "1"]) == 0
     assert "nothing to train" in capsys.readouterr().out
     assert main(["train", "--run-dir", str(tiny_run), "--resume", "--steps", "0"]) == 2
-    assert "train.steps must be >= 1, got 0" in capsys.readouterr().err
+    assert "argument --steps: must be >= 1, got 0" in capsys.readouterr().err
 
 
 def test_a_bug_keeps_its_traceback(monkeypatch, capsys):

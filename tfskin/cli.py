@@ -4,13 +4,16 @@ Subcommand groups that live with their subsystem (``data``, ``evaluate``, ``pipe
 themselves through a ``register(subparsers)`` function in the modules listed in ``_COMMAND_MODULES``; a model
 with commands of its own names their module in its registration. The parser is built without TensorFlow, so
 ``--help`` and ``tfskin models`` answer at once; TensorFlow is imported (quietly) only for commands that need it,
-so command functions import the library inside them.
+so command functions import the library inside them. A command's ``validate`` (set with ``set_defaults``) runs
+before that import: flag values it can check without TensorFlow (unknown model, preset, dataset, class, size,
+count, an export version that exists) answer at once.
 
 Errors a user can fix (``tfskin.errors.UserError``) end as one line and exit status 2; anything else is a bug
 and keeps its traceback.
 """
 
 import argparse
+import dataclasses
 import errno
 import importlib
 import os
@@ -18,7 +21,7 @@ import sys
 import traceback
 
 from tfskin import __version__
-from tfskin.config import PRECISIONS, STRATEGIES, cli_flags, parse_image_size
+from tfskin.config import PRECISIONS, STRATEGIES, cli_flags, count_type, parse_image_size
 from tfskin.data.tfds.catalog import DATA_DIR_ENV
 from tfskin.errors import CommandError, ConfigError, UserError
 from tfskin.registry import DEFAULT_MODEL, get_model, model_names
@@ -128,6 +131,28 @@ def _check_resume_flags(args, config):
                                f"({args.run_dir}/config.json); only --steps may change on resume")
 
 
+def _check_train(args):
+    """Before TensorFlow is imported: what ``resolve_config`` would reject in a new run's flags (model, preset,
+    dataset, class names, image size, counts), so such errors answer in well under a second."""
+    from tfskin.config import DataConfig, TrainConfig
+    from tfskin.data.names import check_dataset
+    from tfskin.registry import with_data_shape
+
+    if args.resume:
+        return  # the run's own config is read (and these flags compared with it) once TensorFlow is up
+    model = args.model or DEFAULT_MODEL
+    spec = get_model(model)
+    preset = spec.preset(args.preset or spec.default_preset)
+    data, train_values = _train_overrides(args)
+    data = DataConfig(**{**DataConfig().to_dict(), **preset.data, **{k: v for k, v in data.items() if v is not None}})
+    TrainConfig(**{**TrainConfig().to_dict(), **preset.train,
+                   **{k: v for k, v in train_values.items() if v is not None}})
+    overrides = _model_overrides(args, model)
+    model_config = dataclasses.replace(preset.model_config, **overrides) if overrides else preset.model_config
+    with_data_shape(model_config, data)
+    check_dataset(data.name, data.classes)
+
+
 def _default_run_dir(model: str, preset: str) -> str:
     import time
 
@@ -165,6 +190,8 @@ def _cmd_train(args):
     print(f"  checkpoint:  {result.checkpoint}")
     if result.export_path:
         print(f"  exported:    {result.export_path}")
+    elif config.train.export_at_end:
+        print("  exported:    nothing new (nothing was trained; `tfskin export --run` writes a new version)")
     history = result.colour_history
     if len(history) >= 2:
         first, last = min(history), max(history)
@@ -174,6 +201,12 @@ def _cmd_train(args):
     return 0
 
 
+def _check_sample(args):
+    """Before TensorFlow is imported: the run directory is one."""
+    if not args.pipeline:
+        _run_model_name(args.run)
+
+
 def _cmd_sample(args):
     from pathlib import Path
 
@@ -181,8 +214,6 @@ def _cmd_sample(args):
     from tfskin.imaging import sample_grid, save_png, to_uint8
     from tfskin.runs import load_trained_model
 
-    if args.n < 1:
-        raise CommandError(f"--n must be >= 1, got {args.n}")
     out = Path(args.out)
     if args.pipeline:
         if args.class_name is None:
@@ -206,24 +237,59 @@ def _cmd_sample(args):
     return 0
 
 
+def _run_model_name(run_dir) -> str:
+    """The model a run directory was trained with, read from its config.json without TensorFlow."""
+    import json
+
+    path = os.path.join(run_dir, "config.json")
+    try:
+        with open(path) as f:
+            return json.load(f)["model"]
+    except FileNotFoundError:
+        raise CommandError(f"{run_dir} is not a tfskin run directory (no config.json)") from None
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise CommandError(f"cannot read {path}: {err}") from None
+
+
+def _export_dir(args) -> str:
+    return args.out or os.path.join("export", "models", _run_model_name(args.run))
+
+
+def _check_export(args):
+    """Before TensorFlow is imported: the run exists and an explicit --version is free."""
+    from tfskin.serving.versions import check_free_version
+
+    check_free_version(_export_dir(args), args.version)
+
+
 def _cmd_export(args):
     # TensorFlow-backed modules are imported on use (start-up time of the other commands).
-    from tfskin.runs import load_trained_model
-    from tfskin.serving.card import run_card
-    from tfskin.serving.export import export_model
+    from tfskin.runs import export_run
 
-    if args.version is not None and args.version < 1:
-        raise CommandError(f"--version must be >= 1 (TF Serving loads only positive version folders), got "
-                           f"{args.version}")
-    config, model = load_trained_model(args.run)
-    out = args.out or os.path.join("export", "models", config.model)
-    path = export_model(model, out, version=args.version, card=run_card(args.run))
-    print(f"exported SavedModel to {path} (signatures: {', '.join(model.export_signatures())}, serving_default)")
+    path = export_run(args.run, _export_dir(args), version=args.version)
+    print(f"exported SavedModel to {path} (signatures: {', '.join(_saved_signatures(path))})")
     return 0
 
 
+def _saved_signatures(path) -> list:
+    """Signature names of an exported SavedModel (read from saved_model.pb, without loading it)."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved = saved_model_pb2.SavedModel.FromString((path / "saved_model.pb").read_bytes())
+    names = saved.meta_graphs[0].signature_def if saved.meta_graphs else {}
+    return sorted(name for name in names if not name.startswith("__"))  # __saved_model_init_op is internal
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse with its errors on one line (``tfskin CMD: error: ...``, exit 2), like every other user error;
+    ``tfskin CMD --help`` still shows the usage."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tfskin", description=__doc__.splitlines()[0])
+    parser = _OneLineParser(prog="tfskin", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"tfskin {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -236,8 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="dataset name (default: the preset's, phantoms)")
     p.add_argument("--image-size", help="N or HxW, e.g. 64 or 192x256")
     p.add_argument("--classes", help="comma-separated class names to train on, e.g. MEL or NV,MEL")
-    p.add_argument("--steps", type=int, help="total training steps of the run")
-    p.add_argument("--batch-size", type=int, help="global batch size (split over replicas)")
+    p.add_argument("--steps", type=count_type(1), help="total training steps of the run")
+    p.add_argument("--batch-size", type=count_type(1), help="global batch size (split over replicas)")
     p.add_argument("--precision", choices=PRECISIONS)
     p.add_argument("--strategy", choices=STRATEGIES,
                    help="default: one device; mirrored: every local GPU (TensorFlow); tpu (TensorFlow); "
@@ -257,23 +323,23 @@ def build_parser() -> argparse.ArgumentParser:
         if meta["choices"]:
             kwargs["choices"] = meta["choices"]
         g.add_argument(flag_name, **kwargs)
-    p.set_defaults(func=_cmd_train)
+    p.set_defaults(func=_cmd_train, validate=_check_train)
 
     p = sub.add_parser("sample", help="write samples of a trained run as PNGs")
     p.add_argument("--run", required=True, help="run directory")
-    p.add_argument("--n", type=int, default=64)
+    p.add_argument("--n", type=count_type(1), default=64)
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--class", dest="class_name", help="class to sample (conditional models and pipelines), e.g. MEL")
     p.add_argument("--pipeline", choices=("acgan_cyclegan",),
                    help="sample a trained pipeline; --run is then the pipeline directory")
-    p.set_defaults(func=_cmd_sample)
+    p.set_defaults(func=_cmd_sample, validate=_check_sample)
 
     p = sub.add_parser("export", help="export a run's generator as a TF Serving SavedModel")
     p.add_argument("--run", required=True, help="run directory")
     p.add_argument("--out", help="model folder; versions go in <out>/<N> (default: export/models/<model>)")
-    p.add_argument("--version", type=int, help="version number >= 1 (default: next free)")
-    p.set_defaults(func=_cmd_export)
+    p.add_argument("--version", type=count_type(1), help="version number >= 1 (default: next free)")
+    p.set_defaults(func=_cmd_export, validate=_check_export)
 
     modules = list(_COMMAND_MODULES) + [get_model(n).commands for n in model_names() if get_model(n).commands]
     for module_name in modules:
@@ -294,7 +360,10 @@ def _needs_tensorflow(args) -> bool:
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version, or a bad flag (already reported on one line)
+        return exit_.code
     try:
         return _run(args)
     except Exception:  # a bug, not a user error: keep the traceback and ask for a report
@@ -306,6 +375,9 @@ def main(argv=None) -> int:
 
 def _run(args) -> int:
     try:
+        validate = getattr(args, "validate", None)
+        if validate is not None:  # flag values that can be checked before TensorFlow is imported (seconds)
+            validate(args)
         if _needs_tensorflow(args):
             from tfskin.runtime import import_tensorflow_quietly
 

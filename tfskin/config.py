@@ -201,3 +201,31 @@ def parse_image_size(text: str) -> tuple:
     if len(parts) != 2 or min(parts) < 4:
         raise ConfigError(f"image size {text!r} is not N or HxW with sides >= 4")
     return tuple(parts)
+
+
+def count_type(minimum: int = 1):
+    """An argparse ``type`` for counts and sizes: an integer >= ``minimum``. A wrong value is argparse's one-line
+    error (exit 2), answered before TensorFlow is imported."""
+    import argparse
+
+    def count(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    count.__name__ = "count"
+    return count
+
+
+def image_size_type(text: str) -> tuple:
+    """An argparse ``type`` for N or HxW (see :func:`parse_image_size`)."""
+    import argparse
+
+    try:
+        return parse_image_size(text)
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None

@@ -24,12 +24,31 @@ def read_run_config(run_dir) -> RunConfig:
         raise CheckpointError(f"cannot read {path}: {err}") from None
 
 
-def load_trained_model(run_dir):
-    """(config, model) with the weights of the run's latest checkpoint, for sampling and export."""
+def load_trained_model(run_dir, precision: str = None):
+    """(config, model) with the weights of the run's latest checkpoint, for sampling and export. ``precision``
+    replaces the run's own policy for the model built here (the checkpoint's variables are float32 either way)."""
     config = read_run_config(run_dir)
-    with precision_policy(config.train.precision):
+    with precision_policy(precision or config.train.precision):
         model = get_model(config.model).build(config.model_config)
         model.build_for_training()
     restore_model_weights(model, run_dir)
     model.after_restore()
     return config, model
+
+
+def export_run(run_dir, model_dir, version: int = None) -> Path:
+    """Export a run's latest checkpoint to ``model_dir/<version>``: what ``tfskin export`` and the end of
+    ``tfskin train`` both do. On the TensorFlow backend the generator is rebuilt in float32 whatever the run
+    trained in: with mixed-precision activations (bfloat16 keeps 8 bits of mantissa) the served images depended
+    on which kernels the serving process picked (up to 2 PNG levels between processes); in float32 they agree
+    to ~1e-7. On another backend the same export runs in a child process on TensorFlow."""
+    import keras
+
+    from tfskin.serving.card import run_card
+    from tfskin.serving.export import check_free_version, export_model, export_run_on_tensorflow
+
+    check_free_version(model_dir, version)
+    if keras.backend.backend() != "tensorflow":
+        return export_run_on_tensorflow(run_dir, model_dir, version=version)
+    _, model = load_trained_model(run_dir, precision="float32")
+    return export_model(model, model_dir, version=version, card=run_card(run_dir))

@@ -26,6 +26,7 @@ from tfskin.data.classes import CLASS_NAMES, class_index
 from tfskin.errors import BadInputError, ConfigError, MissingFileError
 from tfskin.imaging import save_png, to_uint8
 from tfskin.runs import load_trained_model, read_run_config
+from tfskin.serving.batching import MAX_BATCH_SIZE
 from tfskin.serving.client import ServingGenerator, split_options
 
 _SCHEMES: dict = {}
@@ -298,7 +299,7 @@ class ServingSource(SyntheticSource):
                               f"{', '.join(self.options)}")
         label = label or options.get("label") or None
         signature = signature or options.get("signature") or "generate"
-        batch_size = int(batch_size or options.get("batch_size") or 256)
+        batch_size = int(batch_size or options.get("batch_size") or MAX_BATCH_SIZE)
         if label:
             class_index(label)  # a bad class name fails before the endpoint is contacted
         self.url = url

@@ -25,9 +25,10 @@ from tfskin.config import DataConfig, RunConfig, TrainConfig
 from tfskin.data.sources import check_dataset
 from tfskin.errors import CheckpointError, ConfigError
 from tfskin.registry import get_model, with_data_shape
-from tfskin.runs import CONFIG_FILE, load_trained_model, read_run_config
+from tfskin.runs import CONFIG_FILE, export_run, load_trained_model, read_run_config
 from tfskin.runtime import check_strategy, data_parallel, make_strategy, precision_policy, resolve_precision
-from tfskin.serving.export import export_model, export_run_on_tensorflow
+from tfskin.serving.export import export_model
+from tfskin.serving.versions import next_version
 
 __all__ = ["TrainResult", "build_model", "load_trained_model", "read_run_config", "resolve_config", "train",
            "validate"]
@@ -241,12 +242,13 @@ def _train_run(config, run_dir, strategy, replicas, backend, resume, stream, exp
         previous.update({str(k): v for k, v in samples.colour_history.items()})
         quality_path.write_text(json.dumps(previous, indent=2, sort_keys=True))
     export_path = None
-    if config.train.export_at_end:
-        model_dir = Path(export_dir) if export_dir else run_dir / "export" / config.model
-        if backend == "tensorflow":
+    model_dir = Path(export_dir) if export_dir else run_dir / "export" / config.model
+    # a resumed run with nothing left to train exports nothing new (unless it has no export yet)
+    if config.train.export_at_end and (remaining > 0 or next_version(model_dir) == 1):
+        if backend == "tensorflow" and config.train.precision == "float32":
             export_path = export_model(model, model_dir)
-        else:  # the checkpoint just written, loaded and exported on the TF backend
-            export_path = export_run_on_tensorflow(run_dir, model_dir)
+        else:  # the checkpoint just written, exported in float32 (a child process on TF for another backend)
+            export_path = export_run(run_dir, model_dir)
     return TrainResult(run_dir=run_dir, step=step, checkpoint=checkpoint, sample_grid=grid, log_dir=log_dir,
                        export_path=export_path, images_per_second=progress.images_per_second,
                        final_logs=history_logs, colour_history=samples.colour_history)

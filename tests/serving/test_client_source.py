@@ -25,7 +25,7 @@ def test_served_images_are_pixel_identical_to_savedmodel(server, reference, kind
     url = f"{server.rest}/v1/models/dcgan" if kind == "http" else f"grpc://{server.grpc}/dcgan"
     served = make_source(f"serving:{url}")
     assert served.generator.use_png and served.generator.request_signature == "generate_png"
-    want = reference.sample(300, seed=3)  # more than one request batch of 256
+    want = reference.sample(300, seed=3)  # more than one request batch (64, the shipped max_batch_size)
     got = served.sample(300, seed=3)
     np.testing.assert_array_equal(got["image"], want["image"])
     assert got["image"].dtype == np.uint8 and got["image"].shape == (300, 32, 32, 3)

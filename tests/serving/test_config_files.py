@@ -54,10 +54,11 @@ def test_docker_compose_names_ports_mounts_and_flags():
     assert image == "tensorflow/serving" and tag[0].isdigit()  # pinned, not latest
     assert {p.rsplit(":", 1)[-1] for p in service["ports"]} == {"8500", "8501"}
     mounts = {v.split(":")[0]: v.split(":")[1] for v in service["volumes"]}
-    assert mounts["./models"] == "/models" and mounts["./models.config"] == "/config/models.config"
+    assert mounts["./models"] == "/models" and mounts["."] == "/config"  # one layout: test_deployment_layout.py
     flags = " ".join(service["command"])
     for flag in ("--port=8500", "--rest_api_port=8501", "--model_config_file=/config/models.config",
                  "--monitoring_config_file=/config/monitoring.config", "--enable_batching",
+                 "--enable_per_model_batching_parameters=true",
                  "--batching_parameters_file=/config/batching_parameters.txt"):
         assert flag in flags
     for path in mounts:
@@ -70,8 +71,9 @@ def test_kubernetes_manifests():
     assert set(kinds) == {"Deployment", "Service"}
     container = kinds["Deployment"]["spec"]["template"]["spec"]["containers"][0]
     assert {p["containerPort"] for p in container["ports"]} == {8500, 8501}
-    assert "--model_config_file=/models/models.config" in container["args"]
-    assert container["volumeMounts"][0]["mountPath"] == "/models"
+    assert "--model_config_file=/config/models.config" in container["args"]
+    assert "--enable_per_model_batching_parameters=true" in container["args"]
+    assert {m["mountPath"] for m in container["volumeMounts"]} == {"/models", "/config"}
     assert {p["port"] for p in kinds["Service"]["spec"]["ports"]} == {8500, 8501}
     kserve = yaml.safe_load((EXPORT / "k8s" / "inferenceservice.yaml").read_text())
     assert kserve["apiVersion"] == "serving.kserve.io/v1beta1" and kserve["kind"] == "InferenceService"

@@ -112,7 +112,7 @@ def test_translate_errors_are_one_line(tmp_path, capsys):
     assert main(["translate", "--savedmodel", str(tmp_path), "--input", str(tmp_path), "--out", out]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "no SavedModel in" in err
-    assert main(["translate", "--serving", "http://127.0.0.1:9/v1/models/x", "--input", str(tmp_path / "none"),
-                 "--out", str(tmp_path / "o")]) == 2
+    assert main(["translate", "--serving", "http://127.0.0.1:9/v1/models/x", "--input", str(tmp_path),
+                 "--out", str(tmp_path / "o")]) == 2  # an existing folder: the unreachable endpoint is the error
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "http://127.0.0.1:9/v1/models/x" in err

@@ -18,7 +18,7 @@ import functools
 import numpy as np
 import tensorflow as tf
 
-from tfskin.data.classes import CLASS_NAMES, class_index
+from tfskin.data.names import check_dataset, label_indices, split_dataset_name  # noqa: F401 (re-exported)
 from tfskin.data.tfds.source_table import SOURCES as _SOURCES  # shared with the real datasets
 from tfskin.data.tfds.source_table import register_source, source_names  # noqa: F401
 from tfskin.errors import ConfigError
@@ -55,50 +55,6 @@ def load_examples(
         if filter_only:
             ds = ds.map(lambda ex: {k: v for k, v in ex.items() if k != "label"})
     return ds
-
-
-def split_dataset_name(name: str) -> tuple:
-    """``phantoms:domain=clinic`` -> ("phantoms", {"domain": "clinic"}); only phantoms take options."""
-    base, _, rest = str(name).partition(":")
-    if not rest:
-        return base, {}
-    if base != "phantoms":
-        raise ConfigError(f"dataset {name!r}: only phantoms take options (phantoms:domain=NAME)")
-    options = {}
-    for item in rest.split(","):
-        key, eq, value = item.partition("=")
-        if key.strip() != "domain" or not eq or not value.strip():
-            raise ConfigError(f"dataset {name!r}: phantoms take domain=NAME (e.g. phantoms:domain=clinic)")
-        options["domain"] = value.strip()
-    from tfskin.data.phantoms import get_domain
-
-    get_domain(options["domain"])  # fails early, listing the valid domains
-    return base, options
-
-
-def label_indices(name: str, classes) -> list:
-    """The dataset's own label indices selected by class names: its own names (e.g. ``nevus``) or ISIC 2019
-    names (``NV``) mapped onto its vocabulary. Raises ValueError naming the valid choices."""
-    from tfskin.data.tfds.register import class_names, isic2019_labels
-
-    name = split_dataset_name(name)[0]
-    own = tuple(class_names(name))
-    to_isic = isic2019_labels(name)
-    indices = []
-    for wanted in classes:
-        if wanted in own:
-            indices.append(own.index(wanted))
-            continue
-        try:
-            isic = class_index(wanted)
-        except ValueError:
-            isic = None
-        matches = [i for i, mapped in enumerate(to_isic) if isic is not None and mapped == isic]
-        if not matches:
-            choices = sorted(set(own) | {CLASS_NAMES[m] for m in to_isic if m >= 0})
-            raise ConfigError(f"dataset {name!r} has no class {wanted!r}; valid classes: {', '.join(choices)}")
-        indices.extend(matches)
-    return indices
 
 
 @functools.lru_cache(maxsize=8)
@@ -138,15 +94,4 @@ def class_names_of(name: str) -> tuple:
 
     return tuple(class_names(split_dataset_name(name)[0]))
 
-
-def check_dataset(name: str, classes=None):
-    """Raise ``ConfigError`` unless ``name`` is a known dataset (with valid options) and ``classes`` are among its
-    classes: what ``load_examples`` would reject, checked before any work (``--dry-run`` included)."""
-    import tfskin.data.tfds.register  # noqa: F401  (registers the real datasets, lazily)
-
-    base, _ = split_dataset_name(name)
-    if base not in _SOURCES:
-        raise ConfigError(f"unknown dataset {name!r}; valid datasets: {', '.join(source_names())}")
-    if classes:
-        label_indices(base, classes)
 

@@ -70,6 +70,10 @@ def _prepared(name: str) -> bool:
     base, _ = split_dataset_name(name)
     if base == "phantoms":
         return True
+    from tfskin.data.tfds.catalog import has_prepared_folder
+
+    if not has_prepared_folder(base):  # nothing there: no builder (TFDS would warn about missing folders)
+        return False
     from tfskin.data.tfds.register import get_builder
 
     return get_builder(base).is_prepared()

@@ -5,6 +5,8 @@ The parser is built without TensorFlow (start-up time): every heavy import happe
 
 import argparse
 
+from tfskin.config import count_type
+
 
 def _cmd_serve(args):
     # Imported here, not at module top: the CLI builds its parser without TensorFlow (start-up time).
@@ -27,14 +29,24 @@ def _cmd_serving_config(args):
     return 0
 
 
+def _check_translate(args):
+    """Before TensorFlow is imported: the flags go together and the input folders exist."""
+    from pathlib import Path
+
+    from tfskin.errors import BadInputError
+
+    if args.instance_maps and not args.label_maps:
+        raise BadInputError("--instance-maps goes with --label-maps (pix2pixHD)")
+    for flag, folder in (("--input", args.input), ("--label-maps", args.label_maps),
+                         ("--instance-maps", args.instance_maps)):
+        if folder and not Path(folder).is_dir():
+            raise BadInputError(f"{flag}: input folder {folder} not found")
+
+
 def _cmd_translate(args):
     # Imported here for start-up time (this module is imported to build the parser).
     from tfskin.serving.translate import functions_caller, run_translate
 
-    if args.instance_maps and not args.label_maps:
-        from tfskin.errors import BadInputError
-
-        raise BadInputError("--instance-maps goes with --label-maps (pix2pixHD)")
     caller = None
     if args.run:  # the CLI layer may use the training code; tfskin.serving itself does not
         from tfskin.training import load_trained_model
@@ -80,7 +92,7 @@ def register(subparsers):
     p.add_argument("--out", default="export/models.config", help="models.config to write (labels in it are kept)")
     p.add_argument("--container-base", default="/models", help="where --model-base is mounted for TF Serving")
     p.add_argument("--label", default="stable", help="version label pointing at each model's newest version")
-    p.set_defaults(func=_cmd_serving_config)
+    p.set_defaults(func=_cmd_serving_config, needs_tensorflow=False)  # protobuf only: answers at once
 
     p = subparsers.add_parser(
         "translate", help="translate a folder of images with an image-to-image model (CycleGAN, pix2pixHD)")
@@ -95,5 +107,5 @@ def register(subparsers):
     p.add_argument("--instance-maps", help="pix2pixHD instance models: folder of instance-map PNGs (same names)")
     p.add_argument("--direction", choices=("a2b", "b2a"), default="a2b", help="CycleGAN direction (default a2b)")
     p.add_argument("--out", required=True, help="output folder: translated PNGs with the same names, grid.png")
-    p.add_argument("--batch-size", type=int, default=8)
-    p.set_defaults(func=_cmd_translate)
+    p.add_argument("--batch-size", type=count_type(1), default=8)
+    p.set_defaults(func=_cmd_translate, validate=_check_translate)

@@ -22,6 +22,7 @@ import urllib.parse
 
 import numpy as np
 
+from tfskin.serving.batching import MAX_BATCH_SIZE, server_batch_limit
 from tfskin.serving.errors import ServingError
 
 _SPEC = r"(?:/versions/(?P<version>\d+)|/labels/(?P<label>[^/:,]+))?"
@@ -340,11 +341,12 @@ def decode_pngs(blobs, mode: str = "RGB") -> np.ndarray:
 class ServingGenerator:
     """A noise-to-image model behind an endpoint, sampled like the ``savedmodel:`` source: noise drawn with
     ``np.random.default_rng(seed).standard_normal((n, latent_dim))``, an int32 ``label`` per example for
-    class-conditional signatures, requests of ``batch_size``; PNG signatures (``<signature>_png``) are used
+    class-conditional signatures, requests of ``batch_size`` (default: the shipped TF Serving ``max_batch_size``;
+    a server that answers with a smaller limit gets requests split to it); PNG signatures (``<signature>_png``) are used
     when the model has them (the PNG rounding equals ``tfskin.imaging.to_uint8``, so images are identical)."""
 
-    def __init__(self, url: str, signature: str = "generate", batch_size: int = 256, prefer_png: bool = True,
-                 client: ServingClient = None):
+    def __init__(self, url: str, signature: str = "generate", batch_size: int = MAX_BATCH_SIZE,
+                 prefer_png: bool = True, client: ServingClient = None):
         self.client = client or ServingClient(url)
         self.url = self.client.url
         signatures = self.client.signatures()
@@ -373,12 +375,20 @@ class ServingGenerator:
             raise ServingError(f"{self.url} is class-conditional (its signature takes a label): name the class, "
                                f"e.g. serving:{self.url},label=MEL")
         noise = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
-        parts = []
-        for start in range(0, n, self.batch_size):
+        parts, start = [], 0
+        while start < n:
             chunk = {"noise": noise[start:start + self.batch_size]}
             if self.conditional:
                 chunk["label"] = np.full(len(chunk["noise"]), label_index, np.int32)
-            parts.append(self._request(chunk))
+            try:
+                parts.append(self._request(chunk))
+            except ServingError as err:  # a server batching with a smaller max_batch_size: split to its limit
+                limit = server_batch_limit(str(err))
+                if limit is None or not 0 < limit < len(chunk["noise"]):
+                    raise
+                self.batch_size = limit
+                continue
+            start += len(chunk["noise"])
         return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
     def _request(self, chunk: dict) -> dict:

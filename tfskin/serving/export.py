@@ -6,7 +6,6 @@ written on the TensorFlow backend. A run trained on Keras' JAX backend has backe
 with the same signatures as a TF-trained run's."""
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -16,12 +15,8 @@ from pathlib import Path
 import keras
 
 from tfskin.errors import ConfigError
-
-
-def next_version(model_dir: Path) -> int:
-    """One more than the largest integer version folder in ``model_dir`` (1 when there is none)."""
-    versions = [int(p.name) for p in Path(model_dir).glob("*") if p.is_dir() and re.fullmatch(r"\d+", p.name)]
-    return max(versions, default=0) + 1
+from tfskin.serving.batching import PER_MODEL_FILE, batching_params_text, fixed_size_inputs
+from tfskin.serving.versions import check_free_version, next_version
 
 
 def export_model(model, model_dir, version: int = None, card: dict = None) -> Path:
@@ -29,6 +24,9 @@ def export_model(model, model_dir, version: int = None, card: dict = None) -> Pa
 
     The first signature is also ``serving_default``. The SavedModel is written to a temporary folder next to
     the target and renamed into place, so TF Serving (which polls the folder) never sees half a model.
+
+    Models whose signatures all take fixed-size inputs also get ``batching_params.pbtxt`` (TF Serving's
+    per-model batching, :mod:`tfskin.serving.batching`); models that take any image size are left unbatched.
 
     Every export carries ``assets.extra/tfskin_model_card.json`` (see :mod:`tfskin.serving.card`): the model's
     config, versions and signatures always; ``card`` adds run information (model, preset, resolved config,
@@ -43,18 +41,20 @@ def export_model(model, model_dir, version: int = None, card: dict = None) -> Pa
                           f"export --run RUN` (its checkpoints load on either backend)")
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
+    check_free_version(model_dir, version)
     version = next_version(model_dir) if version is None else int(version)
     target = model_dir / str(version)
-    if target.exists():
-        raise FileExistsError(f"export version {target} already exists; pick another --version")
     archive = keras.export.ExportArchive()
     archive.track(model)
-    for name, (fn, specs) in model.export_signatures().items():
+    signatures = model.export_signatures()
+    for name, (fn, specs) in signatures.items():
         archive.add_endpoint(name, fn, input_signature=specs)
     staging = Path(tempfile.mkdtemp(prefix=f".{version}.tmp-", dir=model_dir))
     try:
         archive.write_out(str(staging), verbose=False)
         write_card(staging, build_card(model, staging, card=card, model_dir=model_dir))
+        if fixed_size_inputs(signatures):
+            (staging / PER_MODEL_FILE).write_text(batching_params_text())
         os.replace(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -13,14 +13,21 @@ from tfskin.serving.errors import ModelBaseError
 from tfskin.serving.repository import model_folders, version_folders
 
 LABEL_PATTERN = re.compile(r"[a-zA-Z0-9_]+")
+# The deployment layout shared by export/docker-compose.yml and export/k8s/deployment.yaml: export/models/ is
+# mounted at /models, the export/ folder (models.config and the other config files) at /config.
 DEFAULT_CONTAINER_BASE = "/models"
+CONTAINER_CONFIG_DIR = "/config"
 
 
 def parse_models_config(text: str):
     """models.config text -> ModelServerConfig proto (strict, like tensorflow_model_server)."""
     from google.protobuf import text_format
-    from tensorflow_serving.config import model_server_config_pb2
 
+    try:
+        from tensorflow_serving.config import model_server_config_pb2
+    except ImportError:
+        raise ModelBaseError("models.config is checked with TF Serving's own ModelServerConfig proto, from the "
+                             "serving extra: pip install 'tfskin[serving]' (tensorflow-serving-api)") from None
     config = model_server_config_pb2.ModelServerConfig()
     try:
         text_format.Parse(text, config)
@@ -74,7 +81,8 @@ def render_models_config(base, container_base: str = DEFAULT_CONTAINER_BASE, pre
     old = {c.name: c for c in previous.model_config_list.config} if previous is not None else {}
     lines = ["# Written by `tfskin serving-config` from the SavedModels under "
              f"{base.as_posix()}; rerun it after exporting.",
-             "# TF Serving: --model_config_file=/models/models.config (the policy keeps the newest version loaded;",
+             f"# TF Serving: --model_config_file={CONTAINER_CONFIG_DIR}/models.config (the policy keeps the newest "
+             "version loaded;",
              f"# labels may only name loaded versions, so the '{label}' label points at the newest).",
              "model_config_list {"]
     for name, folder in models.items():

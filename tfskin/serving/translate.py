@@ -4,6 +4,7 @@ endpoint. CycleGAN (``translate_a_to_b`` / ``translate_b_to_a``) answers at each
 (as PNG) and a ``grid.png`` shows inputs beside outputs.
 """
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -68,14 +69,46 @@ def serving_caller(url: str) -> Caller:
                   f"TF Serving {url}")
 
 
+def warn(message: str) -> None:
+    """A skipped input, said on one line of stderr: the command goes on with the others."""
+    print(f"tfskin translate: warning: {message}", file=sys.stderr, flush=True)
+
+
+def _names(paths, limit: int = 5) -> str:
+    names = [Path(p).name for p in paths]
+    return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
 def _images_in(folder) -> list:
+    """The image files of ``folder`` (by suffix); other files are reported as skipped, hidden files ignored."""
     folder = Path(folder)
     if not folder.is_dir():
         raise BadInputError(f"input folder {folder} not found")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
+    entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    files = [p for p in entries if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+    others = [p for p in entries if p not in files]
     if not files:
         raise BadInputError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
+    if others:
+        warn(f"skipped {len(others)} file(s) that are not {'/'.join(IMAGE_SUFFIXES)} images in {folder}: "
+             f"{_names(others)}")
     return files
+
+
+def _reason(err: Exception) -> str:
+    """The line of a TensorFlow error that says what was wrong (not "Graph execution error:" or node names)."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    useful = [line for line in lines if not line.startswith(("Graph execution error", "Detected at node", "<stack",
+                                                             "[[", "(most recent"))]
+    return (useful or lines or [type(err).__name__])[0][:200]
+
+
+def _refused(err: Exception) -> bool:
+    """Whether the model refused these inputs (TF's InvalidArgumentError locally, HTTP 400 / INVALID_ARGUMENT
+    from an endpoint), as opposed to a failure of the endpoint or a bug."""
+    if isinstance(err, ServingError):
+        return "HTTP 400" in str(err) or "INVALID_ARGUMENT" in str(err)
+    return type(err).__name__ == "InvalidArgumentError"
 
 
 def _read_rgb(path) -> np.ndarray:
@@ -150,35 +183,57 @@ def translate_folder(caller: Caller, input_dir, out_dir, direction: str = "a2b",
     files = _images_in(input_dir)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    images = {f: _read_rgb(f) for f in files}
-    by_size: dict = {}
+    images = {}
+    unreadable = []
     for f in files:
+        try:
+            images[f] = _read_rgb(f)
+        except BadInputError:
+            unreadable.append(f)
+    if unreadable:
+        warn(f"skipped {len(unreadable)} file(s) that could not be read as images: {_names(unreadable)}")
+    by_size: dict = {}
+    for f in images:
         by_size.setdefault(images[f].shape, []).append(f)
     results = {}
-    for group in by_size.values():
+    for shape, group in by_size.items():
         for start in range(0, len(group), batch_size):
             chunk = group[start:start + batch_size]
-            if png:  # REST: send and receive PNG bytes instead of float JSON
-                blobs = np.empty(len(chunk), dtype=object)
-                blobs[:] = [_png_bytes(images[f]) for f in chunk]
-                answer = caller(name + "_png", {"image_png": blobs})["image_png_bytes"]
-                translated = [_decode(b) for b in answer]
-            else:
-                batch = np.stack([images[f] for f in chunk]).astype(np.float32) / 255.0
-                answer = caller(name, {"image": batch})
-                from tfskin.imaging import to_uint8
-
-                translated = list(to_uint8(answer["image"]))
+            try:
+                translated = _translate_chunk(caller, name, [images[f] for f in chunk], png)
+            except Exception as err:  # the model cannot take this size (e.g. 1x1: too small to reflect-pad)
+                if not _refused(err):
+                    raise
+                reason = _reason(err)
+                warn(f"skipped {len(chunk)} image(s) of {shape[0]}x{shape[1]} that {caller.description} refused "
+                     f"({reason}): {_names(chunk)}")
+                continue
             for f, t in zip(chunk, translated):
                 results[f] = t
-    pairs = []
+    if not results:
+        raise BadInputError(f"no image in {input_dir} could be translated (see the warnings above)")
     from tfskin.imaging import save_png
 
+    pairs = []
     for f in files:
-        save_png(results[f], out / _out_name(f))
-        pairs.append((images[f], results[f]))
+        if f in results:
+            save_png(results[f], out / _out_name(f))
+            pairs.append((images[f], results[f]))
     write_grid(pairs, out)
-    return [out / _out_name(f) for f in files]
+    return [out / _out_name(f) for f in files if f in results]
+
+
+def _translate_chunk(caller: Caller, name: str, chunk: list, png: bool) -> list:
+    """Images of one size -> translated uint8 images, through the float or the PNG signature."""
+    if png:  # REST: send and receive PNG bytes instead of float JSON
+        blobs = np.empty(len(chunk), dtype=object)
+        blobs[:] = [_png_bytes(image) for image in chunk]
+        answer = caller(name + "_png", {"image_png": blobs})["image_png_bytes"]
+        return [_decode(b) for b in answer]
+    from tfskin.imaging import to_uint8
+
+    answer = caller(name, {"image": np.stack(chunk).astype(np.float32) / 255.0})
+    return list(to_uint8(answer["image"]))
 
 
 def synthesize_folder(caller: Caller, label_dir, out_dir, instance_dir=None, batch_size: int = 8) -> list:

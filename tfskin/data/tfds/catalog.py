@@ -70,6 +70,13 @@ def data_dir(override=None) -> str:
     return os.path.expanduser(override or os.environ.get(DATA_DIR_ENV) or "~/tensorflow_datasets")
 
 
+def has_prepared_folder(name: str, override=None) -> bool:
+    """Whether the data folder holds anything for ``name`` (``<data_dir>/<builder>/<config>/``). Checked before a
+    TFDS builder is made: making one for a folder that does not exist logs warnings about missing variants."""
+    builder, config = source(name)
+    return os.path.isdir(os.path.join(data_dir(override), builder, config))
+
+
 def archive_pattern(name: str):
     """The compiled pattern of the zip stems ``name`` reads, or None when any zip may hold its files."""
     source(name)

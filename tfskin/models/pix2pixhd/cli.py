@@ -1,7 +1,19 @@
 """``tfskin labelmaps``: new label maps (distorted or combined real ones) and, with a trained pix2pixHD run, the
 images it synthesizes from them. The logic lives in ``tfskin.models.pix2pixhd.new_maps``."""
 
+from tfskin.config import count_type, image_size_type
 from tfskin.errors import BadInputError
+
+
+def _check_labelmaps(args):
+    """Before TensorFlow is imported: the preset and dataset exist (without --run)."""
+    from tfskin.data.names import check_dataset
+    from tfskin.registry import get_model
+
+    if not args.run:
+        get_model("pix2pixhd").preset(args.preset)
+        if args.data:
+            check_dataset(args.data)
 
 
 def _cmd_labelmaps(args):
@@ -15,9 +27,7 @@ def _cmd_labelmaps(args):
         if config.model != "pix2pixhd":
             raise BadInputError(f"{args.run} is a {config.model} run, not pix2pixhd")
     else:
-        from tfskin.config import parse_image_size
-
-        data = {"name": args.data, "image_size": parse_image_size(args.image_size) if args.image_size else None}
+        data = {"name": args.data, "image_size": args.image_size}
         config = resolve_config("pix2pixhd", args.preset, data=data)
     written = write_new_maps(config, args.out, num=args.n, mode=args.mode, seed=args.seed, num_real=args.num_real,
                              model=model)
@@ -33,11 +43,11 @@ def register(subparsers):
     p.add_argument("--mode", choices=("distort", "combine"), default="distort",
                    help="distort: elastic + affine warps of real maps; combine: one lesion's shape with another's "
                         "attributes")
-    p.add_argument("--n", type=int, default=16, help="how many new maps")
+    p.add_argument("--n", type=count_type(1), default=16, help="how many new maps")
     p.add_argument("--run", help="a trained pix2pixhd run: its data gives the real maps, its generator the images")
     p.add_argument("--data", help="without --run: dataset of the real maps (default phantoms)")
-    p.add_argument("--image-size", help="without --run: N or HxW")
+    p.add_argument("--image-size", type=image_size_type, help="without --run: N or HxW")
     p.add_argument("--preset", default="quick", help="without --run: pix2pixhd preset for sizes and SLIC settings")
-    p.add_argument("--num-real", type=int, default=64, help="how many real maps to draw from")
+    p.add_argument("--num-real", type=count_type(1), default=64, help="how many real maps to draw from")
     p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=_cmd_labelmaps)
+    p.set_defaults(func=_cmd_labelmaps, validate=_check_labelmaps)
