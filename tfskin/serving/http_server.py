@@ -101,7 +101,7 @@ class BoundedHandler(BaseHTTPRequestHandler):
 
     def handle_one_request(self):
         limits = self.server.limits
-        self.command, self.path, self.request_version = None, "", "HTTP/1.1"
+        self.command, self.path, self.request_version, self.requestline = None, "", "HTTP/1.1", ""
         self._started = time.perf_counter()
         self._reader.deadline = self._first_deadline or time.monotonic() + limits.header_timeout
         self._first_deadline = None
@@ -204,6 +204,22 @@ class BoundedHandler(BaseHTTPRequestHandler):
     def _respond_error(self, status: int, message: str):
         self.close_connection = True
         self._respond(status, error_json(message))
+        self._drain()
+
+    def _drain(self, max_bytes: int = 1 << 20, seconds: float = 0.5):
+        """Close gently: stop sending, then discard (bounded) what the client is still sending. Closing with
+        unread input makes the kernel reset the connection, and a reset can destroy the answer in flight."""
+        try:
+            self.connection.shutdown(socket.SHUT_WR)
+            deadline, left = time.monotonic() + seconds, max_bytes
+            while left > 0 and time.monotonic() < deadline:
+                self.connection.settimeout(max(0.01, deadline - time.monotonic()))
+                data = self.connection.recv(min(left, 65536))
+                if not data:
+                    break
+                left -= len(data)
+        except OSError:
+            pass
 
     def _respond(self, status: int, text: str):
         data = text.encode("utf-8")
