@@ -123,3 +123,17 @@ def test_keep_alive_survives_a_refused_request(server):
         data = read_until_closed(sock)
     first, _, rest = data.partition(b"\r\n\r\n")
     assert first.startswith(b"HTTP/1.1 400") and b"HTTP/1.1 200 OK" in rest
+
+
+def test_expect_100_continue_is_answered_after_the_framing_is_checked(server):
+    with connect(server.rest_port) as sock:  # too large: refused before the client sends a byte of body
+        sock.sendall(PREDICT + f"Expect: 100-continue\r\nContent-Length: {MAX_BODY_BYTES + 1}\r\n\r\n".encode())
+        status, _, body = parse_answer(read_until_closed(sock))
+    assert status == 413 and "exceeds the limit" in error_of(body)
+    with connect(server.rest_port) as sock:
+        sock.sendall(PREDICT + f"Expect: 100-continue\r\nContent-Length: {len(BODY)}\r\nConnection: close\r\n\r\n"
+                     .encode())
+        assert sock.recv(25) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(BODY)
+        status, _, body = parse_answer(read_until_closed(sock))
+    assert status == 200 and len(json.loads(body)["predictions"]) == 2

@@ -99,6 +99,15 @@ class BoundedHandler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # one line per request is written in _respond
         pass
 
+    def handle_expect_100(self):
+        """Defer "100 Continue" until the framing headers are checked (_continue): an oversized or malformed
+        request is answered before the client sends its body."""
+        return True
+
+    def _continue(self):
+        if self.headers.get("Expect", "").lower() == "100-continue" and self.request_version >= "HTTP/1.1":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
     def handle_one_request(self):
         limits = self.server.limits
         self.command, self.path, self.request_version, self.requestline = None, "", "HTTP/1.1", ""
@@ -145,6 +154,7 @@ class BoundedHandler(BaseHTTPRequestHandler):
             codings = [c.strip().lower() for c in ",".join(encodings).split(",")]
             if codings != ["chunked"]:
                 raise _FramingError(400, f"Unsupported Transfer-Encoding: {', '.join(encodings)} (only chunked)")
+            self._continue()
             return self._read_chunked(limit)
         if lengths:
             values = {v.strip() for v in lengths}
@@ -155,6 +165,8 @@ class BoundedHandler(BaseHTTPRequestHandler):
             if length > limit:
                 raise _FramingError(413, f"Request body of {length} bytes exceeds the limit of {limit} bytes "
                                          f"(tfskin serve --max-body-bytes)")
+            if length:
+                self._continue()
             body = self.rfile.read(length) if length else b""
             if len(body) < length:
                 raise ConnectionError("body shorter than its Content-Length")
