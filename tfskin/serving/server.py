@@ -17,7 +17,7 @@ from pathlib import Path
 from tfskin.serving.errors import ModelBaseError, ServingError
 from tfskin.serving.http_server import DEFAULT_HTTP_LIMITS, HttpLimits, make_http_server
 from tfskin.serving.limits import DEFAULT_REQUEST_LIMITS, RequestLimits
-from tfskin.serving.models_config import find_models_config
+from tfskin.serving.models_config import find_models_config, read_models_config
 from tfskin.serving.repository import ModelRepository
 from tfskin.serving.rest import RestApi
 from tfskin.serving.version_policy import settings_from_config
@@ -52,7 +52,7 @@ class ConfigWatcher:
             return False
         self._text = text
         try:
-            settings = settings_from_config(self.path)
+            settings = settings_from_config(read_models_config(self.path))
         except ModelBaseError as err:
             log.error("models.config not applied, the settings in force stay: %s", err)
             return False
@@ -104,7 +104,7 @@ class Server:
         except ImportError:
             raise ServingError("tfskin serve needs tensorflow-serving-api: pip install 'tfskin[serving]'") from None
         config_file = model_config_file or find_models_config(model_base)
-        settings = settings_from_config(config_file) if config_file else {}
+        settings = settings_from_config(read_models_config(config_file)) if config_file else {}
         self.config_file = config_file
         self.repository = ModelRepository(model_base, settings=settings, poll_seconds=poll_seconds, load_now=False)
         self.watcher = ConfigWatcher(config_file, self.repository, config_poll_seconds) if config_file else None

@@ -56,11 +56,8 @@ def policy_from_proto(proto) -> VersionPolicy:
     return DEFAULT_POLICY
 
 
-def settings_from_config(path) -> dict:
-    """model name -> ModelSettings for every model a models.config file lists."""
-    from tfskin.serving.models_config import read_models_config  # here: models_config imports the repository
-
-    config = read_models_config(path)
+def settings_from_config(config) -> dict:
+    """model name -> ModelSettings for every model a parsed models.config (ModelServerConfig) lists."""
     out = {}
     for model in config.model_config_list.config:
         policy = policy_from_proto(model.model_version_policy) if model.HasField("model_version_policy") \
