@@ -81,7 +81,8 @@ def test_serve_and_serving_config_errors_are_one_line(tmp_path, capsys, monkeypa
     assert "no exported models" in capsys.readouterr().err
 
 
-def test_serve_with_a_port_in_use_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
+def test_serve_with_a_port_in_use_is_one_line_and_exit_2(tmp_path, capfd, monkeypatch):
+    """capfd: gRPC's C++ core would write its own line to file descriptor 2."""
     import socket
 
     _never_serve(monkeypatch)
@@ -92,7 +93,7 @@ def test_serve_with_a_port_in_use_is_one_line_and_exit_2(tmp_path, capsys, monke
         for flags, name, flag in ((["--port", str(port), "--grpc-port", "0"], "REST", "--port"),
                                   (["--port", "0", "--grpc-port", str(port)], "gRPC", "--grpc-port")):
             assert main(["serve", "--model-base", str(tmp_path), *flags]) == 2
-            err = capsys.readouterr().err.strip()
+            err = capfd.readouterr().err.strip()
             assert err.splitlines() == [f"tfskin serve: error: {name} port 127.0.0.1:{port} is in use (choose "
                                         f"another with {flag})"], err
 
