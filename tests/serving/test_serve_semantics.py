@@ -88,8 +88,8 @@ def test_a_broken_version_is_reported_without_server_paths(serving, tmp_path, me
     base, config = tmp_path / "models", tmp_path / "models.config"
     (base / "dcgan").mkdir(parents=True)
     _add_version(mel_run.export_path, base, 1)
-    (base / "dcgan" / "2").mkdir()
-    (base / "dcgan" / "2" / "saved_model.pb").write_bytes(b"not a SavedModel")
+    _add_version(mel_run.export_path, base, 2)
+    shutil.rmtree(base / "dcgan" / "2" / "variables")  # TF's load error names the missing file's full path
     _config(config, "all {}")
     url = serving(base, config)
     _wait_for(lambda: len(_versions(url)) == 2, "both versions reported")
