@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from .conftest import MAX_BODY_BYTES
+from .conftest import MAX_BODY_BYTES, http_json
 from .raw_http import PeakRss, connect, error_of, exchange, parse_answer, read_until_closed
 
 PREDICT = b"POST /v1/models/dcgan:predict HTTP/1.1\r\nHost: x\r\n"
@@ -112,6 +112,13 @@ def test_batch_over_the_cap_is_refused_before_running(server):
     assert status == 400
     assert error_of(answer) == "Task size 4000 is larger than maximum input batch size 256"
     assert rss.growth_mib < MEMORY_BOUND_MIB, rss.growth_mib
+
+
+def test_a_large_answer_arrives_whole(server):
+    noise = [[0.5] * 16] * 256  # the largest batch allowed: ~10 MB of JSON floats
+    status, doc = http_json(f"{server.rest}/v1/models/dcgan:predict", {"signature_name": "generate",
+                                                                      "instances": noise}, timeout=120)
+    assert status == 200 and len(doc["predictions"]) == 256
 
 
 def test_keep_alive_survives_a_refused_request(server):

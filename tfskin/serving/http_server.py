@@ -73,6 +73,20 @@ class _DeadlineReader(io.RawIOBase):
         return self.sock.recv_into(buffer)
 
 
+class _SendAll(io.BufferedIOBase):
+    """Writes that send every byte (a raw socket file may send only part of a large answer)."""
+
+    def __init__(self, sock):
+        self.sock = sock
+
+    def writable(self):
+        return True
+
+    def write(self, data):
+        self.sock.sendall(data)
+        return len(data)
+
+
 class BoundedHandler(BaseHTTPRequestHandler):
     """One connection: reads requests within the limits and hands (method, path, body) to ``api.handle``."""
 
@@ -86,7 +100,7 @@ class BoundedHandler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._reader = _DeadlineReader(self.connection)
         self.rfile = io.BufferedReader(self._reader, 65536)
-        self.wfile = self.connection.makefile("wb", buffering=0)
+        self.wfile = _SendAll(self.connection)
         self._first_deadline = self.server.accepted_at() + self.server.limits.header_timeout
 
     def finish(self):
