@@ -64,7 +64,7 @@ def mask_run(tmp_path_factory):
 @pytest.fixture(scope="session")
 def model_base(tmp_path_factory, mel_run, mask_run):
     """export/models layout: dcgan versions 1 and 2 (copies of one export), dcgan_mask version 1, and a
-    models.config next to it with the label stable -> 1 on dcgan."""
+    models.config next to it keeping both dcgan versions loaded, with the label stable -> 1 on dcgan."""
     from tfskin.serving.models_config import write_models_config
 
     base = tmp_path_factory.mktemp("serving_export") / "models"
@@ -75,6 +75,12 @@ def model_base(tmp_path_factory, mel_run, mask_run):
     write_models_config(base, config)
     text = config.read_text().replace('version_labels { key: "stable" value: 2 }',
                                       'version_labels { key: "stable" value: 1 }')
+    # both dcgan versions loaded (TF Serving's default policy would serve only the newest)
+    text = text.replace('name: "dcgan"\n    base_path: "/models/dcgan"\n    model_platform: "tensorflow"\n'
+                        '    model_version_policy { latest { num_versions: 1 } }',
+                        'name: "dcgan"\n    base_path: "/models/dcgan"\n    model_platform: "tensorflow"\n'
+                        '    model_version_policy { latest { num_versions: 2 } }')
+    assert "num_versions: 2" in text, text
     config.write_text(text)
     return base
 

@@ -61,14 +61,41 @@ def test_cli_module_does_not_import_tensorflow():
     assert out.returncode == 0 and out.stdout.strip() == "False", out.stderr[-2000:]
 
 
-def test_serve_and_serving_config_errors_are_one_line(tmp_path, capsys):
-    assert main(["serve", "--model-base", str(tmp_path / "none"), "--port", "0", "--grpc-port", "-1"]) == 2
+def _never_serve(monkeypatch):
+    """serve errors are found before serving: a regression fails here instead of serving forever."""
+    import tfskin.serving.server as server_module
+
+    def started(*args, **kwargs):
+        raise AssertionError("tfskin serve started instead of failing")
+
+    monkeypatch.setattr(server_module, "serve_forever", started)
+
+
+def test_serve_and_serving_config_errors_are_one_line(tmp_path, capsys, monkeypatch):
+    _never_serve(monkeypatch)
+    (tmp_path / "a_file").write_text("x")
+    assert main(["serve", "--model-base", str(tmp_path / "a_file"), "--port", "0", "--grpc-port", "-1"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "is not a folder" in err
-    assert main(["serve", "--model-base", str(tmp_path), "--port", "0", "--grpc-port", "-1"]) == 2
-    assert "no SavedModel under" in capsys.readouterr().err
     assert main(["serving-config", "--model-base", str(tmp_path), "--out", str(tmp_path / "m.config")]) == 2
     assert "no exported models" in capsys.readouterr().err
+
+
+def test_serve_with_a_port_in_use_is_one_line_and_exit_2(tmp_path, capfd, monkeypatch):
+    """capfd: gRPC's C++ core would write its own line to file descriptor 2."""
+    import socket
+
+    _never_serve(monkeypatch)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        for flags, name, flag in ((["--port", str(port), "--grpc-port", "0"], "REST", "--port"),
+                                  (["--port", "0", "--grpc-port", str(port)], "gRPC", "--grpc-port")):
+            assert main(["serve", "--model-base", str(tmp_path), *flags]) == 2
+            err = capfd.readouterr().err.strip()
+            assert err.splitlines() == [f"tfskin serve: error: {name} port 127.0.0.1:{port} is in use (choose "
+                                        f"another with {flag})"], err
 
 
 def test_serving_config_command_writes_a_parsable_file(mel_run, tmp_path, capsys):

@@ -44,9 +44,16 @@ def test_row_format_names_and_bytes():
 
 
 def test_string_inputs_take_b64_objects_and_plain_strings():
+    import tensorflow as tf
+
     infos = {"image_png": _Info(jt.DT_STRING)}
     inputs, fmt = jt.inputs_from_request({"instances": [{"b64": "aGk="}, "plain"]}, infos)
     assert fmt == "row" and list(inputs["image_png"]) == [b"hi", b"plain"]
+    for request in ({"instances": [{"b64": "aGk="}]}, {"instances": [{"image_png": {"b64": "aGk="}}]},
+                    {"instances": ["hi"]}):  # the row forms, as TensorFlow receives them
+        inputs, _ = jt.inputs_from_request(request, infos)
+        assert [type(v) for v in inputs["image_png"]] == [bytes], request
+        assert tf.constant(inputs["image_png"]).numpy().tolist() == [b"hi"]
     inputs, fmt = jt.inputs_from_request({"inputs": [{"b64": "aGk="}]}, infos)
     assert fmt == "columnar" and list(inputs["image_png"]) == [b"hi"]
     with pytest.raises(ServingStatus, match="not formatted correctly for base64 data"):

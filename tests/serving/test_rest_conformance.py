@@ -79,7 +79,7 @@ def test_mask_model_png_signature_returns_mask_bytes(server):
 
 def test_versions_and_labels_route_to_their_version(server):
     body = {"signature_name": "generate_png", "instances": [[0.1] * 16]}
-    for path in ("/versions/1", "/labels/stable", "/versions/2", "/LABELS/STABLE"):
+    for path in ("/versions/1", "/labels/stable", "/versions/2", "/LABELS/stable"):
         status, doc = http_json(f"{server.rest}/v1/models/dcgan{path}:predict", body)
         assert status == 200 and len(doc["predictions"]) == 1, (path, doc)
     status, meta = http_json(f"{server.rest}/v1/models/dcgan/labels/stable/metadata")

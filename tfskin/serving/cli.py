@@ -10,13 +10,20 @@ from tfskin.config import count_type
 
 def _cmd_serve(args):
     # Imported here, not at module top: the CLI builds its parser without TensorFlow (start-up time).
+    from tfskin.serving.http_server import HttpLimits
+    from tfskin.serving.limits import RequestLimits
     from tfskin.serving.server import Server, configure_logging, serve_forever
 
     configure_logging()
+    http_limits = HttpLimits(max_body_bytes=args.max_body_bytes, threads=args.rest_api_num_threads,
+                             max_connections=args.max_connections, header_timeout=args.header_timeout_seconds,
+                             body_timeout=args.body_timeout_seconds)
+    request_limits = RequestLimits(max_batch=args.max_batch, max_response_bytes=args.max_response_bytes)
     server = Server(args.model_base, host=args.host, port=args.port,
                     grpc_port=None if args.grpc_port < 0 else args.grpc_port,
                     model_config_file=args.model_config_file, poll_seconds=args.poll_seconds,
-                    max_body_bytes=args.max_body_bytes)
+                    config_poll_seconds=args.model_config_file_poll_wait_seconds,
+                    http_limits=http_limits, request_limits=request_limits)
     return serve_forever(server)
 
 
@@ -68,6 +75,27 @@ def _non_negative_port(text):
     return value
 
 
+def _non_negative(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not value >= 0:
+            raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+        return value
+    return parse
+
+
+def _positive(kind):
+    def parse(text):
+        value = _non_negative(kind)(text)
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+        return value
+    return parse
+
+
 def register(subparsers):
     p = subparsers.add_parser(
         "serve", help="serve exported SavedModels with TF Serving's REST and gRPC APIs (development server)",
@@ -79,12 +107,30 @@ def register(subparsers):
     p.add_argument("--grpc-port", type=_non_negative_port, default=8500,
                    help="gRPC port (default 8500; 0: any free; -1: no gRPC)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback 127.0.0.1)")
-    p.add_argument("--model-config-file", help="TF Serving models.config to take version labels from (default: "
-                                               "models.config in or next to --model-base, if any)")
-    p.add_argument("--poll-seconds", type=float, default=2.0,
+    p.add_argument("--model-config-file", help="TF Serving models.config to take version policies and labels from "
+                                               "(default: models.config in or next to --model-base, if any)")
+    p.add_argument("--model-config-file-poll-wait-seconds", type=_non_negative(float), default=0.0,
+                   help="re-read the models.config this often, applying changed policies and labels, like TF "
+                        "Serving's --model_config_file_poll_wait_seconds (default 0: read at start only)")
+    p.add_argument("--poll-seconds", type=_non_negative(float), default=2.0,
                    help="how often the model base is scanned for new versions (0: never)")
-    p.add_argument("--max-body-bytes", type=int, default=64 * 1024 * 1024,
-                   help="largest REST request body accepted (larger: HTTP 413)")
+    p.add_argument("--max-body-bytes", type=_positive(int), default=64 * 1024 * 1024,
+                   help="largest REST request body accepted (default 64 MiB; larger: HTTP 413)")
+    p.add_argument("--max-batch", type=_positive(int), default=256,
+                   help="most examples one request may carry (default 256, the serving: client's request size; "
+                        "more: HTTP 400 as TF Serving's batcher answers). Lowered per signature so that a REST "
+                        "response stays under --max-response-bytes")
+    p.add_argument("--max-response-bytes", type=_positive(int), default=64 * 1024 * 1024,
+                   help="largest REST response (JSON) a request may produce (default 64 MiB; larger: HTTP 400)")
+    p.add_argument("--rest-api-num-threads", type=_positive(int), default=16,
+                   help="REST worker threads, each serving one connection at a time (default 16)")
+    p.add_argument("--max-connections", type=_positive(int), default=64,
+                   help="open REST connections accepted (default 64; more: HTTP 503 and closed)")
+    p.add_argument("--header-timeout-seconds", type=_positive(float), default=10.0,
+                   help="time a client has to send a request line and headers, also the keep-alive idle time "
+                        "(default 10; later: HTTP 408 and closed)")
+    p.add_argument("--body-timeout-seconds", type=_positive(float), default=30.0,
+                   help="time a client has to send a request body once its headers are in (default 30)")
     p.set_defaults(func=_cmd_serve)
 
     p = subparsers.add_parser("serving-config", help="(re)write TF Serving's models.config for every exported model")

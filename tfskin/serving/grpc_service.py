@@ -14,6 +14,7 @@ from tensorflow_serving.apis import (
 
 from tfskin.serving import protos
 from tfskin.serving.errors import ServingStatus, invalid
+from tfskin.serving.limits import DEFAULT_REQUEST_LIMITS, RequestLimits
 from tfskin.serving.repository import check_input_shapes
 
 log = logging.getLogger("tfskin.serving")
@@ -35,8 +36,9 @@ class _Logged:
 
 
 class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer, _Logged):
-    def __init__(self, repository):
+    def __init__(self, repository, limits: RequestLimits = DEFAULT_REQUEST_LIMITS):
         self.repository = repository
+        self.limits = limits
 
     def Predict(self, request, context):
         import tensorflow as tf
@@ -55,6 +57,9 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer, _
                     f"input size does not match signature: {len(sent)}!={len(wanted)} len({{{','.join(sorted(sent))}}})"
                     f" != len({{{','.join(sorted(wanted))}}}). Sent extra: {{{','.join(sorted(sent - wanted))}}}. "
                     f"Missing but required: {{{','.join(sorted(wanted - sent))}}}.")
+            batch = max((t.tensor_shape.dim[0].size for t in request.inputs.values() if t.tensor_shape.dim),
+                        default=0)
+            self.limits.check_batch(batch)  # gRPC has no JSON to grow: the response limit is its message limit
             inputs = {}
             for alias, tensor in request.inputs.items():
                 if alias not in signature.inputs:
@@ -126,15 +131,19 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer, _Logged):
             _abort(context, err)
 
 
-def make_grpc_server(repository, host: str, port: int, workers: int = 8, max_message_bytes: int = 64 * 1024 * 1024):
-    """A started-ready (not yet started) grpc.Server and the port it bound."""
+def make_grpc_server(repository, host: str, port: int, workers: int = 8, max_message_bytes: int = 64 * 1024 * 1024,
+                     limits: RequestLimits = DEFAULT_REQUEST_LIMITS):
+    """A ready (not yet started) grpc.Server and the port it bound; OSError when the port cannot be bound."""
     options = [("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", max_message_bytes),
                ("grpc.max_send_message_length", max_message_bytes)]
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tfskin-grpc"),
-                         options=options)
-    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(PredictionService(repository), server)
+                         options=options, maximum_concurrent_rpcs=4 * workers)  # beyond: RESOURCE_EXHAUSTED
+    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(PredictionService(repository, limits), server)
     model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(repository), server)
-    bound = server.add_insecure_port(f"{host}:{port}")
+    try:
+        bound = server.add_insecure_port(f"{host}:{port}")
+    except RuntimeError:  # grpcio raises where older versions returned 0
+        bound = 0
     if not bound:
         raise OSError(f"could not bind gRPC port {host}:{port}")
     return server, bound

@@ -292,8 +292,27 @@ def _from_instances(instances: list, infos: dict) -> dict:
             except ServingStatus as err:
                 raise invalid(f"Failed to process element: {i} of 'instances' list. Error: "
                               f"{_status_string(err)}") from None
-    return {name: np.stack(values) if values[0].ndim else np.asarray(values, dtype=values[0].dtype)
-            for name, values in columns.items() if values}
+    return {name: _stack(values) for name, values in columns.items() if values}
+
+
+def _stack(values: list) -> np.ndarray:
+    """Per-example arrays -> one batch. Scalars are unwrapped first: NumPy would otherwise build an object array
+    of 0-d arrays from string scalars (b64 or plain), which TensorFlow cannot convert."""
+    if values[0].ndim:
+        return np.stack(values)
+    out = np.empty(len(values), dtype=values[0].dtype)
+    out[:] = [v.item() for v in values]
+    return out
+
+
+def request_batch_size(doc: dict) -> int:
+    """The number of examples a parsed request carries (before converting it): the length of ``instances``, or
+    the largest dimension 0 of the ``inputs`` tensors (0 when that cannot be told)."""
+    if isinstance(doc.get("instances"), list):
+        return len(doc["instances"])
+    value = doc.get("inputs")
+    tensors = value.values() if isinstance(value, dict) and not is_b64(value) else [value]
+    return max((len(t) for t in tensors if isinstance(t, list)), default=0)
 
 
 def _from_inputs(value, infos: dict) -> dict:

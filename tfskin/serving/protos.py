@@ -6,16 +6,16 @@ _STATE_VALUES = {"UNKNOWN": 0, "START": 10, "LOADING": 20, "AVAILABLE": 30, "UNL
 
 
 def model_status_response(entries):
-    """[(version, state)] -> GetModelStatusResponse (each with an OK status, as TF Serving fills it)."""
+    """[(version, state, error message)] -> GetModelStatusResponse (OK status unless there is a message)."""
     from tensorflow_serving.apis import get_model_status_pb2
 
     response = get_model_status_pb2.GetModelStatusResponse()
-    for version, state in entries:
+    for version, state, message in entries:
         item = response.model_version_status.add()
         item.version = int(version)
         item.state = _STATE_VALUES.get(state, _STATE_VALUES[AVAILABLE])
-        item.status.error_code = 0
-        item.status.error_message = ""
+        item.status.error_code = 2 if message else 0  # UNKNOWN: the load failed (the message says how)
+        item.status.error_message = message
     return response
 
 

@@ -1,8 +1,8 @@
 """The models ``tfskin serve`` serves: every ``<base>/<name>/<version>/saved_model.pb``.
 
-Like TF Serving's default version policy, the newest version of each model is loaded at start and whenever a
-newer version folder appears (the base is polled); older versions are loaded when a request asks for them by
-number or label. Loading uses ``tf.saved_model.load`` only: no tfskin model code is needed to serve.
+As in TF Serving, each model's version policy (models.config; default: the newest version) decides which
+versions are loaded; the base is polled, so new versions load and versions leaving the policy unload while the
+server runs. Loading uses ``tf.saved_model.load`` only: no tfskin model code is needed to serve.
 """
 
 import logging
@@ -15,11 +15,13 @@ import numpy as np
 
 from tfskin.serving.errors import ModelBaseError, ServingStatus, invalid, not_found
 from tfskin.serving.metadata import read_signature_defs
+from tfskin.serving.version_policy import DEFAULT_POLICY, VersionPolicy
 
 log = logging.getLogger("tfskin.serving")
 
 DEFAULT_SIGNATURE = "serving_default"
 AVAILABLE = "AVAILABLE"
+END = "END"
 
 
 def version_folders(model_dir: Path) -> dict:
@@ -114,75 +116,99 @@ def _op_error_code(err) -> str:
 
 
 class ModelRepository:
-    """Models under ``base`` (a ``tfskin export`` base such as ``export/models``), with version labels."""
+    """Models under ``base`` (a ``tfskin export`` base such as ``export/models``), served as TF Serving serves
+    them: each model's version policy decides which versions are loaded (default: the newest), names and labels
+    match exactly, and a base that is empty or missing at start is served once versions appear in it."""
 
-    def __init__(self, base, labels: dict = None, poll_seconds: float = 2.0, load_newest: bool = True):
+    def __init__(self, base, settings: dict = None, poll_seconds: float = 2.0, load_now: bool = True):
         self.base = Path(base)
-        if not self.base.is_dir():
+        if self.base.exists() and not self.base.is_dir():
             raise ModelBaseError(f"model base {self.base} is not a folder (expected {self.base}/NAME/VERSION/)")
-        self.labels = {name: dict(v) for name, v in (labels or {}).items()}
+        self.settings = dict(settings or {})  # model name -> ModelSettings (from models.config)
         self.poll_seconds = poll_seconds
         self._servables: dict = {}  # (name, version) -> Servable
+        self._failed: dict = {}  # (name, version) -> (saved_model.pb mtime, message without server paths)
         self._lock = threading.RLock()
-        self._loading: dict = {}  # (name, version) -> threading.Lock
+        self._refresh_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = None
-        if load_newest:
+        if load_now:
             self.refresh()
-            if not self._servables:
-                raise ModelBaseError(f"no SavedModel under {self.base} (expected {self.base}/NAME/VERSION/"
-                                     f"saved_model.pb, e.g. from `tfskin export --out {self.base}/NAME`)")
 
-    # --- discovery ---------------------------------------------------------------------------------------
+    # --- discovery and loading ----------------------------------------------------------------------------
 
     def model_names(self) -> list:
         return sorted(model_folders(self.base))
 
-    def _canonical(self, name: str):
-        """The folder name matching ``name`` (case-insensitively, as TF Serving's REST paths do), or None."""
-        folders = model_folders(self.base)
-        if name in folders:
-            return name
-        lowered = {k.lower(): k for k in folders}
-        return lowered.get(name.lower())
-
     def versions(self, name: str) -> dict:
         return version_folders(self.base / name)
 
-    def refresh(self):
-        """Load the newest version of every model not loaded yet; forget versions whose folder is gone."""
-        for name, folder in model_folders(self.base).items():
-            versions = version_folders(folder)
-            wanted = {max(versions)} | {v for v in (self.labels.get(name) or {}).values() if v in versions}
-            for version in sorted(wanted, reverse=True):  # newest, and the versions labels name (TF Serving
-                if (name, version) in self._servables:  # only accepts labels on loaded versions)
-                    continue
-                try:
-                    self.load(name, version)
-                except Exception as err:  # a broken export must not stop the server; it stays unavailable
-                    log.error("could not load %s version %d from %s: %s", name, version, versions[version], err)
-        with self._lock:
-            for key in list(self._servables):
-                if not (self.base / key[0] / str(key[1]) / "saved_model.pb").is_file():
-                    log.info("unloaded %s version %d (folder removed)", *key)
-                    del self._servables[key]
+    def policy(self, name: str) -> VersionPolicy:
+        settings = self.settings.get(name)
+        return settings.policy if settings is not None else DEFAULT_POLICY
 
-    def load(self, name: str, version: int) -> Servable:
-        key = (name, int(version))
+    def labels(self, name: str) -> dict:
+        settings = self.settings.get(name)
+        return dict(settings.labels) if settings is not None else {}
+
+    def configure(self, settings: dict):
+        """New models.config settings (policies, labels), applied now: versions load or unload to match."""
         with self._lock:
-            if key in self._servables:
-                return self._servables[key]
-            gate = self._loading.setdefault(key, threading.Lock())
-        with gate:  # one load per version, other requests for it wait
+            self.settings = dict(settings)
+        self.refresh()
+
+    def refresh(self):
+        """Load the versions each model's policy selects and unload the others (and those whose folder is gone)."""
+        with self._refresh_lock:
+            wanted = {}
+            for name, folder in model_folders(self.base).items():
+                versions = version_folders(folder)
+                wanted[name] = self.policy(name).select(versions)
+                for version in sorted(wanted[name], reverse=True):
+                    self._load_once(name, version, versions[version])
             with self._lock:
-                if key in self._servables:
-                    return self._servables[key]
-            path = self.base / name / str(version)
+                for key in list(self._servables):
+                    name, version = key
+                    if version not in wanted.get(name, ()):
+                        gone = not (self.base / name / str(version) / "saved_model.pb").is_file()
+                        reason = ("folder removed" if gone else
+                                  f"outside the version policy {self.policy(name).describe()}")
+                        log.info("unloaded %s version %d (%s)", name, version, reason)
+                        del self._servables[key]
+                for key in list(self._failed):
+                    if key[1] not in wanted.get(key[0], ()):
+                        del self._failed[key]
+            self._check_labels()
+
+    def _load_once(self, name: str, version: int, path: Path):
+        key = (name, version)
+        if key in self._servables:
+            return
+        try:
+            mtime = (path / "saved_model.pb").stat().st_mtime
+        except OSError:
+            return
+        if key in self._failed and self._failed[key][0] == mtime:
+            return  # a broken export is retried only once its saved_model.pb changes
+        try:
             servable = Servable(name, version, path)
+        except Exception as err:  # a broken export must not stop the server; it stays unavailable
+            log.error("could not load %s version %d from %s: %s", name, version, path, err)
             with self._lock:
-                self._servables[key] = servable
-            log.info("loaded %s version %d from %s in %.1f s", name, version, path, servable.load_seconds)
-            return servable
+                self._failed[key] = (mtime, f"{type(err).__name__} while loading {name} version {version} "
+                                            f"(details in the server log)")
+            return
+        with self._lock:
+            self._servables[key] = servable
+            self._failed.pop(key, None)
+        log.info("loaded %s version %d from %s in %.1f s", name, version, path, servable.load_seconds)
+
+    def _check_labels(self):
+        for name, settings in self.settings.items():
+            for label, version in settings.labels.items():
+                if (name, version) not in self._servables:
+                    log.warning("label %s of %s names version %d, which is not loaded (TF Serving refuses such a "
+                                "config): requests for the label answer 404", label, name, version)
 
     def start_polling(self):
         if self._thread is None and self.poll_seconds > 0:
@@ -201,67 +227,46 @@ class ModelRepository:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    # --- lookups ------------------------------------------------------------------------------------------
+    # --- lookups (exact names and labels, as TF Serving matches them) --------------------------------------
 
     def label_version(self, name: str, label: str) -> int:
-        labels = self.labels.get(name) or {}
-        lowered = {k.lower(): v for k, v in labels.items()}
-        if label in labels:
-            return int(labels[label])
-        if label.lower() in lowered:
-            return int(lowered[label.lower()])
-        raise invalid(f"Unrecognized servable version label: {label}")
-
-    def _labelled_version(self, canonical, label: str) -> int:
-        if canonical is None:
+        labels = self.labels(name)
+        if label not in labels:
             raise invalid(f"Unrecognized servable version label: {label}")
-        return self.label_version(canonical, label)
+        return int(labels[label])
 
     def servable(self, name: str, version: int = None, label: str = None) -> Servable:
-        """The servable a request names (latest, a version or a label), as TF Serving resolves it."""
+        """The loaded servable a request names (latest, a version or a label), as TF Serving resolves it."""
         if version is not None and label is not None:
             raise invalid(f"Both model version ({version}) and model version label ({label}) cannot be supplied.")
-        canonical = self._canonical(name)
         if label is not None:
-            version = self._labelled_version(canonical, label)
-        if canonical is None:
-            request = f"Latest({name})" if version is None else f"Specific({name}, {version})"
-            raise not_found(f"Servable not found for request: {request}")
-        if version is None:
-            with self._lock:
-                loaded = [v for (n, v) in self._servables if n == canonical]
-            if not loaded:
+            version = self.label_version(name, label)
+        with self._lock:
+            if version is None:
+                loaded = [v for (n, v) in self._servables if n == name]
+                if loaded:
+                    return self._servables[(name, max(loaded))]
                 raise not_found(f"Servable not found for request: Latest({name})")
-            return self._servables[(canonical, max(loaded))]
-        folders = self.versions(canonical)
-        if int(version) not in folders:
+            servable = self._servables.get((name, int(version)))
+        if servable is None:
             raise not_found(f"Servable not found for request: Specific({name}, {version})")
-        try:
-            return self.load(canonical, int(version))
-        except ServingStatus:
-            raise
-        except Exception as err:
-            raise ServingStatus("UNAVAILABLE", f"could not load {canonical} version {version}: {err}") from None
+        return servable
 
     def status(self, name: str, version: int = None, label: str = None) -> list:
-        """[(version, state)] as GetModelStatus answers: all loaded versions, newest first, or the one asked."""
-        canonical = self._canonical(name)
+        """[(version, state, error message)] as GetModelStatus answers: every version loaded or failed to load,
+        newest first, or the one asked for."""
         if label is not None:
-            version = self._labelled_version(canonical, label)
-        if canonical is None:
-            if version is not None:
-                raise not_found(f"Could not find version {version} of model {name}")
-            raise not_found(f"Could not find any versions of model {name}")
-        if version is not None:
-            if int(version) not in self.versions(canonical):
-                raise not_found(f"Could not find version {version} of model {name}")
-            self.load(canonical, int(version))
-            return [(int(version), AVAILABLE)]
+            version = self.label_version(name, label)
         with self._lock:
-            loaded = sorted((v for (n, v) in self._servables if n == canonical), reverse=True)
-        if not loaded:
+            entries = {v: (v, AVAILABLE, "") for (n, v) in self._servables if n == name}
+            entries.update({v: (v, END, message) for (n, v), (_, message) in self._failed.items() if n == name})
+        if version is not None:
+            if int(version) not in entries:
+                raise not_found(f"Could not find version {version} of model {name}")
+            return [entries[int(version)]]
+        if not entries:
             raise not_found(f"Could not find any versions of model {name}")
-        return [(v, AVAILABLE) for v in loaded]
+        return [entries[v] for v in sorted(entries, reverse=True)]
 
     def loaded(self) -> list:
         with self._lock:

@@ -1,6 +1,6 @@
 """TF Serving's REST API over ``http.server`` (a development server; production is TF Serving itself).
 
-Routes, as TF Serving matches them (case-insensitively):
+Routes, as TF Serving matches them (the literal parts case-insensitively; model names and labels exactly):
   GET  /v1/models/NAME[/versions/N | /labels/L]             model status
   GET  /v1/models/NAME[/versions/N | /labels/L]/metadata    signature defs
   POST /v1/models/NAME[/versions/N | /labels/L]:predict     (:classify and :regress answer UNIMPLEMENTED)
@@ -11,12 +11,11 @@ and one route of tfskin's own:
 import json
 import logging
 import re
-import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from tfskin.serving import json_tensors, protos
 from tfskin.serving.errors import ServingStatus, invalid
+from tfskin.serving.limits import DEFAULT_REQUEST_LIMITS, RequestLimits
 from tfskin.serving.repository import check_input_shapes
 
 log = logging.getLogger("tfskin.serving")
@@ -26,7 +25,6 @@ PREDICT_PATH = re.compile(r"/v1/models/([^/:]+)" + _SPEC + r":(classify|regress|
 STATUS_PATH = re.compile(r"/v1/models(?:/([^/:]+))?" + _SPEC + r"(?:/(metadata))?", re.IGNORECASE)
 CARD_PATH = re.compile(r"/v1/models/([^/:]+)" + _SPEC + r"/card", re.IGNORECASE)
 
-DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 _INT64_MAX = 2**63 - 1
 
 
@@ -46,18 +44,18 @@ def _unquote(text):
 class RestApi:
     """Request handling independent of the HTTP plumbing: (method, path, body) -> (HTTP status, JSON text)."""
 
-    def __init__(self, repository, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES):
+    def __init__(self, repository, limits: RequestLimits = DEFAULT_REQUEST_LIMITS):
         self.repository = repository
-        self.max_body_bytes = max_body_bytes
+        self.limits = limits
 
     def handle(self, method: str, path: str, body: bytes = b""):
         try:
             return 200, self._dispatch(method, path, body)
         except ServingStatus as err:
             return err.http_status, json_tensors.error_json(err.message)
-        except Exception as err:  # a bug must not take the server down; report it as TF Serving would
+        except Exception as err:  # a bug must not take the server down; the details (paths) stay in the log
             log.exception("internal error on %s %s", method, path)
-            return 500, json_tensors.error_json(f"Internal error: {type(err).__name__}: {err}")
+            return 500, json_tensors.error_json(f"Internal error: {type(err).__name__} (details in the server log)")
 
     def _dispatch(self, method, path, body):
         path = urllib.parse.urlsplit(path).path
@@ -99,9 +97,11 @@ class RestApi:
             raise invalid(f'Serving signature name: "{key}" not found in signature def')
         if not signature.inputs:
             raise invalid(f"Failed to get input map for signature: {signature_name or 'DEFAULT'}")
+        self.limits.check_batch(json_tensors.request_batch_size(doc), signature)
         inputs, fmt = json_tensors.inputs_from_request(doc, dict(signature.inputs))
         check_input_shapes(signature, inputs)
         outputs = servable.run(key, inputs)
+        self.limits.check_response(outputs)
         return json_tensors.response_json(outputs, fmt)
 
     def card(self, name, version, label) -> str:
@@ -110,65 +110,3 @@ class RestApi:
             raise ServingStatus("NOT_FOUND", f"{servable.name} version {servable.version} has no model card "
                                              f"(assets.extra/tfskin_model_card.json); re-export it with tfskin")
         return json.dumps(servable.card, indent=1, sort_keys=True) + "\n"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server_version = "tfskin-serve"
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall
-    api: RestApi = None  # set on the subclass the server creates
-
-    def log_message(self, fmt, *args):  # the one line per request is written in _answer
-        pass
-
-    def _answer(self, method):
-        started = time.perf_counter()
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > self.api.max_body_bytes:
-            status, text = 413, json_tensors.error_json(
-                f"Request body of {length} bytes exceeds the limit of {self.api.max_body_bytes} bytes "
-                f"(tfskin serve --max-body-bytes)")
-            self.close_connection = True
-        else:
-            body = self.rfile.read(length) if length else b""
-            status, text = self.api.handle(method, self.path, body)
-        data = text.encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(data)
-        log.info("REST %s %s %d %dB %.1fms", method, self.path, status, len(data),
-                 1000 * (time.perf_counter() - started))
-
-    def do_GET(self):
-        self._answer("GET")
-
-    def do_POST(self):
-        self._answer("POST")
-
-    def do_PUT(self):
-        self._answer("PUT")
-
-    def do_DELETE(self):
-        self._answer("DELETE")
-
-
-class RestServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 64
-
-    def handle_error(self, request, client_address):
-        """A client that hangs up mid-request costs one log line, not a traceback."""
-        import sys
-
-        log.warning("REST connection from %s:%s ended: %s", *client_address[:2], sys.exc_info()[1])
-
-
-def make_rest_server(repository, host: str, port: int, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> RestServer:
-    api = RestApi(repository, max_body_bytes)
-    handler = type("TfskinRestHandler", (_Handler,), {"api": api})
-    return RestServer((host, port), handler)

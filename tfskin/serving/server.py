@@ -1,37 +1,117 @@
 """``tfskin serve``: TF Serving's REST and gRPC APIs for the SavedModels under a model base.
 
-A development and test server (production is TF Serving itself, see ``export/``): loopback by default, new
-version folders are picked up while it runs, one log line per request, clean shutdown on SIGINT/SIGTERM.
+A development and test server (production is TF Serving itself, see ``export/``): loopback by default, bounded
+(worker threads, open connections, read deadlines, body size, batch size), new version folders are picked up
+while it runs, models.config's version policies and labels are honoured (and re-read on a poll interval when
+asked), one log line per request, clean shutdown on SIGINT/SIGTERM.
 """
 
+import errno
 import logging
 import signal
+import socket
 import sys
 import threading
+from pathlib import Path
 
-from tfskin.serving.models_config import find_models_config, labels_from_config
+from tfskin.serving.errors import ModelBaseError, ServingError
+from tfskin.serving.http_server import DEFAULT_HTTP_LIMITS, HttpLimits, make_http_server
+from tfskin.serving.limits import DEFAULT_REQUEST_LIMITS, RequestLimits
+from tfskin.serving.models_config import find_models_config, read_models_config
 from tfskin.serving.repository import ModelRepository
-from tfskin.serving.rest import DEFAULT_MAX_BODY_BYTES, make_rest_server
+from tfskin.serving.rest import RestApi
+from tfskin.serving.version_policy import settings_from_config
 
 log = logging.getLogger("tfskin.serving")
+
+
+class PortInUseError(ServingError):
+    """The REST or gRPC port cannot be bound (another process holds it)."""
+
+
+class ConfigWatcher:
+    """Re-reads models.config every ``poll_seconds`` and applies a changed one (a broken file is logged and the
+    settings in force are kept), like TF Serving's ``--model_config_file_poll_wait_seconds``."""
+
+    def __init__(self, path, repository: ModelRepository, poll_seconds: float):
+        self.path, self.repository, self.poll_seconds = Path(path), repository, poll_seconds
+        self._text = self._read()
+        self._stop = threading.Event()
+        self._thread = None
+
+    def _read(self):
+        try:
+            return self.path.read_text()
+        except OSError:
+            return None
+
+    def check(self) -> bool:
+        """Apply the file if it changed since the last look; True when new settings were applied."""
+        text = self._read()
+        if text is None or text == self._text:
+            return False
+        self._text = text
+        try:
+            settings = settings_from_config(read_models_config(self.path))
+        except ModelBaseError as err:
+            log.error("models.config not applied, the settings in force stay: %s", err)
+            return False
+        log.info("models.config changed: applying its version policies and labels")
+        self.repository.configure(settings)
+        return True
+
+    def start(self):
+        if self.poll_seconds > 0 and self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="tfskin-serve-config", daemon=True)
+            self._thread.start()
+
+    def _run(self):
+        while not self._stop.wait(self.poll_seconds):
+            try:
+                self.check()
+            except Exception as err:  # keep watching; the next look may succeed
+                log.error("models.config check failed: %s", err)
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def _port_error(kind: str, host: str, port: int, err: OSError, flag: str) -> PortInUseError:
+    reason = {errno.EADDRINUSE: "is in use", errno.EACCES: "needs privileges",
+              errno.EADDRNOTAVAIL: "is not an address of this machine"}.get(
+        err.errno, "is in use or cannot be bound" if err.errno is None else f"cannot be bound ({err.strerror})")
+    return PortInUseError(f"{kind} port {host}:{port} {reason} (choose another with {flag})")
+
+
+def _check_port_free(host: str, port: int):
+    """OSError when ``host:port`` cannot be bound right now (port 0 always can)."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, port))
 
 
 class Server:
     """REST (and gRPC, unless ``grpc_port`` is None) over one ModelRepository; ``start()`` / ``stop()``."""
 
     def __init__(self, model_base, host="127.0.0.1", port=8501, grpc_port=8500, model_config_file=None,
-                 poll_seconds=2.0, max_body_bytes=DEFAULT_MAX_BODY_BYTES, grpc_workers=8):
+                 poll_seconds=2.0, config_poll_seconds=0.0, http_limits: HttpLimits = DEFAULT_HTTP_LIMITS,
+                 request_limits: RequestLimits = DEFAULT_REQUEST_LIMITS, grpc_workers=8):
         try:
             import tensorflow_serving  # noqa: F401 (the protos both front ends answer with)
         except ImportError:
-            from tfskin.serving.errors import ServingError
-
             raise ServingError("tfskin serve needs tensorflow-serving-api: pip install 'tfskin[serving]'") from None
         config_file = model_config_file or find_models_config(model_base)
-        labels = labels_from_config(config_file) if config_file else {}
+        settings = settings_from_config(read_models_config(config_file)) if config_file else {}
         self.config_file = config_file
-        self.repository = ModelRepository(model_base, labels=labels, poll_seconds=poll_seconds)
-        self.rest = make_rest_server(self.repository, host, port, max_body_bytes=max_body_bytes)
+        self.repository = ModelRepository(model_base, settings=settings, poll_seconds=poll_seconds, load_now=False)
+        self.watcher = ConfigWatcher(config_file, self.repository, config_poll_seconds) if config_file else None
+        try:
+            self.rest = make_http_server(RestApi(self.repository, request_limits), host, port, http_limits)
+        except OSError as err:
+            raise _port_error("REST", host, port, err, "--port") from None
         self.host = host
         self.port = self.rest.server_address[1]
         self.grpc = None
@@ -39,11 +119,20 @@ class Server:
         if grpc_port is not None:
             from tfskin.serving.grpc_service import make_grpc_server
 
-            self.grpc, self.grpc_port = make_grpc_server(self.repository, host, grpc_port, workers=grpc_workers)
+            try:
+                _check_port_free(host, grpc_port)  # gRPC's own bind failure also prints a C++ log line
+                self.grpc, self.grpc_port = make_grpc_server(self.repository, host, grpc_port,
+                                                             workers=grpc_workers, limits=request_limits)
+            except OSError as err:
+                self.rest.server_close()
+                raise _port_error("gRPC", host, grpc_port, err, "--grpc-port") from None
+        self.repository.refresh()  # after binding: a port in use is reported before minutes of loading
         self._rest_thread = None
 
     def start(self):
         self.repository.start_polling()
+        if self.watcher is not None:
+            self.watcher.start()
         if self.grpc is not None:
             self.grpc.start()
         self._rest_thread = threading.Thread(target=self.rest.serve_forever, kwargs={"poll_interval": 0.2},
@@ -56,6 +145,8 @@ class Server:
         self.rest.server_close()
         if self.grpc is not None:
             self.grpc.stop(grace).wait(grace + 1)
+        if self.watcher is not None:
+            self.watcher.stop()
         self.repository.stop()
 
     def describe(self) -> str:
@@ -63,8 +154,11 @@ class Server:
         for name, version in self.repository.loaded():
             models.setdefault(name, []).append(str(version))
         listing = "; ".join(f"{n} (version {', '.join(v)})" for n, v in sorted(models.items()))
+        if not listing:
+            listing = (f"none yet (watching {self.repository.base} for NAME/VERSION/saved_model.pb)"
+                       if self.repository.poll_seconds > 0 else f"none under {self.repository.base}")
         grpc_part = f", gRPC on {self.host}:{self.grpc_port}" if self.grpc is not None else ""
-        labels = f"; labels from {self.config_file}" if self.config_file else ""
+        labels = f"; version policies and labels from {self.config_file}" if self.config_file else ""
         return f"REST on http://{self.host}:{self.port}{grpc_part}; models: {listing}{labels}"
 
 
