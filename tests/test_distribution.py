@@ -4,7 +4,6 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from numerics import float_arrays, max_abs_diff, rounding_tolerance
 
 from tfskin.registry import get_model

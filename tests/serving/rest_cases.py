@@ -37,7 +37,7 @@ CASES = [
     ("predict_name_exact_case", "POST", "/v1/models/DCGAN:predict", {"instances": [NOISE]}),
     ("predict_label_exact_case", "POST", "/v1/models/dcgan/labels/Stable:predict", {"instances": [NOISE]}),
     ("predict_batch_over_cap", "POST", "/v1/models/dcgan:predict", {"signature_name": "generate_png",
-                                                                  "instances": [NOISE] * 257}),
+                                                                  "instances": [NOISE] * 65}),
     ("predict_unknown_signature", "POST", "/v1/models/dcgan:predict", {"signature_name": "nope", "instances": [NOISE]}),
     ("predict_signature_not_string", "POST", "/v1/models/dcgan:predict", {"signature_name": 3, "instances": [NOISE]}),
     ("predict_empty_body", "POST", "/v1/models/dcgan:predict", b""),

@@ -59,7 +59,7 @@ ERROR_CASES = {
     "predict_wrong_dtype": lambda: _predict_request(noise=np.zeros((2, 16), "int32")),
     "predict_name_exact_case": lambda: _predict_request("DCGAN", noise=NOISE),
     "predict_label_exact_case": lambda: _predict_request(version_label="STABLE", noise=NOISE),
-    "predict_batch_over_cap": lambda: _predict_request(noise=np.zeros((257, 16), "float32")),
+    "predict_batch_over_cap": lambda: _predict_request(noise=np.zeros((65, 16), "float32")),
 }
 
 

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from tfskin.serving.limits import DEFAULT_MAX_BATCH
+
 from .conftest import MAX_BODY_BYTES, http_json
 from .raw_http import PeakRss, connect, error_of, exchange, parse_answer, read_until_closed
 
@@ -110,15 +112,15 @@ def test_batch_over_the_cap_is_refused_before_running(server):
     with PeakRss(server.proc.pid) as rss:
         status, _, answer = exchange(server.rest_port, raw, limit_s=60)
     assert status == 400
-    assert error_of(answer) == "Task size 4000 is larger than maximum input batch size 256"
+    assert error_of(answer) == f"Task size 4000 is larger than maximum input batch size {DEFAULT_MAX_BATCH}"
     assert rss.growth_mib < MEMORY_BOUND_MIB, rss.growth_mib
 
 
 def test_a_large_answer_arrives_whole(server):
-    noise = [[0.5] * 16] * 256  # the largest batch allowed: ~10 MB of JSON floats
+    noise = [[0.5] * 16] * DEFAULT_MAX_BATCH  # the largest batch allowed: megabytes of JSON floats
     status, doc = http_json(f"{server.rest}/v1/models/dcgan:predict", {"signature_name": "generate",
                                                                       "instances": noise}, timeout=120)
-    assert status == 200 and len(doc["predictions"]) == 256
+    assert status == 200 and len(doc["predictions"]) == DEFAULT_MAX_BATCH
 
 
 def test_keep_alive_survives_a_refused_request(server):

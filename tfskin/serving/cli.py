@@ -6,6 +6,7 @@ The parser is built without TensorFlow (start-up time): every heavy import happe
 import argparse
 
 from tfskin.config import count_type
+from tfskin.serving.batching import MAX_BATCH_SIZE as DEFAULT_MAX_BATCH
 
 
 def _cmd_serve(args):
@@ -116,8 +117,9 @@ def register(subparsers):
                    help="how often the model base is scanned for new versions (0: never)")
     p.add_argument("--max-body-bytes", type=_positive(int), default=64 * 1024 * 1024,
                    help="largest REST request body accepted (default 64 MiB; larger: HTTP 413)")
-    p.add_argument("--max-batch", type=_positive(int), default=256,
-                   help="most examples one request may carry (default 256, the serving: client's request size; "
+    p.add_argument("--max-batch", type=_positive(int), default=DEFAULT_MAX_BATCH,
+                   help=f"most examples one request may carry (default {DEFAULT_MAX_BATCH}, the shipped TF Serving "
+                        "max_batch_size and the serving: client's request size; "
                         "more: HTTP 400 as TF Serving's batcher answers). Lowered per signature so that a REST "
                         "response stays under --max-response-bytes")
     p.add_argument("--max-response-bytes", type=_positive(int), default=64 * 1024 * 1024,

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tfskin.serving.batching import MAX_BATCH_SIZE
 from tfskin.serving.errors import invalid
 
-DEFAULT_MAX_BATCH = 256  # the `serving:` client's request size
+DEFAULT_MAX_BATCH = MAX_BATCH_SIZE  # the shipped TF Serving max_batch_size and the `serving:` client's request size
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 # Upper bounds of the JSON text per element, separator included ("-0.123456791, " is 14 characters).
 JSON_BYTES_PER_FLOAT = 16
