@@ -176,6 +176,7 @@ def test_mixed_precision_trains_finitely():
     assert model(np.zeros((1, 16, 16, 3), "float32"))["image"].dtype == "float32"
 
 
+@pytest.mark.slow
 def test_nan_guard_stops_the_run(tmp_path, monkeypatch):
     original = CycleGAN.generator_losses
 
@@ -219,6 +220,7 @@ def test_path_rank_filter_keeps_the_most_confident_fraction(mel_classifier, tmp_
     np.testing.assert_allclose(domains.load_scorer(tmp_path / "c", "MEL")(kept), scorer(kept), atol=1e-5)
 
 
+@pytest.mark.e2e
 def test_path_rank_filter_in_a_run_writes_alpha_and_kept_ids(mel_classifier, tmp_path):
     config = resolve_config("cyclegan", "tiny", train={**TINY_TRAIN, "steps": 1},
                             model_overrides={"filter_classifier": str(mel_classifier), "filter_alpha": 0.5})
@@ -304,6 +306,7 @@ def test_short_run_learns_to_translate_nevi_towards_melanoma(mel_classifier, tmp
     assert p_translated > p_real + 0.25, (p_real, p_translated)
 
 
+@pytest.mark.e2e
 def test_readme_path_rank_filter_recipe_runs_as_written(tmp_path, capsys):
     """README: `tfskin evaluate classify --task melanoma --out runs/clf`, then `tfskin train --model cyclegan
     --classifier runs/clf --alpha 0.25` (here at test sizes)."""

@@ -131,6 +131,7 @@ _JAX_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.jax
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed (pip install -e '.[jax]')")
 def test_pool_on_jax_fills_swaps_half_and_is_a_pure_function_under_jit():
     """The pool on Keras' JAX backend, compiled with ``jax.jit`` (``stateless_call``): it fills, swaps about

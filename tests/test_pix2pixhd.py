@@ -157,6 +157,7 @@ def test_mirrored_step_equals_single_device_step():
     check_mirrored_within_split_spread(initial, single, mirrored, single, halves, steps=2)
 
 
+@pytest.mark.slow
 def test_mixed_precision_trains_finitely():
     config = resolve_config("pix2pixhd", "tiny", train={"precision": "mixed_bfloat16"})
     model = build_model(config)

@@ -12,7 +12,9 @@ from tfskin.registry import model_names
 from tfskin.training import build_model, resolve_config
 
 
-@pytest.mark.parametrize("name", model_names())
+# dcgan in the default tier; the other models run with --run-slow (each also passes the fit-step harness by default)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=() if n == "dcgan" else pytest.mark.slow)
+                                  for n in model_names()])
 def test_train_on_batch_updates_both_players(name):
     config = resolve_config(name, "tiny")
     model = build_model(config)

@@ -66,6 +66,7 @@ def test_killed_then_resumed_run_equals_uninterrupted_run(tmp_path):
         np.testing.assert_array_equal(a, b)  # exact: same kernels, same order
 
 
+@pytest.mark.slow
 @pytest.mark.numerics
 def test_resume_in_process_continues_to_the_same_weights(tmp_path):
     full = train(_config(4), tmp_path / "full")
