@@ -7,9 +7,13 @@ Two comparisons on CycleGAN ``tiny`` (the model of ``tests/test_cyclegan.py``'s 
    computed one after the other with no strategy, and MirroredStrategy over two logical CPUs (4 per replica). If
    the mirrored gradients equal the two-halves gradients and both differ from the one-piece gradients by float32
    rounding, the strategy computes what it should and the difference is the kernels' summation order;
-2. the test's two SGD steps (learning rate 0.1, momentum 0.5): weights after a single-device run, after the mirrored
-   run, and after a single-device run whose initial weights were perturbed by ``--ulps`` units in the last place
-   (how far float32 rounding alone carries over two steps);
+2. the test's two SGD steps (learning rate 0.1, momentum 0.5): trainable weights after a single-device run, after
+   the mirrored run, and after a single-device run whose initial weights were perturbed by ``--ulps`` units in the
+   last place (how far float32 rounding of the weights alone carries over two steps); then the same with
+   Grappler's arithmetic optimizer off.
+
+The decisive training-level comparison, the same two steps on one device with the batch split in halves, is
+``tests/test_cyclegan.py::test_mirrored_step_equals_single_device_step`` (it prints its numbers with ``-s``).
 
     python scripts/diagnose_mirrored_step.py [--ulps 1]
 """
@@ -104,15 +108,17 @@ def _train(strategy, perturb_ulps=0.0):
     batches = _batches(config)
     ds = tf.data.Dataset.from_tensor_slices({k: np.stack([b[k] for b in batches]) for k in batches[0]})
     model.fit(ds.unbatch().batch(8), steps_per_epoch=2, epochs=1, verbose=0, shuffle=False)
-    return [np.asarray(w.numpy()) for w in model.weights]
+    return [np.asarray(w.numpy()) for w in model.trainable_weights]
 
 
 def training_comparison(ulps):
-    initial = [np.asarray(w.numpy()) for w in _model(tf.distribute.get_strategy())[0].weights]
+    initial = [np.asarray(w.numpy()) for w in _model(tf.distribute.get_strategy())[0].trainable_weights]
     single = _train(tf.distribute.get_strategy())
-    return {"max_update": _max_diff(single, initial),
-            "single_vs_mirrored": _max_diff(single, _train(make_strategy("mirrored"))),
-            f"single_vs_single_perturbed_{ulps:g}ulp": _max_diff(single, _train(tf.distribute.get_strategy(), ulps))}
+    out = {"max_update": _max_diff(single, initial),
+           "single_vs_mirrored": _max_diff(single, _train(make_strategy("mirrored")))}
+    if ulps:
+        out[f"single_vs_single_perturbed_{ulps:g}ulp"] = _max_diff(single, _train(tf.distribute.get_strategy(), ulps))
+    return out
 
 
 def main():
@@ -126,6 +132,10 @@ def main():
         "gradients_float32": gradient_comparison(),
         "two_steps_float32": training_comparison(args.ulps),
     }
+    # Grappler's arithmetic optimizer rewrites the graph per shape; without it the batch-4 and batch-8 graphs
+    # round alike on oneDNN as well.
+    tf.config.optimizer.set_experimental_options({"arithmetic_optimization": False})
+    report["two_steps_float32_without_grappler_arithmetic_optimizer"] = training_comparison(0)
     print(json.dumps(report, indent=1))
 
 
