@@ -3,14 +3,12 @@ the same on Keras' JAX backend (in a child process) under ``jax.jit``."""
 
 import importlib.util
 import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 import tensorflow as tf
+from backend_child import run_on_backend
 
 from tfskin.gan.image_pool import ImagePool
 from tfskin.runtime import make_strategy
@@ -139,11 +137,7 @@ def test_pool_on_jax_fills_swaps_half_and_is_a_pure_function_under_jit():
     (state, seed): a second run from the same state and seeds repeats every choice, and the compiled calls
     equal the layer's ordinary (stateful) calls. Its draws come from ``jax.random``, so the choices differ from
     the TensorFlow backend's for the same seed (what the TF tests above pin); a different seed changes them."""
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    env.pop("XLA_FLAGS", None)
-    result = subprocess.run([sys.executable, "-c", _JAX_SCRIPT], env=env, capture_output=True, text=True,
-                            timeout=300)
-    assert result.returncode == 0, result.stderr[-4000:]
+    result = run_on_backend("jax", "-c", _JAX_SCRIPT, timeout=300)
     out = json.loads(result.stdout.strip().splitlines()[-1])
     calls = out["calls"]
     assert calls[0]["out"] == [0, 1, 2, 3] and calls[0]["count"] == 4

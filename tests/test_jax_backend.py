@@ -8,13 +8,11 @@ for the same global batch. Skipped (with the reason) where JAX is not installed:
 """
 
 import importlib.util
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from backend_child import run_on_backend
 
 pytestmark = [
     pytest.mark.slow,
@@ -30,14 +28,8 @@ LEARNING_RATE = 2e-4  # every tiny preset's Adam learning rate
 
 
 def _run(models, directory, backend, *flags, devices=None):
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2", "JAX_PLATFORMS": "cpu"}
-    env.pop("XLA_FLAGS", None)
-    if devices:
-        env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
-    result = subprocess.run([sys.executable, str(SCRIPT), ",".join(models), str(directory), *flags], env=env,
-                            capture_output=True, text=True, timeout=1200)
-    assert result.returncode == 0, result.stderr[-4000:]
-    return result.stdout
+    return run_on_backend(backend, SCRIPT, ",".join(models), directory, *flags, devices=devices,
+                          timeout=1200).stdout
 
 
 def _key(i, name):

@@ -21,14 +21,12 @@ The TensorFlow side (``--strategy data-parallel`` refused in one line) runs in t
 
 import importlib.util
 import json
-import os
 import socket
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
+from backend_child import run_on_backend, start_on_backend, stop
 
 STEPS = 4
 BATCH = 8
@@ -89,11 +87,7 @@ _JAX_SCRIPT = textwrap.dedent("""
 @pytest.fixture(scope="module")
 def jax_runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("jax_data_parallel")
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "2",
-           "XLA_FLAGS": f"--xla_force_host_platform_device_count={DEVICES}"}
-    result = subprocess.run([sys.executable, "-c", _JAX_SCRIPT, str(root), str(STEPS), str(BATCH)], env=env,
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-4000:]
+    run_on_backend("jax", "-c", _JAX_SCRIPT, root, STEPS, BATCH, devices=DEVICES)
     return root, json.loads((root / "results.json").read_text())
 
 
@@ -196,19 +190,13 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_two_process_data_parallel_run_ends_with_the_one_device_runs_state(jax_runs, tmp_path):
     root, results = jax_runs
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    env.pop("XLA_FLAGS", None)  # one device per process
-    port = str(_free_port())
-    hosts = [subprocess.Popen([sys.executable, "-c", _HOST_SCRIPT, str(tmp_path), port, str(i), str(STEPS),
-                               str(BATCH)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for i in range(2)]
+    port = _free_port()  # one device per process
+    hosts = [start_on_backend("jax", "-c", _HOST_SCRIPT, tmp_path, port, i, STEPS, BATCH) for i in range(2)]
     try:
         outputs = [host.communicate(timeout=600) for host in hosts]
     finally:
         for host in hosts:  # stopped by PID whatever happened
-            if host.poll() is None:
-                host.kill()
-                host.wait()
+            stop(host)
     for host, (_, err) in zip(hosts, outputs):
         assert host.returncode == 0, err[-4000:]
     one = _state(results["one"])

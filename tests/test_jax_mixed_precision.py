@@ -9,13 +9,11 @@ Skipped (with the reason) where JAX is not installed: ``pip install -e ".[jax]"`
 
 import importlib.util
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from backend_child import run_on_backend
 
 pytestmark = [
     pytest.mark.slow,
@@ -30,11 +28,7 @@ STEP_SCALE = 2.0 ** 12  # jax_mixed_step.STEP_SCALE
 
 
 def _run(mode, directory, backend):
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2", "JAX_PLATFORMS": "cpu"}
-    env.pop("XLA_FLAGS", None)
-    result = subprocess.run([sys.executable, str(SCRIPT), mode, str(directory)], env=env, capture_output=True,
-                            text=True, timeout=1200)
-    assert result.returncode == 0, result.stderr[-4000:]
+    run_on_backend(backend, SCRIPT, mode, directory, timeout=1200)
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,11 @@ JAX is not installed: ``pip install -e ".[jax]"``.
 
 import importlib.util
 import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
+from backend_child import run_on_backend
 
 pytestmark = [
     pytest.mark.slow,
@@ -85,11 +83,7 @@ _JAX_SCRIPT = textwrap.dedent("""
 @pytest.fixture(scope="module")
 def jax_runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("jax_runner")
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    env.pop("XLA_FLAGS", None)
-    result = subprocess.run([sys.executable, "-c", _JAX_SCRIPT, str(root), str(STEPS), str(NOISE)], env=env,
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-4000:]
+    run_on_backend("jax", "-c", _JAX_SCRIPT, root, STEPS, NOISE)
     return root, json.loads((root / "results.json").read_text())
 
 

@@ -11,14 +11,12 @@ slow generic emitter, the cause of acgan's 2.5 s steps on JAX). The TF-vs-JAX on
 
 import importlib.util
 import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import keras
 import numpy as np
 import pytest
+from backend_child import run_on_backend
 
 from tfskin.layers.transposed import PhasedConv2DTranspose
 
@@ -102,11 +100,7 @@ def test_phased_conv_transpose_is_keras_conv_transpose_on_tensorflow():
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None,
                     reason="JAX is not installed (pip install -e '.[jax]'); the JAX backend is not tested")
 def test_phased_conv_transpose_on_jax_cpu_equals_keras_and_avoids_reversed_windows():
-    env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "2", "JAX_PLATFORMS": "cpu"}
-    env.pop("XLA_FLAGS", None)
-    done = subprocess.run([sys.executable, "-c", _JAX_SCRIPT], env=env, capture_output=True, text=True,
-                          timeout=900, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    assert done.returncode == 0, done.stderr[-4000:]
+    done = run_on_backend("jax", "-c", _JAX_SCRIPT, timeout=900)
     results = json.loads(done.stdout.strip().splitlines()[-1])
     assert results["phased"] and all(results["phased"])  # the phased path ran in every case
     assert len(results["cases"]) == 30
