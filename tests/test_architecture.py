@@ -152,7 +152,7 @@ def test_a_new_model_is_one_class_and_one_registration_line(tmp_path):
     from keras import layers, ops
 
     from tfskin import losses
-    from tfskin.config import ConfigMixin
+    from tfskin.config import ModelConfig
     from tfskin.gan.base import images_and_mask
     from tfskin.gan.noise_to_image import NoiseToImageGAN
     from tfskin.registry import Preset, register_model, unregister_model
@@ -160,18 +160,15 @@ def test_a_new_model_is_one_class_and_one_registration_line(tmp_path):
     from tfskin.training import resolve_config, train
 
     @dataclasses.dataclass(frozen=True)
-    class ToyConfig(ConfigMixin):
-        image_size: tuple = (16, 16)
-        channels: int = 3
+    class ToyConfig(ModelConfig):
         latent_dim: int = 4
-        seed: int = 0
 
     class ToyGAN(NoiseToImageGAN):
         config_class = ToyConfig
 
         def __init__(self, config, **kwargs):
             super().__init__(config, **kwargs)
-            h, w = config.image_size
+            h, w = self.image_size
             self.generator = keras.Sequential([keras.Input((config.latent_dim,)), layers.Dense(h * w * 3),
                                                layers.Reshape((h, w, 3)), layers.Activation("tanh")])
             self.discriminator = keras.Sequential([keras.Input((h, w, 3)), layers.Flatten(), layers.Dense(1)])
@@ -180,7 +177,7 @@ def test_a_new_model_is_one_class_and_one_registration_line(tmp_path):
             return {"noise": ((self.config.latent_dim,), "normal")}
 
         def example_batch(self, batch_size=2):
-            h, w = self.config.image_size
+            h, w = self.image_size
             return {"images": ops.zeros((batch_size, h, w, 3)), "noise": ops.zeros((batch_size, 4))}
 
         def generate(self, batch, training=False):
@@ -209,3 +206,19 @@ def test_a_new_model_is_one_class_and_one_registration_line(tmp_path):
         assert samples["image"].shape == (3, 16, 16, 3) and np.isfinite(samples["image"]).all()
     finally:
         unregister_model("toy")
+
+
+def _copied_setting(name: str) -> bool:
+    """Field names that belong to the data, train or optimizer sections, not to a model's architecture."""
+    return (name in ("image_size", "image_shape", "channels", "seed", "beta_1", "beta_2")
+            or name.endswith(("learning_rate", "_seed", "_image_size")))
+
+
+def test_model_configs_hold_architecture_and_loss_weights_only():
+    """The image shape and the seed are the model's constructor arguments, the optimizer settings the run's
+    ``optimizer`` section: a model config with such a field states a value config.json already holds."""
+    from tfskin.registry import get_model, model_names
+
+    wrong = sorted(f"{get_model(name).config_class.__name__}.{f.name}" for name in model_names()
+                   for f in dataclasses.fields(get_model(name).config_class) if _copied_setting(f.name))
+    assert not wrong, "model config fields that belong to another section: " + ", ".join(wrong)

@@ -28,7 +28,7 @@ def load_trained_model(run_dir):
     """(config, model) with the weights of the run's latest checkpoint, for sampling and export."""
     config = read_run_config(run_dir)
     with precision_policy(config.train.precision):
-        model = get_model(config.model).build(config.model_config)
+        model = get_model(config.model).build(config.model_config, config.data.image_shape, seed=config.train.seed)
         model.build_for_training()
     restore_model_weights(model, run_dir)
     model.after_restore()

@@ -50,10 +50,16 @@ class GAN(keras.Model):
     #: Names of the losses the subclass returns; each gets a ``keras.metrics.Mean`` tracker.
     loss_names: tuple = ("d_loss", "g_loss")
 
-    def __init__(self, config, **kwargs):
+    def __init__(self, config, image_shape, seed: int = 0, **kwargs):
+        """``config``: architecture and loss weights; ``image_shape``: (H, W, C) of the images it makes (C = 3
+        RGB, 4 RGB + lesion mask); ``seed``: of its sampling and of randomness its training step draws itself."""
         super().__init__(**kwargs)
+        h, w, c = (int(v) for v in image_shape)
+        config.check_image_shape((h, w), c)
         self.config = config
-        self.seed_generator = keras.random.SeedGenerator(getattr(config, "seed", 0))
+        self.image_shape = (h, w, c)
+        self.seed = int(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.loss_names}
         self.train_step_counter = self.add_weight(
             shape=(), dtype="int64", initializer="zeros", trainable=False,
@@ -61,6 +67,16 @@ class GAN(keras.Model):
         )
         self.generator_optimizer = None
         self.discriminator_optimizer = None
+
+    @property
+    def image_size(self) -> tuple:
+        """(height, width) of the images the model makes."""
+        return self.image_shape[:2]
+
+    @property
+    def channels(self) -> int:
+        """3 (RGB) or 4 (RGB + lesion mask)."""
+        return self.image_shape[2]
 
     # --- what subclasses provide -------------------------------------------------------------------------
 
@@ -290,9 +306,17 @@ class GAN(keras.Model):
     def get_config(self):
         from dataclasses import asdict
 
-        return {"config": asdict(self.config), "name": self.name}
+        return {"config": asdict(self.config), "image_shape": list(self.image_shape), "seed": self.seed,
+                "name": self.name}
 
     @classmethod
     def from_config(cls, config):
-        model_config = cls.config_class.from_dict(config["config"])
-        return cls(model_config, name=config.get("name"))
+        values = dict(config["config"])
+        # ``.keras`` files of earlier releases kept the shape and seed inside the model config
+        legacy = {name: values.pop(name) for name in ("image_size", "channels", "seed") if name in values}
+        for name in ("learning_rate", "discriminator_learning_rate", "beta_1", "beta_2", "constant_steps",
+                     "decay_steps"):
+            values.pop(name, None)
+        image_shape = config.get("image_shape") or (*legacy["image_size"], legacy.get("channels", 3))
+        return cls(cls.config_class.from_dict(values), image_shape=image_shape,
+                   seed=config.get("seed", legacy.get("seed", 0)), name=config.get("name"))

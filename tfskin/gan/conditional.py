@@ -59,7 +59,7 @@ class ClassConditionalGAN(NoiseToImageGAN):
         """Inference: noise (B, latent_dim), label int (B,) -> {image (B, H, W, 3) in [0, 1], mask?}."""
         noise, label = split_conditional_inputs(noise, label)
         image = self.generate_images(ops.convert_to_tensor(noise), self.one_hot(label), training=training)
-        return images_and_mask(image, self.config.channels)
+        return images_and_mask(image, self.channels)
 
     def preview_inputs(self, examples, num: int, seed: int) -> dict:
         """Fixed inputs whose labels cycle through the classes: in an 8-column grid each column is one class

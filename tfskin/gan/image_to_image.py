@@ -4,7 +4,6 @@ from pathlib import Path
 
 from tfskin.errors import BadInputError
 from tfskin.gan.base import GAN
-from tfskin.gan.lr_schedule import with_decay
 from tfskin.gan.panels import PanelGrid
 
 #: Examples shown in the panel grid (one row each).
@@ -12,9 +11,9 @@ PANEL_SAMPLES = 8
 
 
 class ImageToImageGAN(GAN):
-    """A generator of images from images (or maps): nothing to sample from noise, a panel grid of inputs and
-    outputs during training, and the paper's constant-then-linear learning-rate decay
-    (``config.constant_steps`` then ``config.decay_steps``) on both optimizers.
+    """A generator of images from images (or maps): nothing to sample from noise, and a panel grid of inputs and
+    outputs during training. (Their papers' constant-then-linear learning-rate decay is the run's
+    ``optimizer.constant_fraction``.)
 
     Subclasses set ``panel_prefix`` and implement ``panels(inputs)`` (see ``tfskin.gan.panels.panel_grid``);
     ``inference_hint`` says what to use instead of sampling.
@@ -22,12 +21,6 @@ class ImageToImageGAN(GAN):
 
     panel_prefix: str = "panels"
     inference_hint: str = "use `tfskin translate` or the translate signatures of its export"
-
-    def compile(self, generator_optimizer, discriminator_optimizer, **kwargs):
-        """As the base, with the constant-then-linear learning-rate decay of the config applied to both."""
-        decay = (self.config.constant_steps, self.config.decay_steps)
-        super().compile(with_decay(generator_optimizer, *decay), with_decay(discriminator_optimizer, *decay),
-                        **kwargs)
 
     def sample(self, num: int, seed=None, label=None) -> dict:
         raise BadInputError(f"{self.model_name} does not sample from noise: {self.inference_hint}")

@@ -20,8 +20,7 @@ class NoiseToImageGAN(GAN):
 
     def example_batch(self, batch_size: int = 2) -> dict:
         """Zeros shaped like a training batch: the real ``images`` and every input of ``latent_spec()``."""
-        h, w = self.config.image_size
-        batch = {"images": ops.zeros((batch_size, h, w, self.config.channels))}
+        batch = {"images": ops.zeros((batch_size, *self.image_shape))}
         for name, (shape, kind) in self.latent_spec().items():
             batch[name] = ops.zeros((batch_size, *shape), "float32" if kind == "normal" else "int32")
         return batch

@@ -38,7 +38,8 @@ def run_domains(config) -> RunDomains:
     """Domains A and B of a run config (``RunConfig`` with a ``CycleGANConfig``)."""
     m, data = config.model_config, config.data
     size = tuple(data.image_size)
-    a = domains.domain_examples(m.domain_a, data, size, generator_samples=m.domain_a_samples, seed=m.seed)
+    a = domains.domain_examples(m.domain_a, data, size, generator_samples=m.domain_a_samples,
+                                seed=config.train.seed)
     b = domains.domain_examples(m.domain_b, data, size, allow_generator=False)
     result = None
     if m.filter_classifier:

@@ -39,13 +39,12 @@ class CycleGAN(ImageToImageGAN):
 
     def __init__(self, config: CycleGANConfig, **kwargs):
         super().__init__(config, **kwargs)
-        self.generator_ab = build_generator(config, "generator_ab")
-        self.generator_ba = build_generator(config, "generator_ba")
-        self.discriminator_a = build_discriminator(config, "discriminator_a")
-        self.discriminator_b = build_discriminator(config, "discriminator_b")
-        shape = (*config.image_size, config.channels)
-        self.pool_a = ImagePool(config.pool_size, shape, dtype="float32", name="pool_a")
-        self.pool_b = ImagePool(config.pool_size, shape, dtype="float32", name="pool_b")
+        self.generator_ab = build_generator(config, self.image_shape, "generator_ab")
+        self.generator_ba = build_generator(config, self.image_shape, "generator_ba")
+        self.discriminator_a = build_discriminator(config, self.image_shape, "discriminator_a")
+        self.discriminator_b = build_discriminator(config, self.image_shape, "discriminator_b")
+        self.pool_a = ImagePool(config.pool_size, self.image_shape, dtype="float32", name="pool_a")
+        self.pool_b = ImagePool(config.pool_size, self.image_shape, dtype="float32", name="pool_b")
 
     @property
     def generator_networks(self):
@@ -73,8 +72,7 @@ class CycleGAN(ImageToImageGAN):
         data.write_domain_report(run_config, run_dir)
 
     def example_batch(self, batch_size=2):
-        h, w = self.config.image_size
-        zeros = ops.zeros((batch_size, h, w, self.config.channels))
+        zeros = ops.zeros((batch_size, *self.image_shape))
         return {"images_a": zeros, "images_b": zeros}
 
     # --- the training step's parts -----------------------------------------------------------------------
@@ -96,7 +94,7 @@ class CycleGAN(ImageToImageGAN):
             # What the discriminators are trained on: the fakes passed through the history pools, drawn from
             # (seed, step) so a resumed run makes the same choices (on either backend; the draws differ between
             # TensorFlow and JAX).
-            seed = step_seed(self.config.seed, self.train_step_counter)
+            seed = step_seed(self.seed, self.train_step_counter)
             fakes["pooled_a"] = self.pool_a(ops.stop_gradient(fake_a), fold_seed(seed, 1))
             fakes["pooled_b"] = self.pool_b(ops.stop_gradient(fake_b), fold_seed(seed, 2))
         return fakes

@@ -28,10 +28,10 @@ class Pix2PixHD(ImageToImageGAN):
 
     def __init__(self, config: Pix2PixHDConfig, **kwargs):
         super().__init__(config, **kwargs)
-        self.generator = build_generator(config)
-        self.discriminator = build_discriminator(config)
+        self.generator = build_generator(config, self.image_size)
+        self.discriminator = build_discriminator(config, self.image_size)
         weights = vgg_lib.resolve_weights(config.vgg_weights)
-        self.vgg = vgg_lib.build_vgg_features(weights, config.image_size) if weights is not None else None
+        self.vgg = vgg_lib.build_vgg_features(weights, self.image_size) if weights is not None else None
 
     def training_examples(self, run_config):
         return data.conditioned_examples(run_config)
@@ -40,7 +40,7 @@ class Pix2PixHD(ImageToImageGAN):
         return data.make_batches(run_config, start_step)
 
     def example_batch(self, batch_size=2):
-        h, w = self.config.image_size
+        h, w = self.image_size
         batch = {"images": ops.zeros((batch_size, h, w, 3)), "label_map": ops.zeros((batch_size, h, w, 1), "int32")}
         if self.config.use_instance:
             batch["boundary"] = ops.zeros((batch_size, h, w, 1))
@@ -147,7 +147,7 @@ class Pix2PixHD(ImageToImageGAN):
         from tfskin.data.instances import boundary_map
         from tfskin.serving.signatures import _png_batch
 
-        h, w = self.config.image_size
+        h, w = self.image_size
         label_spec = tf.TensorSpec([None, h, w], tf.int32, name="label_map")
 
         def finish(image):
