@@ -302,7 +302,7 @@ class ProGAN(BenchGAN):
 
     def __init__(self, config):
         super().__init__()
-        from tfskin.data.classes import CLASS_NAMES
+        from tfskin.classes import CLASS_NAMES
         from tfskin.models.progan.networks import ProgressiveCritic, ProgressiveGenerator
 
         self.config = config

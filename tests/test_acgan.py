@@ -5,6 +5,7 @@ import pytest
 from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step, preset_model
 
 from tfskin.config import ConfigError
+from tfskin.inputs import build_inputs
 from tfskin.models.acgan.config import ACGANConfig
 from tfskin.models.acgan.model import ACGAN
 from tfskin.training import build_model, load_trained_model, resolve_config, train
@@ -48,7 +49,8 @@ def test_per_class_sampling_and_preview_layout():
     assert set(model.sample(3, seed=1, label=3)["label"]) == {3}
     with pytest.raises(ValueError, match="valid classes: MEL, NV"):
         model.sample(2, label="XYZ")
-    fixed = model.preview_inputs(None, 32, 0)
+    config = resolve_config("acgan", "tiny")
+    fixed = build_inputs(model.input_kind, config, model.latent_spec()).preview(32)
     assert list(fixed["label"][:8]) == list(range(8)) and list(fixed["label"][8:16]) == list(range(8))
     assert model.preview(fixed)["image"].shape == (32, 32, 32, 3)
 

@@ -14,11 +14,12 @@ PACKAGE = Path(tfskin.__file__).parent
 
 # Layers from the bottom up: a module may import its own layer and the layers below it, never one above.
 LAYERS = (
-    ("base", ("tfskin", "tfskin.errors", "tfskin.config", "tfskin.registry", "tfskin.runtime")),
+    ("base", ("tfskin", "tfskin.errors", "tfskin.config", "tfskin.registry", "tfskin.runtime", "tfskin.classes")),
     ("primitives", ("tfskin.layers", "tfskin.losses", "tfskin.imaging", "tfskin.color_stats")),
     ("data", ("tfskin.data",)),
     ("infrastructure", ("tfskin.callbacks", "tfskin.checkpointing", "tfskin.serving")),
     ("runs", ("tfskin.runs", "tfskin.sources", "tfskin.saved_classifier")),
+    ("inputs", ("tfskin.inputs",)),
     ("gan", ("tfskin.gan",)),
     ("models", ("tfskin.models",)),
     ("training", ("tfskin.training",)),
@@ -222,3 +223,44 @@ def test_model_configs_hold_architecture_and_loss_weights_only():
     wrong = sorted(f"{get_model(name).config_class.__name__}.{f.name}" for name in model_names()
                    for f in dataclasses.fields(get_model(name).config_class) if _copied_setting(f.name))
     assert not wrong, "model config fields that belong to another section: " + ", ".join(wrong)
+
+
+def _keras_model_modules() -> set:
+    """Modules under tfskin/gan and tfskin/models that define a ``keras.Model`` subclass."""
+    import importlib
+    import inspect
+
+    import keras
+
+    found = set()
+    for name in import_graph():
+        if not name.startswith(("tfskin.gan.", "tfskin.models.")):
+            continue
+        module = importlib.import_module(name)
+        if any(inspect.isclass(obj) and issubclass(obj, keras.Model) and obj.__module__ == name
+               for obj in vars(module).values()):
+            found.add(name)
+    return found
+
+
+def test_keras_models_load_no_data():
+    """A GAN is only a model: neither the module of a ``keras.Model`` subclass nor any gan/models module it
+    imports (its config, networks, family base) imports ``tfskin.data`` or the runner's input objects
+    (``tfskin.inputs``); the runner builds the inputs and hands them to ``fit``."""
+    graph = import_graph()
+    own = ("tfskin.gan", "tfskin.models")
+    data = ("tfskin.data", "tfskin.inputs")
+    modules = _keras_model_modules()
+    assert {"tfskin.gan.base", "tfskin.models.dcgan.model", "tfskin.models.cyclegan.model"} <= modules
+    wrong = []
+    for start in sorted(modules):
+        paths, todo = {start: [start]}, [start]
+        while todo:
+            node = todo.pop()
+            for dst in sorted(graph.get(node, ())):
+                if dst == data[0] or dst.startswith(tuple(p + "." for p in data)) or dst in data:
+                    wrong.append(f"{start}: {' -> '.join(paths[node] + [dst])}")
+                elif dst.startswith(tuple(p + "." for p in own)) and dst not in paths:
+                    paths[dst] = paths[node] + [dst]
+                    todo.append(dst)
+    assert not wrong, "keras.Model modules that import data code:\n" + "\n".join(sorted(set(wrong)))

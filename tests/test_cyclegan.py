@@ -18,7 +18,7 @@ from gan_harness import (
 from tfskin.callbacks import NonFiniteLossError
 from tfskin.config import ConfigError
 from tfskin.data.sources import phantom_arrays
-from tfskin.models.cyclegan import domains
+from tfskin.inputs import domains
 from tfskin.models.cyclegan.config import CycleGANConfig
 from tfskin.models.cyclegan.model import CycleGAN
 from tfskin.runtime import make_strategy
@@ -277,7 +277,7 @@ def test_short_run_learns_to_translate_nevi_towards_melanoma(mel_classifier, tmp
     colour = result.colour_history
     assert colour[300]["wasserstein"]["mean"] < 0.5 * colour[0]["wasserstein"]["mean"]
     _, model = load_trained_model(tmp_path / "run")
-    from tfskin.models.cyclegan import data
+    from tfskin.inputs import unpaired as data
 
     fixed = model.preview_inputs(data.preview_examples(config), 128, 0)
     nevi = (np.asarray(fixed["images_a"]) + 1.0) * 127.5

@@ -11,9 +11,9 @@ from gan_harness import check_export_round_trip, check_keras_round_trip, check_o
 from tfskin.config import ConfigError
 from tfskin.data.instances import boundary_map
 from tfskin.data.labelmaps import LESION, NUM_LABELS
+from tfskin.inputs.label_maps import conditioned_examples, make_batches
 from tfskin.models.pix2pixhd import new_maps, vgg
 from tfskin.models.pix2pixhd.config import Pix2PixHDConfig
-from tfskin.models.pix2pixhd.data import conditioned_examples, make_batches
 from tfskin.models.pix2pixhd.model import Pix2PixHD
 from tfskin.registry import get_model
 from tfskin.runtime import make_strategy

@@ -1,4 +1,7 @@
-"""``train(config, run_dir)``: strategy, precision, data, fit, callbacks, checkpoints, resume, export.
+"""``train(config, run_dir)``: strategy, precision, the model's inputs, fit, callbacks, checkpoints, resume, export.
+
+The runner builds the model (a ``keras.Model`` that loads no data) and, from its family's ``input_kind``, the
+input object (``tfskin.inputs``) whose batches it hands to ``fit``.
 
 Backends: TensorFlow is the default. Under ``KERAS_BACKEND=jax`` the same runner trains through Keras' JAX
 trainer and the stateless GAN step (``tfskin.gan.jax_step``), on one device (``--strategy default``) or on every
@@ -25,6 +28,7 @@ from tfskin.config import DataConfig, OptimizerConfig, RunConfig, TrainConfig
 from tfskin.data.sources import check_dataset
 from tfskin.errors import CheckpointError, ConfigError
 from tfskin.gan.lr_schedule import adam_pair
+from tfskin.inputs import build_inputs
 from tfskin.registry import get_model
 from tfskin.runs import CONFIG_FILE, load_trained_model, read_run_config
 from tfskin.runtime import check_strategy, data_parallel, make_strategy, precision_policy, resolve_precision
@@ -177,8 +181,8 @@ def _train_run(config, run_dir, strategy, replicas, backend, resume, stream, exp
     if start_step >= config.train.steps:
         print(f"run already at step {start_step} >= --steps {config.train.steps}; nothing to train", file=stream)
 
-    examples = model.training_examples(config)
-    batches = model.make_batches(config, examples, start_step)
+    inputs = build_inputs(model.input_kind, config, model.latent_spec())  # the model's family says which
+    batches = inputs.batches(start_step)
     processes = 1
     if config.train.strategy == "data-parallel":
         # Several processes (hosts): Keras' DataParallel shards the tf.data stream, each process reading its
@@ -186,20 +190,20 @@ def _train_run(config, run_dir, strategy, replicas, backend, resume, stream, exp
         import jax
 
         processes = jax.process_count()
-    model.prepare_run(config, run_dir)
+    inputs.prepare(run_dir)
 
     log_dir = run_dir / "logs"
-    fixed = model.preview_inputs(examples, FIXED_SAMPLES, config.train.seed)
+    fixed = inputs.preview(FIXED_SAMPLES)
     render = lambda: {k: keras.ops.convert_to_numpy(v) for k, v in model.preview(fixed).items()}
     progress = cb.Progress(config.train.steps, config.train.batch_size, config.train.log_every, stream=stream)
     tensorboard = cb.TensorBoardLogger(log_dir, config.train.log_every, progress)
     samples = cb.SampleGrid(render, run_dir, config.train.sample_every, writer=tensorboard.writer,
-                            real_images=_reference_images(examples))
+                            real_images=inputs.reference_images(REFERENCE_IMAGES))
     guard = cb.NonFiniteGuard()
     callbacks = [guard, cb.StopAtStep(config.train.steps)]
     if backend == "jax":
         callbacks.insert(0, cb.JaxStateSync())
-    callbacks += model.training_callbacks(config, run_dir, examples, stream=stream)
+    callbacks += model.training_callbacks(config, run_dir, inputs, stream=stream)
     callbacks += [progress, tensorboard, samples, cb.PeriodicCheckpoint(checkpoints, config.train.checkpoint_every)]
 
     if start_step == 0:
@@ -246,9 +250,3 @@ def _train_run(config, run_dir, strategy, replicas, backend, resume, stream, exp
     return TrainResult(run_dir=run_dir, step=step, checkpoint=checkpoint, sample_grid=grid, log_dir=log_dir,
                        export_path=export_path, images_per_second=progress.images_per_second,
                        final_logs=history_logs, colour_history=samples.colour_history)
-
-
-def _reference_images(examples, count: int = REFERENCE_IMAGES):
-    """The first ``count`` real images (uint8), the fixed reference of the colour-distance curve."""
-    batch = next(iter(examples.take(count).batch(count).as_numpy_iterator()), None)
-    return None if batch is None else batch["image"]

@@ -18,7 +18,7 @@ import functools
 import numpy as np
 import tensorflow as tf
 
-from tfskin.data.classes import CLASS_NAMES, class_index
+from tfskin.classes import CLASS_NAMES, class_index
 from tfskin.data.tfds.source_table import SOURCES as _SOURCES  # shared with the real datasets
 from tfskin.data.tfds.source_table import register_source, source_names  # noqa: F401
 from tfskin.errors import ConfigError

@@ -29,9 +29,9 @@ class ImageToImageGAN(GAN):
         """Panel groups of [0, 1] arrays for the panel grid."""
         raise NotImplementedError
 
-    def training_callbacks(self, run_config, run_dir, examples, stream=None) -> list:
+    def training_callbacks(self, run_config, run_dir, inputs, stream=None) -> list:
         """The panel grid (``samples/<panel_prefix>_step_*.png``) on the first ``PANEL_SAMPLES`` examples."""
-        fixed = self.preview_inputs(examples, PANEL_SAMPLES, run_config.train.seed)
+        fixed = inputs.preview(PANEL_SAMPLES)
         run_dir = Path(run_dir)
         return [PanelGrid(lambda: self.panels(fixed), run_dir, run_config.train.sample_every, self.panel_prefix,
                           log_dir=run_dir / "logs" / self.panel_prefix)]

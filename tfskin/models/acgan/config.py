@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass
 
+from tfskin.classes import CLASS_NAMES
 from tfskin.config import ConfigError, ModelConfig, check_halvable, halved
-from tfskin.data.classes import CLASS_NAMES
 
 
 @dataclass(frozen=True)

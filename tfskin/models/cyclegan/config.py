@@ -12,7 +12,7 @@ INPUT_RANGES = ("0-255", "0-1")
 class CycleGANConfig(ModelConfig):
     """Two ResNet generators G: A -> B and F: B -> A, two 70x70 PatchGANs, LSGAN + cycle + identity losses.
 
-    Domains (see ``tfskin.models.cyclegan.domains``): ``domain_a`` / ``domain_b`` are a class name of the run's dataset
+    Domains (see ``tfskin.inputs.domains``): ``domain_a`` / ``domain_b`` are a class name of the run's dataset
     (``NV``, ``MEL``), ``folder:PATH`` (a folder of images), or, for domain A only, a generator
     (``run:RUN_DIR`` or ``savedmodel:DIR``, optionally ``,label=CLASS``): ``domain_a_samples`` of its samples
     (drawn once, with the run's seed) are the A images, so CycleGAN refines that generator's class towards real

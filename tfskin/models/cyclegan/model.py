@@ -8,7 +8,6 @@ from tfskin import losses
 from tfskin.errors import BadInputError, ConfigError
 from tfskin.gan.image_pool import ImagePool, fold_seed, step_seed
 from tfskin.gan.image_to_image import ImageToImageGAN
-from tfskin.models.cyclegan import data
 from tfskin.models.cyclegan.config import CycleGANConfig
 from tfskin.models.cyclegan.networks import build_discriminator, build_generator
 
@@ -54,22 +53,14 @@ class CycleGAN(ImageToImageGAN):
     def discriminator_networks(self):
         return [self.discriminator_a, self.discriminator_b]
 
-    # --- the run: two domains instead of the run's images ---------------------------------------------------
+    # --- the run: two domains (``tfskin.inputs.unpaired``) instead of the run's images --------------------
+
+    input_kind = "unpaired_domains"
 
     @classmethod
     def validate_run(cls, run_config):
         if run_config.data.classes:
             raise ConfigError("cyclegan: choose the domains with --domain-a/--domain-b, not --classes")
-
-    def training_examples(self, run_config):
-        return data.preview_examples(run_config)
-
-    def make_batches(self, run_config, examples, start_step):
-        return data.make_batches(run_config, start_step)
-
-    def prepare_run(self, run_config, run_dir):
-        """``domains.json`` (sources, sizes, filter summary) and the Path-Rank-Filter's kept ids."""
-        data.write_domain_report(run_config, run_dir)
 
     def example_batch(self, batch_size=2):
         zeros = ops.zeros((batch_size, *self.image_shape))
@@ -140,14 +131,6 @@ class CycleGAN(ImageToImageGAN):
         parts = [ops.convert_to_numpy(self(images[i:i + batch_size], direction=direction)["image"])
                  for i in range(0, len(images), batch_size)]
         return np.concatenate(parts) if parts else np.zeros((0, *images.shape[1:]), "float32")
-
-    def preview_inputs(self, examples, num, seed):
-        """The first ``num`` pairs of the run's examples (``image_a`` from A, ``image`` from B), fixed."""
-        import numpy as np
-
-        batch = next(iter(examples.take(num).batch(num)))  # tf.data: NumPy, so that either backend takes it
-        return {"images_a": np.asarray(batch["image_a"]).astype("float32") / np.float32(127.5) - np.float32(1.0),
-                "images_b": np.asarray(batch["image"]).astype("float32") / np.float32(127.5) - np.float32(1.0)}
 
     def preview(self, inputs):
         """The grid's images: the fixed A inputs translated to B (compared with real B by the colour curve)."""

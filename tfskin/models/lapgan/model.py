@@ -157,8 +157,3 @@ class LAPGAN(NoiseToImageGAN, StagedGAN):
             low = blur_upsample(image)
             image = low + generator([low, ops.convert_to_tensor(level_noise[step - 1])], training=training)
         return images_and_mask(image, self.channels)
-
-    def preview_inputs(self, examples, num, seed):
-        return {"noise": super().preview_inputs(examples, num, seed)["noise"]}
-
-

@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass
 
+from tfskin.classes import NUM_LABELS
 from tfskin.config import ConfigError, ModelConfig, flag
-from tfskin.data.classes import NUM_LABELS
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import tensorflow as tf
 from keras import ops
 
 from tfskin import losses
-from tfskin.data.classes import CLASS_NAMES
+from tfskin.classes import CLASS_NAMES
 from tfskin.gan.base import images_and_mask
 from tfskin.gan.conditional import ClassConditionalGAN
 from tfskin.gan.noise_to_image import NoiseToImageGAN

@@ -1,6 +1,6 @@
 """Presets of both progressive GANs: the papers' sizes and CPU presets."""
 
-from tfskin.data.classes import CLASS_NAMES
+from tfskin.classes import CLASS_NAMES
 from tfskin.models.progan.config import FrozenProGANConfig, ProGANConfig
 from tfskin.registry import Preset
 
