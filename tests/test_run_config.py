@@ -166,3 +166,13 @@ def test_a_run_folder_of_the_earlier_layout_loads_samples_exports_and_resumes(tm
                     stream=open("/dev/null", "w"))
     assert resumed.step == 3
     assert json.loads((run / CONFIG_FILE).read_text())["layout"] == LAYOUT
+
+
+def test_every_preset_keeps_its_values():
+    """``presets.json``: every preset resolved by the release before the change (``train.precision`` pinned
+    to float32); read through the layout-1 reader it is exactly what the preset resolves to now."""
+    recorded = _layout1("presets")
+    assert len(recorded) == sum(len(get_model(m).presets) for m in model_names())
+    for key, old in recorded.items():
+        model, preset = key.split("/")
+        assert _read(old) == resolve_config(model, preset, train={"precision": "float32"}), key
