@@ -270,16 +270,16 @@ def test_short_run_learns_to_translate_nevi_towards_melanoma(mel_classifier, tmp
     translations) calls translated nevi melanoma far more often than the nevi themselves."""
     config = resolve_config("cyclegan", "quick", data={"num_examples": 1000},
                             train={"steps": 300, "log_every": 25, "sample_every": 300, "export_at_end": False},
-                            model_overrides={"constant_steps": 0, "decay_steps": 0})
+                            optimizer={"constant_fraction": 1.0})
     result = train(config, tmp_path / "run")
     scalars = logged_scalars(result.log_dir, "cycle")
     assert scalars[-1] < 0.6 * scalars[0], scalars
     colour = result.colour_history
     assert colour[300]["wasserstein"]["mean"] < 0.5 * colour[0]["wasserstein"]["mean"]
     _, model = load_trained_model(tmp_path / "run")
-    from tfskin.inputs import unpaired as data
+    from tfskin.inputs.unpaired import UnpairedDomains
 
-    fixed = model.preview_inputs(data.preview_examples(config), 128, 0)
+    fixed = UnpairedDomains(config).preview(128)
     nevi = (np.asarray(fixed["images_a"]) + 1.0) * 127.5
     classifier = keras.saving.load_model(mel_classifier)
     p_real = float(np.mean(classifier(nevi)[:, 1]))
