@@ -24,6 +24,7 @@ from tfskin import runtime  # noqa: E402
 from tfskin.data.phantoms import generate_phantoms  # noqa: E402
 from tfskin.data.pipeline import gan_batches  # noqa: E402
 from tfskin.data.sources import load_examples  # noqa: E402
+from tfskin.inputs import build_inputs  # noqa: E402
 from tfskin.training import build_model, resolve_config  # noqa: E402
 
 # (model, preset, batch size) measured by default; each model issue adds its rows here.
@@ -87,7 +88,7 @@ def bench_training(model_name, preset, batch, steps, precision="float32") -> dic
         stage = model.stage_schedule(batch).phases[-1].stage
         model.set_phase(stage, 1.0)
     h, w = config.data.image_size
-    ds = model.make_batches(config, model.training_examples(config), 0)
+    ds = build_inputs(model.input_kind, config, model.latent_spec()).batches(0)
     model.fit(ds, steps_per_epoch=3, epochs=1, verbose=0, shuffle=False)  # trace + warm up
     t0 = time.perf_counter()
     model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)

@@ -75,15 +75,33 @@ flops = _load("tfskin_flops", "scripts/flops.py")
 image_pool = _load("tfskin_image_pool", "tfskin/gan/image_pool.py")
 
 from tfskin import losses  # noqa: E402
-from tfskin.config import DataConfig  # noqa: E402
-from tfskin.registry import with_data_shape  # noqa: E402
+from tfskin.config import DataConfig, OptimizerConfig  # noqa: E402
+
+
+class _Shaped:
+    """A preset's model config (``arch``) with what this script's stand-in models read besides: the preset's
+    image shape, seed 0 and its Adam settings."""
+
+    def __init__(self, preset):
+        self.arch = preset.model_config
+        data, optimizer = DataConfig(**preset.data), OptimizerConfig(**preset.optimizer)
+        self.image_shape, self.image_size, self.channels = data.image_shape, tuple(data.image_size), data.channels
+        self.seed = 0
+        self.learning_rate, self.beta_1, self.beta_2 = (optimizer.generator_learning_rate, optimizer.beta_1,
+                                                        optimizer.beta_2)
+
+    def __getattr__(self, name):
+        return getattr(self.arch, name)
+
+    @property
+    def base_size(self):
+        return self.arch.base_size(self.image_size)
 
 
 def _preset(module_name, preset_name, presets_name="PRESETS"):
     presets = getattr(importlib.import_module(f"tfskin.models.{module_name}.presets"), presets_name)
     preset = presets[preset_name]
-    data = DataConfig(**{**DataConfig().to_dict(), **preset.data})
-    return with_data_shape(preset.model_config, data), preset.train.get("batch_size", 1)
+    return _Shaped(preset), preset.train.get("batch_size", 1)
 
 
 class BenchGAN(keras.Model):
@@ -141,7 +159,8 @@ class DCGAN(BenchGAN):
         from tfskin.models.dcgan.networks import build_discriminator, build_generator
 
         self.config = config
-        self.generator, self.discriminator = build_generator(config), build_discriminator(config)
+        self.generator = build_generator(config.arch, config.image_shape)
+        self.discriminator = build_discriminator(config.arch, config.image_shape)
         self.generator_networks, self.discriminator_networks = [self.generator], [self.discriminator]
         self.network_calls = [(self.generator, 1), (self.discriminator, 3)]
 
@@ -168,8 +187,10 @@ class CycleGAN(BenchGAN):
         from tfskin.models.cyclegan.networks import build_discriminator, build_generator
 
         self.config = config
-        self.g_ab, self.g_ba = build_generator(config, "g_ab"), build_generator(config, "g_ba")
-        self.d_a, self.d_b = build_discriminator(config, "d_a"), build_discriminator(config, "d_b")
+        shape = config.image_shape
+        self.g_ab, self.g_ba = build_generator(config.arch, shape, "g_ab"), build_generator(config.arch, shape, "g_ba")
+        self.d_a = build_discriminator(config.arch, shape, "d_a")
+        self.d_b = build_discriminator(config.arch, shape, "d_b")
         self.generator_networks, self.discriminator_networks = [self.g_ab, self.g_ba], [self.d_a, self.d_b]
         shape = (*config.image_size, config.channels)
         self.pool_a = image_pool.ImagePool(config.pool_size, shape, dtype="float32", name="pool_a")
@@ -220,7 +241,8 @@ class Pix2PixHD(BenchGAN):
         from tfskin.models.pix2pixhd.networks import build_discriminator, build_generator
 
         self.config = config
-        self.generator, self.discriminator = build_generator(config), build_discriminator(config)
+        self.generator = build_generator(config.arch, config.image_size)
+        self.discriminator = build_discriminator(config.arch, config.image_size)
         self.generator_networks, self.discriminator_networks = [self.generator], [self.discriminator]
         self.network_calls = [(self.generator, 1), (self.discriminator, 4)]
 
@@ -280,7 +302,7 @@ class ProGAN(BenchGAN):
 
     def __init__(self, config):
         super().__init__()
-        from tfskin.data.classes import CLASS_NAMES
+        from tfskin.classes import CLASS_NAMES
         from tfskin.models.progan.networks import ProgressiveCritic, ProgressiveGenerator
 
         self.config = config

@@ -32,6 +32,7 @@ def _measure(model_name, preset, size, batch, pairs, threads) -> dict:
     tf.config.threading.set_inter_op_parallelism_threads(threads)
     from keras import ops
 
+    from tfskin.inputs import build_inputs
     from tfskin.training import build_model, resolve_config
 
     overrides = {"data": {"name": "phantoms", "num_examples": max(16, 4 * batch)},
@@ -40,7 +41,7 @@ def _measure(model_name, preset, size, batch, pairs, threads) -> dict:
         overrides["data"]["image_size"] = (size, size)
     config = resolve_config(model_name, preset, **overrides)
     model = build_model(config)
-    batches = iter(model.make_batches(config, model.training_examples(config), 0))
+    batches = iter(build_inputs(model.input_kind, config, model.latent_spec()).batches(0))
     batch_data = next(batches)
 
     alternating = tf.function(model.train_step)

@@ -66,12 +66,12 @@ def cyclegan_rows():
 
     rows = []
     for preset in ("paper256", "paper128"):
-        config = get_model("cyclegan").preset(preset).model_config
-        shape = (*config.image_size, 3)
-        rows.append(_row(f"cyclegan {preset} generator (ResNet-{config.blocks}), each of 2", shape,
-                         build_generator(config, "g")))
+        chosen = get_model("cyclegan").preset(preset)
+        config, shape = chosen.model_config, chosen.image_shape
+        rows.append(_row(f"cyclegan {preset} generator (ResNet-{config.blocks(shape[:2])}), each of 2", shape,
+                         build_generator(config, shape, "g")))
         rows.append(_row(f"cyclegan {preset} 70x70 PatchGAN discriminator, each of 2", shape,
-                         build_discriminator(config, "d")))
+                         build_discriminator(config, shape, "d")))
         keras.backend.clear_session()
     return rows
 
@@ -82,12 +82,12 @@ def pix2pixhd_rows():
 
     rows = []
     for preset in ("paper1024x512_instance", "paper1024x512_semantic"):
-        config = get_model("pix2pixhd").preset(preset).model_config
-        h, w = config.image_size
+        chosen = get_model("pix2pixhd").preset(preset)
+        config, (h, w) = chosen.model_config, chosen.image_shape[:2]
         rows.append(_row(f"pix2pixhd {preset} global generator", (h, w, config.input_channels),
-                         build_generator(config)))
+                         build_generator(config, (h, w))))
         rows.append(_row(f"pix2pixhd {preset} {config.num_d}-scale discriminator (one pass, all scales)",
-                         (h, w, config.input_channels + 3), build_discriminator(config)))
+                         (h, w, config.input_channels + 3), build_discriminator(config, (h, w))))
         keras.backend.clear_session()
     return rows
 

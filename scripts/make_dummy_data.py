@@ -25,7 +25,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tfskin.data.classes import ATTRIBUTE_NAMES  # noqa: E402
+from tfskin.classes import ATTRIBUTE_NAMES  # noqa: E402
 from tfskin.data.superpixels import encode_superpixel_rgb  # noqa: E402
 from tfskin.data.tfds.common import grouped_splits  # noqa: E402
 

@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from tfskin.inputs import build_inputs  # noqa: E402
 from tfskin.training import build_model, resolve_config  # noqa: E402
 
 
@@ -28,7 +29,7 @@ def one_step(model_name, directory, write_state, suffix):
     model = build_model(config)
     state = os.path.join(directory, f"{model_name}-state.npz")
     if write_state:
-        stream = model.make_batches(config, model.training_examples(config), 0)
+        stream = build_inputs(model.input_kind, config, model.latent_spec()).batches(0)
         batch = {k: np.asarray(v) for k, v in next(iter(stream)).items()}
         np.savez(state, **{f"w{i}": np.asarray(w) for i, w in enumerate(model.get_weights())},
                  **{f"batch/{k}": v for k, v in batch.items()})

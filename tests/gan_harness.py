@@ -11,7 +11,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfskin.registry import get_model
 from tfskin.serving.export import export_model
+
+
+def preset_model(model_class, name: str, preset: str, **changes):
+    """``model_class`` built as preset ``preset`` of model ``name`` (its architecture at its image shape)."""
+    chosen = get_model(name).preset(preset)
+    config = chosen.model_config.replace(**changes) if changes else chosen.model_config
+    return model_class(config, image_shape=chosen.image_shape)
 
 
 def weights_of(networks):

@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from tfskin.inputs import build_inputs  # noqa: E402
 from tfskin.training import build_model, resolve_config, train  # noqa: E402
 
 MODEL = "dcgan"
@@ -74,7 +75,7 @@ def _trainable(model):
 def write_state(directory):
     config = _config()
     model = build_model(config)
-    stream = model.make_batches(config, model.training_examples(config), 0)
+    stream = build_inputs(model.input_kind, config, model.latent_spec()).batches(0)
     batch = {k: np.asarray(v) for k, v in next(iter(stream)).items()}
     np.savez(Path(directory) / "state.npz", **{f"w{i}": _numpy(w) for i, w in enumerate(model.weights)},
              **{f"batch/{k}": v for k, v in batch.items()})

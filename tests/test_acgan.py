@@ -2,20 +2,21 @@
 
 import numpy as np
 import pytest
-from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step
+from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step, preset_model
 
 from tfskin.config import ConfigError
+from tfskin.inputs import build_inputs
 from tfskin.models.acgan.config import ACGANConfig
 from tfskin.models.acgan.model import ACGAN
-from tfskin.registry import get_model
 from tfskin.training import build_model, load_trained_model, resolve_config, train
 
 
-def _batch(config, n=4, seed=0):
+def _batch(model, n=4, seed=0):
     rng = np.random.default_rng(seed)
-    h, w = config.image_size
+    config = model.config
+    h, w = model.image_size
     return {
-        "images": rng.uniform(-1, 1, (n, h, w, config.channels)).astype("float32"),
+        "images": rng.uniform(-1, 1, (n, h, w, model.channels)).astype("float32"),
         "labels": rng.integers(0, config.num_classes, n).astype("int32"),
         "noise": rng.normal(size=(n, config.latent_dim)).astype("float32"),
         "fake_labels": rng.integers(0, config.num_classes, n).astype("int32"),
@@ -25,9 +26,9 @@ def _batch(config, n=4, seed=0):
 def test_acgan_passes_the_gan_harness(tmp_path):
     config = resolve_config("acgan", "tiny")
     model = build_model(config)
-    logs = check_one_fit_step(model, _batch(config.model_config))
+    logs = check_one_fit_step(model, _batch(model))
     assert 0.0 <= logs["aux_acc_fake"] <= 1.0
-    batch = _batch(config.model_config, seed=1)
+    batch = _batch(model, seed=1)
     inputs = {"noise": batch["noise"], "label": batch["fake_labels"]}
     check_keras_round_trip(model, inputs, tmp_path)
     outputs, _ = check_export_round_trip(model, inputs, tmp_path, "generate")
@@ -42,19 +43,20 @@ def test_acgan_passes_the_gan_harness(tmp_path):
 
 
 def test_per_class_sampling_and_preview_layout():
-    model = ACGAN(get_model("acgan").preset("tiny").model_config)
+    model = preset_model(ACGAN, "acgan", "tiny")
     out = model.sample(5, seed=1, label="mel")
     assert out["image"].shape == (5, 32, 32, 3) and set(out["label"]) == {0}
     assert set(model.sample(3, seed=1, label=3)["label"]) == {3}
     with pytest.raises(ValueError, match="valid classes: MEL, NV"):
         model.sample(2, label="XYZ")
-    fixed = model.preview_inputs(None, 32, 0)
+    config = resolve_config("acgan", "tiny")
+    fixed = build_inputs(model.input_kind, config, model.latent_spec()).preview(32)
     assert list(fixed["label"][:8]) == list(range(8)) and list(fixed["label"][8:16]) == list(range(8))
     assert model.preview(fixed)["image"].shape == (32, 32, 32, 3)
 
 
 def test_paper128_layout():
-    model = ACGAN(get_model("acgan").preset("paper128").model_config)
+    model = preset_model(ACGAN, "acgan", "paper128")
     assert model.generator.output_shape == (None, 128, 128, 3)
     assert [o[1:] for o in model.discriminator.output_shape] == [(1,), (8,)]
     assert model.generator.get_layer("project").output.shape[-1] == 8 * 8 * 768
@@ -62,13 +64,12 @@ def test_paper128_layout():
     with pytest.raises(ConfigError, match="class names"):
         ACGANConfig(num_classes=3)
     with pytest.raises(ConfigError, match="divisible"):
-        ACGANConfig(image_size=(100, 128))
+        ACGAN(ACGANConfig(), image_shape=(100, 128, 3))
 
 
 def test_loss_weights_are_separate():
-    config = get_model("acgan").preset("tiny").model_config
-    batch = _batch(config)
-    heavy = ACGAN(config.replace(auxiliary_weight=3.0, adversarial_weight=0.5))
+    heavy = preset_model(ACGAN, "acgan", "tiny", auxiliary_weight=3.0, adversarial_weight=0.5)
+    batch = _batch(heavy)
     fakes = heavy.generate(batch)
     d = heavy.discriminator_losses(batch, fakes)
     g = heavy.generator_losses(batch, fakes)

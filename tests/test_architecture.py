@@ -14,11 +14,12 @@ PACKAGE = Path(tfskin.__file__).parent
 
 # Layers from the bottom up: a module may import its own layer and the layers below it, never one above.
 LAYERS = (
-    ("base", ("tfskin", "tfskin.errors", "tfskin.config", "tfskin.registry", "tfskin.runtime")),
+    ("base", ("tfskin", "tfskin.errors", "tfskin.config", "tfskin.registry", "tfskin.runtime", "tfskin.classes")),
     ("primitives", ("tfskin.layers", "tfskin.losses", "tfskin.imaging", "tfskin.color_stats")),
     ("data", ("tfskin.data",)),
     ("infrastructure", ("tfskin.callbacks", "tfskin.checkpointing", "tfskin.serving")),
     ("runs", ("tfskin.runs", "tfskin.sources", "tfskin.saved_classifier")),
+    ("inputs", ("tfskin.inputs",)),
     ("gan", ("tfskin.gan",)),
     ("models", ("tfskin.models",)),
     ("training", ("tfskin.training",)),
@@ -152,7 +153,7 @@ def test_a_new_model_is_one_class_and_one_registration_line(tmp_path):
     from keras import layers, ops
 
     from tfskin import losses
-    from tfskin.config import ConfigMixin
+    from tfskin.config import ModelConfig
     from tfskin.gan.base import images_and_mask
     from tfskin.gan.noise_to_image import NoiseToImageGAN
     from tfskin.registry import Preset, register_model, unregister_model
@@ -160,18 +161,15 @@ def test_a_new_model_is_one_class_and_one_registration_line(tmp_path):
     from tfskin.training import resolve_config, train
 
     @dataclasses.dataclass(frozen=True)
-    class ToyConfig(ConfigMixin):
-        image_size: tuple = (16, 16)
-        channels: int = 3
+    class ToyConfig(ModelConfig):
         latent_dim: int = 4
-        seed: int = 0
 
     class ToyGAN(NoiseToImageGAN):
         config_class = ToyConfig
 
         def __init__(self, config, **kwargs):
             super().__init__(config, **kwargs)
-            h, w = config.image_size
+            h, w = self.image_size
             self.generator = keras.Sequential([keras.Input((config.latent_dim,)), layers.Dense(h * w * 3),
                                                layers.Reshape((h, w, 3)), layers.Activation("tanh")])
             self.discriminator = keras.Sequential([keras.Input((h, w, 3)), layers.Flatten(), layers.Dense(1)])
@@ -180,7 +178,7 @@ def test_a_new_model_is_one_class_and_one_registration_line(tmp_path):
             return {"noise": ((self.config.latent_dim,), "normal")}
 
         def example_batch(self, batch_size=2):
-            h, w = self.config.image_size
+            h, w = self.image_size
             return {"images": ops.zeros((batch_size, h, w, 3)), "noise": ops.zeros((batch_size, 4))}
 
         def generate(self, batch, training=False):
@@ -209,3 +207,60 @@ def test_a_new_model_is_one_class_and_one_registration_line(tmp_path):
         assert samples["image"].shape == (3, 16, 16, 3) and np.isfinite(samples["image"]).all()
     finally:
         unregister_model("toy")
+
+
+def _copied_setting(name: str) -> bool:
+    """Field names that belong to the data, train or optimizer sections, not to a model's architecture."""
+    return (name in ("image_size", "image_shape", "channels", "seed", "beta_1", "beta_2")
+            or name.endswith(("learning_rate", "_seed", "_image_size")))
+
+
+def test_model_configs_hold_architecture_and_loss_weights_only():
+    """The image shape and the seed are the model's constructor arguments, the optimizer settings the run's
+    ``optimizer`` section: a model config with such a field states a value config.json already holds."""
+    from tfskin.registry import get_model, model_names
+
+    wrong = sorted(f"{get_model(name).config_class.__name__}.{f.name}" for name in model_names()
+                   for f in dataclasses.fields(get_model(name).config_class) if _copied_setting(f.name))
+    assert not wrong, "model config fields that belong to another section: " + ", ".join(wrong)
+
+
+def _keras_model_modules() -> set:
+    """Modules under tfskin/gan and tfskin/models that define a ``keras.Model`` subclass."""
+    import importlib
+    import inspect
+
+    import keras
+
+    found = set()
+    for name in import_graph():
+        if not name.startswith(("tfskin.gan.", "tfskin.models.")):
+            continue
+        module = importlib.import_module(name)
+        if any(inspect.isclass(obj) and issubclass(obj, keras.Model) and obj.__module__ == name
+               for obj in vars(module).values()):
+            found.add(name)
+    return found
+
+
+def test_keras_models_load_no_data():
+    """A GAN is only a model: neither the module of a ``keras.Model`` subclass nor any gan/models module it
+    imports (its config, networks, family base) imports ``tfskin.data`` or the runner's input objects
+    (``tfskin.inputs``); the runner builds the inputs and hands them to ``fit``."""
+    graph = import_graph()
+    own = ("tfskin.gan", "tfskin.models")
+    data = ("tfskin.data", "tfskin.inputs")
+    modules = _keras_model_modules()
+    assert {"tfskin.gan.base", "tfskin.models.dcgan.model", "tfskin.models.cyclegan.model"} <= modules
+    wrong = []
+    for start in sorted(modules):
+        paths, todo = {start: [start]}, [start]
+        while todo:
+            node = todo.pop()
+            for dst in sorted(graph.get(node, ())):
+                if dst == data[0] or dst.startswith(tuple(p + "." for p in data)) or dst in data:
+                    wrong.append(f"{start}: {' -> '.join(paths[node] + [dst])}")
+                elif dst.startswith(tuple(p + "." for p in own)) and dst not in paths:
+                    paths[dst] = paths[node] + [dst]
+                    todo.append(dst)
+    assert not wrong, "keras.Model modules that import data code:\n" + "\n".join(sorted(set(wrong)))

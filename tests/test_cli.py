@@ -23,7 +23,7 @@ def test_dry_run_prints_resolved_config(capsys, tmp_path):
     assert main(["train", *TINY, "--image-size", "32x64", "--dry-run", "--run-dir", str(tmp_path / "r")]) == 0
     out = capsys.readouterr().out
     config = json.loads(out[: out.rindex("}") + 1])
-    assert config["data"]["image_size"] == [32, 64] and config["model_config"]["image_size"] == [32, 64]
+    assert config["data"]["image_size"] == [32, 64] and "image_size" not in config["model_config"]
     assert not (tmp_path / "r").exists()
 
 

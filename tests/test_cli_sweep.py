@@ -131,7 +131,7 @@ def test_translate_skips_what_it_cannot_translate_and_writes_the_rest(tmp_path, 
     from tfskin.serving.export import export_model
 
     spec = get_model("cyclegan")
-    model = spec.build(spec.presets["tiny"].model_config)
+    model = spec.build(spec.presets["tiny"].model_config, spec.presets["tiny"].image_shape)
     model.build_for_training()
     export_model(model, tmp_path / "cyclegan")
     folder = tmp_path / "in"

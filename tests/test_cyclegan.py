@@ -1,32 +1,36 @@
 """CycleGAN: the GAN harness, paper shapes, resume, mirrored and mixed precision steps, the Path-Rank-Filter
 with a real (test-trained) classifier, and a generator's samples as domain A."""
 
-import dataclasses
 import json
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step, logged_scalars
+from gan_harness import (
+    check_export_round_trip,
+    check_keras_round_trip,
+    check_one_fit_step,
+    logged_scalars,
+    preset_model,
+)
 from numerics import check_mirrored_within_split_spread, float_arrays, on_two_halves
 
 from tfskin.callbacks import NonFiniteLossError
 from tfskin.config import ConfigError
 from tfskin.data.sources import phantom_arrays
-from tfskin.models.cyclegan import domains
+from tfskin.inputs import domains
 from tfskin.models.cyclegan.config import CycleGANConfig
 from tfskin.models.cyclegan.model import CycleGAN
-from tfskin.registry import get_model
 from tfskin.runtime import make_strategy
 from tfskin.training import build_model, load_trained_model, resolve_config, train
 
 TINY_TRAIN = {"export_at_end": False, "log_every": 1, "sample_every": 1000}
 
 
-def _batch(config, n=4, seed=0):
+def _batch(model, n=4, seed=0):
     rng = np.random.default_rng(seed)
-    h, w = config.image_size
+    h, w = model.image_size
     return {k: rng.uniform(-1, 1, (n, h, w, 3)).astype("float32") for k in ("images_a", "images_b")}
 
 
@@ -61,7 +65,7 @@ def mel_classifier(tmp_path_factory):
 def test_cyclegan_passes_the_gan_harness(tmp_path):
     config = resolve_config("cyclegan", "tiny")
     model = build_model(config)
-    logs = check_one_fit_step(model, _batch(config.model_config))
+    logs = check_one_fit_step(model, _batch(model))
     assert logs["cycle"] > 0 and logs["identity"] > 0
     images = np.random.default_rng(1).uniform(0, 1, (3, 16, 16, 3)).astype("float32")
     check_keras_round_trip(model, images, tmp_path)
@@ -78,12 +82,14 @@ def test_cyclegan_passes_the_gan_harness(tmp_path):
 
 
 def test_paper_layouts():
-    paper = get_model("cyclegan").preset("paper256").model_config
-    assert paper.blocks == 9 and paper.lambda_cycle == 10 and paper.lambda_identity == 0.5
-    assert paper.pool_size == 50 and paper.learning_rate == 2e-4 and paper.beta_1 == 0.5
-    assert get_model("cyclegan").preset("paper128").model_config.blocks == 6
+    paper = resolve_config("cyclegan", "paper256")
+    cfg, optimizer = paper.model_config, paper.optimizer
+    assert cfg.blocks((256, 256)) == 9 and cfg.lambda_cycle == 10 and cfg.lambda_identity == 0.5
+    assert cfg.pool_size == 50 and optimizer.generator_learning_rate == 2e-4 and optimizer.beta_1 == 0.5
+    assert optimizer.schedule_steps(paper.train.steps) == (100_000, 100_000)
+    assert resolve_config("cyclegan", "paper128").model_config.blocks((128, 128)) == 6
     with pytest.raises(ConfigError, match="divisible"):
-        CycleGANConfig(image_size=(30, 32))
+        CycleGAN(CycleGANConfig(), image_shape=(30, 32, 3))
     with pytest.raises(ConfigError, match="filter_alpha"):
         CycleGANConfig(filter_alpha=0.0)
     with pytest.raises(ConfigError, match="only domain A"):
@@ -91,7 +97,7 @@ def test_paper_layouts():
 
 
 def test_learning_rate_is_constant_then_decays_linearly_to_zero():
-    config = resolve_config("cyclegan", "tiny", model_overrides={"constant_steps": 4, "decay_steps": 4})
+    config = resolve_config("cyclegan", "tiny", train={"steps": 8}, optimizer={"constant_fraction": 0.5})
     model = build_model(config)
     schedule = model.generator_optimizer.learning_rate
     schedule_fn = model.generator_optimizer._learning_rate
@@ -125,16 +131,14 @@ def test_resume_equals_an_uninterrupted_run_including_the_pools(tmp_path):
 
 def _two_sgd_steps(strategy, model_class=CycleGAN, pool_size=None):
     """Trainable weights before and after two SGD steps (learning rate 0.1, momentum 0.5) on two batches of 8."""
-    config = get_model("cyclegan").preset("tiny").model_config
-    if pool_size is not None:
-        config = dataclasses.replace(config, pool_size=pool_size)
+    changes = {} if pool_size is None else {"pool_size": pool_size}
     keras.utils.set_random_seed(3)
     with strategy.scope():
-        model = model_class(config)
+        model = preset_model(model_class, "cyclegan", "tiny", **changes)
         model.compile(keras.optimizers.SGD(0.1, momentum=0.5), keras.optimizers.SGD(0.1, momentum=0.5))
         model.build_for_training()
     initial = float_arrays(model.trainable_weights)
-    batches = [_batch(config, n=8, seed=s) for s in range(2)]
+    batches = [_batch(model, n=8, seed=s) for s in range(2)]
     ds = tf.data.Dataset.from_tensor_slices(
         {k: np.stack([b[k] for b in batches]) for k in batches[0]}).unbatch().batch(8)
     model.fit(ds, steps_per_epoch=2, epochs=1, verbose=0, shuffle=False)
@@ -171,7 +175,7 @@ def test_mixed_precision_trains_finitely():
     config = resolve_config("cyclegan", "tiny", train={"precision": "mixed_float16"})
     model = build_model(config)
     assert model.generator_ab.get_layer("res0_conv1").compute_dtype == "float16"
-    logs = check_one_fit_step(model, _batch(config.model_config), steps=5)
+    logs = check_one_fit_step(model, _batch(model), steps=5)
     assert all(np.isfinite(v) for v in logs.values())
     assert model(np.zeros((1, 16, 16, 3), "float32"))["image"].dtype == "float32"
 
@@ -286,16 +290,16 @@ def test_short_run_learns_to_translate_nevi_towards_melanoma(mel_classifier, tmp
     translations) calls translated nevi melanoma far more often than the nevi themselves."""
     config = resolve_config("cyclegan", "quick", data={"num_examples": 1000},
                             train={"steps": 300, "log_every": 25, "sample_every": 300, "export_at_end": False},
-                            model_overrides={"constant_steps": 0, "decay_steps": 0})
+                            optimizer={"constant_fraction": 1.0})
     result = train(config, tmp_path / "run")
     scalars = logged_scalars(result.log_dir, "cycle")
     assert scalars[-1] < 0.6 * scalars[0], scalars
     colour = result.colour_history
     assert colour[300]["wasserstein"]["mean"] < 0.5 * colour[0]["wasserstein"]["mean"]
     _, model = load_trained_model(tmp_path / "run")
-    from tfskin.models.cyclegan import data
+    from tfskin.inputs.unpaired import UnpairedDomains
 
-    fixed = model.preview_inputs(data.preview_examples(config), 128, 0)
+    fixed = UnpairedDomains(config).preview(128)
     nevi = (np.asarray(fixed["images_a"]) + 1.0) * 127.5
     classifier = keras.saving.load_model(mel_classifier)
     p_real = float(np.mean(classifier(nevi)[:, 1]))

@@ -1,19 +1,19 @@
 import numpy as np
 import pytest
-from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step
+from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step, preset_model
 
 from tfskin.config import ConfigError
 from tfskin.models.dcgan.config import DCGANConfig
 from tfskin.models.dcgan.model import DCGAN
-from tfskin.registry import get_model
 from tfskin.training import build_model, resolve_config
 
 
-def _batch(config, n=4, seed=0):
+def _batch(model, n=4, seed=0):
     rng = np.random.default_rng(seed)
-    h, w = config.image_size
+    config = model.config
+    h, w = model.image_size
     return {
-        "images": rng.uniform(-1, 1, (n, h, w, config.channels)).astype("float32"),
+        "images": rng.uniform(-1, 1, (n, h, w, model.channels)).astype("float32"),
         "noise": rng.normal(size=(n, config.latent_dim)).astype("float32"),
     }
 
@@ -22,18 +22,18 @@ def _batch(config, n=4, seed=0):
 def test_dcgan_passes_the_gan_harness(preset, tmp_path):
     config = resolve_config("dcgan", preset)
     model = build_model(config)
-    check_one_fit_step(model, _batch(config.model_config))
-    noise = _batch(config.model_config)["noise"]
+    check_one_fit_step(model, _batch(model))
+    noise = _batch(model)["noise"]
     check_keras_round_trip(model, noise, tmp_path)
     outputs, info = check_export_round_trip(model, {"noise": noise}, tmp_path, "generate")
     expected = model(noise)
-    h, w = config.model_config.image_size
+    h, w = config.data.image_size
     assert outputs["image"].shape == (4, h, w, 3) and outputs["image"].dtype == np.float32
     assert outputs["image"].min() >= 0.0 and outputs["image"].max() <= 1.0
     np.testing.assert_allclose(outputs["image"], np.asarray(expected["image"]), atol=1e-5)
     assert outputs["image_png_bytes"].shape == (4,)
     assert outputs["image_png_bytes"][0][:8] == b"\x89PNG\r\n\x1a\n"
-    if config.model_config.channels == 4:
+    if config.data.channels == 4:
         assert outputs["mask"].shape == (4, h, w, 1)
         np.testing.assert_allclose(outputs["mask"], np.asarray(expected["mask"]), atol=1e-5)
     else:
@@ -42,7 +42,7 @@ def test_dcgan_passes_the_gan_harness(preset, tmp_path):
 
 def test_paper64_matches_the_reports_layer_table():
     """Parameter counts of Lunagariya & Patel section 7.1.1 (bias-free convolutions, BatchNorm gamma/beta)."""
-    model = DCGAN(get_model("dcgan").preset("paper64").model_config)
+    model = preset_model(DCGAN, "dcgan", "paper64")
     g = {layer.name: layer.count_params() for layer in model.generator.layers}
     assert g["project"] == 819_200
     assert [g["up1"], g["up2"], g["up3"]] == [2_097_152, 524_288, 131_072]
@@ -55,7 +55,7 @@ def test_paper64_matches_the_reports_layer_table():
 
 
 def test_paper_192x256_mask_variant_shapes():
-    model = DCGAN(get_model("dcgan").preset("paper192x256_mask").model_config)
+    model = preset_model(DCGAN, "dcgan", "paper192x256_mask")
     assert model.generator.input_shape == (None, 100)
     assert model.generator.output_shape == (None, 192, 256, 4)
     assert model.discriminator.get_layer("down0").kernel_size == (5, 5)
@@ -65,8 +65,11 @@ def test_paper_192x256_mask_variant_shapes():
 
 
 def test_non_square_and_impossible_shapes():
-    DCGAN(DCGANConfig(image_size=(48, 80), generator_filters=(16, 8, 4), discriminator_filters=(4, 8, 16)))
+    config = DCGANConfig(generator_filters=(16, 8, 4), discriminator_filters=(4, 8, 16))
+    assert DCGAN(config, image_shape=(48, 80, 3)).generator.output_shape == (None, 48, 80, 3)
     with pytest.raises(ConfigError, match="divisible"):
-        DCGANConfig(image_size=(50, 64))
+        DCGAN(DCGANConfig(), image_shape=(50, 64, 3))
     with pytest.raises(ConfigError, match="channels"):
-        DCGANConfig(channels=2)
+        DCGAN(DCGANConfig(), image_shape=(64, 64, 2))
+    with pytest.raises(ConfigError, match="divisible"):
+        resolve_config("dcgan", "tiny", data={"image_size": (50, 64)})

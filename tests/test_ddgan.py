@@ -2,28 +2,28 @@
 
 import numpy as np
 import pytest
-from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step
+from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step, preset_model
 
 from tfskin.config import ConfigError
 from tfskin.models.ddgan.config import DDGANConfig
 from tfskin.models.ddgan.model import DDGAN
-from tfskin.registry import get_model
 from tfskin.training import build_model, resolve_config
 
 
-def _batch(config, n=4, seed=0):
+def _batch(model, n=4, seed=0):
     rng = np.random.default_rng(seed)
-    h, w = config.image_size
-    return {"images": rng.uniform(-1, 1, (n, h, w, config.channels)).astype("float32"),
+    config = model.config
+    h, w = model.image_size
+    return {"images": rng.uniform(-1, 1, (n, h, w, model.channels)).astype("float32"),
             "noise": rng.normal(size=(n, config.latent_dim)).astype("float32")}
 
 
 def test_ddgan_passes_the_gan_harness(tmp_path):
     config = resolve_config("ddgan", "tiny")
     model = build_model(config)
-    logs = check_one_fit_step(model, _batch(config.model_config))
+    logs = check_one_fit_step(model, _batch(model))
     assert {"d_loss_8x8", "d_loss_16x16", "d_loss_32x32", "g_loss_8x8"} <= set(logs)
-    noise = _batch(config.model_config, seed=1)["noise"]
+    noise = _batch(model, seed=1)["noise"]
     check_keras_round_trip(model, noise, tmp_path)
     outputs, _ = check_export_round_trip(model, {"noise": noise}, tmp_path, "generate")
     assert outputs["image"].shape == (4, 32, 32, 3)
@@ -33,8 +33,8 @@ def test_ddgan_passes_the_gan_harness(tmp_path):
 def test_each_scale_sends_gradients_to_the_generator():
     import tensorflow as tf
 
-    model = DDGAN(get_model("ddgan").preset("tiny").model_config)
-    batch = _batch(model.config)
+    model = preset_model(DDGAN, "ddgan", "tiny")
+    batch = _batch(model)
     for name in ("g_loss_8x8", "g_loss_32x32"):
         with tf.GradientTape() as tape:
             loss = model.generator_losses(batch, model.generate(batch, training=True))[name]
@@ -46,7 +46,7 @@ def test_each_scale_sends_gradients_to_the_generator():
 
 
 def test_paper_preset_shapes():
-    model = DDGAN(get_model("ddgan").preset("paper256").model_config)
+    model = preset_model(DDGAN, "ddgan", "paper256")
     assert [tuple(o[1:3]) for o in model.generator.output_shape] == [(4 * 2 ** s,) * 2 for s in range(7)]
     assert [d.input_shape[1] for d in model.discriminators] == [16, 32, 64, 128, 256]
     with pytest.raises(ConfigError, match="scale_weights"):

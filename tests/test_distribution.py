@@ -19,17 +19,17 @@ def _two_cpu_strategy():
 
 
 def _train_two_steps(strategy, preset):
-    config = get_model("dcgan").preset(preset).model_config
+    chosen = get_model("dcgan").preset(preset)
+    config = chosen.model_config
     keras.utils.set_random_seed(3)
     with strategy.scope():
-        model = get_model("dcgan").build(config)
+        model = get_model("dcgan").build(config, chosen.image_shape)
         # Plain SGD: unlike Adam, its update scales with the gradient, so a loss that was not divided by the
         # replica count (gradients summed over replicas) would double the step and fail this test.
         model.compile(keras.optimizers.SGD(0.1, momentum=0.5), keras.optimizers.SGD(0.1, momentum=0.5))
         model.build_for_training()
     rng = np.random.default_rng(0)
-    h, w = config.image_size
-    batches = [{"images": rng.uniform(-1, 1, (8, h, w, config.channels)).astype("float32"),
+    batches = [{"images": rng.uniform(-1, 1, (8, *chosen.image_shape)).astype("float32"),
                 "noise": rng.normal(size=(8, config.latent_dim)).astype("float32")} for _ in range(2)]
     ds = tf.data.Dataset.from_tensor_slices(
         {k: np.stack([b[k] for b in batches]) for k in batches[0]}).unbatch().batch(8)
@@ -45,7 +45,8 @@ def test_mirrored_update_equals_single_device_update(preset):
     with it off, i.e. at most 13 ulps of the largest weight (about 1.0). DCGAN's batch norm is synchronized across
     replicas, so both runs normalise over the same 8 images."""
     keras.utils.set_random_seed(3)
-    fresh = get_model("dcgan").build(get_model("dcgan").preset(preset).model_config)
+    fresh = get_model("dcgan").build(get_model("dcgan").preset(preset).model_config,
+                                     get_model("dcgan").preset(preset).image_shape)
     single = _train_two_steps(tf.distribute.get_strategy(), preset)
     mirrored = _train_two_steps(_two_cpu_strategy(), preset)
     after = float_arrays(single.weights)

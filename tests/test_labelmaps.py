@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tfskin.data.classes import ATTRIBUTE_NAMES
+from tfskin.classes import ATTRIBUTE_NAMES
 from tfskin.data.instances import boundary_map, instance_map
 from tfskin.data.labelmaps import (
     ATTRIBUTE_LABELS,

@@ -2,12 +2,11 @@
 
 import numpy as np
 import pytest
-from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step, weights_of
+from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step, preset_model, weights_of
 
 from tfskin.config import ConfigError
 from tfskin.models.lapgan.config import LAPGANConfig
 from tfskin.models.lapgan.model import LAPGAN
-from tfskin.registry import get_model
 from tfskin.training import build_model, load_trained_model, resolve_config, train
 
 
@@ -36,10 +35,10 @@ def test_lapgan_passes_the_gan_harness(tmp_path):
 
 
 def test_paper_pyramid_shapes():
-    model = LAPGAN(get_model("lapgan").preset("paper192x256_mask").model_config)
+    model = preset_model(LAPGAN, "lapgan", "paper192x256_mask")
     cfg = model.config
-    assert cfg.base_size == (6, 8) and cfg.num_levels == 5 and cfg.channels == 4
-    assert [cfg.resolution(k) for k in range(5)] == [(6, 8), (12, 16), (24, 32), (48, 64), (96, 128)]
+    assert cfg.base_size(model.image_size) == (6, 8) and cfg.num_levels == 5 and model.channels == 4
+    assert [cfg.resolution(k, model.image_size) for k in range(5)] == [(6, 8), (12, 16), (24, 32), (48, 64), (96, 128)]
     assert model.generators[0].output_shape == (None, 6, 8, 4)
     assert [layer.name for layer in model.generators[0].layers if "dense" in layer.name] == ["dense0", "dense1"]
     assert len([layer for layer in model.generators[3].layers if layer.name.startswith("conv")]) == 3
@@ -49,14 +48,13 @@ def test_paper_pyramid_shapes():
     out = model(np.zeros((1, 100), "float32"))
     assert out["image"].shape == (1, 192, 256, 3) and out["mask"].shape == (1, 192, 256, 1)
     with pytest.raises(ConfigError, match="divisible"):
-        LAPGANConfig(image_size=(100, 256))
+        LAPGAN(LAPGANConfig(), image_shape=(100, 256, 4))
     with pytest.raises(ConfigError, match="train_levels"):
         LAPGANConfig(train_levels=(7,))
 
 
 def test_only_the_chosen_levels_train():
-    config = get_model("lapgan").preset("tiny").model_config.replace(train_levels=(1,))
-    model = LAPGAN(config)
+    model = preset_model(LAPGAN, "lapgan", "tiny", train_levels=(1,))
     model.compile(generator_optimizer=__import__("keras").optimizers.Adam(1e-3),
                   discriminator_optimizer=__import__("keras").optimizers.Adam(1e-3))
     model.build_for_training()

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tfskin.data.classes import ATTRIBUTE_NAMES, CLASS_NAMES, MALIGNANT_CLASSES, class_index
+from tfskin.classes import ATTRIBUTE_NAMES, CLASS_NAMES, MALIGNANT_CLASSES, class_index
 from tfskin.data.phantoms import PhantomSpec, generate_phantoms, phantom_label_counts, phantom_labels
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -12,9 +12,9 @@ from numerics import check_mirrored_within_split_spread, float_arrays, on_two_ha
 from tfskin.config import ConfigError
 from tfskin.data.instances import boundary_map
 from tfskin.data.labelmaps import LESION, NUM_LABELS
+from tfskin.inputs.label_maps import conditioned_examples, make_batches
 from tfskin.models.pix2pixhd import new_maps, vgg
 from tfskin.models.pix2pixhd.config import Pix2PixHDConfig
-from tfskin.models.pix2pixhd.data import conditioned_examples, make_batches
 from tfskin.models.pix2pixhd.model import Pix2PixHD
 from tfskin.registry import get_model
 from tfskin.runtime import make_strategy
@@ -64,13 +64,13 @@ def test_paper_presets_and_config_checks():
     instance = spec.preset("paper1024x512_instance")
     semantic = spec.preset("paper1024x512_semantic").model_config
     m = instance.model_config
-    assert m.image_size == (512, 1024) and instance.data["name"] == "isic2018_task1_2"
+    assert instance.image_shape == (512, 1024, 3) and instance.data["name"] == "isic2018_task1_2"
     assert (m.generator_filters, m.downsamplings, m.residual_blocks, m.num_d, m.lambda_feat) == (64, 4, 9, 3, 10.0)
     assert m.input_channels == NUM_LABELS + 1 and semantic.input_channels == NUM_LABELS
     with pytest.raises(ConfigError, match="divisible"):
-        Pix2PixHDConfig(image_size=(40, 64))
+        Pix2PixHDConfig().check_image_shape((40, 64), 3)
     with pytest.raises(ConfigError, match="too small"):
-        Pix2PixHDConfig(image_size=(32, 32), num_d=4)
+        Pix2PixHDConfig(num_d=4).check_image_shape((32, 32), 3)
 
 
 def test_inputs_come_from_the_label_map_code_and_flip_with_the_image():
@@ -142,7 +142,7 @@ def test_mirrored_step_equals_single_device_step():
     def run(strategy, model_class=Pix2PixHD):
         keras.utils.set_random_seed(3)
         with strategy.scope():
-            model = model_class(config.model_config)
+            model = model_class(config.model_config, image_shape=config.data.image_shape)
             model.compile(keras.optimizers.SGD(0.1, momentum=0.5), keras.optimizers.SGD(0.1, momentum=0.5))
             model.build_for_training()
         initial = float_arrays(model.trainable_weights)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step
+from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step, preset_model
 
 from tfskin.config import ConfigError
 from tfskin.gan.staged import Phase, StageSchedule
@@ -13,10 +13,11 @@ from tfskin.registry import get_model
 from tfskin.training import build_model, load_trained_model, resolve_config, train
 
 
-def _batch(config, n=4, seed=0, labels=True):
+def _batch(model, n=4, seed=0, labels=True):
     rng = np.random.default_rng(seed)
-    h, w = config.image_size
-    batch = {"images": rng.uniform(-1, 1, (n, h, w, config.channels)).astype("float32"),
+    config = model.config
+    h, w = model.image_size
+    batch = {"images": rng.uniform(-1, 1, (n, h, w, model.channels)).astype("float32"),
              "noise": rng.normal(size=(n, config.latent_dim)).astype("float32")}
     if labels:
         batch.update(labels=rng.integers(0, 8, n).astype("int32"),
@@ -33,7 +34,7 @@ def test_schedule_is_explicit_and_pure():
     assert got[3:9] == [(1, 0.25), (1, 0.5), (1, 0.75), (1, 1.0), (1, 1.0), (1, 1.0)]
     assert got[9:12] == [(2, 0.5), (2, 1.0), (2, 1.0)]
     assert got[12:] == [(2, 1.0)] * 2  # the last stage continues
-    model = ProGAN(get_model("progan").preset("tiny").model_config)
+    model = preset_model(ProGAN, "progan", "tiny")
     assert [(p.stage, p.transition_steps, p.stable_steps) for p in model.stage_schedule(8).phases] == [
         (0, 0, 4), (1, 4, 4), (2, 4, 4)]
 
@@ -41,9 +42,9 @@ def test_schedule_is_explicit_and_pure():
 def test_progan_passes_the_gan_harness(tmp_path):
     config = resolve_config("progan", "tiny")
     model = build_model(config)
-    logs = check_one_fit_step(model, _batch(config.model_config))
+    logs = check_one_fit_step(model, _batch(model))
     assert logs["gradient_penalty"] >= 0
-    batch = _batch(config.model_config, seed=1)
+    batch = _batch(model, seed=1)
     inputs = {"noise": batch["noise"], "label": batch["fake_labels"]}
     check_keras_round_trip(model, inputs, tmp_path)
     outputs, _ = check_export_round_trip(model, inputs, tmp_path, "generate")
@@ -55,8 +56,8 @@ def test_progan_passes_the_gan_harness(tmp_path):
 def test_progan_frozen_passes_the_gan_harness(tmp_path):
     config = resolve_config("progan_frozen", "tiny")
     model = build_model(config)
-    check_one_fit_step(model, _batch(config.model_config, labels=False))
-    noise = _batch(config.model_config, labels=False)["noise"]
+    check_one_fit_step(model, _batch(model, labels=False))
+    noise = _batch(model, labels=False)["noise"]
     check_keras_round_trip(model, noise, tmp_path)
     outputs, _ = check_export_round_trip(model, {"noise": noise}, tmp_path, "generate")
     np.testing.assert_allclose(outputs["image"], np.asarray(model(noise)["image"]), atol=1e-5)
@@ -64,7 +65,7 @@ def test_progan_frozen_passes_the_gan_harness(tmp_path):
 
 
 def test_stage_variable_selects_the_inference_stage_and_alpha_blends():
-    model = ProGAN(get_model("progan").preset("tiny").model_config)
+    model = preset_model(ProGAN, "progan", "tiny")
     noise, labels = np.random.default_rng(0).normal(size=(2, 16)).astype("float32"), np.array([0, 1], "int32")
     stage0 = np.asarray(model(noise, labels)["image"])
     # stage 0 is 4x4, upsampled to 16x16: constant 4x4 tiles
@@ -135,12 +136,15 @@ def test_phase_frozen_layers_stop_changing(tmp_path):
 
 def test_paper_presets():
     cfg = get_model("progan").preset("paper256").model_config
-    assert cfg.base_size == (4, 4) and cfg.resolution(cfg.num_stages - 1) == (256, 256)
+    assert cfg.base_size((256, 256)) == (4, 4) and cfg.resolution(cfg.num_stages - 1, (256, 256)) == (256, 256)
+    assert resolve_config("progan", "paper256").optimizer.to_dict() == {
+        "generator_learning_rate": 1e-3, "discriminator_learning_rate": 1e-3, "beta_1": 0.0, "beta_2": 0.99,
+        "constant_fraction": 1.0}
     assert (cfg.gp_weight, cfg.drift_weight) == (10.0, 0.001)
-    frozen = FrozenProGAN(get_model("progan_frozen").preset("paper64").model_config)
-    assert [frozen.config.resolution(s) for s in range(3)] == [(16, 16), (32, 32), (64, 64)]
+    frozen = preset_model(FrozenProGAN, "progan_frozen", "paper64")
+    assert [frozen.config.resolution(s, frozen.image_size) for s in range(3)] == [(16, 16), (32, 32), (64, 64)]
     g = {layer.name: layer.count_params() for layer in frozen.generator.convs}
     assert [g["project"], g["up1"], g["up2"], g["up3"]] == [819_200, 2_097_152, 524_288, 131_072]
     assert frozen.generator.to_image[2].count_params() == 3_072 + 3
     with pytest.raises(ConfigError, match="divisible"):
-        ProGANConfig(image_size=(18, 18), feature_maps=(8, 8, 8))
+        ProGAN(ProGANConfig(feature_maps=(8, 8, 8)), image_shape=(18, 18, 3))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from tfskin.data.classes import ATTRIBUTE_NAMES, CLASS_NAMES
+from tfskin.classes import ATTRIBUTE_NAMES, CLASS_NAMES
 from tfskin.data.geometry import pad_geometry
 from tfskin.data.labelmaps import PADDING, semantic_label_map
 from tfskin.data.sources import load_examples

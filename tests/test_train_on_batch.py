@@ -8,6 +8,7 @@ import pytest
 
 from tests.gan_harness import changed, weights_of
 from tfskin.callbacks import Progress
+from tfskin.inputs import build_inputs
 from tfskin.registry import model_names
 from tfskin.training import build_model, resolve_config
 
@@ -18,7 +19,7 @@ from tfskin.training import build_model, resolve_config
 def test_train_on_batch_updates_both_players(name):
     config = resolve_config(name, "tiny")
     model = build_model(config)
-    batch = next(iter(model.make_batches(config, model.training_examples(config), 0)))
+    batch = next(iter(build_inputs(model.input_kind, config, model.latent_spec()).batches(0)))
     g_before = weights_of(model.generator_networks)
     d_before = weights_of(model.discriminator_networks)
     for _ in range(2):

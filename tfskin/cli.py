@@ -136,7 +136,6 @@ def _check_train(args):
     dataset, class names, image size, counts), so such errors answer in well under a second."""
     from tfskin.config import DataConfig, TrainConfig
     from tfskin.data.names import check_dataset
-    from tfskin.registry import with_data_shape
 
     if args.resume:
         return  # the run's own config is read (and these flags compared with it) once TensorFlow is up
@@ -149,7 +148,7 @@ def _check_train(args):
                    **{k: v for k, v in train_values.items() if v is not None}})
     overrides = _model_overrides(args, model)
     model_config = dataclasses.replace(preset.model_config, **overrides) if overrides else preset.model_config
-    with_data_shape(model_config, data)
+    model_config.check_image_shape(data.image_size, data.channels)
     check_dataset(data.name, data.classes)
 
 

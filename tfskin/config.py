@@ -100,6 +100,23 @@ class ConfigMixin:
         return dataclasses.replace(self, **changes)
 
 
+class ModelConfig(ConfigMixin):
+    """Base of the model configs: architecture and loss weights only. The image shape and the seed are the
+    model's constructor arguments (from ``data`` and ``train``), the optimizer settings ``RunConfig.optimizer``.
+
+    ``check_image_shape`` rejects image shapes the architecture cannot make (default: 3 or 4 channels)."""
+
+    def check_image_shape(self, image_size, channels: int):
+        """Raise ``ConfigError`` when this architecture cannot make (H, W) = ``image_size`` x ``channels``."""
+        if channels not in (3, 4):
+            raise ConfigError(f"{self.model_label}: channels must be 3 or 4, got {channels}")
+
+    @property
+    def model_label(self) -> str:
+        """The name used in messages (e.g. ``dcgan``)."""
+        return type(self).__name__.removesuffix("Config").lower()
+
+
 @dataclass(frozen=True)
 class DataConfig(ConfigMixin):
     """Which examples a GAN trains on and how they are prepared."""
@@ -121,6 +138,11 @@ class DataConfig(ConfigMixin):
             raise ConfigError(f"data.image_size sides must be <= {MAX_IMAGE_SIDE} pixels, got {self.image_size}")
         if self.channels not in (3, 4):
             raise ConfigError(f"data.channels must be 3 (RGB) or 4 (RGB+mask), got {self.channels}")
+
+    @property
+    def image_shape(self) -> tuple:
+        """(height, width, channels) of the images the run's model makes."""
+        return (*self.image_size, self.channels)
 
 
 @dataclass(frozen=True)
@@ -154,6 +176,40 @@ class TrainConfig(ConfigMixin):
 
 
 @dataclass(frozen=True)
+class OptimizerConfig(ConfigMixin):
+    """Adam for both players and the learning-rate schedule: ``constant_fraction`` of ``train.steps`` at the
+    initial rates, then a linear decay to 0 at ``train.steps`` (1.0: constant; CycleGAN's and pix2pixHD's papers:
+    0.5, as many decay steps as constant ones). A fraction, so ``--steps`` moves the decay with the run."""
+
+    generator_learning_rate: float = 2e-4
+    discriminator_learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    constant_fraction: float = 1.0
+
+    def __post_init__(self):
+        for name in ("generator_learning_rate", "discriminator_learning_rate"):
+            if not 0.0 < getattr(self, name) < 1.0:
+                raise ConfigError(f"optimizer.{name} must be in (0, 1), got {getattr(self, name)}")
+        for name in ("beta_1", "beta_2"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ConfigError(f"optimizer.{name} must be in [0, 1), got {getattr(self, name)}")
+        if not 0.0 <= self.constant_fraction <= 1.0:
+            raise ConfigError(f"optimizer.constant_fraction must be in [0, 1], got {self.constant_fraction}")
+
+    def schedule_steps(self, total_steps: int) -> tuple:
+        """(constant steps, decay steps) of a run of ``total_steps``; they add up to ``total_steps``."""
+        constant = round(self.constant_fraction * total_steps)
+        return constant, total_steps - constant
+
+
+#: The layout of config.json this release writes: 2 = one section per concern (model architecture and loss
+#: weights, data, train, optimizer), each value stated once. Layout 1 (no ``layout`` key) is read by
+#: :func:`upgrade_layout_1`.
+LAYOUT = 2
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Everything a run needs: written to ``<run_dir>/config.json`` and read back by resume/sample/export."""
 
@@ -162,14 +218,17 @@ class RunConfig:
     model_config: typing.Any
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
 
     def to_dict(self) -> dict:
         return {
+            "layout": LAYOUT,
             "model": self.model,
             "preset": self.preset,
             "model_config": self.model_config.to_dict(),
             "data": self.data.to_dict(),
             "train": self.train.to_dict(),
+            "optimizer": self.optimizer.to_dict(),
         }
 
     def to_json(self) -> str:
@@ -177,17 +236,54 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, values: dict, model_config_class: type) -> "RunConfig":
-        """Read back ``to_dict()``; ``model_config_class`` is the model's config class (from the registry)."""
+        """Read back ``to_dict()`` of this or an earlier layout; ``model_config_class`` is the model's config
+        class (from the registry)."""
+        layout = values.get("layout", 1)
+        if layout == 1:
+            values = upgrade_layout_1(values)
+        elif layout != LAYOUT:
+            raise ConfigError(f"config layout {layout} is newer than this tfskin reads ({LAYOUT}); upgrade tfskin")
         return cls(
             model=values["model"],
             preset=values.get("preset", "custom"),
             model_config=model_config_class.from_dict(values["model_config"]),
             data=DataConfig.from_dict(values.get("data", {})),
             train=TrainConfig.from_dict(values.get("train", {})),
+            optimizer=OptimizerConfig.from_dict(values.get("optimizer", {})),
         )
 
     def replace(self, **changes) -> "RunConfig":
         return dataclasses.replace(self, **changes)
+
+
+# Layout 1 kept these in ``model_config``: copies of data.image_size / data.channels / train.seed, and the
+# optimizer settings (the schedule as absolute steps).
+_LAYOUT_1_COPIES = ("image_size", "channels", "seed")
+_LAYOUT_1_OPTIMIZER = ("learning_rate", "discriminator_learning_rate", "beta_1", "beta_2", "constant_steps",
+                       "decay_steps")
+
+
+def upgrade_layout_1(values: dict) -> dict:
+    """A layout-1 config.json (tfskin before the ``optimizer`` section) as layout 2: the copies of the image
+    shape and seed leave the model config, the optimizer settings move to ``optimizer`` (the schedule as the
+    fraction of ``train.steps`` it kept the rate constant: that run's own schedule when it decayed over the rest
+    of the run, as every preset's did at its own ``--steps``)."""
+    model = dict(values["model_config"])
+    for name in _LAYOUT_1_COPIES:
+        model.pop(name, None)
+    old = {name: model.pop(name) for name in _LAYOUT_1_OPTIMIZER if name in model}
+    defaults = OptimizerConfig()
+    rate = old.get("learning_rate", defaults.generator_learning_rate)
+    steps = values.get("train", {}).get("steps", TrainConfig.steps)
+    constant, decay = old.get("constant_steps", 0), old.get("decay_steps", 0)
+    optimizer = {
+        "generator_learning_rate": rate,
+        "discriminator_learning_rate": old.get("discriminator_learning_rate") or rate,
+        "beta_1": old.get("beta_1", defaults.beta_1),
+        "beta_2": old.get("beta_2", defaults.beta_2),
+        "constant_fraction": min(1.0, constant / steps) if decay else 1.0,
+    }
+    return {**values, "layout": LAYOUT, "model_config": model, "optimizer": optimizer}
 
 
 def parse_image_size(text: str) -> tuple:

@@ -10,7 +10,7 @@ import dataclasses
 import importlib
 from typing import Union
 
-from tfskin.config import DataConfig
+from tfskin.config import DataConfig, OptimizerConfig
 from tfskin.errors import ConfigError
 
 _MODELS: dict = {}
@@ -32,27 +32,27 @@ MODEL_PACKAGES = (
 
 @dataclasses.dataclass(frozen=True)
 class Preset:
-    """A named starting point: model settings plus the data and training settings they were meant for.
+    """A named starting point: model settings plus the data, training and optimizer settings they were meant for.
 
-    The image size and channel count are stated once, in ``data``; the model config takes them from there (as
-    the networks take the data set's resolution), so ``preset.model_config`` is the model at the preset's size."""
+    The image size and channel count are stated once, in ``data``, and the model is built with them (as the
+    networks take the data set's resolution); ``image_shape`` is that shape."""
 
     name: str
     description: str
     model_config: object
     data: dict = dataclasses.field(default_factory=dict)  # DataConfig overrides
     train: dict = dataclasses.field(default_factory=dict)  # TrainConfig overrides
+    optimizer: dict = dataclasses.field(default_factory=dict)  # OptimizerConfig overrides
 
     def __post_init__(self):
-        object.__setattr__(self, "model_config", with_data_shape(self.model_config, DataConfig(**self.data)))
+        data = DataConfig(**self.data)
+        self.model_config.check_image_shape(data.image_size, data.channels)
+        OptimizerConfig(**self.optimizer)  # fail at registration on a misspelt or invalid setting
 
-
-def with_data_shape(model_config, data: DataConfig):
-    """``model_config`` with the data's image size and channel count (for the fields it has)."""
-    names = {f.name for f in dataclasses.fields(model_config)}
-    shape = {"image_size": tuple(data.image_size), "channels": data.channels}
-    changes = {k: v for k, v in shape.items() if k in names and getattr(model_config, k) != v}
-    return dataclasses.replace(model_config, **changes) if changes else model_config
+    @property
+    def image_shape(self) -> tuple:
+        """(height, width, channels) of this preset's images."""
+        return DataConfig(**self.data).image_shape
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,9 +80,10 @@ class ModelSpec:
             raise TypeError(f"model {self.name!r}: {cls.__name__}.config_class is not {self.config_class.__name__}")
         return cls
 
-    def build(self, model_config):
-        """A new (untrained) model for ``model_config``."""
-        return self.model_class(model_config)
+    def build(self, model_config, image_shape, seed: int = 0):
+        """A new (untrained) model for ``model_config`` making ``image_shape`` (H, W, C) images; ``seed`` seeds
+        its sampling (and any randomness its training step draws itself)."""
+        return self.model_class(model_config, image_shape=image_shape, seed=seed)
 
     def preset(self, name: str) -> Preset:
         try:

@@ -29,7 +29,7 @@ def load_trained_model(run_dir, precision: str = None):
     replaces the run's own policy for the model built here (the checkpoint's variables are float32 either way)."""
     config = read_run_config(run_dir)
     with precision_policy(precision or config.train.precision):
-        model = get_model(config.model).build(config.model_config)
+        model = get_model(config.model).build(config.model_config, config.data.image_shape, seed=config.train.seed)
         model.build_for_training()
     restore_model_weights(model, run_dir)
     model.after_restore()

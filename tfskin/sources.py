@@ -7,7 +7,7 @@ endpoint, all behind one small interface so evaluators (and CycleGAN's generator
 ``source.sample(n, seed)`` returns a dict of NumPy arrays:
 
 * ``image``: uint8 (n, H, W, 3)
-* ``label``: int64 (n,), index into ``tfskin.data.classes.CLASS_NAMES``; -1 where the source cannot say
+* ``label``: int64 (n,), index into ``tfskin.classes.CLASS_NAMES``; -1 where the source cannot say
 * ``mask``: uint8 (n, H, W, 1) 0/255, only when ``source.has_masks``
 
 ``source.classes`` names the classes the source draws from (a run trained on ``--classes MEL`` draws MEL), so a
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from tfskin.data.classes import CLASS_NAMES, class_index
+from tfskin.classes import CLASS_NAMES, class_index
 from tfskin.errors import BadInputError, ConfigError, MissingFileError
 from tfskin.imaging import save_png, to_uint8
 from tfskin.runs import load_trained_model, read_run_config

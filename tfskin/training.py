@@ -1,4 +1,7 @@
-"""``train(config, run_dir)``: strategy, precision, data, fit, callbacks, checkpoints, resume, export.
+"""``train(config, run_dir)``: strategy, precision, the model's inputs, fit, callbacks, checkpoints, resume, export.
+
+The runner builds the model (a ``keras.Model`` that loads no data) and, from its family's ``input_kind``, the
+input object (``tfskin.inputs``) whose batches it hands to ``fit``.
 
 Backends: TensorFlow is the default. Under ``KERAS_BACKEND=jax`` the same runner trains through Keras' JAX
 trainer and the stateless GAN step (``tfskin.gan.jax_step``), on one device (``--strategy default``) or on every
@@ -21,10 +24,12 @@ import keras
 
 from tfskin import callbacks as cb
 from tfskin.checkpointing import RunCheckpoints, latest_checkpoint
-from tfskin.config import DataConfig, RunConfig, TrainConfig
+from tfskin.config import DataConfig, OptimizerConfig, RunConfig, TrainConfig
 from tfskin.data.sources import check_dataset
 from tfskin.errors import CheckpointError, ConfigError
-from tfskin.registry import get_model, with_data_shape
+from tfskin.gan.lr_schedule import adam_pair
+from tfskin.inputs import build_inputs
+from tfskin.registry import get_model
 from tfskin.runs import CONFIG_FILE, export_run, load_trained_model, read_run_config
 from tfskin.runtime import check_strategy, data_parallel, make_strategy, precision_policy, resolve_precision
 from tfskin.serving.export import export_model
@@ -53,25 +58,28 @@ class TrainResult:
 
 
 def resolve_config(model: str, preset: str = None, *, data: dict = None, train: dict = None,
-                   model_overrides: dict = None) -> RunConfig:
-    """Start from a model's preset and apply overrides. The image size and channel count come from the data
-    settings only and flow into the model config (one source); the model config's seed is the run's seed."""
+                   model_overrides: dict = None, optimizer: dict = None) -> RunConfig:
+    """Start from a model's preset and apply overrides, one section per concern: the image size and channel
+    count are data settings, the seed a training setting, learning rates and betas optimizer settings."""
     spec = get_model(model)
     chosen = spec.preset(preset or spec.default_preset)
     data_values = {**chosen.data, **{k: v for k, v in (data or {}).items() if v is not None}}
     train_values = {**chosen.train, **{k: v for k, v in (train or {}).items() if v is not None}}
+    optimizer_values = {**chosen.optimizer, **{k: v for k, v in (optimizer or {}).items() if v is not None}}
     overrides = dict(model_overrides or {})
-    shape_fields = sorted({"image_size", "channels"} & set(overrides))
-    if shape_fields:
-        raise ConfigError(f"{model}: {', '.join(shape_fields)} come(s) from the data settings (--image-size, "
-                          f"data.channels), not the model settings")
+    misplaced = sorted(set(overrides) & {"image_size", "channels", "seed"})
+    if misplaced:
+        raise ConfigError(f"{model}: {', '.join(misplaced)} come(s) from the data and train settings (--image-size, "
+                          f"data.channels, --seed), not the model settings")
+    unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(chosen.model_config)})
+    if unknown:
+        raise ConfigError(f"{model}: the model settings have no {', '.join(unknown)}")
     data_config = DataConfig(**{**DataConfig().to_dict(), **data_values})
     train_config = with_resolved_precision(TrainConfig(**{**TrainConfig().to_dict(), **train_values}))
-    if "seed" in {f.name for f in dataclasses.fields(chosen.model_config)}:
-        overrides["seed"] = train_config.seed
+    optimizer_config = OptimizerConfig(**{**OptimizerConfig().to_dict(), **optimizer_values})
     model_config = dataclasses.replace(chosen.model_config, **overrides) if overrides else chosen.model_config
-    config = RunConfig(model=model, preset=chosen.name, model_config=with_data_shape(model_config, data_config),
-                       data=data_config, train=train_config)
+    config = RunConfig(model=model, preset=chosen.name, model_config=model_config, data=data_config,
+                       train=train_config, optimizer=optimizer_config)
     validate(config)
     return config
 
@@ -86,12 +94,9 @@ def with_resolved_precision(train_config: TrainConfig) -> TrainConfig:
 
 
 def validate(config: RunConfig):
-    """Raise ``ConfigError`` when the run cannot train: the model config must make the data's images (true for
-    every config ``resolve_config`` makes) and the model may reject settings it cannot train with."""
-    if with_data_shape(config.model_config, config.data) != config.model_config:
-        raise ConfigError(f"{config.model}: the model config's image size or channels differ from the data's "
-                          f"{config.data.image_size[0]}x{config.data.image_size[1]}x{config.data.channels}; "
-                          f"they come from the data settings")
+    """Raise ``ConfigError`` when the run cannot train: the model's architecture must make the data's images
+    and the model may reject settings it cannot train with."""
+    config.model_config.check_image_shape(config.data.image_size, config.data.channels)
     check_strategy(config.train.strategy, config.train.batch_size)
     check_dataset(config.data.name, config.data.classes)
     get_model(config.model).model_class.validate_run(config)
@@ -102,16 +107,10 @@ def build_model(config: RunConfig):
     spec = get_model(config.model)
     keras.utils.set_random_seed(config.train.seed)  # the initial weights are part of the run's identity
     with precision_policy(config.train.precision):
-        model = spec.build(config.model_config)
-        lr = getattr(config.model_config, "learning_rate", 2e-4)
-        beta_1 = getattr(config.model_config, "beta_1", 0.5)
-        beta_2 = getattr(config.model_config, "beta_2", 0.999)  # progressive GAN: 0.99
-        d_lr = getattr(config.model_config, "discriminator_learning_rate", None) or lr
-        model.compile(
-            generator_optimizer=keras.optimizers.Adam(lr, beta_1=beta_1, beta_2=beta_2),
-            discriminator_optimizer=keras.optimizers.Adam(d_lr, beta_1=beta_1, beta_2=beta_2),
-            jit_compile=config.train.jit_compile,
-        )
+        model = spec.build(config.model_config, config.data.image_shape, seed=config.train.seed)
+        generator_optimizer, discriminator_optimizer = adam_pair(config.optimizer, config.train.steps)
+        model.compile(generator_optimizer=generator_optimizer, discriminator_optimizer=discriminator_optimizer,
+                      jit_compile=config.train.jit_compile)
         model.build_for_training()
     return model
 
@@ -132,7 +131,8 @@ def _prepare_run_dir(run_dir: Path, config: RunConfig, resume: bool):
         saved = read_run_config(run_dir)
         # Only the length of the run may change on resume; anything else would not be a continuation.
         if dataclasses.replace(saved.train, steps=config.train.steps) != config.train or \
-                saved.model_config != config.model_config or saved.data != config.data:
+                saved.model_config != config.model_config or saved.data != config.data or \
+                saved.optimizer != config.optimizer:
             raise ConfigError(f"--resume: settings differ from {config_path}; only --steps may change on resume")
     elif has_checkpoint:
         raise ConfigError(f"run dir {run_dir} already holds a run; pass --resume to continue it or choose "
@@ -182,8 +182,8 @@ def _train_run(config, run_dir, strategy, replicas, backend, resume, stream, exp
     if start_step >= config.train.steps:
         print(f"run already at step {start_step} >= --steps {config.train.steps}; nothing to train", file=stream)
 
-    examples = model.training_examples(config)
-    batches = model.make_batches(config, examples, start_step)
+    inputs = build_inputs(model.input_kind, config, model.latent_spec())  # the model's family says which
+    batches = inputs.batches(start_step)
     processes = 1
     if config.train.strategy == "data-parallel":
         # Several processes (hosts): Keras' DataParallel shards the tf.data stream, each process reading its
@@ -191,20 +191,20 @@ def _train_run(config, run_dir, strategy, replicas, backend, resume, stream, exp
         import jax
 
         processes = jax.process_count()
-    model.prepare_run(config, run_dir)
+    inputs.prepare(run_dir)
 
     log_dir = run_dir / "logs"
-    fixed = model.preview_inputs(examples, FIXED_SAMPLES, config.train.seed)
+    fixed = inputs.preview(FIXED_SAMPLES)
     render = lambda: {k: keras.ops.convert_to_numpy(v) for k, v in model.preview(fixed).items()}
     progress = cb.Progress(config.train.steps, config.train.batch_size, config.train.log_every, stream=stream)
     tensorboard = cb.TensorBoardLogger(log_dir, config.train.log_every, progress)
     samples = cb.SampleGrid(render, run_dir, config.train.sample_every, writer=tensorboard.writer,
-                            real_images=_reference_images(examples))
+                            real_images=inputs.reference_images(REFERENCE_IMAGES))
     guard = cb.NonFiniteGuard()
     callbacks = [guard, cb.StopAtStep(config.train.steps)]
     if backend == "jax":
         callbacks.insert(0, cb.JaxStateSync())
-    callbacks += model.training_callbacks(config, run_dir, examples, stream=stream)
+    callbacks += model.training_callbacks(config, run_dir, inputs, stream=stream)
     callbacks += [progress, tensorboard, samples, cb.PeriodicCheckpoint(checkpoints, config.train.checkpoint_every)]
 
     if start_step == 0:
@@ -252,9 +252,3 @@ def _train_run(config, run_dir, strategy, replicas, backend, resume, stream, exp
     return TrainResult(run_dir=run_dir, step=step, checkpoint=checkpoint, sample_grid=grid, log_dir=log_dir,
                        export_path=export_path, images_per_second=progress.images_per_second,
                        final_logs=history_logs, colour_history=samples.colour_history)
-
-
-def _reference_images(examples, count: int = REFERENCE_IMAGES):
-    """The first ``count`` real images (uint8), the fixed reference of the colour-distance curve."""
-    batch = next(iter(examples.take(count).batch(count).as_numpy_iterator()), None)
-    return None if batch is None else batch["image"]

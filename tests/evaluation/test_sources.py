@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from tfskin import sources
+from tfskin.classes import CLASS_NAMES, class_index
 from tfskin.config import ConfigError
-from tfskin.data.classes import CLASS_NAMES, class_index
 from tfskin.errors import UserError
 from tfskin.imaging import to_uint8
 from tfskin.sources import make_source

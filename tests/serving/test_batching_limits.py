@@ -66,7 +66,7 @@ def test_cyclegan_exports_carry_no_batching_file_and_dcgan_exports_do(tmp_path):
 
     for name, batched in (("cyclegan", False), ("dcgan", True)):
         spec = get_model(name)
-        model = spec.build(spec.presets["tiny"].model_config)
+        model = spec.build(spec.presets["tiny"].model_config, spec.presets["tiny"].image_shape)
         model.build_for_training()
         path = export_model(model, tmp_path / name)
         assert (path / PER_MODEL_FILE).is_file() == batched, name

@@ -7,8 +7,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
+from tfskin.classes import class_index
 from tfskin.config import ConfigError
-from tfskin.data.classes import class_index
 from tfskin.errors import UserError
 from tfskin.serving.client import ServingClient, ServingGenerator, parse_url
 from tfskin.serving.errors import ServingError

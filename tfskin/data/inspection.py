@@ -11,7 +11,7 @@ import collections
 
 import numpy as np
 
-from tfskin.data.classes import ATTRIBUTE_NAMES, CLASS_NAMES
+from tfskin.classes import ATTRIBUTE_NAMES, CLASS_NAMES
 
 TOP_SIZES = 8
 

@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from tfskin.data.labelmaps import NUM_LABELS, PADDING
 from tfskin.data.superpixels import PAPER_SLIC, SlicParams, cached_slic_superpixels, slic_superpixels
+from tfskin.layers.boundaries import boundary_map  # noqa: F401 (re-exported: the maps' boundary partition)
 
 PAPER_STRIDE = 1000
 
@@ -46,19 +47,6 @@ def instance_map(superpixels, label_map) -> tf.Tensor:
     ids = tf.where(present, classes * stride + rank, 0)
     out = tf.where(inside, tf.gather(ids, tf.where(inside, segments, outside_segment)), 0)
     return out[..., tf.newaxis]
-
-
-def boundary_map(instances) -> tf.Tensor:
-    """uint8 0/1 map, same shape as ``instances`` ((H, W) or (H, W, 1)): 1 where a 4-neighbour differs."""
-    instances = tf.convert_to_tensor(instances)
-    had_channel = instances.shape.rank == 3
-    ids = _squeeze_channel(instances)
-    across = tf.not_equal(ids[:, 1:], ids[:, :-1])
-    down = tf.not_equal(ids[1:, :], ids[:-1, :])
-    edge = tf.logical_or(tf.pad(across, [[0, 0], [1, 0]]), tf.pad(across, [[0, 0], [0, 1]]))
-    edge = tf.logical_or(edge, tf.logical_or(tf.pad(down, [[1, 0], [0, 0]]), tf.pad(down, [[0, 1], [0, 0]])))
-    edge = tf.cast(edge, tf.uint8)
-    return edge[..., tf.newaxis] if had_channel else edge
 
 
 def slic_superpixels_tf(image, valid=None, params: SlicParams = PAPER_SLIC) -> tf.Tensor:

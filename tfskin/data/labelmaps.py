@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from tfskin.data.classes import ATTRIBUTE_NAMES, LABEL_NAMES, NUM_LABELS  # noqa: F401 (re-exported)
+from tfskin.classes import ATTRIBUTE_NAMES, LABEL_NAMES, NUM_LABELS  # noqa: F401 (re-exported)
 
 PADDING, SKIN, LESION = 0, 1, 2
 ATTRIBUTE_LABELS = {name: 3 + i for i, name in enumerate(ATTRIBUTE_NAMES)}

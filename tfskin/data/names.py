@@ -1,7 +1,7 @@
 """Dataset names, options and class names checked without TensorFlow (the CLI checks its flags before
 importing it): ``phantoms[:domain=NAME]`` and the real datasets registered by ``tfskin.data.tfds.register``."""
 
-from tfskin.data.classes import CLASS_NAMES, class_index
+from tfskin.classes import CLASS_NAMES, class_index
 from tfskin.data.tfds.source_table import SOURCES as _SOURCES
 from tfskin.data.tfds.source_table import source_names
 from tfskin.errors import ConfigError

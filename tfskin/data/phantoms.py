@@ -28,7 +28,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from tfskin.data.classes import ATTRIBUTE_NAMES, CLASS_NAMES, MALIGNANT_CLASSES, default_class_prior
+from tfskin.classes import ATTRIBUTE_NAMES, CLASS_NAMES, MALIGNANT_CLASSES, default_class_prior
 from tfskin.data.phantom_drawing import (
     F32,
     Canvas,

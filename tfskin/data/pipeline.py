@@ -10,6 +10,8 @@ was resumed at step ``k`` or not, and whether it is split over replicas or not.
 
 import tensorflow as tf
 
+from tfskin.classes import default_class_prior
+
 AUTOTUNE = tf.data.AUTOTUNE
 
 
@@ -47,6 +49,8 @@ def draw_latents(spec: dict, batch_size: int, seed) -> dict:
             out[name] = tf.random.stateless_normal([batch_size, *shape], seed=sub_seed)
         elif isinstance(kind, tuple) and kind[0] == "categorical":
             _, num_classes, prior = kind
+            if prior == "isic2019":
+                prior = default_class_prior()
             logits = tf.math.log(tf.constant(prior or [1.0] * num_classes, tf.float32))[tf.newaxis]
             out[name] = tf.reshape(
                 tf.random.stateless_categorical(tf.tile(logits, [batch_size, 1]), 1, seed=sub_seed, dtype=tf.int32),

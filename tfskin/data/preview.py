@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from tfskin import errors
-from tfskin.data.classes import CLASS_NAMES
+from tfskin.classes import CLASS_NAMES
 
 SPACING = 2
 OUTLINE_COLOUR = (0, 255, 64)

@@ -20,8 +20,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from tfskin.classes import CLASS_NAMES, MALIGNANT_CLASSES, class_index
 from tfskin.config import ConfigError, ConfigMixin
-from tfskin.data.classes import CLASS_NAMES, MALIGNANT_CLASSES, class_index
 from tfskin.errors import BadInputError
 from tfskin.evaluation.choices import BACKBONES, TASKS
 from tfskin.evaluation.choices import EFFICIENTNETS as _EFFICIENTNETS

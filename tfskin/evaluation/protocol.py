@@ -215,7 +215,7 @@ def _source(cfg, name):
 
 
 def _task_labels_of(batch_labels, source, piece_label, clf_cfg) -> np.ndarray:
-    from tfskin.data.classes import class_index
+    from tfskin.classes import class_index
     from tfskin.evaluation.classifier import task_label_of_classes, task_labels
 
     task, classes = clf_cfg.task, clf_cfg.classes

@@ -2,8 +2,9 @@
 
 Family bases own what a family of GANs shares: ``NoiseToImageGAN`` (``gan.noise_to_image``),
 ``ClassConditionalGAN`` (``gan.conditional``), ``ImageToImageGAN`` (``gan.image_to_image``) and ``StagedGAN``
-(``gan.staged``). The runner and the CLI ask the model (``make_batches``, ``training_callbacks``, ``conditional``,
-``sample``, ...) and never check its type.
+(``gan.staged``). The runner and the CLI ask the model (``input_kind``, ``latent_spec``, ``training_callbacks``,
+``conditional``, ``sample``, ...) and never check its type. The model loads no data: the runner builds the input
+object of its family's ``input_kind`` (``tfskin.inputs``) and hands its batches to ``fit``.
 
 A model creates its networks and supplies four things:
 
@@ -30,8 +31,6 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from tfskin.data.pipeline import gan_batches
-from tfskin.data.sources import load_examples
 from tfskin.errors import BadInputError
 
 
@@ -51,10 +50,16 @@ class GAN(keras.Model):
     #: Names of the losses the subclass returns; each gets a ``keras.metrics.Mean`` tracker.
     loss_names: tuple = ("d_loss", "g_loss")
 
-    def __init__(self, config, **kwargs):
+    def __init__(self, config, image_shape, seed: int = 0, **kwargs):
+        """``config``: architecture and loss weights; ``image_shape``: (H, W, C) of the images it makes (C = 3
+        RGB, 4 RGB + lesion mask); ``seed``: of its sampling and of randomness its training step draws itself."""
         super().__init__(**kwargs)
+        h, w, c = (int(v) for v in image_shape)
+        config.check_image_shape((h, w), c)
         self.config = config
-        self.seed_generator = keras.random.SeedGenerator(getattr(config, "seed", 0))
+        self.image_shape = (h, w, c)
+        self.seed = int(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.loss_names}
         self.train_step_counter = self.add_weight(
             shape=(), dtype="int64", initializer="zeros", trainable=False,
@@ -62,6 +67,16 @@ class GAN(keras.Model):
         )
         self.generator_optimizer = None
         self.discriminator_optimizer = None
+
+    @property
+    def image_size(self) -> tuple:
+        """(height, width) of the images the model makes."""
+        return self.image_shape[:2]
+
+    @property
+    def channels(self) -> int:
+        """3 (RGB) or 4 (RGB + lesion mask)."""
+        return self.image_shape[2]
 
     # --- what subclasses provide -------------------------------------------------------------------------
 
@@ -76,7 +91,8 @@ class GAN(keras.Model):
     def latent_spec(self) -> dict:
         """Per-example random inputs the pipeline must add to each batch: name -> (shape, kind).
 
-        kind is "normal" (standard normal float32) or ("categorical", num_classes, prior) for labels.
+        kind is "normal" (standard normal float32) or ("categorical", num_classes, prior) for labels, prior
+        None (uniform), a tuple of probabilities or a named prior (``"isic2019"``).
         """
         return {}
 
@@ -93,12 +109,9 @@ class GAN(keras.Model):
         """A batch with the right structure and shapes (zeros) for building networks and optimizers."""
         raise NotImplementedError
 
-    def preview_inputs(self, examples, num: int, seed: int) -> dict:
-        """The fixed input batch of the sample grids (identical across resumes); each family defines it."""
-        raise NotImplementedError
-
     def preview(self, inputs: dict) -> dict:
-        """Outputs shown in the sample grid: ``image`` (N, H, W, 3) in [0, 1] [and ``mask``]."""
+        """Outputs shown in the sample grid for the input object's fixed ``preview`` batch: ``image``
+        (N, H, W, 3) in [0, 1] [and ``mask``]."""
         return self(**inputs)
 
     def sample(self, num: int, seed=None, label=None) -> dict:
@@ -110,7 +123,10 @@ class GAN(keras.Model):
         """Named serving endpoints, name -> (function, input specs); each family defines them."""
         raise NotImplementedError
 
-    # --- what the runner asks every model (defaults fit a model trained on the run's images + latents) -----
+    # --- what the runner asks every model ---------------------------------------------------------------
+
+    #: The family's input object (``tfskin.inputs.build_inputs``): what the runner feeds this model.
+    input_kind: str = "noise_and_images"
 
     #: True when ``sample`` takes a class (``label``): ``tfskin sample --class`` and ``label=`` in sources.
     conditional: bool = False
@@ -124,27 +140,7 @@ class GAN(keras.Model):
     def validate_run(cls, run_config):
         """Reject run settings this model cannot train with (raise ``ConfigError``); default: none."""
 
-    def training_examples(self, run_config):
-        """The real examples behind the fixed preview inputs and the colour reference (``image`` uint8)."""
-        data = run_config.data
-        return load_examples(
-            data.name, data.split, data.image_size, seed=data.seed, num_examples=data.num_examples,
-            classes=data.classes,
-            features=("image", "mask", "label") if data.channels == 4 else ("image", "label"),
-        )
-
-    def make_batches(self, run_config, examples, start_step: int):
-        """The endless training stream from step ``start_step`` on (deterministic in (seed, step))."""
-        data, train = run_config.data, run_config.train
-        return gan_batches(examples, batch_size=train.batch_size, channels=data.channels, seed=train.seed,
-                           augment=data.augment, latent_spec=self.latent_spec(), start_step=start_step,
-                           shuffle_buffer=data.shuffle_buffer)
-
-    def prepare_run(self, run_config, run_dir):
-        """Write what the run directory should record about this model's inputs before training (e.g. the
-        CycleGAN domains); default: nothing."""
-
-    def training_callbacks(self, run_config, run_dir, examples, stream=None) -> list:
+    def training_callbacks(self, run_config, run_dir, inputs, stream=None) -> list:
         """Keras callbacks this model's training needs beyond the runner's own (stage schedules, panel grids)."""
         return []
 
@@ -291,9 +287,17 @@ class GAN(keras.Model):
     def get_config(self):
         from dataclasses import asdict
 
-        return {"config": asdict(self.config), "name": self.name}
+        return {"config": asdict(self.config), "image_shape": list(self.image_shape), "seed": self.seed,
+                "name": self.name}
 
     @classmethod
     def from_config(cls, config):
-        model_config = cls.config_class.from_dict(config["config"])
-        return cls(model_config, name=config.get("name"))
+        values = dict(config["config"])
+        # ``.keras`` files of earlier releases kept the shape and seed inside the model config
+        legacy = {name: values.pop(name) for name in ("image_size", "channels", "seed") if name in values}
+        for name in ("learning_rate", "discriminator_learning_rate", "beta_1", "beta_2", "constant_steps",
+                     "decay_steps"):
+            values.pop(name, None)
+        image_shape = config.get("image_shape") or (*legacy["image_size"], legacy.get("channels", 3))
+        return cls(cls.config_class.from_dict(values), image_shape=image_shape,
+                   seed=config.get("seed", legacy.get("seed", 0)), name=config.get("name"))

@@ -3,7 +3,6 @@
 import numpy as np
 from keras import ops
 
-from tfskin.data.classes import default_class_prior
 from tfskin.errors import BadInputError
 from tfskin.gan.base import images_and_mask
 from tfskin.gan.noise_to_image import NoiseToImageGAN
@@ -36,17 +35,18 @@ class ClassConditionalGAN(NoiseToImageGAN):
     """A generator of (noise, class): ``config.num_classes`` classes named ``config.class_names``.
 
     Subclasses implement ``generate_images(noise, one_hot, training)`` -> the generator's [-1, 1] output at full size;
-    ``call``, ``sample``, the per-class preview grid and the ``generate(noise, label)`` endpoint are shared.
+    ``call``, ``sample`` and the ``generate(noise, label)`` endpoint are shared; trained on ``labelled_images``.
     """
 
     conditional = True
+    input_kind = "labelled_images"
 
     def generate_images(self, noise, one_hot, training=False):
         raise NotImplementedError
 
     def latent_spec(self) -> dict:
         """Noise and the classes of the fakes, uniform or ISIC 2019's prior (``config.fake_label_prior``)."""
-        prior = default_class_prior() if self.config.fake_label_prior == "isic2019" else None
+        prior = "isic2019" if self.config.fake_label_prior == "isic2019" else None
         return {**super().latent_spec(), "fake_labels": ((), ("categorical", self.config.num_classes, prior))}
 
     def example_batch(self, batch_size: int = 2) -> dict:
@@ -59,14 +59,7 @@ class ClassConditionalGAN(NoiseToImageGAN):
         """Inference: noise (B, latent_dim), label int (B,) -> {image (B, H, W, 3) in [0, 1], mask?}."""
         noise, label = split_conditional_inputs(noise, label)
         image = self.generate_images(ops.convert_to_tensor(noise), self.one_hot(label), training=training)
-        return images_and_mask(image, self.config.channels)
-
-    def preview_inputs(self, examples, num: int, seed: int) -> dict:
-        """Fixed inputs whose labels cycle through the classes: in an 8-column grid each column is one class
-        when ``num_classes`` divides 8 (the per-class sample grid)."""
-        rng = np.random.default_rng([seed, 1])
-        return {"noise": rng.standard_normal((num, self.config.latent_dim)).astype("float32"),
-                "label": (np.arange(num) % self.config.num_classes).astype("int32")}
+        return images_and_mask(image, self.channels)
 
     def sample(self, num: int, seed=None, label=None) -> dict:
         """``num`` samples; ``label`` (index or class name) fixes the class, else the classes cycle. Returns

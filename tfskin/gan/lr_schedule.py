@@ -1,4 +1,5 @@
-"""Constant-then-linear-decay learning rate (CycleGAN and pix2pixHD: constant for N epochs, then linearly to 0)."""
+"""The GAN optimizers of a run: Adam for both players, constant or constant-then-linear-decay (CycleGAN and
+pix2pixHD: constant for N epochs, then linearly to 0)."""
 
 import keras
 from keras import ops
@@ -22,14 +23,13 @@ class ConstantThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
         return {"initial": self.initial, "constant_steps": self.constant_steps, "decay_steps": self.decay_steps}
 
 
-def with_decay(optimizer, constant_steps: int, decay_steps: int):
-    """The same optimizer with its float learning rate replaced by the schedule (unchanged if ``decay_steps``
-    is 0 or it already has a schedule). Wrapped (loss-scale) optimizers are handled by the GAN base later."""
-    if not decay_steps or optimizer is None:
-        return optimizer
-    inner = getattr(optimizer, "inner_optimizer", optimizer)
-    config = inner.get_config()
-    if isinstance(config.get("learning_rate"), dict):  # already a schedule (e.g. restored from .keras)
-        return optimizer
-    config["learning_rate"] = ConstantThenLinearDecay(float(config["learning_rate"]), constant_steps, decay_steps)
-    return inner.__class__.from_config(config)
+def adam_pair(optimizer_config, total_steps: int) -> tuple:
+    """(generator, discriminator) Adam optimizers of an ``OptimizerConfig`` for a run of ``total_steps``: constant
+    rates, or constant then linearly decaying to 0 at ``total_steps`` when ``constant_fraction`` < 1."""
+    constant, decay = optimizer_config.schedule_steps(total_steps)
+
+    def adam(rate):
+        rate = ConstantThenLinearDecay(rate, constant, decay) if decay else rate
+        return keras.optimizers.Adam(rate, beta_1=optimizer_config.beta_1, beta_2=optimizer_config.beta_2)
+
+    return adam(optimizer_config.generator_learning_rate), adam(optimizer_config.discriminator_learning_rate)

@@ -1,18 +1,18 @@
 """Noise-to-image GANs (DCGAN, DDGAN, LAPGAN, the progressive GANs, ACGAN): a latent vector in, an image out."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
-from tfskin.data.pipeline import draw_latents
 from tfskin.errors import BadInputError
 from tfskin.gan.base import GAN
 from tfskin.serving.signatures import noise_to_image_signature
 
 
 class NoiseToImageGAN(GAN):
-    """A generator of ``config.latent_dim``-d standard-normal noise: samples, preview latents and the
-    ``generate(noise)`` serving endpoint follow from that."""
+    """A generator of ``config.latent_dim``-d standard-normal noise: samples and the ``generate(noise)`` serving
+    endpoint follow from that. Trained on ``noise_and_images`` inputs."""
+
+    input_kind = "noise_and_images"
 
     def latent_spec(self) -> dict:
         """One standard-normal ``noise`` vector per example (models with more random inputs extend this)."""
@@ -20,15 +20,10 @@ class NoiseToImageGAN(GAN):
 
     def example_batch(self, batch_size: int = 2) -> dict:
         """Zeros shaped like a training batch: the real ``images`` and every input of ``latent_spec()``."""
-        h, w = self.config.image_size
-        batch = {"images": ops.zeros((batch_size, h, w, self.config.channels))}
+        batch = {"images": ops.zeros((batch_size, *self.image_shape))}
         for name, (shape, kind) in self.latent_spec().items():
             batch[name] = ops.zeros((batch_size, *shape), "float32" if kind == "normal" else "int32")
         return batch
-
-    def preview_inputs(self, examples, num: int, seed: int) -> dict:
-        """Latents drawn from ``latent_spec()`` with the run's seed (the same on every resume)."""
-        return draw_latents(self.latent_spec(), num, tf.constant([seed, -1], tf.int64))
 
     def draw_noise(self, num: int, seed=None):
         """(num, latent_dim) standard-normal noise from ``seed`` (an int or a SeedGenerator; default: the model's)."""

@@ -117,7 +117,7 @@ class StagedGAN(GAN):
             self._current_stage = stage
             self.on_stage_change(stage)
 
-    def training_callbacks(self, run_config, run_dir, examples, stream=None) -> list:
+    def training_callbacks(self, run_config, run_dir, inputs, stream=None) -> list:
         return [StageScheduler(self.stage_schedule(run_config.train.batch_size), stream=stream)]
 
     def after_restore(self):

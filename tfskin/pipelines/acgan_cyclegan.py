@@ -77,7 +77,7 @@ class AcganCycleganPipeline:
         self.acgan_config, self.acgan = load_trained_model(record["acgan_run"])
         self.class_names = _class_names(self.acgan_config)
         self.cyclegans = {name: load_trained_model(run)[1] for name, run in sorted(record["cyclegans"].items())}
-        sizes = {tuple(m.config.image_size) for m in self.cyclegans.values()}
+        sizes = {tuple(m.image_size) for m in self.cyclegans.values()}
         if len(sizes) != 1:
             raise BadInputError(f"the pipeline's CycleGANs differ in image size: {sorted(sizes)}")
         self.image_size = sizes.pop()

@@ -85,10 +85,10 @@ def synthesize_from_maps(run_dir, out_dir, num: int) -> dict:
     ``out_dir/<CLASS>/map_<i>.png`` so each image carries its map's diagnosis. Returns counts per class."""
     import numpy as np
 
-    from tfskin.data.classes import CLASS_NAMES
+    from tfskin.classes import CLASS_NAMES
     from tfskin.evaluation.real_data import load_arrays
     from tfskin.imaging import save_png, to_uint8
-    from tfskin.models.pix2pixhd.data import conditioned_examples
+    from tfskin.inputs.label_maps import conditioned_examples
     from tfskin.runs import load_trained_model
 
     config, model = load_trained_model(run_dir)

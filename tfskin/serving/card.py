@@ -137,6 +137,7 @@ def build_card(model, saved_model_dir, card: dict = None, model_dir=None) -> dic
 
     base = {"schema": CARD_SCHEMA, "model_class": type(model).__name__,
             "model_config": model_config_dict(model),
+            "image_shape": list(getattr(model, "image_shape", ())) or None,  # (H, W, C) the generator makes
             "tfskin_version": __version__, "tensorflow_version": tf.__version__,
             "keras_version": _keras_version(), "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     if card is None and model_dir is not None:

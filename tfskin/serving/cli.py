@@ -57,7 +57,7 @@ def _cmd_translate(args):
 
     caller = None
     if args.run:  # the CLI layer may use the training code; tfskin.serving itself does not
-        from tfskin.training import load_trained_model
+        from tfskin.runs import load_trained_model
 
         config, model = load_trained_model(args.run)
         import tensorflow as tf

@@ -30,7 +30,7 @@ import tensorflow_datasets as tfds
 from etils import epath
 
 from tfskin import errors
-from tfskin.data.classes import ATTRIBUTE_NAMES
+from tfskin.classes import ATTRIBUTE_NAMES
 from tfskin.data.superpixels import PAPER_SLIC, SlicParams
 from tfskin.data.tfds import catalog
 from tfskin.data.tfds.common import (

@@ -13,7 +13,7 @@ import dataclasses
 import re
 from typing import Callable, Optional
 
-from tfskin.data.classes import ATTRIBUTE_NAMES
+from tfskin.classes import ATTRIBUTE_NAMES
 from tfskin.data.tfds import common, instructions
 from tfskin.data.tfds.base import DEFAULT_FRACTIONS, Record, SkinBuilder, SkinConfig, by_stem, match_rows, rows_by_id
 from tfskin.data.tfds.common import ISIC_ID, BadInputError, MissingInputError, read_csv, read_headerless_csv

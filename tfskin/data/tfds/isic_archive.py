@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from tfskin.data.classes import CLASS_NAMES
+from tfskin.classes import CLASS_NAMES
 from tfskin.data.tfds import common, instructions
 from tfskin.data.tfds.base import DEFAULT_FRACTIONS, Record, SkinBuilder, SkinConfig, match_rows, rows_by_id
 from tfskin.data.tfds.common import BadInputError, MissingInputError, read_csv

@@ -21,7 +21,7 @@ import os
 from functools import partial
 
 from tfskin import errors
-from tfskin.data.classes import ATTRIBUTE_NAMES, CLASS_NAMES
+from tfskin.classes import ATTRIBUTE_NAMES, CLASS_NAMES
 from tfskin.data.tfds import source_table
 from tfskin.data.tfds.catalog import BUILDER_MODULES, DATA_DIR_ENV, REPORT_FILE, SOURCES, data_dir
 from tfskin.data.tfds.catalog import source as _source

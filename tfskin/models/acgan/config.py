@@ -2,12 +2,12 @@
 
 from dataclasses import dataclass
 
-from tfskin.config import ConfigError, ConfigMixin, check_halvable, halved
-from tfskin.data.classes import CLASS_NAMES
+from tfskin.classes import CLASS_NAMES
+from tfskin.config import ConfigError, ModelConfig, check_halvable, halved
 
 
 @dataclass(frozen=True)
-class ACGANConfig(ConfigMixin):
+class ACGANConfig(ModelConfig):
     """Auxiliary-classifier GAN (Odena et al. 2017) as used by Fossen-Romsaas et al. 2020, experiment 1.
 
     The generator sees the noise concatenated with the class one-hot (Odena et al.); the discriminator has two
@@ -16,8 +16,6 @@ class ACGANConfig(ConfigMixin):
     the image, so the coarsest map is image_size / 2**len(generator_filters).
     """
 
-    image_size: tuple = (128, 128)
-    channels: int = 3
     num_classes: int = 8
     class_names: tuple = CLASS_NAMES
     latent_dim: int = 100
@@ -29,14 +27,12 @@ class ACGANConfig(ConfigMixin):
     adversarial_weight: float = 1.0  # weight of the real/fake (BCE) term in both players' losses
     auxiliary_weight: float = 1.0  # weight of the class (cross-entropy) term in both players' losses
     fake_label_prior: str = "uniform"  # class distribution of generated samples: "uniform" or "isic2019"
-    learning_rate: float = 2e-4
-    beta_1: float = 0.5
-    seed: int = 0
+
+    def check_image_shape(self, image_size, channels: int):
+        super().check_image_shape(image_size, channels)
+        check_halvable("acgan", image_size, len(self.generator_filters))
 
     def __post_init__(self):
-        check_halvable("acgan", self.image_size, len(self.generator_filters))
-        if self.channels not in (3, 4):
-            raise ConfigError(f"acgan: channels must be 3 or 4, got {self.channels}")
         if self.num_classes < 2:
             raise ConfigError("acgan: num_classes must be >= 2")
         if len(self.class_names) != self.num_classes:
@@ -50,6 +46,6 @@ class ACGANConfig(ConfigMixin):
         if self.adversarial_weight < 0 or self.auxiliary_weight < 0:
             raise ConfigError("acgan: loss weights must be >= 0")
 
-    @property
-    def base_size(self) -> tuple:
-        return halved(self.image_size, len(self.generator_filters))
+    def base_size(self, image_size) -> tuple:
+        """The coarsest map of the generator for ``image_size`` images."""
+        return halved(image_size, len(self.generator_filters))

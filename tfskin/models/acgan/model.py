@@ -18,8 +18,8 @@ class ACGAN(ClassConditionalGAN):
 
     def __init__(self, config: ACGANConfig, **kwargs):
         super().__init__(config, **kwargs)
-        self.generator = build_generator(config)
-        self.discriminator = build_discriminator(config)
+        self.generator = build_generator(config, self.image_shape)
+        self.discriminator = build_discriminator(config, self.image_shape)
 
     def generate(self, batch, training=False):
         noise = ops.convert_to_tensor(batch["noise"])

@@ -7,9 +7,9 @@ from tfskin.layers.normalization import batch_norm
 from tfskin.layers.transposed import PhasedConv2DTranspose
 
 
-def build_generator(config) -> keras.Model:
-    """[noise (latent_dim,), one-hot (num_classes,)] -> image (H, W, channels) in [-1, 1] (tanh, float32)."""
-    h0, w0 = config.base_size
+def build_generator(config, image_shape) -> keras.Model:
+    """[noise (latent_dim,), one-hot (num_classes,)] -> image ``image_shape`` in [-1, 1] (tanh, float32)."""
+    h0, w0 = config.base_size(image_shape[:2])
     filters = config.generator_filters
     init = keras.initializers.RandomNormal(stddev=0.02)
     noise = keras.Input((config.latent_dim,), name="noise")
@@ -24,16 +24,16 @@ def build_generator(config) -> keras.Model:
                                    kernel_initializer=init, name=f"up{i}")(x)
         x = batch_norm(name=f"up{i}_bn")(x)
         x = layers.ReLU()(x)
-    x = PhasedConv2DTranspose(config.channels, config.generator_kernel_size, strides=2, padding="same",
+    x = PhasedConv2DTranspose(image_shape[2], config.generator_kernel_size, strides=2, padding="same",
                                kernel_initializer=init, name="to_image")(x)
     image = layers.Activation("tanh", dtype="float32", name="image")(x)
     return keras.Model([noise, one_hot], image, name="generator")
 
 
-def build_discriminator(config) -> keras.Model:
+def build_discriminator(config, image_shape) -> keras.Model:
     """image -> [real/fake logit (1,), class logits (num_classes,)], both float32."""
     init = keras.initializers.RandomNormal(stddev=0.02)
-    image = keras.Input((*config.image_size, config.channels), name="image")
+    image = keras.Input(tuple(image_shape), name="image")
     x = image
     for i, (width, stride) in enumerate(zip(config.discriminator_filters, config.discriminator_strides, strict=True)):
         x = layers.Conv2D(width, 3, strides=stride, padding="same", use_bias=(i == 0), kernel_initializer=init,

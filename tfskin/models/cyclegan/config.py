@@ -3,31 +3,29 @@
 from dataclasses import dataclass
 from typing import Optional
 
-from tfskin.config import ConfigError, ConfigMixin, flag
+from tfskin.config import ConfigError, ModelConfig, flag
 
 INPUT_RANGES = ("0-255", "0-1")
 
 
 @dataclass(frozen=True)
-class CycleGANConfig(ConfigMixin):
+class CycleGANConfig(ModelConfig):
     """Two ResNet generators G: A -> B and F: B -> A, two 70x70 PatchGANs, LSGAN + cycle + identity losses.
 
-    Domains (see ``tfskin.models.cyclegan.domains``): ``domain_a`` / ``domain_b`` are a class name of the run's dataset
+    Domains (see ``tfskin.inputs.domains``): ``domain_a`` / ``domain_b`` are a class name of the run's dataset
     (``NV``, ``MEL``), ``folder:PATH`` (a folder of images), or, for domain A only, a generator
     (``run:RUN_DIR`` or ``savedmodel:DIR``, optionally ``,label=CLASS``): ``domain_a_samples`` of its samples
-    (drawn once, seed ``seed``) are the A images, so CycleGAN refines that generator's class towards real
+    (drawn once, with the run's seed) are the A images, so CycleGAN refines that generator's class towards real
     ``domain_b`` images (experiment 1 of the NIK 2020 case study).
 
     Path-Rank-Filter (experiment 2): with ``filter_classifier`` set, only the ``filter_alpha`` fraction of domain B
     that the classifier gives the highest probability of class ``filter_class`` (default: ``domain_b``) is kept.
     ``filter_input_range`` is the pixel range the classifier expects (tfskin classifiers take 0-255).
 
-    Learning rate: constant for ``constant_steps``, then linear decay to 0 over ``decay_steps`` (the paper's
-    100 + 100 epochs); ``decay_steps = 0`` keeps it constant.
+    The paper's learning rate (constant for 100 epochs, then linearly to 0 over 100) is the run's
+    ``optimizer.constant_fraction`` (0.5).
     """
 
-    image_size: tuple = (256, 256)
-    channels: int = 3
     generator_filters: int = 64
     downsamplings: int = 2
     residual_blocks: Optional[int] = None  # None: 9 at >= 256 px, 6 below (the paper's choice)
@@ -36,10 +34,6 @@ class CycleGANConfig(ConfigMixin):
     lambda_cycle: float = 10.0
     lambda_identity: float = 0.5  # times lambda_cycle
     pool_size: int = 50
-    learning_rate: float = 2e-4
-    beta_1: float = 0.5
-    constant_steps: int = 0
-    decay_steps: int = 0
     domain_a: str = flag("NV", "--domain-a", "domain A: a class (NV), folder:PATH, run:RUN_DIR or "
                                             "savedmodel:DIR[,label=CLASS] (a generator's samples)")
     domain_b: str = flag("MEL", "--domain-b", "domain B: a class (MEL) or folder:PATH")
@@ -53,23 +47,22 @@ class CycleGANConfig(ConfigMixin):
     filter_class: Optional[str] = flag(None, "--filter-class", "Path-Rank-Filter: class ranked by (default: "
                                                                "--domain-b)")
     filter_input_range: str = "0-255"
-    seed: int = 0
 
-    def __post_init__(self):
-        h, w = self.image_size
+    def check_image_shape(self, image_size, channels: int):
+        h, w = image_size
         factor = 2 ** self.downsamplings
         if h % factor or w % factor:
             raise ConfigError(f"cyclegan: image size {h}x{w} must be divisible by 2**{self.downsamplings} = {factor}")
-        if self.channels != 3:
-            raise ConfigError(f"cyclegan: translates RGB images (channels 3), got {self.channels}")
+        if channels != 3:
+            raise ConfigError(f"cyclegan: translates RGB images (channels 3), got {channels}")
+
+    def __post_init__(self):
         if not 0.0 < self.filter_alpha <= 1.0:
             raise ConfigError(f"cyclegan: filter_alpha must be in (0, 1], got {self.filter_alpha}")
         if self.filter_input_range not in INPUT_RANGES:
             raise ConfigError(f"cyclegan: filter_input_range must be one of {', '.join(INPUT_RANGES)}")
         if self.pool_size < 0 or self.lambda_cycle < 0 or self.lambda_identity < 0:
             raise ConfigError("cyclegan: pool_size, lambda_cycle and lambda_identity must be >= 0")
-        if self.constant_steps < 0 or self.decay_steps < 0:
-            raise ConfigError("cyclegan: constant_steps and decay_steps must be >= 0")
         if self.residual_blocks is not None and self.residual_blocks < 0:
             raise ConfigError("cyclegan: residual_blocks must be >= 0")
         if self.domain_a_samples < 1:
@@ -81,8 +74,8 @@ class CycleGANConfig(ConfigMixin):
             raise ConfigError("cyclegan: only domain A can be a generator; domain B must be real images "
                               "(a class name or folder:PATH)")
 
-    @property
-    def blocks(self) -> int:
+    def blocks(self, image_size) -> int:
+        """Residual blocks of the generators for ``image_size`` images."""
         if self.residual_blocks is not None:
             return self.residual_blocks
-        return 9 if min(self.image_size) >= 256 else 6
+        return 9 if min(image_size) >= 256 else 6

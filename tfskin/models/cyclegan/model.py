@@ -8,7 +8,6 @@ from tfskin import losses
 from tfskin.errors import BadInputError, ConfigError
 from tfskin.gan.image_pool import ImagePool, fold_seed, step_seed
 from tfskin.gan.image_to_image import ImageToImageGAN
-from tfskin.models.cyclegan import data
 from tfskin.models.cyclegan.config import CycleGANConfig
 from tfskin.models.cyclegan.networks import build_discriminator, build_generator
 
@@ -39,13 +38,12 @@ class CycleGAN(ImageToImageGAN):
 
     def __init__(self, config: CycleGANConfig, **kwargs):
         super().__init__(config, **kwargs)
-        self.generator_ab = build_generator(config, "generator_ab")
-        self.generator_ba = build_generator(config, "generator_ba")
-        self.discriminator_a = build_discriminator(config, "discriminator_a")
-        self.discriminator_b = build_discriminator(config, "discriminator_b")
-        shape = (*config.image_size, config.channels)
-        self.pool_a = ImagePool(config.pool_size, shape, dtype="float32", name="pool_a")
-        self.pool_b = ImagePool(config.pool_size, shape, dtype="float32", name="pool_b")
+        self.generator_ab = build_generator(config, self.image_shape, "generator_ab")
+        self.generator_ba = build_generator(config, self.image_shape, "generator_ba")
+        self.discriminator_a = build_discriminator(config, self.image_shape, "discriminator_a")
+        self.discriminator_b = build_discriminator(config, self.image_shape, "discriminator_b")
+        self.pool_a = ImagePool(config.pool_size, self.image_shape, dtype="float32", name="pool_a")
+        self.pool_b = ImagePool(config.pool_size, self.image_shape, dtype="float32", name="pool_b")
 
     @property
     def generator_networks(self):
@@ -55,26 +53,17 @@ class CycleGAN(ImageToImageGAN):
     def discriminator_networks(self):
         return [self.discriminator_a, self.discriminator_b]
 
-    # --- the run: two domains instead of the run's images ---------------------------------------------------
+    # --- the run: two domains (``tfskin.inputs.unpaired``) instead of the run's images --------------------
+
+    input_kind = "unpaired_domains"
 
     @classmethod
     def validate_run(cls, run_config):
         if run_config.data.classes:
             raise ConfigError("cyclegan: choose the domains with --domain-a/--domain-b, not --classes")
 
-    def training_examples(self, run_config):
-        return data.preview_examples(run_config)
-
-    def make_batches(self, run_config, examples, start_step):
-        return data.make_batches(run_config, start_step)
-
-    def prepare_run(self, run_config, run_dir):
-        """``domains.json`` (sources, sizes, filter summary) and the Path-Rank-Filter's kept ids."""
-        data.write_domain_report(run_config, run_dir)
-
     def example_batch(self, batch_size=2):
-        h, w = self.config.image_size
-        zeros = ops.zeros((batch_size, h, w, self.config.channels))
+        zeros = ops.zeros((batch_size, *self.image_shape))
         return {"images_a": zeros, "images_b": zeros}
 
     # --- the training step's parts -----------------------------------------------------------------------
@@ -96,7 +85,7 @@ class CycleGAN(ImageToImageGAN):
             # What the discriminators are trained on: the fakes passed through the history pools, drawn from
             # (seed, step) so a resumed run makes the same choices (on either backend; the draws differ between
             # TensorFlow and JAX).
-            seed = step_seed(self.config.seed, self.train_step_counter)
+            seed = step_seed(self.seed, self.train_step_counter)
             fakes["pooled_a"] = self.pool_a(ops.stop_gradient(fake_a), fold_seed(seed, 1))
             fakes["pooled_b"] = self.pool_b(ops.stop_gradient(fake_b), fold_seed(seed, 2))
         return fakes
@@ -142,14 +131,6 @@ class CycleGAN(ImageToImageGAN):
         parts = [ops.convert_to_numpy(self(images[i:i + batch_size], direction=direction)["image"])
                  for i in range(0, len(images), batch_size)]
         return np.concatenate(parts) if parts else np.zeros((0, *images.shape[1:]), "float32")
-
-    def preview_inputs(self, examples, num, seed):
-        """The first ``num`` pairs of the run's examples (``image_a`` from A, ``image`` from B), fixed."""
-        import numpy as np
-
-        batch = next(iter(examples.take(num).batch(num)))  # tf.data: NumPy, so that either backend takes it
-        return {"images_a": np.asarray(batch["image_a"]).astype("float32") / np.float32(127.5) - np.float32(1.0),
-                "images_b": np.asarray(batch["image"]).astype("float32") / np.float32(127.5) - np.float32(1.0)}
 
     def preview(self, inputs):
         """The grid's images: the fixed A inputs translated to B (compared with real B by the colour curve)."""

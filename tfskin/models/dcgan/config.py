@@ -2,19 +2,17 @@
 
 from dataclasses import dataclass
 
-from tfskin.config import ConfigError, ConfigMixin, check_halvable, halved
+from tfskin.config import ConfigError, ModelConfig, check_halvable, halved
 
 
 @dataclass(frozen=True)
-class DCGANConfig(ConfigMixin):
+class DCGANConfig(ModelConfig):
     """DCGAN (Radford et al. 2016) with the two layouts tfskin reproduces.
 
     ``generator_filters`` are the widths of the feature maps from the coarsest up, one upsampling each, so the
     coarsest map is image_size / 2**len(generator_filters). ``discriminator_filters`` mirror it downwards.
     """
 
-    image_size: tuple = (64, 64)
-    channels: int = 3
     latent_dim: int = 100
     kernel_size: int = 4
     generator_filters: tuple = (512, 256, 128, 64)
@@ -24,14 +22,12 @@ class DCGANConfig(ConfigMixin):
     discriminator_output: str = "conv"  # "conv" (a valid conv over the last map) or "dense"
     loss: str = "nonsaturating"
     label_smoothing: float = 0.0
-    learning_rate: float = 2e-4
-    beta_1: float = 0.5
-    seed: int = 0
+
+    def check_image_shape(self, image_size, channels: int):
+        super().check_image_shape(image_size, channels)
+        check_halvable("dcgan", image_size, len(self.generator_filters), "one upsampling per generator filter")
 
     def __post_init__(self):
-        check_halvable("dcgan", self.image_size, len(self.generator_filters), "one upsampling per generator filter")
-        if self.channels not in (3, 4):
-            raise ConfigError(f"dcgan: channels must be 3 or 4, got {self.channels}")
         if self.generator_input not in ("conv_transpose", "dense"):
             raise ConfigError(f"dcgan: generator_input must be conv_transpose or dense, got {self.generator_input!r}")
         if self.generator_activation not in ("relu", "leaky_relu"):
@@ -41,6 +37,6 @@ class DCGANConfig(ConfigMixin):
         if self.latent_dim < 1:
             raise ConfigError("dcgan: latent_dim must be >= 1")
 
-    @property
-    def base_size(self) -> tuple:
-        return halved(self.image_size, len(self.generator_filters))
+    def base_size(self, image_size) -> tuple:
+        """The coarsest map of the generator for ``image_size`` images."""
+        return halved(image_size, len(self.generator_filters))

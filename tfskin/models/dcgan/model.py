@@ -19,8 +19,8 @@ class DCGAN(NoiseToImageGAN):
 
     def __init__(self, config: DCGANConfig, **kwargs):
         super().__init__(config, **kwargs)
-        self.generator = build_generator(config)
-        self.discriminator = build_discriminator(config)
+        self.generator = build_generator(config, self.image_shape)
+        self.discriminator = build_discriminator(config, self.image_shape)
         self._d_loss_fn, self._g_loss_fn = losses.adversarial_losses(config.loss)
 
     def generate(self, batch, training=False):
@@ -45,6 +45,6 @@ class DCGAN(NoiseToImageGAN):
 
     def call(self, noise, training=False):
         """Inference: noise (B, latent_dim) -> dict with ``image`` (B, H, W, 3) in [0, 1] [and ``mask``]."""
-        return images_and_mask(self.generator(noise, training=training), self.config.channels)
+        return images_and_mask(self.generator(noise, training=training), self.channels)
 
 

@@ -11,9 +11,9 @@ def _activation(name: str):
     return layers.LeakyReLU(0.2) if name == "leaky_relu" else layers.ReLU()
 
 
-def build_generator(config) -> keras.Model:
-    """noise (latent_dim,) -> image (H, W, channels) in [-1, 1] (tanh, float32)."""
-    h0, w0 = config.base_size
+def build_generator(config, image_shape) -> keras.Model:
+    """noise (latent_dim,) -> image ``image_shape`` (H, W, channels) in [-1, 1] (tanh, float32)."""
+    h0, w0 = config.base_size(image_shape[:2])
     filters = config.generator_filters
     init = keras.initializers.RandomNormal(stddev=0.02)
     noise = keras.Input((config.latent_dim,), name="noise")
@@ -31,16 +31,16 @@ def build_generator(config) -> keras.Model:
                                    kernel_initializer=init, name=f"up{i}")(x)
         x = batch_norm(name=f"up{i}_bn")(x)
         x = _activation(config.generator_activation)(x)
-    x = PhasedConv2DTranspose(config.channels, config.kernel_size, strides=2, padding="same",
+    x = PhasedConv2DTranspose(image_shape[2], config.kernel_size, strides=2, padding="same",
                                kernel_initializer=init, name="to_image")(x)
     image = layers.Activation("tanh", dtype="float32", name="image")(x)
     return keras.Model(noise, image, name="generator")
 
 
-def build_discriminator(config) -> keras.Model:
-    """image (H, W, channels) -> one real/fake logit (float32)."""
+def build_discriminator(config, image_shape) -> keras.Model:
+    """image ``image_shape`` (H, W, channels) -> one real/fake logit (float32)."""
     init = keras.initializers.RandomNormal(stddev=0.02)
-    image = keras.Input((*config.image_size, config.channels), name="image")
+    image = keras.Input(tuple(image_shape), name="image")
     x = image
     for i, width in enumerate(config.discriminator_filters):
         x = layers.Conv2D(width, config.kernel_size, strides=2, padding="same", use_bias=(i == 0),

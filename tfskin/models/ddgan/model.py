@@ -17,13 +17,13 @@ class DDGAN(NoiseToImageGAN):
 
     config_class = DDGANConfig
 
-    def __init__(self, config: DDGANConfig, **kwargs):
+    def __init__(self, config: DDGANConfig, image_shape, seed: int = 0, **kwargs):
         scales = range(config.first_discriminated, config.num_scales)
-        self.loss_names = ("d_loss", "g_loss") + tuple(f"{p}_loss_{config.resolution(s)[0]}x{config.resolution(s)[1]}"
-                                                       for s in scales for p in ("d", "g"))
-        super().__init__(config, **kwargs)
-        self.generator = build_generator(config)
-        self.discriminators = [build_discriminator(config, s) for s in scales]
+        size = lambda s: "x".join(map(str, config.resolution(s, tuple(image_shape)[:2])))
+        self.loss_names = ("d_loss", "g_loss") + tuple(f"{p}_loss_{size(s)}" for s in scales for p in ("d", "g"))
+        super().__init__(config, image_shape, seed, **kwargs)
+        self.generator = build_generator(config, self.image_shape)
+        self.discriminators = [build_discriminator(config, s, self.image_shape) for s in scales]
         track_for_checkpoints(self, self.discriminators)
 
     @property
@@ -32,7 +32,7 @@ class DDGAN(NoiseToImageGAN):
 
     def _scales(self):
         cfg = self.config
-        return [(i, s, cfg.weights[i], "x".join(map(str, cfg.resolution(s))))
+        return [(i, s, cfg.weights[i], "x".join(map(str, cfg.resolution(s, self.image_size))))
                 for i, s in enumerate(range(cfg.first_discriminated, cfg.num_scales))]
 
     def generate(self, batch, training=False):
@@ -63,6 +63,6 @@ class DDGAN(NoiseToImageGAN):
     def call(self, noise, training=False):
         """noise (B, latent_dim) -> {image (B, H, W, 3) in [0, 1] at the finest scale, mask?}."""
         finest = self.generator(ops.convert_to_tensor(noise), training=training)[-1]
-        return images_and_mask(finest, self.config.channels)
+        return images_and_mask(finest, self.channels)
 
 

@@ -8,14 +8,14 @@ from tfskin.layers.normalization import batch_norm
 _INIT = keras.initializers.RandomNormal(stddev=0.02)
 
 
-def build_generator(config) -> keras.Model:
-    """noise -> [image at each scale, coarsest first], tanh, float32."""
-    h0, w0 = config.base_size
+def build_generator(config, image_shape) -> keras.Model:
+    """noise -> [image at each scale, coarsest first; the finest is ``image_shape``], tanh, float32."""
+    h0, w0 = config.base_size(image_shape[:2])
     f = config.generator_filters
     noise = keras.Input((config.latent_dim,), name="noise")
     x = layers.Dense(h0 * w0 * f[0], use_bias=False, kernel_initializer=_INIT, name="project")(noise)
     x = layers.ReLU()(batch_norm(name="project_bn")(layers.Reshape((h0, w0, f[0]))(x)))
-    to_image = lambda s, t: layers.Conv2D(config.channels, 3, padding="same", kernel_initializer=_INIT,
+    to_image = lambda s, t: layers.Conv2D(image_shape[2], 3, padding="same", kernel_initializer=_INIT,
                                           name=f"to_image{s}")(t)
     image = layers.Activation("tanh", dtype="float32", name="image0")(to_image(0, x))
     images = [image]
@@ -31,10 +31,10 @@ def build_generator(config) -> keras.Model:
     return keras.Model(noise, images, name="generator")
 
 
-def build_discriminator(config, scale: int) -> keras.Model:
-    """image at ``scale`` -> one logit (float32)."""
-    h, w = config.resolution(scale)
-    image = keras.Input((h, w, config.channels), name="image")
+def build_discriminator(config, scale: int, image_shape) -> keras.Model:
+    """image at ``scale`` (of a generator making ``image_shape`` images) -> one logit (float32)."""
+    h, w = config.resolution(scale, image_shape[:2])
+    image = keras.Input((h, w, image_shape[2]), name="image")
     x, width, i = image, config.discriminator_base_filters, 0
     while min(x.shape[1], x.shape[2]) > 4:
         x = layers.Conv2D(width, 4, strides=2, padding="same", use_bias=(i == 0), kernel_initializer=_INIT,

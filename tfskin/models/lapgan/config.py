@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from tfskin.config import ConfigError, ConfigMixin, doubled, flag, halved
+from tfskin.config import ConfigError, ModelConfig, doubled, flag, halved
 
 
 def parse_levels(text: str) -> tuple:
@@ -16,7 +16,7 @@ def parse_levels(text: str) -> tuple:
 
 
 @dataclass(frozen=True)
-class LAPGANConfig(ConfigMixin):
+class LAPGANConfig(ModelConfig):
     """A Laplacian pyramid of ``num_levels`` independently trained GANs.
 
     Level 0 maps a ``latent_dim`` vector to a base_size image (+ mask) with two dense layers in G and D. Level
@@ -30,8 +30,6 @@ class LAPGANConfig(ConfigMixin):
     together every step, "sequential" one after the other for ``level_images`` images each.
     """
 
-    image_size: tuple = (192, 256)
-    channels: int = 4
     latent_dim: int = 100
     num_levels: int = 5
     reuse_last_level: bool = True
@@ -45,20 +43,18 @@ class LAPGANConfig(ConfigMixin):
                                                             "other (resume lands in the level the step counter is in)",
                                choices=("joint", "sequential"))
     level_images: int = 640_000  # images per level when sequential
-    learning_rate: float = 2e-4
-    beta_1: float = 0.5
-    seed: int = 0
 
-    def __post_init__(self):
+    def check_image_shape(self, image_size, channels: int):
+        super().check_image_shape(image_size, channels)
         factor = 2 ** self.top_level
-        h, w = self.image_size
-        if self.num_levels < 2:
-            raise ConfigError("lapgan: num_levels must be >= 2")
+        h, w = image_size
         if h % factor or w % factor:
             raise ConfigError(f"lapgan: image size {h}x{w} must be divisible by 2**{self.top_level} "
                               f"({self.num_levels} levels{' + the reused last one' if self.reuse_last_level else ''})")
-        if self.channels not in (3, 4):
-            raise ConfigError(f"lapgan: channels must be 3 or 4, got {self.channels}")
+
+    def __post_init__(self):
+        if self.num_levels < 2:
+            raise ConfigError("lapgan: num_levels must be >= 2")
         bad = [k for k in self.train_levels if not 0 <= int(k) < self.num_levels]
         if bad:
             raise ConfigError(f"lapgan: train_levels {bad} not among levels 0..{self.num_levels - 1}")
@@ -72,12 +68,13 @@ class LAPGANConfig(ConfigMixin):
         """Doublings from the base to the output size."""
         return self.num_levels if self.reuse_last_level else self.num_levels - 1
 
-    @property
-    def base_size(self) -> tuple:
-        return halved(self.image_size, self.top_level)
+    def base_size(self, image_size) -> tuple:
+        """Level 0's size for ``image_size`` images."""
+        return halved(image_size, self.top_level)
 
-    def resolution(self, level: int) -> tuple:
-        return doubled(self.base_size, level)
+    def resolution(self, level: int, image_size) -> tuple:
+        """Level ``level``'s size for ``image_size`` images."""
+        return doubled(self.base_size(image_size), level)
 
     @property
     def levels_trained(self) -> tuple:

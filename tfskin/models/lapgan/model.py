@@ -31,10 +31,10 @@ class LAPGAN(NoiseToImageGAN, StagedGAN):
             names += [f"d_loss_level{k}", f"g_loss_level{k}"]
         self.loss_names = tuple(names)
         super().__init__(config, **kwargs)
-        g0, d0 = build_level0(config)
+        g0, d0 = build_level0(config, self.image_shape)
         self.generators, self.discriminators = [g0], [d0]
         for k in range(1, config.num_levels):
-            g, d = build_level(config, k)
+            g, d = build_level(config, k, self.image_shape)
             self.generators.append(g)
             self.discriminators.append(d)
         track_for_checkpoints(self, self.generators + self.discriminators)
@@ -81,7 +81,8 @@ class LAPGAN(NoiseToImageGAN, StagedGAN):
     def latent_spec(self):
         spec = super().latent_spec()
         for k in range(1, self.config.num_levels):
-            spec[f"noise_level{k}"] = ((*self.config.resolution(k), self.config.noise_channels), "normal")
+            spec[f"noise_level{k}"] = ((*self.config.resolution(k, self.image_size), self.config.noise_channels),
+                                       "normal")
         return spec
 
     def real_pyramid(self, images) -> list:
@@ -138,7 +139,8 @@ class LAPGAN(NoiseToImageGAN, StagedGAN):
     # --- inference: the whole pyramid ---
     def residual_noise_shapes(self) -> list:
         """Shapes (H, W, C) of the noise planes of the residual steps (levels 1.., then the reused level)."""
-        return [(*self.config.resolution(k), self.config.noise_channels) for k in range(1, self.config.top_level + 1)]
+        return [(*self.config.resolution(k, self.image_size), self.config.noise_channels)
+                for k in range(1, self.config.top_level + 1)]
 
     def call(self, noise, level_noise=None, training=False):
         """noise (B, latent_dim) [, list of noise planes per residual step] -> {image [0, 1], mask?}.
@@ -154,9 +156,4 @@ class LAPGAN(NoiseToImageGAN, StagedGAN):
             generator = self.generators[min(step, self.config.num_levels - 1)]
             low = blur_upsample(image)
             image = low + generator([low, ops.convert_to_tensor(level_noise[step - 1])], training=training)
-        return images_and_mask(image, self.config.channels)
-
-    def preview_inputs(self, examples, num, seed):
-        return {"noise": super().preview_inputs(examples, num, seed)["noise"]}
-
-
+        return images_and_mask(image, self.channels)

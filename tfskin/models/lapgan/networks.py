@@ -8,10 +8,11 @@ def _lrelu():
     return layers.LeakyReLU(0.2)
 
 
-def build_level0(config):
-    """noise -> base_size image (linear output); image -> logit. Two dense layers each."""
-    h, w = config.base_size
-    c = config.channels
+def build_level0(config, image_shape):
+    """noise -> level-0 image (linear output); image -> logit. Two dense layers each. ``image_shape``: the
+    pyramid's output shape."""
+    h, w = config.base_size(image_shape[:2])
+    c = image_shape[2]
     noise = keras.Input((config.latent_dim,), name="noise")
     x = _lrelu()(layers.Dense(config.dense_units, name="dense0")(noise))
     x = layers.Dense(h * w * c, dtype="float32", name="dense1")(x)
@@ -25,10 +26,10 @@ def build_level0(config):
     return generator, discriminator
 
 
-def build_level(config, level: int):
+def build_level(config, level: int, image_shape):
     """[upsampled lower level, noise plane] -> residual (three convolutions, linear output);
     [residual, upsampled lower level] -> logit (two convolutions + one dense)."""
-    c, f, k = config.channels, config.conv_filters, config.kernel_size
+    c, f, k = image_shape[2], config.conv_filters, config.kernel_size
     low = keras.Input((None, None, c), name="low")
     noise = keras.Input((None, None, config.noise_channels), name="noise")
     x = layers.Concatenate()([low, noise])
@@ -37,7 +38,7 @@ def build_level(config, level: int):
     residual = layers.Conv2D(c, k, padding="same", dtype="float32", name="conv2")(x)
     generator = keras.Model([low, noise], residual, name=f"generator{level}")
 
-    h, w = config.resolution(level)
+    h, w = config.resolution(level, image_shape[:2])
     residual_in = keras.Input((h, w, c), name="residual")
     low_in = keras.Input((h, w, c), name="low")
     x = layers.Concatenate()([residual_in, low_in])

@@ -2,12 +2,12 @@
 
 from dataclasses import dataclass
 
-from tfskin.config import ConfigError, ConfigMixin, flag
-from tfskin.data.classes import NUM_LABELS
+from tfskin.classes import NUM_LABELS
+from tfskin.config import ConfigError, ModelConfig, flag
 
 
 @dataclass(frozen=True)
-class Pix2PixHDConfig(ConfigMixin):
+class Pix2PixHDConfig(ModelConfig):
     """Global generator + ``num_d`` multi-scale PatchGANs; LSGAN + discriminator feature matching (+ VGG19).
 
     Inputs are the one-hot 8-class semantic label map (``tfskin.data.labelmaps``) and, when ``use_instance``,
@@ -19,7 +19,6 @@ class Pix2PixHDConfig(ConfigMixin):
     (imagenet when cached, otherwise off with a message) or a path to a VGG19 (no top) weights file.
     """
 
-    image_size: tuple = (512, 1024)  # (height, width)
     label_nc: int = NUM_LABELS
     use_instance: bool = True
     generator_filters: int = 64
@@ -32,25 +31,24 @@ class Pix2PixHDConfig(ConfigMixin):
     vgg_weights: str = flag("none", "--vgg-weights", "VGG19 perceptual loss weights: imagenet (Keras cache), a "
                                                      ".h5/.weights.h5 file, or none")
     lambda_vgg: float = 10.0
-    learning_rate: float = 2e-4
-    beta_1: float = 0.5
-    constant_steps: int = 0
-    decay_steps: int = 0
     slic_segments: int = 1000
-    seed: int = 0
 
-    def __post_init__(self):
-        h, w = self.image_size
+    def check_image_shape(self, image_size, channels: int):
+        h, w = image_size
         factor = 2 ** self.downsamplings
         if h % factor or w % factor:
             raise ConfigError(f"pix2pixhd: image size {h}x{w} must be divisible by 2**{self.downsamplings} = "
                               f"{factor}")
+        if min(h, w) // 2 ** (self.num_d - 1) < 8:
+            raise ConfigError(f"pix2pixhd: {h}x{w} is too small for {self.num_d} discriminator scales")
+        if channels != 3:
+            raise ConfigError(f"pix2pixhd: synthesizes RGB images (channels 3), got {channels}")
+
+    def __post_init__(self):
         if self.num_d < 1:
             raise ConfigError(f"pix2pixhd: num_d must be >= 1, got {self.num_d}")
         if self.label_nc != NUM_LABELS:
             raise ConfigError(f"pix2pixhd: label maps have {NUM_LABELS} classes, got label_nc {self.label_nc}")
-        if min(h, w) // 2 ** (self.num_d - 1) < 8:
-            raise ConfigError(f"pix2pixhd: {h}x{w} is too small for {self.num_d} discriminator scales")
         if self.slic_segments < 2:
             raise ConfigError("pix2pixhd: slic_segments must be >= 2")
 

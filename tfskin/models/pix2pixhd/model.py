@@ -6,7 +6,7 @@ from keras import ops
 
 from tfskin import losses
 from tfskin.gan.image_to_image import ImageToImageGAN
-from tfskin.models.pix2pixhd import data
+from tfskin.layers.boundaries import boundary_map
 from tfskin.models.pix2pixhd import vgg as vgg_lib
 from tfskin.models.pix2pixhd.config import Pix2PixHDConfig
 from tfskin.models.pix2pixhd.networks import build_discriminator, build_generator
@@ -28,19 +28,15 @@ class Pix2PixHD(ImageToImageGAN):
 
     def __init__(self, config: Pix2PixHDConfig, **kwargs):
         super().__init__(config, **kwargs)
-        self.generator = build_generator(config)
-        self.discriminator = build_discriminator(config)
+        self.generator = build_generator(config, self.image_size)
+        self.discriminator = build_discriminator(config, self.image_size)
         weights = vgg_lib.resolve_weights(config.vgg_weights)
-        self.vgg = vgg_lib.build_vgg_features(weights, config.image_size) if weights is not None else None
+        self.vgg = vgg_lib.build_vgg_features(weights, self.image_size) if weights is not None else None
 
-    def training_examples(self, run_config):
-        return data.conditioned_examples(run_config)
-
-    def make_batches(self, run_config, examples, start_step):
-        return data.make_batches(run_config, start_step)
+    input_kind = "label_maps"  # tfskin.inputs.label_maps
 
     def example_batch(self, batch_size=2):
-        h, w = self.config.image_size
+        h, w = self.image_size
         batch = {"images": ops.zeros((batch_size, h, w, 3)), "label_map": ops.zeros((batch_size, h, w, 1), "int32")}
         if self.config.use_instance:
             batch["boundary"] = ops.zeros((batch_size, h, w, 1))
@@ -105,8 +101,6 @@ class Pix2PixHD(ImageToImageGAN):
         """NumPy convenience: int label maps (N, H, W[, 1]) [+ instance maps] -> [0, 1] images (N, H, W, 3)."""
         import numpy as np
 
-        from tfskin.data.instances import boundary_map
-
         label_maps = np.asarray(label_maps)
         parts = []
         for i in range(0, len(label_maps), batch_size):
@@ -118,23 +112,13 @@ class Pix2PixHD(ImageToImageGAN):
             parts.append(ops.convert_to_numpy(self(label_maps[i:i + batch_size], boundary)["image"]))
         return np.concatenate(parts)
 
-    def preview_inputs(self, examples, num, seed):
-        """The first ``num`` examples' maps (and their real images, for the panel grid), fixed."""
-        batch = next(iter(examples.take(num).batch(num)))
-        out = {"label_map": tf.cast(batch["label_map"], tf.int32),
-               "real": tf.cast(batch["image"], tf.float32) / 255.0}
-        if self.config.use_instance:
-            out["boundary"] = tf.cast(batch["boundary"], tf.float32)
-        return out
-
     def preview(self, inputs):
         return self(inputs["label_map"], inputs.get("boundary"))
 
     def panels(self, inputs) -> list:
-        """[colour label map, boundary map, synthesis, real image] per example, [0, 1] arrays."""
-        from tfskin.data.labelmaps import colorize
-
-        out = [colorize(ops.convert_to_numpy(inputs["label_map"])) / 255.0]
+        """[colour label map, boundary map, synthesis, real image] per example, [0, 1] arrays (the input
+        object's preview carries the colour rendering, ``label_map_rgb``)."""
+        out = [ops.convert_to_numpy(inputs["label_map_rgb"])]
         if self.config.use_instance:
             out.append(ops.convert_to_numpy(inputs["boundary"]))
         out += [ops.convert_to_numpy(self.preview(inputs)["image"]), ops.convert_to_numpy(inputs["real"])]
@@ -144,10 +128,9 @@ class Pix2PixHD(ImageToImageGAN):
         """``synthesize``: ``label_map`` int32 (B, H, W) with ids 0..7 [+ ``instance_map`` int32 (B, H, W)] ->
         ``image`` (B, H, W, 3) in [0, 1] and ``image_png_bytes``. The one-hot encoding and the boundary map are
         computed inside, so clients send ids."""
-        from tfskin.data.instances import boundary_map
         from tfskin.serving.signatures import _png_batch
 
-        h, w = self.config.image_size
+        h, w = self.image_size
         label_spec = tf.TensorSpec([None, h, w], tf.int32, name="label_map")
 
         def finish(image):

@@ -148,7 +148,7 @@ def skin_only(shape) -> np.ndarray:
 
 def real_maps(config, num: int):
     """The first ``num`` training maps of a pix2pixHD run config: dict of label_map, instance_map (if any), image."""
-    from tfskin.models.pix2pixhd.data import conditioned_examples
+    from tfskin.inputs.label_maps import conditioned_examples
 
     batch = next(conditioned_examples(config).take(num).batch(num).as_numpy_iterator())
     return batch

@@ -7,6 +7,7 @@ _PAPER_STEPS = 100 * 2346  # 100 epochs of the 2,346 ISIC 2018 task 1+2 training
 _PAPER_TRAIN = {"batch_size": 1, "steps": 2 * _PAPER_STEPS, "log_every": 100, "sample_every": 2000,
                 "checkpoint_every": 2000}
 _PAPER_DATA = {"name": "isic2018_task1_2", "image_size": (512, 1024), "channels": 3}
+_PAPER_OPTIMIZER = {"constant_fraction": 0.5}  # 100 epochs constant, then 100 decaying linearly to 0
 _SMALL = dict(generator_filters=16, residual_blocks=3, discriminator_filters=16, num_d=2, slic_segments=64)
 
 PRESETS = {
@@ -14,16 +15,14 @@ PRESETS = {
         name="paper1024x512_instance",
         description="Bissoto et al. 2018: 1024x512, global generator (ngf 64, 4 downsamplings, 9 blocks), 3 "
                     "PatchGAN scales, LSGAN + feature matching (10), semantic + instance (boundary) maps",
-        model_config=Pix2PixHDConfig(use_instance=True, num_d=3,
-                                     constant_steps=_PAPER_STEPS, decay_steps=_PAPER_STEPS),
-        data=_PAPER_DATA, train=_PAPER_TRAIN,
+        model_config=Pix2PixHDConfig(use_instance=True, num_d=3),
+        data=_PAPER_DATA, train=_PAPER_TRAIN, optimizer=_PAPER_OPTIMIZER,
     ),
     "paper1024x512_semantic": Preset(
         name="paper1024x512_semantic",
         description="as paper1024x512_instance with the semantic label map only",
-        model_config=Pix2PixHDConfig(use_instance=False, num_d=3,
-                                     constant_steps=_PAPER_STEPS, decay_steps=_PAPER_STEPS),
-        data=_PAPER_DATA, train=_PAPER_TRAIN,
+        model_config=Pix2PixHDConfig(use_instance=False, num_d=3),
+        data=_PAPER_DATA, train=_PAPER_TRAIN, optimizer=_PAPER_OPTIMIZER,
     ),
     "quick": Preset(
         name="quick",

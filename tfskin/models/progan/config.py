@@ -4,7 +4,7 @@ phase-frozen variant (Lunagariya & Patel, section 7.2)."""
 import math
 from dataclasses import dataclass
 
-from tfskin.config import ConfigError, ConfigMixin, check_halvable, doubled, halved
+from tfskin.config import ConfigError, ModelConfig, check_halvable, doubled, halved
 
 
 def _check_power_of_two_growth(name, image_size, stages):
@@ -12,7 +12,7 @@ def _check_power_of_two_growth(name, image_size, stages):
 
 
 @dataclass(frozen=True)
-class ProGANConfig(ConfigMixin):
+class ProGANConfig(ModelConfig):
     """Conditional progressive GAN.
 
     ``feature_maps`` gives the width of each resolution's block from the base (4x4 for 256x256) up; one stage
@@ -25,8 +25,6 @@ class ProGANConfig(ConfigMixin):
     benign / melanoma conditioning of Bissoto et al.).
     """
 
-    image_size: tuple = (256, 256)
-    channels: int = 3
     num_classes: int = 2
     class_names: tuple = ("benign", "melanoma")
     label_mode: str = "melanoma"  # "class" or "melanoma"
@@ -39,15 +37,12 @@ class ProGANConfig(ConfigMixin):
     drift_weight: float = 0.001
     class_weight: float = 1.0
     fake_label_prior: str = "uniform"  # "uniform" or "isic2019" (label_mode "class" only)
-    learning_rate: float = 1e-3
-    beta_1: float = 0.0
-    beta_2: float = 0.99
-    seed: int = 0
+
+    def check_image_shape(self, image_size, channels: int):
+        super().check_image_shape(image_size, channels)
+        _check_power_of_two_growth("progan", image_size, self.num_stages)
 
     def __post_init__(self):
-        _check_power_of_two_growth("progan", self.image_size, self.num_stages)
-        if self.channels not in (3, 4):
-            raise ConfigError(f"progan: channels must be 3 or 4, got {self.channels}")
         if self.label_mode not in ("class", "melanoma"):
             raise ConfigError(f"progan: label_mode must be class or melanoma, got {self.label_mode!r}")
         if self.label_mode == "melanoma" and self.num_classes != 2:
@@ -63,16 +58,17 @@ class ProGANConfig(ConfigMixin):
     def num_stages(self) -> int:
         return len(self.feature_maps)
 
-    @property
-    def base_size(self) -> tuple:
-        return halved(self.image_size, self.num_stages - 1)
+    def base_size(self, image_size) -> tuple:
+        """The first stage's size for ``image_size`` images."""
+        return halved(image_size, self.num_stages - 1)
 
-    def resolution(self, stage: int) -> tuple:
-        return doubled(self.base_size, stage)
+    def resolution(self, stage: int, image_size) -> tuple:
+        """Stage ``stage``'s size for ``image_size`` images."""
+        return doubled(self.base_size(image_size), stage)
 
 
 @dataclass(frozen=True)
-class FrozenProGANConfig(ConfigMixin):
+class FrozenProGANConfig(ModelConfig):
     """Phase-frozen progressive GAN (Lunagariya & Patel 7.2): DCGAN-style layers, trained phase by phase at
     ``stage_sizes`` resolutions; entering a phase freezes every layer of the earlier phases (BatchNorm in
     inference mode, weights no longer updated) and adds a block, a new to-image layer and a new from-image
@@ -82,37 +78,35 @@ class FrozenProGANConfig(ConfigMixin):
     layer is a stride-2 ConvTranspose); the discriminator mirrors them.
     """
 
-    image_size: tuple = (64, 64)
-    channels: int = 3
     latent_dim: int = 100
     generator_filters: tuple = (512, 256, 128, 64)
     num_stages: int = 3
     images_per_stage: int = 500 * 2000  # images shown per phase (report: 500 epochs of ISIC 2017 overall)
     label_smoothing: float = 0.0
-    learning_rate: float = 2e-4
-    beta_1: float = 0.5
-    seed: int = 0
 
-    def __post_init__(self):
-        _check_power_of_two_growth("progan_frozen", self.image_size, self.num_stages)
-        h, w = self.image_size
+    def check_image_shape(self, image_size, channels: int):
+        if channels not in (3, 4):
+            raise ConfigError(f"progan_frozen: channels must be 3 or 4, got {channels}")
+        _check_power_of_two_growth("progan_frozen", image_size, self.num_stages)
+        h, w = image_size
         factor = 2 ** len(self.generator_filters)
         if h % factor or w % factor:
             raise ConfigError(
                 f"progan_frozen: image size {h}x{w} must be divisible by 2**{len(self.generator_filters)}")
+
+    def __post_init__(self):
         if self.num_stages > len(self.generator_filters) - 1:
             raise ConfigError("progan_frozen: the first phase needs at least two generator blocks")
         if self.images_per_stage < 1:
             raise ConfigError("progan_frozen: images_per_stage must be >= 1")
-        if self.channels not in (3, 4):
-            raise ConfigError(f"progan_frozen: channels must be 3 or 4, got {self.channels}")
 
-    @property
-    def base_size(self) -> tuple:
-        return halved(self.image_size, len(self.generator_filters))
+    def base_size(self, image_size) -> tuple:
+        """The generator's 4x4-style projection size for ``image_size`` images."""
+        return halved(image_size, len(self.generator_filters))
 
-    def resolution(self, stage: int) -> tuple:
-        return halved(self.image_size, self.num_stages - 1 - stage)
+    def resolution(self, stage: int, image_size) -> tuple:
+        """Phase ``stage``'s size for ``image_size`` images."""
+        return halved(image_size, self.num_stages - 1 - stage)
 
     @property
     def first_stage_blocks(self) -> int:

@@ -8,7 +8,7 @@ import tensorflow as tf
 from keras import ops
 
 from tfskin import losses
-from tfskin.data.classes import CLASS_NAMES
+from tfskin.classes import CLASS_NAMES
 from tfskin.gan.base import images_and_mask
 from tfskin.gan.conditional import ClassConditionalGAN
 from tfskin.gan.noise_to_image import NoiseToImageGAN
@@ -57,7 +57,7 @@ class _ProgressiveMixin:
 
     def schedule_scalars(self):
         out = super().schedule_scalars()
-        h, w = self.config.resolution(self.current_stage)
+        h, w = self.config.resolution(self.current_stage, self.image_size)
         out.update({"resolution_height": float(h), "resolution_width": float(w)})
         return out
 
@@ -72,7 +72,7 @@ class ProGAN(_ProgressiveMixin, ClassConditionalGAN, StagedGAN):
     def __init__(self, config: ProGANConfig, **kwargs):
         super().__init__(config, **kwargs)
         self._num_stages = config.num_stages
-        self.generator = ProgressiveGenerator(config.base_size, config.feature_maps, config.channels,
+        self.generator = ProgressiveGenerator(config.base_size(self.image_size), config.feature_maps, self.channels,
                                               config.latent_dim, config.num_classes, name="generator")
         self.discriminator = ProgressiveCritic(config.feature_maps, config.num_classes,
                                                config.minibatch_std_group, name="discriminator")
@@ -84,7 +84,7 @@ class ProGAN(_ProgressiveMixin, ClassConditionalGAN, StagedGAN):
     # --- schedule ---
     def stage_schedule(self, batch_size):
         cfg = self.config
-        name = lambda s: "x".join(map(str, cfg.resolution(s)))
+        name = lambda s: "x".join(map(str, cfg.resolution(s, self.image_size)))
         phases = [Phase(0, 0, stage_steps(cfg.stabilise_images, batch_size), name=name(0))]
         phases += [Phase(s, stage_steps(cfg.transition_images, batch_size) if cfg.transition_images else 0,
                          stage_steps(cfg.stabilise_images, batch_size), name=name(s))
@@ -164,9 +164,10 @@ class FrozenProGAN(_ProgressiveMixin, NoiseToImageGAN, StagedGAN):
     def __init__(self, config: FrozenProGANConfig, **kwargs):
         super().__init__(config, **kwargs)
         self._num_stages = config.num_stages
-        self.generator = FrozenGrowthGenerator(config.base_size, config.generator_filters, config.channels,
+        self.generator = FrozenGrowthGenerator(config.base_size(self.image_size), config.generator_filters,
+                                               self.channels,
                                                config.latent_dim, config.num_stages, name="generator")
-        self.discriminator = FrozenGrowthDiscriminator(config.base_size, config.generator_filters,
+        self.discriminator = FrozenGrowthDiscriminator(config.base_size(self.image_size), config.generator_filters,
                                                        config.num_stages, name="discriminator")
         noise = ops.zeros((2, config.latent_dim))
         for s in range(config.num_stages):
@@ -174,7 +175,7 @@ class FrozenProGAN(_ProgressiveMixin, NoiseToImageGAN, StagedGAN):
 
     def stage_schedule(self, batch_size):
         steps = stage_steps(self.config.images_per_stage, batch_size)
-        return StageSchedule([Phase(s, 0, steps, name="x".join(map(str, self.config.resolution(s))))
+        return StageSchedule([Phase(s, 0, steps, name="x".join(map(str, self.config.resolution(s, self.image_size))))
                               for s in range(self.config.num_stages)])
 
     def generate(self, batch, training=False):
@@ -197,6 +198,6 @@ class FrozenProGAN(_ProgressiveMixin, NoiseToImageGAN, StagedGAN):
         """noise (B, latent_dim) -> {image [0, 1] at full size (the current phase's output upsampled), mask?}."""
         noise = ops.convert_to_tensor(noise)
         image = self._at_full_resolution(lambda s: self.generator(noise, stage=s, training=False))
-        return images_and_mask(image, self.config.channels)
+        return images_and_mask(image, self.channels)
 
 

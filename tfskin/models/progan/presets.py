@@ -1,8 +1,11 @@
 """Presets of both progressive GANs: the papers' sizes and CPU presets."""
 
-from tfskin.data.classes import CLASS_NAMES
+from tfskin.classes import CLASS_NAMES
 from tfskin.models.progan.config import FrozenProGANConfig, ProGANConfig
 from tfskin.registry import Preset
+
+# Karras et al.'s Adam, as Bissoto et al. train it: 1e-3 for both players, beta_1 0, beta_2 0.99.
+_PROGAN_ADAM = {"generator_learning_rate": 1e-3, "discriminator_learning_rate": 1e-3, "beta_1": 0.0, "beta_2": 0.99}
 
 PROGAN_PRESETS = {
     "paper256": Preset(
@@ -14,6 +17,7 @@ PROGAN_PRESETS = {
         model_config=ProGANConfig(),
         data={"image_size": (256, 256), "channels": 3},
         train={"batch_size": 16, "steps": 48750, "sample_every": 1000, "checkpoint_every": 1000},
+        optimizer=_PROGAN_ADAM,
     ),
     "quick": Preset(
         name="quick",
@@ -25,6 +29,7 @@ PROGAN_PRESETS = {
         ),
         data={"image_size": (64, 64), "channels": 3, "num_examples": 2000},
         train={"batch_size": 16, "steps": 2250, "log_every": 25, "sample_every": 250, "checkpoint_every": 250},
+        optimizer=_PROGAN_ADAM,
     ),
     "tiny": Preset(
         name="tiny",
@@ -36,6 +41,7 @@ PROGAN_PRESETS = {
         data={"image_size": (16, 16), "channels": 3, "num_examples": 128},
         train={"precision": "float32",  # pinned: tests compare float32 numbers; other presets: auto
                "batch_size": 8, "steps": 20, "log_every": 2, "sample_every": 10, "checkpoint_every": 2},
+        optimizer=_PROGAN_ADAM,
     ),
 }
 

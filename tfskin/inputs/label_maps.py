@@ -1,14 +1,17 @@
-"""pix2pixHD training data: images with their semantic label maps [and boundary maps], from the label-map code
-of ``tfskin.data`` (labelmaps, instances, conditioning)."""
+"""Inputs of the label-map-to-image family (pix2pixHD): images with their semantic label maps [and boundary
+maps], from the label-map code of ``tfskin.data`` (labelmaps, instances, conditioning). Whether instance maps are
+used and how many SLIC superpixels phantoms get are read from the run's model config."""
 
 import functools
 
 import tensorflow as tf
 
 from tfskin.data.conditioning import with_conditioning
+from tfskin.data.labelmaps import colorize
 from tfskin.data.pipeline import AUTOTUNE, random_flips
 from tfskin.data.sources import load_examples
 from tfskin.data.superpixels import PAPER_SLIC
+from tfskin.inputs.images import RunInputs
 
 
 def conditioning_features(model_config) -> tuple:
@@ -62,3 +65,24 @@ def make_batches(config, start_step):
         return batch
 
     return ds.map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True).prefetch(AUTOTUNE)
+
+
+class LabelMaps(RunInputs):
+    """Batches of ``images`` in [-1, 1] with their ``label_map`` (int ids) [and ``boundary``], flipped together;
+    the preview holds the first examples' maps, their real images (``real``, [0, 1]) and the colour rendering
+    of their label maps (``label_map_rgb``, [0, 1]) for the panel grid."""
+
+    def load_examples(self):
+        return conditioned_examples(self.run_config)
+
+    def batches(self, start_step: int):
+        return make_batches(self.run_config, start_step)
+
+    def preview(self, num: int) -> dict:
+        batch = next(iter(self.examples.take(num).batch(num)))
+        out = {"label_map": tf.cast(batch["label_map"], tf.int32),
+               "real": tf.cast(batch["image"], tf.float32) / 255.0,
+               "label_map_rgb": colorize(batch["label_map"].numpy()) / 255.0}
+        if self.run_config.model_config.use_instance:
+            out["boundary"] = tf.cast(batch["boundary"], tf.float32)
+        return out

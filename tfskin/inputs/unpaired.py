@@ -1,15 +1,22 @@
-"""The two domains of a CycleGAN run, prepared once per process (filter scores and generator samples are
-deterministic, so a resumed run prepares exactly the same domains)."""
+"""Inputs of the unpaired image-to-image family (CycleGAN): two domains, each from its source step (a class of the
+run's dataset, an image folder, or a generator's samples) and, for domain B, the Path-Rank-Filter step, handed
+to the model as two image datasets. Prepared once per process (filter scores and generator samples are
+deterministic, so a resumed run prepares exactly the same domains).
+
+The domain settings (``domain_a``, ``domain_b``, ``domain_a_samples``, ``filter_*``) are read from the run's
+model config, where ``tfskin train`` declares their flags."""
 
 import dataclasses
 import functools
 import json
 from pathlib import Path
 
+import numpy as np
 import tensorflow as tf
 
 from tfskin.errors import ConfigError
-from tfskin.models.cyclegan import domains
+from tfskin.inputs import domains
+from tfskin.inputs.images import RunInputs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,7 +45,8 @@ def run_domains(config) -> RunDomains:
     """Domains A and B of a run config (``RunConfig`` with a ``CycleGANConfig``)."""
     m, data = config.model_config, config.data
     size = tuple(data.image_size)
-    a = domains.domain_examples(m.domain_a, data, size, generator_samples=m.domain_a_samples, seed=m.seed)
+    a = domains.domain_examples(m.domain_a, data, size, generator_samples=m.domain_a_samples,
+                                seed=config.train.seed)
     b = domains.domain_examples(m.domain_b, data, size, allow_generator=False)
     result = None
     if m.filter_classifier:
@@ -64,6 +72,7 @@ def preview_examples(config) -> tf.data.Dataset:
 
 
 def make_batches(config, start_step):
+    """The endless unpaired stream ``{"images_a", "images_b"}`` of a run from ``start_step`` on."""
     d = run_domains(config)
     return domains.unpaired_batches(d.a, d.b, batch_size=config.train.batch_size, seed=config.train.seed,
                                     augment=config.data.augment, start_step=start_step,
@@ -79,3 +88,27 @@ def write_domain_report(config, run_dir) -> Path:
     path = run_dir / "domains.json"
     path.write_text(json.dumps(d.summary(config), indent=2))
     return path
+
+
+def _to_model_range(images):
+    return np.asarray(images).astype("float32") / np.float32(127.5) - np.float32(1.0)
+
+
+class UnpairedDomains(RunInputs):
+    """Domains A and B of a CycleGAN run: unpaired ``{"images_a", "images_b"}`` batches in [-1, 1]; the
+    examples are B's images with A's alongside (``image_a``), so the colour curve compares translations of A
+    with real B; ``prepare`` writes ``domains.json`` (and the Path-Rank-Filter's kept ids)."""
+
+    def load_examples(self):
+        return preview_examples(self.run_config)
+
+    def batches(self, start_step: int):
+        return make_batches(self.run_config, start_step)
+
+    def preview(self, num: int) -> dict:
+        """The first ``num`` pairs, fixed (NumPy, so that either backend takes them)."""
+        batch = next(iter(self.examples.take(num).batch(num)))
+        return {"images_a": _to_model_range(batch["image_a"]), "images_b": _to_model_range(batch["image"])}
+
+    def prepare(self, run_dir):
+        write_domain_report(self.run_config, run_dir)

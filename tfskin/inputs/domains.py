@@ -29,7 +29,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfskin.data.classes import CLASS_NAMES, class_index
+from tfskin.classes import CLASS_NAMES, class_index
 from tfskin.data.pipeline import AUTOTUNE, random_flips
 from tfskin.errors import BadInputError, ConfigError, MissingFileError
 from tfskin.saved_classifier import classifier_dir, predict_probabilities, read_classifier_files
@@ -182,7 +182,7 @@ def load_scorer(path, class_name: str, input_range: str = "0-255"):
         if k == len(CLASS_NAMES):
             return probs[:, class_index(class_name)]
         raise ConfigError(f"classifier {path} has {k} outputs; expected 1, 2 or {len(CLASS_NAMES)} (see "
-                         f"tfskin.models.cyclegan.domains.load_scorer)")
+                         f"tfskin.inputs.domains.load_scorer)")
 
     return score
 

@@ -1,4 +1,5 @@
-"""Label vocabularies shared by every dataset and model (ISIC 2019 classes, ISIC 2018 task-2 attributes)."""
+"""Label vocabularies shared by every dataset and model (ISIC 2019 classes, ISIC 2018 task-2 attributes), below
+both: data pipelines and model configs name classes from here."""
 
 from tfskin.errors import ConfigError
 
