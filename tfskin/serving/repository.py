@@ -15,6 +15,7 @@ import numpy as np
 
 from tfskin.serving.errors import ModelBaseError, ServingStatus, invalid, not_found
 from tfskin.serving.metadata import read_signature_defs
+from tfskin.serving.periodic import Periodic
 from tfskin.serving.version_policy import DEFAULT_POLICY, VersionPolicy
 
 log = logging.getLogger("tfskin.serving")
@@ -130,8 +131,7 @@ class ModelRepository:
         self._failed: dict = {}  # (name, version) -> (saved_model.pb mtime, message without server paths)
         self._lock = threading.RLock()
         self._refresh_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = None
+        self._poller = Periodic(poll_seconds, self.refresh, "tfskin-serve-poll", "model base scan")
         if load_now:
             self.refresh()
 
@@ -211,21 +211,10 @@ class ModelRepository:
                                 "config): requests for the label answer 404", label, name, version)
 
     def start_polling(self):
-        if self._thread is None and self.poll_seconds > 0:
-            self._thread = threading.Thread(target=self._poll, name="tfskin-serve-poll", daemon=True)
-            self._thread.start()
-
-    def _poll(self):
-        while not self._stop.wait(self.poll_seconds):
-            try:
-                self.refresh()
-            except Exception as err:  # keep polling; the next scan may succeed
-                log.error("model base scan failed: %s", err)
+        self._poller.start()
 
     def stop(self):
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._poller.stop()
 
     # --- lookups (exact names and labels, as TF Serving matches them) --------------------------------------
 

@@ -18,6 +18,7 @@ from tfskin.serving.errors import ModelBaseError, ServingError
 from tfskin.serving.http_server import DEFAULT_HTTP_LIMITS, HttpLimits, make_http_server
 from tfskin.serving.limits import DEFAULT_REQUEST_LIMITS, RequestLimits
 from tfskin.serving.models_config import find_models_config, read_models_config
+from tfskin.serving.periodic import Periodic
 from tfskin.serving.repository import ModelRepository
 from tfskin.serving.rest import RestApi
 from tfskin.serving.version_policy import settings_from_config
@@ -36,8 +37,7 @@ class ConfigWatcher:
     def __init__(self, path, repository: ModelRepository, poll_seconds: float):
         self.path, self.repository, self.poll_seconds = Path(path), repository, poll_seconds
         self._text = self._read()
-        self._stop = threading.Event()
-        self._thread = None
+        self._poller = Periodic(poll_seconds, self.check, "tfskin-serve-config", "models.config check")
 
     def _read(self):
         try:
@@ -61,21 +61,10 @@ class ConfigWatcher:
         return True
 
     def start(self):
-        if self.poll_seconds > 0 and self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="tfskin-serve-config", daemon=True)
-            self._thread.start()
-
-    def _run(self):
-        while not self._stop.wait(self.poll_seconds):
-            try:
-                self.check()
-            except Exception as err:  # keep watching; the next look may succeed
-                log.error("models.config check failed: %s", err)
+        self._poller.start()
 
     def stop(self):
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._poller.stop()
 
 
 def _port_error(kind: str, host: str, port: int, err: OSError, flag: str) -> PortInUseError:
