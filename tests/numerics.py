@@ -22,7 +22,7 @@ EPS32 = float(np.finfo(np.float32).eps)
 
 def float_arrays(variables) -> list:
     """The floating-point values of ``variables`` (Keras variables or arrays) as NumPy arrays."""
-    arrays = [np.asarray(getattr(v, "numpy", lambda v=v: v)()) for v in variables]
+    arrays = [np.asarray(v.numpy() if hasattr(v, "numpy") else v) for v in variables]
     return [a for a in arrays if np.issubdtype(a.dtype, np.floating)]
 
 
