@@ -93,7 +93,7 @@ def test_pipeline_at_half_changes_most_but_not_all_examples():
     count = int(changed(x, run(x, "ada", p=0.5)).sum())
     # 12 transforms at p = 1/2 (the discrete ones changing half or 3/4 of those): all but ~1/2^11 change
     assert count >= n - 4
-    assert int(changed(x, run(x, "ada", p=0.05)).sum()) < n * 0.6  # ~1 - 0.95^12 = 46% change
+    assert n * 0.25 < int(changed(x, run(x, "ada", p=0.05)).sum()) < n * 0.6  # about 1 - 0.95^12 = 46%
 
 
 def test_same_draws_same_output_and_new_draws_new_output():
@@ -103,6 +103,7 @@ def test_same_draws_same_output_and_new_draws_new_output():
         assert changed(run(x, kind, seed=3), run(x, kind, seed=4)).all()
 
 
+@pytest.mark.slow  # tracing the whole pipeline: 4-8 s on 2 shared cores
 def test_graph_mode_gives_the_eager_output():
     x, d = images(), draws("ada")
     graph = tf.function(lambda x, d, p: A.augment(x, d, p, "ada"),
@@ -207,8 +208,9 @@ def test_ada_colour_transforms_do_what_they_say(name):
         offset = (y - x)[:, :1, :1, :1]
         np.testing.assert_allclose(y - x, np.broadcast_to(offset, x.shape), atol=1e-5)
     elif name == "contrast":  # one factor per image
-        factor = (y / x)[:, :1, :1, :1]
-        np.testing.assert_allclose(y, x * factor, rtol=1e-4, atol=1e-6)
+        factor = (x * y).sum(axis=(1, 2, 3), keepdims=True) / (x * x).sum(axis=(1, 2, 3), keepdims=True)
+        np.testing.assert_allclose(y, x * factor, atol=1e-5)
+        assert np.all(factor > 0) and np.any(np.abs(factor - 1) > 0.1)
     elif name == "lumaflip":  # flipped along (1, 1, 1) or not at all
         flipped = np.isclose(y_luma, -luma, atol=1e-5).all(axis=(1, 2, 3))
         np.testing.assert_allclose(y[flipped], (x - 2 * luma)[flipped], atol=1e-5)
@@ -231,7 +233,8 @@ def test_num_draws():
     assert A.num_draws("none") == 0
     assert A.num_draws("ada") == draws("ada").shape[1] == 28
     assert A.num_draws("diffaugment") == 7
-    assert A.augment(images(), np.zeros((BATCH, 0), "float32"), 1.0, "none") is not None
+    x = images()
+    assert A.augment(x, np.zeros((BATCH, 0), "float32"), 1.0, "none") is x
 
 
 @pytest.mark.parametrize("call", [

@@ -20,7 +20,8 @@ probability ``p`` (its gate draw < ``p``); where it is applied:
 
 The geometric transforms are composed into one affine map per example (in pixel units about the image centre)
 and the image is resampled once, bilinearly, with reflection at the borders, on all channels alike (so an image
-and a label map concatenated to it stay aligned). The official code upsamples with a wavelet filter before
+and a label map concatenated to it stay aligned; a fractional move blends a one-hot map's classes at their
+borders, for real and fake inputs alike). The official code upsamples with a wavelet filter before
 resampling to limit aliasing; this one does not. The colour transforms are composed into one 3x3 matrix and
 offset per example and act on the RGB channels ``color_channels`` only, in the [-1, 1] value range (contrast
 and saturation about 0, mid grey). Everything is elementwise arithmetic and gathers, no matrix products, so
