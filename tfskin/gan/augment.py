@@ -265,9 +265,11 @@ def _ada(x, draws, p, columns, color_channels, disabled):
                    ones)
         then_color(s, zeros, 1 - s)
     first, end = color_channels
-    rgb = x[..., first:end]
-    # y_i = sum_j M_ij x_j + b_i, elementwise (B, 1, 1, 3, 3) * (B, H, W, 1, 3)
-    rgb = ops.sum(matrix[:, None, None, :, :] * rgb[..., None, :], axis=-1) + offset[:, None, None, :]
+    rgb = [x[..., c] for c in range(first, end)]
+    # y_i = sum_j M_ij x_j + b_i, elementwise per channel
+    entry = [[matrix[:, i, j][:, None, None] for j in range(3)] for i in range(3)]
+    rgb = ops.stack([entry[i][0] * rgb[0] + entry[i][1] * rgb[1] + entry[i][2] * rgb[2]
+                     + offset[:, i][:, None, None] for i in range(3)], axis=-1)
     return ops.concatenate([x[..., :first], rgb, x[..., end:]], axis=-1)
 
 
@@ -352,11 +354,12 @@ def _bilinear(x, rows, cols):
     fr, fc = (rows - r0)[..., None], (cols - c0)[..., None]
     r0, c0 = ops.cast(r0, "int32"), ops.cast(c0, "int32")
     r1, c1 = ops.minimum(r0 + 1, height - 1), ops.minimum(c0 + 1, width - 1)
-    flat = ops.reshape(x, (-1, height * width, channels))
+    # one gather along the first axis of (B * H * W, C) rows: several times faster than take_along_axis on TF
+    flat = ops.reshape(x, (-1, channels))
+    first_row = (ops.arange(ops.shape(x)[0], dtype="int32") * (height * width))[:, None]
 
     def at(r, c):
-        index = ops.repeat((r * width + c)[..., None], channels, axis=-1)
-        return ops.take_along_axis(flat, index, axis=1)
+        return ops.take(flat, first_row + r * width + c, axis=0)
 
     top = at(r0, c0) * (1 - fc) + at(r0, c1) * fc
     bottom = at(r1, c0) * (1 - fc) + at(r1, c1) * fc
