@@ -181,6 +181,10 @@ def _cmd_metrics(args):
     g = result["generative"]
     print(f"feature network: {g['feature_network']} (comparable to papers: {g['comparable_to_papers']}"
           + (f"; {g['comparability_note']}" if g.get("comparability_note") else "") + ")")
+    if g["feature_network"].startswith("pixels"):
+        print("  (pixel features see colours and layout, not lesion structure; for domain features pass "
+              "--features classifier:DIR, a tfskin classifier trained on your data: the offline choice when no "
+              "Inception weights are at hand)")
     print(f"FID {g['fid']:.3f}  KID {g['kid']:.5f} ± {g['kid_std']:.5f} (std over {g['num_subsets']} subsets of "
           f"{g['subset_size']}, seed {g['kid_seed']})  precision {g['precision']:.3f}  recall {g['recall']:.3f}   "
           f"({g['num_real']} real, {g['num_synthetic']} synthetic)")
