@@ -62,6 +62,17 @@ def test_real_images_of_the_right_class_score_a_ratio_of_about_one(classes):
     assert result["cas_ratio"]["ci_low"] <= result["cas_ratio"]["mean"] <= result["cas_ratio"]["ci_high"]
     assert result["repeats"] == len(result["runs"]) == 4 and result["per_class"] == 30
     assert result["auc"] == ("binary ROC AUC" if len(classes) == 2 else "one-vs-rest macro ROC AUC")
+    assert result["warnings"] == [] and "warning" not in cas.summary_line(result)
+
+
+def test_a_reference_near_chance_and_short_classes_are_flagged():
+    blank = {"image": np.full((40, 8, 8, 3), 128, np.uint8), "label": np.repeat([MEL, NV], 20)}
+    result = cas.classification_accuracy_score(cas.ClassSampler([ArraySource(blank["image"], blank["label"])]),
+                                               blank, blank, trainer=centroid_trainer, per_class=30, repeats=2)
+    assert result["real_auc"]["mean"] == pytest.approx(0.5)  # identical images: nothing to learn
+    assert len(result["warnings"]) == 3 and "near chance" in result["warnings"][0]
+    assert "MEL has 20 training images" in result["warnings"][1]
+    assert cas.summary_line(result).count("\n  warning:") == 3
 
 
 class _ShuffledLabels(SyntheticSource):

@@ -28,6 +28,7 @@ from tfskin.errors import BadInputError, ConfigError
 from tfskin.evaluation.metrics import classification_report
 from tfskin.evaluation.stats import confidence_interval
 
+NEAR_CHANCE_AUC = 0.6  # below this the real-trained reference barely learned the classes: the ratio means little
 CI_METHOD = "Student-t interval over the per-repeat ratios (repeats - 1 degrees of freedom)"
 
 
@@ -183,6 +184,13 @@ def classification_accuracy_score(sampler: ClassSampler, real_train: dict, real_
             print(f"CAS repeat {r + 1}/{repeats}: AUC synthetic-trained {synthetic['auc']:.3f}, real-trained "
                   f"{real['auc']:.3f} (ratio {runs[-1]['auc_ratio']:.3f})", file=stream, flush=True)
     pick = lambda key, sub=None: [run[key][sub] if sub else run[key] for run in runs]
+    real_auc = _summary(pick("real", "auc"), level)
+    available = {c: int((np.asarray(real_train["label"]) == i).sum()) for c, i in zip(names, indices)}
+    warnings = [f"the real-trained reference is near chance (AUC {real_auc['mean']:.3f} < {NEAR_CHANCE_AUC}): the "
+                f"ratio says little; train longer or on more images per class"] if real_auc["mean"] < NEAR_CHANCE_AUC \
+        else []
+    warnings += [f"real class {c} has {k} training images, fewer than {per_class} per class: drawn with replacement"
+                 for c, k in available.items() if k < per_class]
     return {
         "classes": list(names),
         "synthetic_sources": sampler.describe(),
@@ -197,9 +205,11 @@ def classification_accuracy_score(sampler: ClassSampler, real_train: dict, real_
         "auc_ratio_above_chance": _summary(pick("auc_ratio_above_chance"), level),
         "balanced_accuracy_ratio": _summary(pick("balanced_accuracy_ratio"), level),
         "synthetic_auc": _summary(pick("synthetic", "auc"), level),
-        "real_auc": _summary(pick("real", "auc"), level),
+        "real_auc": real_auc,
         "synthetic_balanced_accuracy": _summary(pick("synthetic", "balanced_accuracy"), level),
         "real_balanced_accuracy": _summary(pick("real", "balanced_accuracy"), level),
+        "real_train_available": available,
+        "warnings": warnings,
         "runs": runs,
     }
 
@@ -211,10 +221,10 @@ def _resized(images, size):
 
 
 def summary_line(result: dict) -> str:
-    """One line: the CAS ratio with its interval, and the two AUCs it divides."""
+    """One line: the CAS ratio with its interval and the two AUCs it divides (then any warnings)."""
     r, s, q = result["cas_ratio"], result["synthetic_auc"], result["real_auc"]
     ci = (f" [{result['ci_level']:.0%} CI {r['ci_low']:.3f}..{r['ci_high']:.3f}]" if np.isfinite(r["ci_low"])
           else " (one repeat: no CI)")
     return (f"CAS ratio {r['mean']:.3f}{ci}: AUC trained on synthetic {s['mean']:.3f} vs on real {q['mean']:.3f} "
             f"({result['per_class']} per class, {', '.join(result['classes'])}; {result['repeats']} repeats; "
-            f"{result['num_test']} real test images)")
+            f"{result['num_test']} real test images)" + "".join(f"\n  warning: {w}" for w in result["warnings"]))

@@ -231,8 +231,9 @@ def _cas(args, sources, classes) -> dict:
                           "trains the real reference, its --test-split tests both)")
     sampler = cas.ClassSampler(sources, classes)
     size = _image_size(args.cas_image_size)
+    # small_cnn as the CPU augmentation protocol trains it (width 16, one-cycle peak 0.01)
     config = ClassifierConfig(task="multiclass", classes=sampler.classes, image_size=size, epochs=args.cas_epochs,
-                              tta=args.cas_tta, seed=args.seed)
+                              width=16, learning_rate=0.01, tta=args.cas_tta, seed=args.seed)
     train = load_real(args.real, args.real_split, size, classes=sampler.classes)
     test = load_real(args.real, args.test_split, size, classes=sampler.classes,
                      num_examples=args.cas_test_examples, seed=args.seed)
