@@ -4,6 +4,7 @@ import json
 import sys
 from pathlib import Path
 
+from tfskin.config import count_type
 from tfskin.evaluation.choices import BACKBONES, CDNN_VARIANTS, CHANNEL_MODES, SEGMENTATION_LOSSES, TASKS
 
 
@@ -125,6 +126,14 @@ def _segmentation_line(r) -> str:
 
 def _real_classes(args):
     return tuple(c.strip().upper() for c in args.real_classes.split(",") if c.strip()) if args.real_classes else None
+
+
+def _check_metrics(args):
+    """Before TensorFlow is imported: the --real-classes names exist."""
+    from tfskin.classes import class_index
+
+    for name in _real_classes(args) or ():
+        class_index(name)
 
 
 def _synthetic_images(sources, n: int, seed: int):
@@ -354,13 +363,15 @@ def register(subparsers):
                              "images of each class, tested on --test-split")
     g.add_argument("--cas", action="store_true", help="also compute the CAS (classes: --real-classes, else the "
                                                      "classes the synthetic sources draw)")
-    g.add_argument("--cas-per-class", type=int, default=100, help="training images per class, synthetic and real")
-    g.add_argument("--cas-repeats", type=int, default=3, help="repeats (new draws and classifier seeds)")
-    g.add_argument("--cas-epochs", type=int, default=10, help="small_cnn training epochs")
+    g.add_argument("--cas-per-class", type=count_type(1), default=100,
+                   help="training images per class, synthetic and real")
+    g.add_argument("--cas-repeats", type=count_type(1), default=3, help="repeats (new draws and classifier seeds)")
+    g.add_argument("--cas-epochs", type=count_type(1), default=10, help="small_cnn training epochs")
     g.add_argument("--cas-image-size", default="32", help="classifier input size (N or HxW)")
-    g.add_argument("--cas-tta", type=int, default=1, help="test-time augmentation replicas (1 = off)")
-    g.add_argument("--cas-test-examples", type=int, help="cap on the real test images (default: all of the split)")
-    p.set_defaults(func=_cmd_metrics)
+    g.add_argument("--cas-tta", type=count_type(1), default=1, help="test-time augmentation replicas (1 = off)")
+    g.add_argument("--cas-test-examples", type=count_type(1),
+                   help="cap on the real test images (default: all of the split)")
+    p.set_defaults(func=_cmd_metrics, validate=_check_metrics)
 
     p = sub.add_parser("augmentation", help="run an augmentation protocol (repeated runs, paired tests, report)")
     p.add_argument("config", help="protocol YAML, e.g. configs/augmentation_phantoms_cpu.yaml")
