@@ -120,3 +120,21 @@ def test_train_result_carries_the_baselines(tmp_path):
                    stream=io.StringIO())
     assert set(result.baselines["colour"]) >= {"mean_colour"}
     assert (tmp_path / "run" / "quality_baselines.json").is_file()
+
+
+@pytest.mark.slow
+def test_pix2pixhd_baseline_paints_each_label_its_real_mean_colour():
+    from tfskin.inputs.baselines import _label_map_mean_colours
+    from tfskin.inputs.label_maps import LabelMaps
+
+    inputs = LabelMaps(resolve_config("pix2pixhd", "tiny"))
+    preview, reference = inputs.preview(8), inputs.reference_images(256)
+    baselines = quality_baselines(inputs, preview, reference, 8)
+    assert {"label_map_mean_colours", "mean_colour"} <= set(baselines.colour)
+    ref = next(inputs.examples.take(len(reference)).batch(len(reference)).as_numpy_iterator())
+    maps, labels = np.asarray(preview["label_map"])[..., 0], ref["label_map"][..., 0]
+    painted = _label_map_mean_colours(inputs.examples, preview["label_map"], len(reference))
+    for label in np.unique(maps):
+        expected = np.round(ref["image"][labels == label].mean(0))
+        np.testing.assert_array_equal(painted[maps == label], np.broadcast_to(expected, painted[maps == label].shape))
+    assert baselines.colour["label_map_mean_colours"] == colour_distances(reference, painted, bins=COLOUR_BINS)
