@@ -4,7 +4,8 @@ The runner's quality figure is the colour distance (``tfskin.color_stats``) of t
 reference batch of real images. :func:`quality_baselines` scores, with the same code and the same number of
 images, what a model that learned nothing would be measured against:
 
-* ``real_held_out``: real images outside the reference batch (the floor: what real images score);
+* ``real_held_out``: real images outside the reference batch (what real images score at this count: on 32
+  images its distance from zero is sampling noise, which any gap between the other figures must exceed);
 * ``mean_colour``: every pixel the reference batch's mean colour (an output that learned only the average);
 * ``untranslated_inputs`` (translation models, CycleGAN): the preview's inputs as they are, untranslated;
 * ``label_map_mean_colours`` (pix2pixHD): each label region of the preview's label maps painted with that
@@ -23,7 +24,7 @@ from tfskin.imaging import to_uint8
 
 COLOUR_BINS = 32  # as the sample-grid curve (``callbacks.SampleGrid``)
 DESCRIPTIONS = {
-    "real_held_out": "real images outside the reference batch (the floor)",
+    "real_held_out": "real images outside the reference batch",
     "mean_colour": "every pixel the real mean colour",
     "untranslated_inputs": "the inputs, untranslated",
     "label_map_mean_colours": "each label region painted its real mean colour",
@@ -102,7 +103,7 @@ def _cyclegan_class_share(run_config, inputs_a, count: int):
     m = run_config.model_config
     if not m.filter_classifier:
         return None, None, ("none: no classifier in this run (a CycleGAN keeps one only for the Path-Rank-Filter, "
-                            "--filter-classifier)")
+                            "--classifier)")
     target = (m.filter_class or (m.domain_b if ":" not in m.domain_b else "")).upper()
     scorer = domains.load_scorer(m.filter_classifier, target, m.filter_input_range)
     b = domains.domain_examples(m.domain_b, run_config.data, tuple(run_config.data.image_size),
