@@ -76,14 +76,20 @@ def test_cyclegan_class_share_uses_the_runs_classifier_on_outputs_inputs_and_rea
     scorer = domains.load_scorer(tmp_path / "red.keras", "MEL")
     share = baselines.class_share
     assert share["inputs"] == pytest.approx(np.mean(scorer(nevi) > 0.5))
+    assert share["inputs_probability"] == pytest.approx(np.mean(scorer(nevi)))
     assert share["real"] == pytest.approx(np.mean(scorer(melanomas) > 0.5))  # unfiltered domain B
-    assert baselines.output_scores({"image": nevi / 255.0})["class_share"] == pytest.approx(share["inputs"])
-    report = write_baselines(tmp_path / "q.json", baselines, {0: {"class_share": 0.1}, 8: {"class_share": 0.6}})
+    assert share["real_probability"] == pytest.approx(np.mean(scorer(melanomas)))
+    as_outputs = baselines.output_scores({"image": nevi / 255.0})
+    assert as_outputs == pytest.approx({"class_share": share["inputs"],
+                                        "class_probability": share["inputs_probability"]})
+    report = write_baselines(tmp_path / "q.json", baselines, {0: {"class_share": 0.1, "class_probability": 0.2},
+                                                              8: {"class_share": 0.6, "class_probability": 0.55}})
     assert json.loads((tmp_path / "q.json").read_text()) == json.loads(json.dumps(report))
     lines = "\n".join(summary_lines(report))
     assert "the inputs, untranslated" in lines
-    assert "share judged MEL" in lines and "step 0: 10% -> step 8: 60%" in lines
-    assert f"untranslated inputs {share['inputs']:.0%}" in lines and "real MEL" in lines
+    assert "share judged MEL" in lines and "step 0: 10% (mean p 0.20) -> step 8: 60% (mean p 0.55)" in lines
+    assert f"untranslated inputs {share['inputs']:.0%} (mean p {share['inputs_probability']:.2f})" in lines
+    assert "real MEL (class MEL, unfiltered)" in lines
 
 
 def test_cyclegan_baseline_is_the_untranslated_inputs_and_without_a_classifier_no_class_share():

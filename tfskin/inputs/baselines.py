@@ -47,7 +47,8 @@ class QualityBaselines:
         """Scores of the preview outputs at one step beside the fixed baselines (the target-class share)."""
         if self.scorer is None:
             return {}
-        return {"class_share": _share(self.scorer, outputs["image"])}
+        share, mean = _class_scores(self.scorer, outputs["image"])
+        return {"class_share": share, "class_probability": mean}
 
     def scalars(self) -> dict:
         """TensorBoard tag (under ``quality/``) -> value of every fixed baseline."""
@@ -58,6 +59,8 @@ class QualityBaselines:
         if self.class_share:
             out["class_share_baseline_inputs"] = self.class_share["inputs"]
             out["class_share_baseline_real"] = self.class_share["real"]
+            out["class_probability_baseline_inputs"] = self.class_share["inputs_probability"]
+            out["class_probability_baseline_real"] = self.class_share["real_probability"]
         return out
 
     def to_dict(self) -> dict:
@@ -66,8 +69,11 @@ class QualityBaselines:
                 "class_share": self.class_share or ({"none": self.no_class_share} if self.no_class_share else None)}
 
 
-def _share(scorer, images) -> float:
-    return float(np.mean(np.asarray(scorer(to_uint8(images)), np.float64).reshape(-1) > 0.5))
+def _class_scores(scorer, images) -> tuple:
+    """(share with probability above 0.5, mean probability) of the target class: the mean is free of the
+    threshold, so it still moves where a classifier calibrated on imbalanced data rarely passes 0.5."""
+    p = np.asarray(scorer(to_uint8(images)), np.float64).reshape(-1)
+    return float(np.mean(p > 0.5)), float(np.mean(p))
 
 
 def _first(ds, count: int, skip: int = 0) -> dict:
@@ -109,9 +115,10 @@ def _cyclegan_class_share(run_config, inputs_a, count: int):
     b = domains.domain_examples(m.domain_b, run_config.data, tuple(run_config.data.image_size),
                                 allow_generator=False)  # unfiltered: the filter kept what the classifier likes
     real = _first(b, count)["image"]
-    share = {"class": target, "classifier": str(m.filter_classifier), "inputs": _share(scorer, inputs_a),
-             "real": _share(scorer, real), "real_images": f"{domains.describe_spec(m.domain_b)}, unfiltered",
-             "threshold": 0.5}
+    (inputs_share, inputs_mean), (real_share, real_mean) = _class_scores(scorer, inputs_a), _class_scores(scorer, real)
+    share = {"class": target, "classifier": str(m.filter_classifier), "inputs": inputs_share, "real": real_share,
+             "inputs_probability": inputs_mean, "real_probability": real_mean,
+             "real_images": f"{domains.describe_spec(m.domain_b)}, unfiltered", "threshold": 0.5}
     return share, scorer, None
 
 
@@ -167,12 +174,14 @@ def summary_lines(report: dict) -> list:
         lines.append(f"  share judged the target class: {share['none']}")
     elif share:
         outputs = report.get("outputs") or {}
+        shown = lambda s, p: f"{s:.0%} (mean p {p:.2f})"
         curve = ""
         if outputs:
             first, last = min(outputs, key=int), max(outputs, key=int)
-            curve = (f"step {first}: {outputs[first]['class_share']:.0%} -> " if first != last else "") + \
-                f"step {last}: {outputs[last]['class_share']:.0%}"
+            at = lambda step: shown(outputs[step]["class_share"], outputs[step]["class_probability"])
+            curve = (f"step {first}: {at(first)} -> " if first != last else "") + f"step {last}: {at(last)}"
         lines.append(f"  share judged {share['class']} by the run's classifier ({share['classifier']}, p > "
-                     f"{share['threshold']}): outputs {curve}; untranslated inputs {share['inputs']:.0%}; real "
-                     f"{share['class']} ({share['real_images']}) {share['real']:.0%}")
+                     f"{share['threshold']}): outputs {curve}; untranslated inputs "
+                     f"{shown(share['inputs'], share['inputs_probability'])}; real {share['class']} "
+                     f"({share['real_images']}) {shown(share['real'], share['real_probability'])}")
     return lines
