@@ -41,7 +41,9 @@ def load_real(spec: str, split: str, image_size, *, num_examples=None, seed: int
 
     wanted = [class_index(c) for c in classes] if classes else None
     if not is_folder_spec(spec):
-        out = load_arrays(spec, split, image_size, seed=seed, classes=tuple(classes) if classes else None)
+        # without a class filter the loader draws num_examples itself (as before); with one, it is applied after
+        out = load_arrays(spec, split, image_size, seed=seed, classes=tuple(classes) if classes else None,
+                          num_examples=None if classes else num_examples)
         if num_examples is not None:
             out = {k: v[:num_examples] for k, v in out.items()}
         if wanted and len(out["label"]) == 0:
