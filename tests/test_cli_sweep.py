@@ -146,7 +146,8 @@ def test_translate_skips_what_it_cannot_translate_and_writes_the_rest(tmp_path, 
     assert len(err) == 3 and all(line.startswith("tfskin translate: warning: skipped") for line in err), err
     for name in ("notes.txt", "broken.png", "dot.png"):
         assert sum(name in line for line in err) == 1, name
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good.png", "grid.png"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good.png"]
+    assert (tmp_path / "out.grid.png").is_file()  # beside the translations, not among them
     (folder / "good.png").unlink()
     assert main(["translate", "--savedmodel", str(tmp_path / "cyclegan"), "--input", str(folder),
                  "--out", str(tmp_path / "out2")]) == 2  # nothing translatable is an error

@@ -163,7 +163,7 @@ class SampleGrid(keras.callbacks.Callback):
     image in TensorBoard, so progress is comparable across steps."""
 
     def __init__(self, render, run_dir, every: int, writer=None, real_images=None, make_grid=sample_grid,
-                 name: str = "samples", file_prefix: str = ""):
+                 name: str = "samples", file_prefix: str = "", baselines=None):
         super().__init__()
         self.render = render  # () -> what ``make_grid`` takes (default: a dict of [0, 1] arrays)
         self.make_grid = make_grid
@@ -174,6 +174,10 @@ class SampleGrid(keras.callbacks.Callback):
         self.real_images = real_images  # uint8 reference batch for a cheap colour-distance curve
         self.last_path = None
         self.colour_history = {}  # step -> colour distances of the fixed samples to the reference batch
+        # no-op baselines logged beside the curve (``tfskin.inputs.baselines.QualityBaselines``) and the scores
+        # of the outputs they go with (step -> e.g. the target-class share)
+        self.baselines = baselines
+        self.baseline_history = {}
 
     def write(self, step: int) -> Path:
         outputs = self.render()
@@ -183,12 +187,20 @@ class SampleGrid(keras.callbacks.Callback):
         if self.real_images is not None:
             distances = colour_distances(self.real_images, outputs["image"], bins=32)
             self.colour_history[step] = distances
+        scores = {}
+        if self.baselines is not None:
+            scores = self.baselines.output_scores(outputs)
+            if scores:
+                self.baseline_history[step] = scores
         if self.writer is not None:
             with self.writer.as_default(step=step):
                 tf.summary.image(self.name, grid[np.newaxis], max_outputs=1)
                 if distances is not None:
                     tf.summary.scalar("quality/colour_js_divergence", distances["js_divergence"]["mean"])
                     tf.summary.scalar("quality/colour_wasserstein", distances["wasserstein"]["mean"])
+                if self.baselines is not None:  # constant lines beside the curves they are the no-op of
+                    for tag, value in {**self.baselines.scalars(), **scores}.items():
+                        tf.summary.scalar(f"quality/{tag}", value)
             self.writer.flush()
         return self.last_path
 

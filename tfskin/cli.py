@@ -197,6 +197,10 @@ def _cmd_train(args):
         w = lambda step: history[step]["wasserstein"]["mean"]
         print(f"  colour distance of fixed samples to real images (Wasserstein-1, mean RGB, 0-255 scale): "
               f"step {first}: {w(first):.1f} -> step {last}: {w(last):.1f}")
+    if result.baselines:
+        from tfskin.inputs.baselines import summary_lines
+
+        print("\n".join(summary_lines(result.baselines)))
     return 0
 
 

@@ -230,7 +230,8 @@ class SavedModelSource(SyntheticSource):
 class PngFolderSource(SyntheticSource):
     """A folder of PNGs as ``tfskin sample`` writes them (``x.png`` with optional ``x_mask.png``). Labels come
     from a class-named subfolder (``DIR/MEL/x.png``), from ``labels.csv`` (``filename,label`` rows) or from the
-    ``label`` argument. Draws without replacement while it can."""
+    ``label`` argument. ``*.grid.png`` files (``tfskin translate``'s grids) are not samples. Draws without
+    replacement while it can."""
 
     scheme = "png"
 
@@ -238,7 +239,8 @@ class PngFolderSource(SyntheticSource):
         self.path = Path(path)
         if not self.path.is_dir():
             raise MissingFileError(f"PNG folder {self.path} not found")
-        self.files = sorted(p for p in self.path.rglob("*.png") if not p.stem.endswith("_mask"))
+        self.files = sorted(p for p in self.path.rglob("*.png")
+                            if not p.stem.endswith("_mask") and not p.name.endswith(".grid.png"))
         if not self.files:
             raise MissingFileError(f"no PNG images in {self.path}")
         self.has_masks = all(p.with_name(p.stem + "_mask.png").is_file() for p in self.files)

@@ -29,6 +29,7 @@ from tfskin.data.sources import check_dataset
 from tfskin.errors import CheckpointError, ConfigError
 from tfskin.gan.lr_schedule import adam_pair
 from tfskin.inputs import build_inputs
+from tfskin.inputs.baselines import quality_baselines, write_baselines
 from tfskin.registry import get_model
 from tfskin.runs import CONFIG_FILE, export_run, load_trained_model, read_run_config
 from tfskin.runtime import check_strategy, data_parallel, make_strategy, precision_policy, resolve_precision
@@ -55,6 +56,7 @@ class TrainResult:
     images_per_second: float = float("nan")
     final_logs: dict = dataclasses.field(default_factory=dict)
     colour_history: dict = dataclasses.field(default_factory=dict)  # step -> colour distances to real images
+    baselines: dict = dataclasses.field(default_factory=dict)  # no-op baselines (tfskin.inputs.baselines)
 
 
 def resolve_config(model: str, preset: str = None, *, data: dict = None, train: dict = None,
@@ -198,8 +200,10 @@ def _train_run(config, run_dir, strategy, replicas, backend, resume, stream, exp
     render = lambda: {k: keras.ops.convert_to_numpy(v) for k, v in model.preview(fixed).items()}
     progress = cb.Progress(config.train.steps, config.train.batch_size, config.train.log_every, stream=stream)
     tensorboard = cb.TensorBoardLogger(log_dir, config.train.log_every, progress)
+    reference = inputs.reference_images(REFERENCE_IMAGES)
+    baselines = None if reference is None else quality_baselines(inputs, fixed, reference, FIXED_SAMPLES)
     samples = cb.SampleGrid(render, run_dir, config.train.sample_every, writer=tensorboard.writer,
-                            real_images=inputs.reference_images(REFERENCE_IMAGES))
+                            real_images=reference, baselines=baselines)
     guard = cb.NonFiniteGuard()
     callbacks = [guard, cb.StopAtStep(config.train.steps)]
     if backend == "jax":
@@ -241,6 +245,10 @@ def _train_run(config, run_dir, strategy, replicas, backend, resume, stream, exp
         previous = json.loads(quality_path.read_text()) if resume and quality_path.exists() else {}
         previous.update({str(k): v for k, v in samples.colour_history.items()})
         quality_path.write_text(json.dumps(previous, indent=2, sort_keys=True))
+    baseline_report = {}
+    if baselines is not None:
+        baseline_report = write_baselines(run_dir / "quality_baselines.json", baselines, samples.baseline_history,
+                                          resume)
     export_path = None
     model_dir = Path(export_dir) if export_dir else run_dir / "export" / config.model
     # a resumed run with nothing left to train exports nothing new (unless it has no export yet)
@@ -251,4 +259,4 @@ def _train_run(config, run_dir, strategy, replicas, backend, resume, stream, exp
             export_path = export_run(run_dir, model_dir)
     return TrainResult(run_dir=run_dir, step=step, checkpoint=checkpoint, sample_grid=grid, log_dir=log_dir,
                        export_path=export_path, images_per_second=progress.images_per_second,
-                       final_logs=history_logs, colour_history=samples.colour_history)
+                       final_logs=history_logs, colour_history=samples.colour_history, baselines=baseline_report)

@@ -72,3 +72,43 @@ def test_evaluate_classify_reports_an_out_of_distribution_test(tmp_path, capsys)
     assert "phantoms:domain=clinic/test (out of distribution): AUC" in printed
     ood = json.loads((tmp_path / "clf" / "ood" / "metrics.json").read_text())
     assert ood["num_examples"] == 30 and (ood["auc"] is None or 0 <= ood["auc"] <= 1)
+
+
+def _folder(root, colours, size=(16, 16), count=12, seed=0, odd_size=True):
+    """class name -> colour: a PNG folder with one class subfolder each (noisy images of that colour)."""
+    import numpy as np
+
+    from tfskin.imaging import save_png
+
+    rng = np.random.default_rng(seed)
+    for name, colour in colours.items():
+        for i in range(count):
+            shape = (20, 24, 3) if i == 0 and odd_size else (*size, 3)  # one image of another size: resized on reading
+            save_png(np.clip(np.array(colour) + rng.normal(0, 8, shape), 0, 255).astype(np.uint8),
+                     root / name / f"{name}_{i}.png")
+    return root
+
+
+def test_evaluate_metrics_real_takes_a_class_filter_and_a_folder(tmp_path, capsys):
+    real = _folder(tmp_path / "real", {"MEL": (170, 60, 60), "NV": (60, 60, 170)})
+    synthetic = _folder(tmp_path / "syn", {"MEL": (170, 60, 60)}, odd_size=False)
+    distances = {}
+    for cls in ("MEL", "NV"):
+        out = tmp_path / f"{cls}.json"
+        assert main(["evaluate", "metrics", "--real", f"png:{real}", "--real-classes", cls, "--synthetic",
+                     f"png:{synthetic / 'MEL'},label=MEL", "--n", "10", "--n-real", "12", "--kid-subset-size", "5",
+                     "--features", "pixels:8", "--out", str(out)]) == 0
+        result = json.loads(out.read_text())
+        assert result["real"] == f"png:{real} (classes {cls})" and result["generative"]["num_real"] == 12
+        assert "skipped" in result["memorization"]  # a folder has no held-out split
+        distances[cls] = result["colour"]["wasserstein"]["mean"]
+    assert distances["MEL"] * 5 < distances["NV"]  # melanomas scored against melanomas, not the mix
+    assert "memorization: skipped" in capsys.readouterr().out
+
+
+def test_real_dataset_class_filter_keeps_only_that_class():
+    from tfskin.classes import class_index
+    from tfskin.evaluation.real_data import load_real
+
+    real = load_real("phantoms", "validation", (16, 16), classes=("MEL",), num_examples=20)
+    assert len(real["label"]) == 20 and set(real["label"].tolist()) == {class_index("MEL")}

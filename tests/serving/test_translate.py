@@ -45,7 +45,7 @@ def test_cyclegan_translates_at_each_images_own_size(cyclegan_run, inputs, tmp_p
         out = _read(tmp_path / "sm" / name)
         assert out.shape == shape
         np.testing.assert_array_equal(out, _read(tmp_path / "run" / name))
-    grid = _read(tmp_path / "sm" / "grid.png")
+    grid = _read(tmp_path / "sm.grid.png")
     assert grid.shape[0] > 128 and grid.shape[1] > 3 * 256  # three before|after pairs of 128-px thumbnails
 
     assert main(["translate", "--savedmodel", str(export), "--input", str(inputs), "--out", str(tmp_path / "b2a"),
@@ -88,10 +88,28 @@ def test_pix2pixhd_synthesizes_from_label_maps(tmp_path, capsys):
     if "instance_map" in _signature_inputs(run.export_path):
         argv += ["--instance-maps", str(instances)]
     assert main(argv) == 0
-    assert _read(tmp_path / "o" / "m0.png").shape == (h, w, 3) and (tmp_path / "o" / "grid.png").is_file()
+    assert _read(tmp_path / "o" / "m0.png").shape == (h, w, 3) and (tmp_path / "o.grid.png").is_file()
     Image.fromarray(np.full((h, w), 9, np.uint8)).save(maps / "bad.png")
     assert main(argv) == 2
     assert "class ids 0..7" in capsys.readouterr().err
+
+
+def test_translations_folder_reads_back_as_a_png_source(tmp_path, capsys):
+    """The grid goes beside --out, so the folder holds only the translations: `png:DIR` samples it."""
+    from tfskin.classes import CLASS_NAMES
+    from tfskin.serving.translate import Caller, translate_folder
+    from tfskin.sources import make_source
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(5):
+        Image.fromarray(rng.integers(0, 256, (12, 12, 3), dtype=np.uint8)).save(folder / f"nv{i}.png")
+    identity = Caller({"translate_a_to_b": lambda inputs: {"image": inputs["image"]}}, "identity")
+    translate_folder(identity, folder, tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out", "out.grid.png"]
+    batch = make_source(f"png:{tmp_path / 'out'},label=MEL").sample(5, seed=0)
+    assert batch["image"].shape == (5, 12, 12, 3) and set(batch["label"].tolist()) == {CLASS_NAMES.index("MEL")}
 
 
 def _signature_inputs(path):

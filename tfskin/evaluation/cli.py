@@ -4,6 +4,7 @@ import json
 import sys
 from pathlib import Path
 
+from tfskin.config import count_type
 from tfskin.evaluation.choices import BACKBONES, CDNN_VARIANTS, CHANNEL_MODES, SEGMENTATION_LOSSES, TASKS
 
 
@@ -123,27 +124,59 @@ def _segmentation_line(r) -> str:
             f"{r['share_below_0.6']:.3f}  below 0.7 {r['share_below_0.7']:.3f}")
 
 
+def _real_classes(args):
+    return tuple(c.strip().upper() for c in args.real_classes.split(",") if c.strip()) if args.real_classes else None
+
+
+def _check_metrics(args):
+    """Before TensorFlow is imported: the --real-classes names exist."""
+    from tfskin.classes import class_index
+
+    for name in _real_classes(args) or ():
+        class_index(name)
+
+
+def _synthetic_images(sources, n: int, seed: int):
+    """``n`` images split evenly over the sources (the first takes the remainder), at the first one's size."""
+    import numpy as np
+
+    from tfskin.evaluation.real_data import resize_images
+
+    counts = [n // len(sources) + (i < n % len(sources)) for i in range(len(sources))]
+    parts = [source.sample(count, seed=seed)["image"] for source, count in zip(sources, counts) if count]
+    size = parts[0].shape[1:3]
+    return np.concatenate([resize_images(part, size) for part in parts])
+
+
 def _cmd_metrics(args):
     from tfskin import color_stats
     from tfskin.evaluation import generative, memorization
     from tfskin.evaluation.features import make_feature_network
-    from tfskin.evaluation.real_data import load_arrays, resize_images
+    from tfskin.evaluation.real_data import is_folder_spec, load_real, resize_images
     from tfskin.sources import make_source
 
-    source = make_source(args.synthetic)
-    synthetic = source.sample(args.n, seed=args.seed)["image"]
+    sources = [make_source(spec) for spec in args.synthetic]
+    classes = _real_classes(args)
+    synthetic = _synthetic_images(sources, args.n, args.seed)
     size = synthetic.shape[1:3]
-    real = load_arrays(args.real, args.real_split, size, num_examples=args.n_real or args.n)["image"]
+    real_name = args.real if is_folder_spec(args.real) else f"{args.real}/{args.real_split}"
+    if classes:
+        real_name += f" (classes {','.join(classes)})"
+    real = load_real(args.real, args.real_split, size, num_examples=args.n_real or args.n, seed=args.seed,
+                     classes=classes)["image"]
     net = make_feature_network(args.features)
     f_real, f_syn = net(real), net(synthetic)
-    result = {"real": f"{args.real}/{args.real_split}", "synthetic": source.describe(),
+    result = {"real": real_name, "synthetic": " + ".join(source.describe() for source in sources),
               "generative": {**generative.generative_metrics(
                   f_real, f_syn, feature_network=net.name, comparable_to_papers=net.comparable_to_papers,
                   kid_subsets=args.kid_subsets, kid_subset_size=args.kid_subset_size, k=args.k, seed=args.seed),
                   **{k: v for k, v in net.describe().items() if k not in ("feature_network", "comparable_to_papers")}},
               "colour": color_stats.colour_distances(real, synthetic)}
-    if not args.no_memorization:
-        test = load_arrays(args.real, args.test_split, size, num_examples=min(len(real), args.n))["image"]
+    if not args.no_memorization and is_folder_spec(args.real):
+        result["memorization"] = {"skipped": "--real is a folder: no held-out split to compare with"}
+    elif not args.no_memorization:
+        test = load_real(args.real, args.test_split, size, num_examples=min(len(real), args.n),
+                         seed=args.seed, classes=classes)["image"]
         out = Path(args.out).with_suffix("") if args.out else Path("evaluation")
         mem = memorization.memorization_report(real, synthetic, resize_images(test, size), feature_network=net,
                                                closest_pairs_png=Path(str(out) + "_closest_pairs.png"))
@@ -152,16 +185,24 @@ def _cmd_metrics(args):
                 mem[space].pop("nearest_train_index")
                 mem[space].pop("distance")
         result["memorization"] = mem
+    if args.cas:
+        result["cas"] = _cas(args, sources, classes)
     g = result["generative"]
     print(f"feature network: {g['feature_network']} (comparable to papers: {g['comparable_to_papers']}"
           + (f"; {g['comparability_note']}" if g.get("comparability_note") else "") + ")")
+    if g["feature_network"].startswith("pixels"):
+        print("  (pixel features see colours and layout, not lesion structure; for domain features pass "
+              "--features classifier:DIR, a tfskin classifier trained on your data: the offline choice when no "
+              "Inception weights are at hand)")
     print(f"FID {g['fid']:.3f}  KID {g['kid']:.5f} ± {g['kid_std']:.5f} (std over {g['num_subsets']} subsets of "
           f"{g['subset_size']}, seed {g['kid_seed']})  precision {g['precision']:.3f}  recall {g['recall']:.3f}   "
           f"({g['num_real']} real, {g['num_synthetic']} synthetic)")
     c = result["colour"]
     print(f"colour histogram JS divergence {c['js_divergence']['mean']:.4f}  Wasserstein "
           f"{c['wasserstein']['mean']:.3f} (0..255 units)")
-    if "memorization" in result:
+    if "memorization" in result and "skipped" in result["memorization"]:
+        print(f"memorization: skipped ({result['memorization']['skipped']})")
+    elif "memorization" in result:
         for space in ("pixel", "feature"):
             if space in result["memorization"]:
                 m = result["memorization"][space]
@@ -175,12 +216,43 @@ def _cmd_metrics(args):
                       + ("\n    ... (all in the JSON)" if flagged["count"] > 10 else ""))
         if "closest_pairs_png" in result["memorization"]:
             print(f"closest pairs (synthetic over nearest real): {result['memorization']['closest_pairs_png']}")
+    if "cas" in result:
+        from tfskin.evaluation.cas import summary_line
+
+        print(summary_line(result["cas"]))
     text = _print_json(result, args.out)
     if args.out:
         print(f"wrote {args.out}")
     else:
         print(text)
     return 0
+
+
+def _cas(args, sources, classes) -> dict:
+    """``--cas``: the Classification Accuracy Score of the synthetic sources against ``--real``'s splits."""
+    from tfskin.errors import ConfigError
+    from tfskin.evaluation import cas
+    from tfskin.evaluation.classifier import ClassifierConfig
+    from tfskin.evaluation.real_data import is_folder_spec, load_real
+
+    if is_folder_spec(args.real):
+        raise ConfigError("--cas tests on a held-out real split: give --real a dataset name (its --real-split "
+                          "trains the real reference, its --test-split tests both)")
+    sampler = cas.ClassSampler(sources, classes)
+    size = _image_size(args.cas_image_size)
+    # small_cnn as the CPU augmentation protocol trains it (width 16, one-cycle peak 0.01)
+    config = ClassifierConfig(task="multiclass", classes=sampler.classes, image_size=size, epochs=args.cas_epochs,
+                              width=16, learning_rate=0.01, tta=args.cas_tta, seed=args.seed)
+    train = load_real(args.real, args.real_split, size, classes=sampler.classes)
+    test = load_real(args.real, args.test_split, size, classes=sampler.classes,
+                     num_examples=args.cas_test_examples, seed=args.seed)
+    print(f"CAS: training {2 * args.cas_repeats} small_cnn classifiers ({args.cas_per_class} images per class of "
+          f"{', '.join(sampler.classes)}, {args.cas_epochs} epochs)", flush=True)
+    result = cas.classification_accuracy_score(
+        sampler, train, test, trainer=cas.small_cnn_trainer(config), per_class=args.cas_per_class,
+        repeats=args.cas_repeats, seed=args.seed, stream=sys.stdout)
+    return {**result, "classifier": config.to_dict(), "real": f"{args.real} (train: {args.real_split}, test: "
+                                                                f"{args.test_split})"}
 
 
 def _run_protocol_command(args, load, run, failure_keys):
@@ -263,23 +335,43 @@ def register(subparsers):
     p.add_argument("--out", required=True)
     p.set_defaults(func=_cmd_segment)
 
-    p = sub.add_parser("metrics", help="FID / KID / precision-recall, colour-histogram distances, memorization")
-    p.add_argument("--real", default="phantoms", help="real dataset name")
+    p = sub.add_parser("metrics", help="FID / KID / precision-recall, colour-histogram distances, memorization, "
+                                       "and (--cas) the Classification Accuracy Score")
+    p.add_argument("--real", default="phantoms",
+                   help="real images: a dataset name (phantoms, isic2019, phantoms:domain=clinic, ...) or a folder "
+                        "png:DIR[,label=CLASS] (labelled by class subfolders or labels.csv, as png: sources)")
+    p.add_argument("--real-classes", help="keep only these real classes, comma-separated (e.g. MEL), in every "
+                                          "real split")
     p.add_argument("--real-split", default="train", help="the split the generator trained on")
-    p.add_argument("--test-split", default="test", help="held-out real split (memorization baseline)")
-    p.add_argument("--synthetic", required=True, help="SOURCE: run:DIR, savedmodel:DIR or png:DIR")
+    p.add_argument("--test-split", default="test", help="held-out real split (memorization baseline, CAS test)")
+    p.add_argument("--synthetic", required=True, action="append",
+                   help="SOURCE: run:DIR, savedmodel:DIR, png:DIR or serving:URL (,label=CLASS optional); repeat it "
+                        "to pool sources, e.g. one per class for --cas (--n is split evenly among them)")
     p.add_argument("--n", type=int, default=1000, help="synthetic samples")
     p.add_argument("--n-real", type=int, help="real samples (default: --n)")
     p.add_argument("--features", default="pixels:32",
                    help="inception-graph:classify_image_graph_def.pb (paper-comparable) | keras-inception-v3[:WEIGHTS] "
-                        "| classifier:DIR | pixels[:SIZE]")
+                        "| classifier:DIR (domain features of a tfskin classifier: the offline choice when no "
+                        "Inception weights are at hand) | pixels[:SIZE] (default pixels:32)")
     p.add_argument("--kid-subset-size", type=int, help="KID subset size (default min(1000, n/2), so subsets differ)")
     p.add_argument("--kid-subsets", type=int, default=100, help="number of KID subsets (drawn with --seed)")
     p.add_argument("--k", type=int, default=3, help="k of the k-NN precision/recall manifolds")
     p.add_argument("--no-memorization", action="store_true")
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic samples and the KID subsets")
     p.add_argument("--out", help="JSON file to write (the closest-pairs PNG goes next to it)")
-    p.set_defaults(func=_cmd_metrics)
+    g = p.add_argument_group("Classification Accuracy Score (--cas): classifiers trained on synthetic vs real "
+                             "images of each class, tested on --test-split")
+    g.add_argument("--cas", action="store_true", help="also compute the CAS (classes: --real-classes, else the "
+                                                     "classes the synthetic sources draw)")
+    g.add_argument("--cas-per-class", type=count_type(1), default=100,
+                   help="training images per class, synthetic and real")
+    g.add_argument("--cas-repeats", type=count_type(1), default=3, help="repeats (new draws and classifier seeds)")
+    g.add_argument("--cas-epochs", type=count_type(1), default=10, help="small_cnn training epochs")
+    g.add_argument("--cas-image-size", default="32", help="classifier input size (N or HxW)")
+    g.add_argument("--cas-tta", type=count_type(1), default=1, help="test-time augmentation replicas (1 = off)")
+    g.add_argument("--cas-test-examples", type=count_type(1),
+                   help="cap on the real test images (default: all of the split)")
+    p.set_defaults(func=_cmd_metrics, validate=_check_metrics)
 
     p = sub.add_parser("augmentation", help="run an augmentation protocol (repeated runs, paired tests, report)")
     p.add_argument("config", help="protocol YAML, e.g. configs/augmentation_phantoms_cpu.yaml")

@@ -12,7 +12,8 @@ it is (``name``) and whether its numbers can be put next to published ones (``co
 * ``keras-inception-v3[:imagenet|none|WEIGHTS_FILE]``: ``keras.applications.InceptionV3`` average pool (2048-d).
   Close in spirit but NOT comparable to papers (different weights and resizing); labelled so.
 * ``classifier:MODEL.keras``: the penultimate (``features``) layer of a tfskin classifier trained on the user's
-  data (see :mod:`tfskin.evaluation.classifier`).
+  data (see :mod:`tfskin.evaluation.classifier`): domain features, and the offline choice when neither
+  Inception network's weights are at hand (``OFFLINE_HINT``).
 * ``pixels[:SIZE]``: raw pixels resized to SIZExSIZE (default 32) in [0, 1]: pixel-space memorization checks.
 """
 
@@ -26,6 +27,8 @@ from tfskin.evaluation.errors import MissingFileError
 
 INCEPTION_INPUT = "ExpandDims:0"
 INCEPTION_POOL3 = "pool_3:0"
+OFFLINE_HINT = ("without Inception weights, use domain features of a tfskin classifier trained on your data: "
+                "--features classifier:DIR (DIR from `tfskin evaluate classify --out DIR`)")
 
 # SHA-256 of classify_image_graph_def.pb as extracted from inception-2015-12-05.tgz, the graph of the FID
 # literature. TODO: set this to the published file's digest. It could not be established offline when this
@@ -94,7 +97,7 @@ class InceptionGraphFeatures(FeatureNetwork):
         if not path.is_file():
             raise MissingFileError(
                 f"Inception graph {path} not found; download classify_image_graph_def.pb (inception-2015-12-05) "
-                f"yourself and pass its path")
+                f"yourself and pass its path, or {OFFLINE_HINT}")
         graph_def = tf.compat.v1.GraphDef()
         try:
             graph_def.ParseFromString(path.read_bytes())
@@ -156,9 +159,15 @@ class KerasInceptionV3Features(FeatureNetwork):
 
         weights = _check_weights(weights)
         local = weights not in (None, "imagenet")
-        self.model = keras.applications.InceptionV3(
-            include_top=False, pooling="avg", input_shape=(299, 299, 3),
-            weights=None if local else weights)
+        try:
+            self.model = keras.applications.InceptionV3(
+                include_top=False, pooling="avg", input_shape=(299, 299, 3),
+                weights=None if local else weights)
+        except Exception as err:  # Keras fetches imagenet weights from the network (urllib / HTTP errors)
+            if weights != "imagenet":
+                raise
+            raise MissingFileError(f"InceptionV3 imagenet weights could not be fetched ({type(err).__name__}); "
+                                   f"{OFFLINE_HINT}") from None
         if local:
             self.model.load_weights(weights)
         label = "random init" if weights is None else "imagenet" if weights == "imagenet" else Path(weights).name

@@ -154,6 +154,8 @@ def register(subparsers):
     inputs.add_argument("--label-maps", help="pix2pixHD: folder of label-map PNGs (class ids 0..7 per pixel)")
     p.add_argument("--instance-maps", help="pix2pixHD instance models: folder of instance-map PNGs (same names)")
     p.add_argument("--direction", choices=("a2b", "b2a"), default="a2b", help="CycleGAN direction (default a2b)")
-    p.add_argument("--out", required=True, help="output folder: translated PNGs with the same names, grid.png")
+    p.add_argument("--out", required=True,
+                   help="output folder: translated PNGs with the same names (before | after grid: OUT.grid.png, "
+                        "beside the folder)")
     p.add_argument("--batch-size", type=count_type(1), default=8)
     p.set_defaults(func=_cmd_translate, validate=_check_translate)

@@ -1,7 +1,8 @@
 """``tfskin translate``: a folder of images through an image-to-image model, from a run, a SavedModel or an
 endpoint. CycleGAN (``translate_a_to_b`` / ``translate_b_to_a``) answers at each image's own size; pix2pixHD
 (``synthesize``) takes label maps (+ instance maps) at its training size. Outputs keep the input file names
-(as PNG) and a ``grid.png`` shows inputs beside outputs.
+(as PNG); a before | after grid goes beside the folder, not in it (``--out DIR`` -> ``DIR.grid.png``), so the
+folder holds only translations of one kind and ``--synthetic png:DIR`` reads it back.
 """
 
 import sys
@@ -165,12 +166,18 @@ def _thumb(image: np.ndarray, size: int = 128) -> np.ndarray:
     return canvas
 
 
+def grid_path(out_dir) -> Path:
+    """Where the before | after grid of ``out_dir`` goes: ``<out_dir>.grid.png`` beside the folder."""
+    out = Path(out_dir).resolve()
+    return out.with_name(out.name + ".grid.png")
+
+
 def write_grid(pairs, out: Path, limit: int = 32) -> Path:
-    """Before | after pairs, four pairs a row, as ``grid.png``."""
+    """Before | after pairs, four pairs a row, at ``grid_path(out)``."""
     from tfskin.imaging import save_png, tile
 
     tiles = [np.concatenate([_thumb(a), _thumb(b)], axis=1) for a, b in pairs[:limit]]
-    return save_png(tile(np.stack(tiles), columns=4), out / "grid.png")
+    return save_png(tile(np.stack(tiles), columns=4), grid_path(out))
 
 
 def translate_folder(caller: Caller, input_dir, out_dir, direction: str = "a2b", batch_size: int = 8) -> list:
@@ -293,6 +300,6 @@ def run_translate(args, caller: Caller = None) -> int:
     else:
         written = synthesize_folder(caller, args.label_maps, args.out, instance_dir=args.instance_maps,
                                     batch_size=args.batch_size)
-    print(f"wrote {len(written)} images to {args.out} (grid: {Path(args.out) / 'grid.png'}) with "
+    print(f"wrote {len(written)} images to {args.out} (grid: {grid_path(args.out)}) with "
           f"{caller.description}")
     return 0
