@@ -109,7 +109,9 @@ def difference_test(differences, *, test_train_ratio: float = 0.0, extra_varianc
            "t": float("nan"), "p": float("nan"), "test": describe_test(test_train_ratio, extra_variance)}
     if j < 2:
         return out
-    var = d.var(ddof=1) * (1.0 / j + float(test_train_ratio)) + float(extra_variance)
+    # identical differences (e.g. two one-class models) have no spread: untestable, not p = 0
+    spread = 0.0 if np.all(d == d[0]) else d.var(ddof=1)
+    var = spread * (1.0 / j + float(test_train_ratio)) + float(extra_variance)
     se = math.sqrt(var) if var > 0 else 0.0
     out["se"] = se
     if se > 0:
