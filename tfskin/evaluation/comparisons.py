@@ -139,8 +139,10 @@ def primary_family(cfg, values, *, metric, arms, baseline, failed=None, groups=N
     case_note = None
     if design["test_set"] == "fixed":
         with_cases = sum(c["test_cases_bootstrapped"] for c in comparisons)
-        case_note = (f"{with_cases} of {size} comparison(s) include the test-case bootstrap variance"
-                     if size else None)
+        case_note = (None if not size or with_cases == size else
+                     f"Only {with_cases} of {size} comparison(s) include it: the others lack predictions.npz in "
+                     f"some run (or their test labels differ between runs), so their intervals and tests leave "
+                     f"the test-set sampling variance out")
     detectable = [c["detectable"] for c in comparisons if c["detectable"] is not None]
     return {"comparisons": comparisons, "size": size, "alpha": alpha, "alpha_each": alpha / size if size else alpha,
             "ci_level": level, "metric": metric, "baseline": baseline, "splits": splits, "arms": list(arms),
@@ -237,6 +239,12 @@ def verdict_sentences(cfg, family, num, unit_label) -> list:
     if family["untested"]:
         out.append("Untested (still counted in the family): "
                    + "; ".join(f"'{a}' on `{s}`" for a, s in family["untested"]) + ".")
+    units = max((c["units"] for c in family["comparisons"]), default=0)
+    if units:
+        floor = 2.0 / 2 ** units
+        out.append(f"With {units} paired {family['comparisons'][0]['unit'].replace('_', ' ')}s the Wilcoxon test "
+                   f"cannot go below p = {floor:.2g}"
+                   + (", so it cannot confirm any difference at the 5% level." if floor >= ALPHA else "."))
     out.append(family_sentence(family, num, unit_label))
     return out
 
