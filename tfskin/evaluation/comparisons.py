@@ -334,5 +334,5 @@ def how_lines(family) -> list:
 def comparison_records(family) -> list:
     """The comparisons as reproduce.json lists them."""
     keys = ("a", "b", "split", "metric", "diff", "ci", "ci_level", "ci_bootstrap", "p", "p_holm", "wilcoxon_p",
-            "test", "family", "status", "reason", "n_pairs", "units", "unit", "detectable")
+            "test", "family", "status", "reason", "n_pairs", "pairs", "units", "unit", "se", "df", "detectable")
     return [{k: c[k] for k in keys} for c in family["comparisons"]]
