@@ -110,12 +110,13 @@ def failed_segmenter(values, label: str = "mean Jaccard"):
 # --- the family ---------------------------------------------------------------------------------------------
 
 def primary_family(cfg, values, *, metric, arms, baseline, failed=None, groups=None, case_draws=None,
-                   alpha: float = ALPHA) -> dict:
+                   alpha: float = ALPHA, arm_baselines=None) -> dict:
     """The primary comparisons of ``metric`` over every split in ``values`` ({split: {arm: [one per repeat]}}).
 
     ``failed``: {split: {arm: reason}}. ``groups``: the GAN replicate of each repeat (unit gan_replicate).
     ``case_draws(split, arm, repeat_indices)``: that arm's metric on N_CASE_BOOT resamples of the test cases,
-    (J, N_CASE_BOOT), or None; given for a fixed test set. Returns {"comparisons": [...], "size", "alpha",
+    (J, N_CASE_BOOT), or None; given for a fixed test set. ``arm_baselines``: {arm: the real-only arm with the
+    same real data} where that is not ``baseline`` (e.g. a smaller real subset). Returns {"comparisons": [...], "size", "alpha",
     "ci_level", "test", "design", ...}."""
     design = design_of(cfg)
     ratio = test_train_ratio(design)
@@ -126,7 +127,8 @@ def primary_family(cfg, values, *, metric, arms, baseline, failed=None, groups=N
     comparisons = []
     for split in splits:
         for arm in arms:
-            comparisons.append(_compare(values[split][arm], values[split][baseline], arm=arm, baseline=baseline,
+            base = (arm_baselines or {}).get(arm, baseline)
+            comparisons.append(_compare(values[split][arm], values[split][base], arm=arm, baseline=base,
                                         split=split, metric=metric, ratio=ratio, level=level,
                                         alpha_each=alpha / max(size, 1), groups=groups, case_draws=case_draws,
                                         failed=failed.get(split, {})))
@@ -140,6 +142,8 @@ def primary_family(cfg, values, *, metric, arms, baseline, failed=None, groups=N
     if design["test_set"] == "fixed":
         with_cases = sum(c["test_cases_bootstrapped"] for c in comparisons)
         case_note = (None if not size or with_cases == size else
+                     "Not included here: the runs keep no per-case predictions to resample, so intervals and tests "
+                     "leave the test-set sampling variance out" if case_draws is None else
                      f"Only {with_cases} of {size} comparison(s) include it: the others lack predictions.npz in "
                      f"some run (or their test labels differ between runs), so their intervals and tests leave "
                      f"the test-set sampling variance out")
@@ -281,6 +285,7 @@ def _primary_rows(cfg, family, split, num) -> list:
         if c["status"] in ("failed to learn", "untested"):
             outcome += f" ({c['reason']})"
         name = c["a"] + (" ⚠ failed to learn" if c["status"] == "failed to learn" else "")
+        name += f" (vs {c['b']}, the same real data)" if c["b"] != family["baseline"] else ""
         rows.append(f"| {name} | {arm_kind(cfg, c['a'])} | {num(c['diff'], True)} | {num(c['ci'][0], True)} to "
                     f"{num(c['ci'][1], True)} | {num(c['ci_bootstrap'][0], True)} to "
                     f"{num(c['ci_bootstrap'][1], True)} | {_fmt_p(c['p'])} | {_fmt_p(c['p_holm'])} | "
@@ -312,8 +317,8 @@ def how_lines(family) -> list:
     if design["test_set"] == "fixed":
         lines.append(f"- Fixed test set: every replicate uses the same test images, so their sampling variance is "
                      f"estimated by resampling the test cases ({N_CASE_BOOT} resamples, the same for every arm and "
-                     f"replicate, metric recomputed from each run's predictions.npz). It is folded in twice: its "
-                     f"variance (of the mean difference over resamples) is added to the test's variance, and the "
+                     f"replicate, the metric recomputed from each run's per-case predictions). It is folded in "
+                     f"twice: its variance (of the mean difference over resamples) is added to the test's variance, and the "
                      f"bootstrap draws replicates and test cases together. "
                      + (family["case_bootstrap"] + "." if family["case_bootstrap"] else ""))
     if not design["recorded"]:

@@ -138,18 +138,6 @@ def _per_class_table(rows, flagged=()) -> list:
     return lines
 
 
-def classify_comparison(test: dict, alpha: float = ALPHA) -> str:
-    """'helped' / 'hurt' when the Holm-adjusted paired t p-value is below alpha (the 95% CI then excludes 0 in
-    the same direction), 'unclear' otherwise, 'untested' with fewer than 2 pairs."""
-    if test["n_pairs"] < 2 or not _finite(test.get("t_pvalue_holm")):
-        return "untested"
-    if test["t_pvalue_holm"] < alpha and test["ci_low"] > 0:
-        return "helped"
-    if test["t_pvalue_holm"] < alpha and test["ci_high"] < 0:
-        return "hurt"
-    return "unclear"
-
-
 def _secondary_heading(cfg, family) -> str:
     ref = cfg["reference"]
     kind = cmp.arm_kind(cfg, ref)
@@ -301,9 +289,6 @@ def write_report(cfg, out_dir) -> dict:
     summary = {"name": cfg["name"], "reference": cfg["reference"], "metric": metric, "repeats": cfg["repeats"],
                "runs_finished": len(results), "runs_total": len(cfg["conditions"]) * int(cfg["repeats"]),
                "runs_failed": [{"condition": c, "repeat": r, "error": e} for c, r, e in failures],
-               "significance": {"test": "paired t-test (Wilcoxon signed-rank alongside)", "alpha": ALPHA,
-                                "correction": "Holm across the comparisons with the reference, per metric and "
-                                              "test set", "ci": "95% Student-t interval of the paired differences"},
                "splits": {}}
     rows_by_split = {split: summarize_split(cfg, results, split) for split in splits}
     summary["splits"] = rows_by_split
