@@ -40,6 +40,10 @@ def _write(out, cond, rep, aucs: dict, extra=None):
     write_json(run_dir_of(out, cond, rep) / "result.json", result)
 
 
+def _primary(summary):
+    return [c for c in summary["comparisons"] if c["family"] == "primary"]
+
+
 def _means(rng):
     base = 0.75 + rng.normal(0, 0.01, REPEATS)
     return {"Real": base, "Real+A": base + 0.04 + rng.normal(0, 0.004, REPEATS),
@@ -56,7 +60,7 @@ def test_family_is_every_primary_comparison_and_keeps_an_untested_one(tmp_path):
             _write(tmp_path, cond, rep, {"test": float(test[cond][rep]),
                                          "ood": float("nan") if nan_ood else float(ood[cond][rep])})
     summary = report.write_report(_cfg(), tmp_path)
-    primary = [c for c in summary["comparisons"] if c["family"] == "primary"]
+    primary = _primary(summary)
     # 3 arms hold synthetic data ("Real half" holds none) x 2 test sets
     assert summary["family"]["size"] == len(primary) == 6
     assert {c["a"] for c in primary} == {"Real+A", "Real+B", "Synthetic"}
@@ -91,7 +95,7 @@ def test_a_below_chance_arm_never_reaches_the_verdict(tmp_path):
         for rep in range(REPEATS):
             _write(tmp_path, cond, rep, {"test": float(test[cond][rep])})
     summary = report.write_report(_cfg(ood=False), tmp_path)
-    b = next(c for c in summary["comparisons"] if c["a"] == "Real+B")
+    b = next(c for c in _primary(summary) if c["a"] == "Real+B")
     assert b["status"] == "failed to learn" and b["p_holm"] is None and b["p"] < 1e-6
     assert summary["failed_to_learn"]["test"] == {"Real+B": b["reason"]}
     decided = summary["verdict"].split("Left out of the verdict")[0]
@@ -140,7 +144,7 @@ def test_fixed_test_set_adds_the_test_case_bootstrap_variance(tmp_path):
     assert "Fixed test set" in (tmp_path / "report.md").read_text()
     resampled = report.write_report(_cfg(ood=False, design={"test_set": "resampled", "training_overlap": None,
                                                              "unit": "replicate"}), tmp_path)
-    for f, r in zip(fixed["comparisons"], resampled["comparisons"], strict=True):
+    for f, r in zip(_primary(fixed), _primary(resampled), strict=True):
         assert f["diff"] == pytest.approx(r["diff"])
         assert "test-case bootstrap variance" in f["test"] and r["test"] == "paired t-test"
         assert f["ci"][1] - f["ci"][0] > r["ci"][1] - r["ci"][0]
@@ -155,7 +159,7 @@ def test_overlapping_training_sets_use_the_nadeau_bengio_test(tmp_path):
             _write(tmp_path, cond, rep, {"test": float(test[cond][rep])})
     design = {"test_set": "resampled", "training_overlap": {"n_train": 400, "n_test": 100}, "unit": "replicate"}
     summary = report.write_report(_cfg(ood=False, design=design), tmp_path)
-    a = next(c for c in summary["comparisons"] if c["a"] == "Real+A")
+    a = next(c for c in _primary(summary) if c["a"] == "Real+A")
     d = test["Real+A"] - test["Real"]
     se = np.sqrt(d.var(ddof=1) * (1 / REPEATS + 100 / 400))
     assert a["test"] == "Nadeau-Bengio corrected resampled t-test"
@@ -167,7 +171,7 @@ def test_gan_replicate_is_the_unit(tmp_path):
     _write_with_predictions(tmp_path, np.random.default_rng(6), {"Real+A": 0.5})
     design = {"test_set": "resampled", "training_overlap": None, "unit": "gan_replicate"}
     summary = report.write_report(_cfg(ood=False, design=design), tmp_path)
-    a = next(c for c in summary["comparisons"] if c["a"] == "Real+A")
+    a = next(c for c in _primary(summary) if c["a"] == "Real+A")
     assert a["units"] == 3 and a["unit"] == "gan_replicate" and a["n_pairs"] == REPEATS
     runs = {(r["condition"], r["repeat"]): r["test"]["auc"] for r in
             (json.loads(p.read_text()) for p in tmp_path.glob("runs/*/rep*/result.json"))}
@@ -185,7 +189,9 @@ def test_the_papers_reference_is_secondary_and_says_which_arm_holds_synthetic_da
             _write(tmp_path, cond, rep, {"test": float(test[cond][rep])})
     summary = report.write_report(_cfg(reference="Real+A", ood=False), tmp_path)
     assert summary["baseline"] == "Real" and summary["reference"] == "Real+A"
-    assert {c["b"] for c in summary["comparisons"]} == {"Real"}
+    assert {c["b"] for c in _primary(summary)} == {"Real"}
+    secondary = [c for c in summary["comparisons"] if c["family"] != "primary"]
+    assert {(c["a"], c["b"]) for c in secondary} == {(a, "Real+A") for a in ARMS if a != "Real+A"}
     # Real is below the paper's reference: never read as "synthetic data hurt in 'Real'"
     assert summary["splits"]["test"]["Real"]["auc"]["vs_reference"]["mean_difference"] < 0
     assert "'Real' (" not in summary["verdict"].split("Wilcoxon")[0].replace("'Real' is the baseline", "")

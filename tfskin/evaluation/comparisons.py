@@ -341,3 +341,19 @@ def comparison_records(family) -> list:
     keys = ("a", "b", "split", "metric", "diff", "ci", "ci_level", "ci_bootstrap", "p", "p_holm", "wilcoxon_p",
             "test", "family", "status", "reason", "n_pairs", "pairs", "units", "unit", "se", "df", "detectable")
     return [{k: c[k] for k in keys} for c in family["comparisons"]]
+
+
+def secondary_records(rows_by_split, metric, reference) -> list:
+    """The paper's own comparisons (every arm against its reference; Holm per test set) as comparison records."""
+    out = []
+    for split, rows in rows_by_split.items():
+        for name, row in rows.items():
+            t = row[metric].get("vs_reference")
+            if t is None:
+                continue
+            out.append({"a": name, "b": reference, "split": split, "metric": metric, "diff": t["mean_difference"],
+                        "ci": [t["ci_low"], t["ci_high"]], "ci_level": t["ci_level"], "p": t["t_pvalue"],
+                        "p_holm": t.get("t_pvalue_holm"), "wilcoxon_p": t["wilcoxon_pvalue"],
+                        "test": "paired t-test", "family": "secondary (the paper's reference; Holm per test set)",
+                        "n_pairs": t["n_pairs"], "pairs": t["pairs"]})
+    return out

@@ -297,7 +297,8 @@ def write_report(cfg, out_dir) -> dict:
     summary["baseline"] = family["baseline"]
     summary["failed_to_learn"] = flagged
     summary["family"] = {k: v for k, v in family.items() if k != "comparisons"}
-    summary["comparisons"] = cmp.comparison_records(family)
+    summary["comparisons"] = cmp.comparison_records(family) + cmp.secondary_records(rows_by_split, metric,
+                                                                                      cfg["reference"])
     summary["significance"] = {"test": ", ".join(family["tests"]) + " (Wilcoxon signed-rank alongside)",
                                "alpha": ALPHA, "correction": f"Holm across the {family['size']} primary "
                                f"comparison(s) (every arm with synthetic data vs {family['baseline']!r}, every "

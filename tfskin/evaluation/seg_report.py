@@ -339,7 +339,8 @@ def write_seg_report(cfg, out_dir) -> dict:
                                              f"score and test set (does not feed the verdict)"},
                "baseline": family["baseline"], "failed_to_learn": flagged,
                "family": {k: v for k, v in family.items() if k != "comparisons"},
-               "comparisons": cmp.comparison_records(family),
+               "comparisons": cmp.comparison_records(family) + cmp.secondary_records(rows_by_split, metric,
+                                                                                     cfg["reference"]),
                "splits": rows_by_split, "verdict": verdict(cfg, family)}
     md = [f"# Segmentation protocol: {cfg['name']}", "", "**Verdict.** " + summary["verdict"], ""]
     md += _setup_lines(cfg, finished, total, failures, family)
