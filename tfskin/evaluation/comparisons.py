@@ -147,7 +147,8 @@ def primary_family(cfg, values, *, metric, arms, baseline, failed=None, groups=N
                      f"Only {with_cases} of {size} comparison(s) include it: the others lack predictions.npz in "
                      f"some run (or their test labels differ between runs), so their intervals and tests leave "
                      f"the test-set sampling variance out")
-    detectable = [c["detectable"] for c in comparisons if c["detectable"] is not None]
+    detectable = [c["detectable"] for c in comparisons
+                  if c["detectable"] is not None and c["status"] != "failed to learn"]
     return {"comparisons": comparisons, "size": size, "alpha": alpha, "alpha_each": alpha / size if size else alpha,
             "ci_level": level, "metric": metric, "baseline": baseline, "splits": splits, "arms": list(arms),
             "design": design, "test_train_ratio": ratio, "tests": sorted({c["test"] for c in comparisons}),

@@ -208,7 +208,7 @@ def primary_section(cfg, summary, metric: str, num=None, label: str = None) -> l
     family = {**summary["family"], "comparisons": [c for c in summary["comparisons"] if c["family"] == "primary"]}
     num = num or (lambda x, signed=False: "n/a" if not _finite(x) else f"{100 * x:+.1f}" if signed
                   else f"{100 * x:.1f}")
-    label = label or f"pp {metric}"
+    label = label or "pp " + (metric.upper() if metric == "auc" else metric.replace("_", " "))
     lines = [f"## Primary comparisons: does synthetic data help against {family['baseline']}?", ""]
     for split in family["splits"]:
         lines += [f"{'In distribution' if split == 'test' else 'Out of distribution'}:", ""]
