@@ -116,8 +116,8 @@ def primary_family(cfg, values, *, metric, arms, baseline, failed=None, groups=N
     ``failed``: {split: {arm: reason}}. ``groups``: the GAN replicate of each repeat (unit gan_replicate).
     ``case_draws(split, arm, repeat_indices)``: that arm's metric on N_CASE_BOOT resamples of the test cases,
     (J, N_CASE_BOOT), or None; given for a fixed test set. ``arm_baselines``: {arm: the real-only arm with the
-    same real data} where that is not ``baseline`` (e.g. a smaller real subset). Returns {"comparisons": [...], "size", "alpha",
-    "ci_level", "test", "design", ...}."""
+    same real data} where that is not ``baseline`` (e.g. a smaller real subset). Returns {"comparisons": [...],
+    "size", "alpha", "ci_level", "tests", "design", ...}."""
     design = design_of(cfg)
     ratio = test_train_ratio(design)
     failed = failed or {}
@@ -319,8 +319,8 @@ def how_lines(family) -> list:
         lines.append(f"- Fixed test set: every replicate uses the same test images, so their sampling variance is "
                      f"estimated by resampling the test cases ({N_CASE_BOOT} resamples, the same for every arm and "
                      f"replicate, the metric recomputed from each run's per-case predictions). It is folded in "
-                     f"twice: its variance (of the mean difference over resamples) is added to the test's variance, and the "
-                     f"bootstrap draws replicates and test cases together. "
+                     f"twice: its variance (of the mean difference over resamples) is added to the test's variance, "
+                     f"and the bootstrap draws replicates and test cases together. "
                      + (family["case_bootstrap"] + "." if family["case_bootstrap"] else ""))
     if not design["recorded"]:
         lines.append("- The protocol folder records no design; it is read as one unit per repeat, the same test "
