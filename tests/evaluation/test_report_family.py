@@ -198,3 +198,15 @@ def test_the_papers_reference_is_secondary_and_says_which_arm_holds_synthetic_da
     assert "adding synthetic data helped ('Real' is the baseline): 'Real+A'" in summary["verdict"]
     md = (tmp_path / "report.md").read_text()
     assert "paper's reference **Real+A**, which holds synthetic data (real + synthetic)" in md
+
+
+def test_overlap_without_sizes_is_stated_not_corrected(tmp_path):
+    rng = np.random.default_rng(8)
+    test = _means(rng)
+    for cond in ARMS:
+        for rep in range(REPEATS):
+            _write(tmp_path, cond, rep, {"test": float(test[cond][rep])})
+    design = {"test_set": "resampled", "training_overlap": {"n_train": None, "n_test": None}, "unit": "replicate"}
+    summary = report.write_report(_cfg(ood=False, design=design), tmp_path)
+    assert {c["test"] for c in _primary(summary)} == {"paired t-test"}
+    assert "does not record n_train and n_test" in (tmp_path / "report.md").read_text()

@@ -61,8 +61,9 @@ def design_of(cfg) -> dict:
 
 
 def test_train_ratio(design) -> float:
-    overlap = design.get("training_overlap")
-    if not overlap:
+    """n_test / n_train of Nadeau and Bengio's correction; 0 without training overlap (or without its sizes)."""
+    overlap = design.get("training_overlap") or {}
+    if not overlap.get("n_train") or not overlap.get("n_test"):
         return 0.0
     return float(overlap["n_test"]) / float(overlap["n_train"])
 
@@ -298,7 +299,8 @@ def _primary_rows(cfg, family, split, num) -> list:
 def how_lines(family) -> list:
     """The statistics, stated: tests, family, intervals, power formula, failed-to-learn rule."""
     design = family["design"]
-    overlap = design.get("training_overlap")
+    overlap = design.get("training_overlap") if family["test_train_ratio"] > 0 else None
+    unknown = bool(design.get("training_overlap")) and not overlap
     lines = [
         f"- Primary comparisons: every arm holding synthetic data against the baseline **{family['baseline']}**, "
         f"on every test set; the family is all {family['size']} of them (the verdict speaks about exactly these). "
@@ -307,6 +309,8 @@ def how_lines(family) -> list:
         f"- Test: {', '.join(family['tests']) or 'none'}"
         + (f" (Nadeau-Bengio: variance of the mean difference s^2 (1/J + n_test/n_train), n_test/n_train = "
            f"{overlap['n_test']}/{overlap['n_train']}, because replicates share training data)" if overlap else
+           " (replicates share training data, but the protocol does not record n_train and n_test, so no "
+           "Nadeau-Bengio correction could be applied: the test is anti-conservative)" if unknown else
            " (replicates independent)") + "; Wilcoxon signed-rank beside it."
         + (" The unit is the GAN replicate: classifier repeats nested in a GAN replicate are averaged first; the "
            "bootstrap is nested (GAN replicates, then repeats within each)." if design["unit"] == "gan_replicate"
