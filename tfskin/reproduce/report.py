@@ -138,7 +138,7 @@ def classifier_paper_report(exp, cfg, summary, *, paper: str, metric: str, publi
     if "ood" in splits:
         columns.append(f"AUC (%) {measured}, out of distribution (finite/total repeats)")
     columns += [f"difference to the paper's reference {ref} (pp, 95% CI){where}", f"p (t, Holm){where}",
-                "train size"]
+                "train size", "failed to learn"]
     flagged = summary.get("failed_to_learn") or {}
     rows = []
     for cond in cfg["conditions"]:
@@ -146,8 +146,7 @@ def classifier_paper_report(exp, cfg, summary, *, paper: str, metric: str, publi
         pub = published_row(table, name)
         test = splits["test"][name]
         failed_on = [split for split in splits if name in flagged.get(split, {})]
-        label = name + (f" ⚠ failed to learn ({', '.join(failed_on)})" if failed_on else "")
-        row = [label, _published_mean_std(pub), fmt_p(_published_p(pub)), mean_std(test[metric])]
+        row = [name, _published_mean_std(pub), fmt_p(_published_p(pub)), mean_std(test[metric])]
         if "ood" in splits:
             row.append(mean_std(splits["ood"][name][metric]))
         vs = splits[compare][name][metric].get("vs_reference")
@@ -156,7 +155,7 @@ def classifier_paper_report(exp, cfg, summary, *, paper: str, metric: str, publi
                     if _finite(vs.get("mean_difference")) else "—", fmt_p(vs.get("t_pvalue_holm"))]
         else:
             row += ["reference", "—"]
-        row.append(test["train_size"])
+        row += [test["train_size"], f"⚠ {', '.join(failed_on)}" if failed_on else ""]
         rows.append(row)
     protocol_dir = Path(summary["report"]).parent
     rel = protocol_dir.relative_to(exp.out).as_posix()
