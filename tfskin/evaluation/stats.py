@@ -191,11 +191,14 @@ def bootstrap_ci(differences, level: float = 0.95, *, groups=None, case_draws=No
         if len(ids) < 2:
             return float("nan"), float("nan")
         members = [np.flatnonzero(g == i) for i in ids]
-        draws = np.empty(n_boot)
-        for b in range(n_boot):
-            source = cases[:, cols[b]] if cases is not None else d
-            chosen = rng.integers(0, len(ids), size=len(ids))
-            draws[b] = np.mean([source[rng.choice(members[k], size=members[k].size)].mean() for k in chosen])
+        chosen = rng.integers(0, len(ids), size=(n_boot, len(ids)))  # the groups of each draw
+        unit_means = np.empty(chosen.shape)
+        for k, mine in enumerate(members):  # resample within each drawn group, all draws at once
+            b, slot = np.nonzero(chosen == k)
+            idx = mine[rng.integers(0, mine.size, size=(b.size, mine.size))]
+            values = cases[idx, cols[b][:, None]] if cases is not None else d[idx]
+            unit_means[b, slot] = values.mean(axis=1)
+        draws = unit_means.mean(axis=1)
     tail = (1.0 - level) / 2.0
     low, high = np.quantile(draws, [tail, 1.0 - tail])
     return float(low), float(high)
