@@ -210,3 +210,22 @@ def test_overlap_without_sizes_is_stated_not_corrected(tmp_path):
     summary = report.write_report(_cfg(ood=False, design=design), tmp_path)
     assert {c["test"] for c in _primary(summary)} == {"paired t-test"}
     assert "does not record n_train and n_test" in (tmp_path / "report.md").read_text()
+
+
+def test_resamples_without_a_class_are_dropped_not_poisoning_the_variance(tmp_path):
+    # 3 positives in 40 cases: some resamples draw none, so their AUC is undefined
+    y = np.zeros(40, np.int64)
+    y[:3] = 1
+    rng = np.random.default_rng(9)
+    for cond in ARMS:
+        for rep in range(REPEATS):
+            p1 = 1 / (1 + np.exp(-(y * 1.5 + rng.normal(0, 0.5, 40))))
+            _write(tmp_path, cond, rep, {"test": metrics.roc_auc(y == 1, p1)})
+            (run_dir_of(tmp_path, cond, rep) / "test").mkdir()
+            np.savez(run_dir_of(tmp_path, cond, rep) / "test" / "predictions.npz", labels=y,
+                     probabilities=np.stack([1 - p1, p1], axis=1))
+    summary = report.write_report(_cfg(ood=False, design={"test_set": "fixed", "training_overlap": None,
+                                                           "unit": "replicate"}), tmp_path)
+    for c in _primary(summary):
+        assert "test-case bootstrap variance" in c["test"] and np.isfinite(c["p"])
+        assert all(np.isfinite(c["ci_bootstrap"]))

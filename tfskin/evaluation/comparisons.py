@@ -173,6 +173,9 @@ def _compare(a_values, b_values, *, arm, baseline, split, metric, ratio, level, 
         da, db = case_draws(split, arm, idx), case_draws(split, baseline, idx)
         if da is not None and db is not None:
             draws = da - db
+            # a resample without one of the classes leaves the metric undefined: drop that resample everywhere
+            draws = draws[:, np.all(np.isfinite(draws), axis=0)]
+            draws = draws if draws.shape[1] >= 2 else None
     if g is not None:
         units = group_means(d, g)[1]
         unit_draws = None if draws is None else np.stack([group_means(col, g)[1] for col in draws.T], axis=1)
@@ -322,7 +325,8 @@ def how_lines(family) -> list:
     if design["test_set"] == "fixed":
         lines.append(f"- Fixed test set: every replicate uses the same test images, so their sampling variance is "
                      f"estimated by resampling the test cases ({N_CASE_BOOT} resamples, the same for every arm and "
-                     f"replicate, the metric recomputed from each run's per-case predictions). It is folded in "
+                     f"replicate, the metric recomputed from each run's per-case predictions; a resample that "
+                     f"leaves the metric undefined, e.g. without a melanoma, is dropped). It is folded in "
                      f"twice: its variance (of the mean difference over resamples) is added to the test's variance, "
                      f"and the bootstrap draws replicates and test cases together. "
                      + (family["case_bootstrap"] + "." if family["case_bootstrap"] else ""))

@@ -137,7 +137,7 @@ def wilcoxon_pvalue(differences) -> float:
 def t_interval(mean: float, se: float, df: int, level: float) -> tuple:
     """mean +/- t_{(1 + level)/2, df} * se; (nan, nan) when undefined. With ``se`` and ``df`` from
     :func:`difference_test` it excludes zero exactly when that test's p is below 1 - level."""
-    if not (np.isfinite(mean) and np.isfinite(se)) or df < 1:
+    if not (np.isfinite(mean) and np.isfinite(se)) or se <= 0 or df < 1:  # no spread: no interval
         return float("nan"), float("nan")
     half = sps.t.ppf(0.5 + level / 2.0, df) * se
     return float(mean - half), float(mean + half)
