@@ -101,6 +101,7 @@ def test_a_below_chance_arm_never_reaches_the_verdict(tmp_path):
     decided = summary["verdict"].split("Left out of the verdict")[0]
     assert "Real+B" not in decided and "hurt" not in decided
     assert "Left out of the verdict because a model failed to learn: 'Real+B'" in summary["verdict"]
+    assert "could be judged" not in summary["verdict"]
     assert summary["family"]["size"] == 3  # still counted
     md = (tmp_path / "report.md").read_text()
     assert md.count("Real+B ⚠ failed to learn") == 4  # primary, secondary, balanced accuracy, per-class tables

@@ -90,3 +90,15 @@ def test_reproduce_json_comparisons_are_recomputable(paper_run):
     secondary = next(c for c in saved["comparisons"] if c["family"] != "primary" and c["a"] == "Real"
                      and c["split"] == "ood")
     assert secondary["b"] == "Real+Instance+PGAN" and secondary["diff"] == pytest.approx(-d.mean())
+
+
+def test_a_run_where_every_comparison_failed_says_so(tmp_path):
+    out = tmp_path / "protocol"
+    for cond in ARMS:
+        for rep in range(REPEATS):
+            split_values = {"auc": 0.5 + 0.01 * rep, "balanced_accuracy": 0.5, "macro_f1": 0.4, "accuracy": 0.5}
+            write_json(run_dir_of(out, cond, rep) / "result.json",
+                       {"condition": cond, "repeat": rep, "train_size": 50, "train_composition": {"real": 50},
+                        "test": split_values, "ood": split_values})
+    summary = report.write_report(_cfg(), out)
+    assert "None of the 6 primary comparison(s) could be judged" in summary["verdict"]

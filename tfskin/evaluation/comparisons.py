@@ -241,6 +241,9 @@ def verdict_sentences(cfg, family, num, unit_label) -> list:
             lead = "the other arm(s) did not differ clearly from" if decided else "no arm differed clearly from"
             out.append(f"{where}, {lead} {base!r}; the largest of these differences is "
                        f"{describe(largest, num, unit_label)}, compatible with no effect.")
+    if not any(c["status"] in (*DIRECTIONS, "unclear") for c in family["comparisons"]):
+        out.append(f"None of the {family['size']} primary comparison(s) could be judged: each is untested or "
+                   f"involves a model that failed to learn, so this run says nothing about synthetic data.")
     flagged = family["failed_to_learn"]
     if flagged:
         out.append("Left out of the verdict because a model failed to learn: "
