@@ -73,7 +73,8 @@ def test_report_pairs_missing_repeats_and_corrects(handmade):
 
     md = (out / "report.md").read_text()
     assert md.splitlines()[2].startswith("**Verdict.**")
-    assert "helped in 'real+good'" in summary["verdict"] and "Holm" in summary["verdict"]
+    assert "adding synthetic data helped ('real' is the baseline): 'real+good'" in summary["verdict"]
+    assert "Holm" in summary["verdict"]
     assert "| real+noise |" in md and "| 5/6 |" in md
     assert "real+noise` repeat 2 failed: RuntimeError: out of memory" in md
     assert "`real` repeat 4: AUC on `test` is NaN" in md
@@ -102,5 +103,5 @@ def test_verdict_says_when_nothing_is_clear(tmp_path):
         for rep, noise in enumerate((0.01, -0.02, 0.015)):
             _write(tmp_path, cond, rep, 0.8 + offset + noise * (1 if cond == "real" else -1))
     summary = report.write_report(cfg, tmp_path)
-    assert "No condition was clearly better or worse than 'real'" in summary["verdict"]
+    assert "no arm differed clearly from 'real'" in summary["verdict"]
     assert "cannot go below p = 0.25" in summary["verdict"]

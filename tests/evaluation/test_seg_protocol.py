@@ -222,8 +222,8 @@ def _check_complete_report(out: Path, summary: dict):
     report = (out / "report.md").read_text()
     assert report.startswith("# Segmentation protocol: tiny") and "**Verdict.** " in report
     verdict = report.split("**Verdict.** ")[1].split("\n")[0]
-    assert "'real'" in verdict and "2 paired repeats" in verdict and "Holm" in verdict
-    assert "## Test set (in distribution)" in report and "Holm-corrected across the 2 comparison(s)" in report
+    assert "'real'" in verdict and "2 replicates" in verdict and "Holm" in verdict
+    assert "## Test set (in distribution)" in report and "family of 2 primary comparison(s)" in verdict
     for header in ("mean Jaccard (ISIC 2017 score)", "thresholded Jaccard (ISIC 2018 score)", "| Dice |",
                    "95% CI", "p (paired t)", "p (Wilcoxon)"):
         assert header in report
@@ -267,8 +267,8 @@ def test_report_verdict_follows_the_numbers(tmp_path):
     """Report-only: hand-written results where 'better' beats the reference in every repeat, 'same' does not
     differ and 'gappy' has a NaN repeat."""
     cfg = sp.load_seg_protocol(_config(repeats=4, ensemble=None, conditions=[
-        {"name": "real", "real_steps": 1}, {"name": "better", "real_steps": 1},
-        {"name": "same", "real_steps": 1}, {"name": "gappy", "real_steps": 1}]))
+        {"name": "real", "real_steps": 1}, *({"name": n, "real_steps": 1, "synthetic": "pngs", "synthetic_steps": 1}
+                                            for n in ("better", "same", "gappy"))]))
     reference = [0.60, 0.62, 0.58, 0.61]
     for r, ref in enumerate(reference):
         _fake_result(tmp_path, "real", r, ref)
@@ -281,8 +281,8 @@ def test_report_verdict_follows_the_numbers(tmp_path):
     assert rows["gappy"]["jaccard"]["repeats_finite"] == 3 and rows["gappy"]["jaccard"]["repeats_used"] == [0, 1, 3]
     assert rows["gappy"]["jaccard"]["mean"] == pytest.approx(np.mean([0.65, 0.67, 0.66]))
     verdict = summary["verdict"]
-    assert "scored higher than 'real' in mean Jaccard (ISIC 2017 score): 'better' (+0.103" in verdict
-    assert "'same' (-0.001" in verdict.split("did not differ clearly")[1].split("compatible with no difference")[0]
+    assert "adding synthetic data helped ('real' is the baseline): 'better' (+0.103" in verdict
+    assert "'same' (-0.001" in verdict.split("did not differ clearly")[1].split("compatible with no effect")[0]
     assert "cannot go below p = 0.12" in verdict
     report = (tmp_path / "report.md").read_text()
     assert re.search(r"\| gappy \|.*\| 3/4 \|", report)

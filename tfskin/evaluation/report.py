@@ -9,6 +9,11 @@ Missing repeats: a repeat that failed (no result) or gave NaN counts as missing 
 standard deviation and paired difference of a condition are over the repeats that both it and the reference
 completed, so the mean and the difference always describe the same pairs; the table shows how many repeats
 completed (e.g. 3/5) and the report lists what was left out.
+
+The verdict speaks only about the primary comparisons (:mod:`tfskin.evaluation.comparisons`): every arm holding
+synthetic data against the baseline, one Holm family over both test sets, intervals at the family's level, the
+test the design calls for, and arms that failed to learn flagged and left out. The comparison with the paper's
+reference is kept as a secondary table that does not feed the verdict.
 """
 
 import csv
@@ -16,12 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
+from tfskin.evaluation import comparisons as cmp
 from tfskin.evaluation.jsonio import write_json
 from tfskin.evaluation.results import collect_results, failed_runs, run_dir_of
-from tfskin.evaluation.stats import holm, paired_tests, summarize
+from tfskin.evaluation.stats import case_resample_weights, holm, paired_tests, summarize
 
 METRICS = ("auc", "balanced_accuracy", "macro_f1", "accuracy")
-ALPHA = 0.05
+ALPHA = cmp.ALPHA
+PREDICTIONS_FILE = "predictions.npz"
 SPLIT_TITLES = {"test": "Test set (in distribution)", "ood": "Out-of-distribution test set"}
 
 
@@ -92,11 +99,11 @@ def _metric_label(metric):
     return metric.upper() if metric == "auc" else metric.replace("_", " ")
 
 
-def _table(cfg, rows, metric) -> list:
+def _table(cfg, rows, metric, flagged=()) -> list:
     ref = cfg["reference"]
-    lines = [f"| Training data | {_metric_label(metric)} (%) | Training data size | difference vs {ref} (pp) | "
-             f"95% CI (pp) | p (paired t) | p (Wilcoxon) | repeats |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [f"| Training data | synthetic data | {_metric_label(metric)} (%) | Training data size | difference vs "
+             f"{ref} (pp) | 95% CI (pp) | p (paired t) | p (Wilcoxon) | repeats |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for cond, entry in rows.items():
         m = entry[metric]
         value = f"{_pct(m['mean'])} ± {_pct(m['std'])}" if m["n"] else "n/a"
@@ -108,12 +115,13 @@ def _table(cfg, rows, metric) -> list:
             ci = f"{_pct(t['ci_low'], True)} to {_pct(t['ci_high'], True)}" if _finite(t["ci_low"]) else "n/a"
             pt = f"{_fmt_p(t['t_pvalue'])} (Holm {_fmt_p(t.get('t_pvalue_holm'))})"
             pw = f"{_fmt_p(t['wilcoxon_pvalue'])} (Holm {_fmt_p(t.get('wilcoxon_pvalue_holm'))})"
-        lines.append(f"| {cond} | {value} | {entry['train_size'] or 'n/a'} | {diff} | {ci} | {pt} | {pw} | "
+        lines.append(f"| {_flag(cond, flagged)} | {cmp.arm_kind(cfg, cond)} | {value} | "
+                     f"{entry['train_size'] or 'n/a'} | {diff} | {ci} | {pt} | {pw} | "
                      f"{m['repeats_finite']}/{cfg['repeats']} |")
     return lines
 
 
-def _per_class_table(rows) -> list:
+def _per_class_table(rows, flagged=()) -> list:
     names = []
     for entry in rows.values():
         names += [n for n in entry["per_class"] if n not in names]
@@ -126,69 +134,18 @@ def _per_class_table(rows) -> list:
                  if n in entry["per_class"] else "n/a" for n in names]
         f1 = entry["macro_f1"]
         f1_text = f"{f1['mean']:.3f}" if f1["n"] else "n/a"
-        lines.append(f"| {cond} | " + " | ".join(cells) + f" | {f1_text} |")
+        lines.append(f"| {_flag(cond, flagged)} | " + " | ".join(cells) + f" | {f1_text} |")
     return lines
 
 
-def classify_comparison(test: dict, alpha: float = ALPHA) -> str:
-    """'helped' / 'hurt' when the Holm-adjusted paired t p-value is below alpha (the 95% CI then excludes 0 in
-    the same direction), 'unclear' otherwise, 'untested' with fewer than 2 pairs."""
-    if test["n_pairs"] < 2 or not _finite(test.get("t_pvalue_holm")):
-        return "untested"
-    if test["t_pvalue_holm"] < alpha and test["ci_low"] > 0:
-        return "helped"
-    if test["t_pvalue_holm"] < alpha and test["ci_high"] < 0:
-        return "hurt"
-    return "unclear"
-
-
-def verdict(cfg, splits: dict) -> str:
-    """One plain-language paragraph from the numbers: what helped, where, and how sure."""
-    metric, ref = cfg["metric"], cfg["reference"]
-    label = _metric_label(metric)
-    others = [c["name"] for c in cfg["conditions"] if c["name"] != ref]
-    if not others:
-        return f"Only the reference condition {ref!r} was run, so nothing was compared."
-    sentences = []
-    for split, rows in splits.items():
-        where = "on the in-distribution test set" if split == "test" else "on the out-of-distribution test set"
-        tests = {c: rows[c][metric]["vs_reference"] for c in others}
-        kinds = {c: classify_comparison(t) for c, t in tests.items()}
-        tested = [c for c in others if kinds[c] != "untested"]
-        if not tested:
-            sentences.append(f"{where.capitalize()}, too few repeats finished to compare anything with {ref!r}.")
-            continue
-
-        def describe(c, tests=tests):
-            t = tests[c]
-            return (f"{c!r} ({_pct(t['mean_difference'], True)} pp {label}, 95% CI {_pct(t['ci_low'], True)} to "
-                    f"{_pct(t['ci_high'], True)}, Holm-adjusted p = {_fmt_p(t['t_pvalue_holm'])}, "
-                    f"{t['n_pairs']} paired repeats)")
-
-        helped = [c for c in tested if kinds[c] == "helped"]
-        hurt = [c for c in tested if kinds[c] == "hurt"]
-        if helped:
-            sentences.append(f"{where.capitalize()}, synthetic data helped in " + "; ".join(map(describe, helped))
-                             + ".")
-        if hurt:
-            sentences.append(f"{where.capitalize()}, synthetic data hurt in " + "; ".join(map(describe, hurt)) + ".")
-        unclear = [c for c in tested if kinds[c] == "unclear"]
-        if unclear:
-            best = max(unclear, key=lambda c: abs(tests[c]["mean_difference"]))
-            if helped or hurt:
-                lead = f"The other {len(unclear)} condition(s) did not differ clearly from {ref!r} {where}"
-            else:
-                lead = f"No condition was clearly better or worse than {ref!r} {where}"
-            sentences.append(f"{lead}; the largest of these differences is {describe(best)}, which is compatible "
-                             f"with no effect.")
-    repeats = int(cfg["repeats"])
-    floor = 2.0 / 2 ** repeats
-    sure = (f"With {repeats} paired repeats the Wilcoxon test cannot go below p = {floor:.2g}"
-            + (", so it cannot confirm any difference at the 5% level." if floor >= ALPHA else "."))
-    sentences.append(sure + f" A condition counts as helping or hurting only when the paired t-test, Holm-corrected "
-                     f"across the {len(others)} comparison(s) with {ref!r}, gives p < {ALPHA} (its 95% CI then "
-                     f"excludes zero).")
-    return " ".join(sentences)
+def _secondary_heading(cfg, family) -> str:
+    ref = cfg["reference"]
+    kind = cmp.arm_kind(cfg, ref)
+    holds = "holds no synthetic data" if kind == "real only" else f"holds synthetic data ({kind})"
+    return (f"The paper's comparison (secondary, not in the verdict): every arm against the paper's reference "
+            f"**{ref}**, which {holds}; difference = arm - {ref}, so a negative difference means {ref} scored "
+            f"higher" + (f" (for an arm without synthetic data: the arm with synthetic data, {ref}, scored higher)."
+                         if kind != "real only" else "."))
 
 
 def _missing_lines(cfg, rows_by_split, failures) -> list:
@@ -228,6 +185,98 @@ def _gallery(cfg, results, out: Path) -> list:
     return lines
 
 
+# --- the primary family --------------------------------------------------------------------------------------
+
+def _predictions(out, condition, repeat, split):
+    path = run_dir_of(out, condition, repeat) / split / PREDICTIONS_FILE
+    if not path.is_file():
+        return None
+    with np.load(path) as f:
+        return np.asarray(f["labels"]), np.asarray(f["probabilities"])
+
+
+def _one_class(out, result, split) -> bool:
+    """Every test prediction of the run is the same class (from predictions.npz; else from the per-class
+    recalls in result.json: one class at recall 1, every other at 0)."""
+    pred = _predictions(out, result["condition"], result["repeat"], split)
+    if pred is not None:
+        return len(pred[1]) > 0 and np.unique(pred[1].argmax(axis=1)).size == 1
+    recalls = [c.get("recall") for c in result[split].get("per_class", {}).values() if c.get("support", 1)]
+    return len(recalls) > 1 and sorted(recalls) == [0.0] * (len(recalls) - 1) + [1.0]
+
+
+def failed_to_learn(cfg, results, out, split) -> dict:
+    """{arm: reason} of the arms that failed to learn on ``split`` (see comparisons.failed_classifier)."""
+    repeats = int(cfg["repeats"])
+    flagged = {}
+    for cond in [c["name"] for c in cfg["conditions"]]:
+        mine = [r for r in results if r["condition"] == cond and split in r]
+        reason = cmp.failed_classifier(_values(results, cond, split, "auc", repeats),
+                                       sum(_one_class(out, r, split) for r in mine), len(mine))
+        if reason:
+            flagged[cond] = reason
+    return flagged
+
+
+def _case_draws(out, metric):
+    """case_draws(split, arm, repeats) for comparisons.primary_family: the metric on the same N_CASE_BOOT
+    resamples of the test cases for every run, from its predictions.npz; None where a run has no predictions
+    or its test labels differ from the other runs' (then the test set is not fixed)."""
+    from tfskin.evaluation.resampled_metrics import METRICS, metric_draws
+
+    cache, labels, weights = {}, {}, {}
+
+    def draws(split, arm, repeats):
+        if metric not in METRICS:
+            return None
+        rows = []
+        for rep in repeats:
+            key = (split, arm, int(rep))
+            if key not in cache:
+                pred = _predictions(out, arm, int(rep), split)
+                y = None if pred is None else pred[0]
+                if y is not None and split not in labels:
+                    labels[split] = y
+                    weights[split] = case_resample_weights(len(y), cmp.N_CASE_BOOT, cmp.seed_of("cases", split))
+                same = y is not None and np.array_equal(y, labels[split])
+                cache[key] = metric_draws(y, pred[1], weights[split], metric) if same else None
+            if cache[key] is None:
+                return None
+            rows.append(cache[key])
+        return np.stack(rows)
+
+    return draws
+
+
+def gan_replicate_groups(cfg, results):
+    """The GAN replicate of each repeat (design unit gan_replicate), else None."""
+    if cmp.design_of(cfg)["unit"] != "gan_replicate":
+        return None
+    of = {r["repeat"]: r.get("gan_replicate") for r in results}
+    return [of.get(i) for i in range(int(cfg["repeats"]))]
+
+
+def primary_family(cfg, results, out, splits, failed) -> dict:
+    """The verdict's family for the classifier protocol (comparisons.primary_family on the primary metric)."""
+    names = [c["name"] for c in cfg["conditions"]]
+    baseline = cmp.baseline_of(cfg, names)
+    repeats, metric = int(cfg["repeats"]), cfg["metric"]
+    values = {split: {n: _values(results, n, split, metric, repeats) for n in names} for split in splits}
+    fixed = cmp.design_of(cfg)["test_set"] == "fixed"
+    return cmp.primary_family(cfg, values, metric=metric, arms=cmp.primary_arms(cfg, names, baseline),
+                              baseline=baseline, failed=failed, groups=gan_replicate_groups(cfg, results),
+                              case_draws=_case_draws(out, metric) if fixed else None)
+
+
+def _flag(name, flagged) -> str:
+    return f"{name} ⚠ failed to learn" if name in flagged else name
+
+
+def _flag_lines(flagged, split) -> list:
+    return [f"⚠ `{name}` failed to learn on `{split}`: {reason}; it is left out of the verdict."
+            for name, reason in flagged.items()]
+
+
 def write_report(cfg, out_dir) -> dict:
     """Write report.md, summary.json, summary.csv, runs.csv and plots from the finished runs."""
     from tfskin.evaluation.plots import conditions_png
@@ -240,13 +289,24 @@ def write_report(cfg, out_dir) -> dict:
     summary = {"name": cfg["name"], "reference": cfg["reference"], "metric": metric, "repeats": cfg["repeats"],
                "runs_finished": len(results), "runs_total": len(cfg["conditions"]) * int(cfg["repeats"]),
                "runs_failed": [{"condition": c, "repeat": r, "error": e} for c, r, e in failures],
-               "significance": {"test": "paired t-test (Wilcoxon signed-rank alongside)", "alpha": ALPHA,
-                                "correction": "Holm across the comparisons with the reference, per metric and "
-                                              "test set", "ci": "95% Student-t interval of the paired differences"},
                "splits": {}}
     rows_by_split = {split: summarize_split(cfg, results, split) for split in splits}
     summary["splits"] = rows_by_split
-    summary["verdict"] = verdict(cfg, rows_by_split)
+    flagged = {split: failed_to_learn(cfg, results, out, split) for split in splits}
+    family = primary_family(cfg, results, out, splits, flagged)
+    summary["baseline"] = family["baseline"]
+    summary["failed_to_learn"] = flagged
+    summary["family"] = {k: v for k, v in family.items() if k != "comparisons"}
+    summary["comparisons"] = cmp.comparison_records(family) + cmp.secondary_records(rows_by_split, metric,
+                                                                                      cfg["reference"])
+    summary["significance"] = {"test": ", ".join(family["tests"]) + " (Wilcoxon signed-rank alongside)",
+                               "alpha": ALPHA, "correction": f"Holm across the {family['size']} primary "
+                               f"comparison(s) (every arm with synthetic data vs {family['baseline']!r}, every "
+                               f"test set)", "ci": f"{100 * family['ci_level']:.3g}% (Bonferroni level of the "
+                               f"family) t interval of the test; percentile bootstrap beside it",
+                               "secondary": f"paired t-test vs the paper's reference {cfg['reference']!r}, Holm per "
+                                            f"metric and test set (does not feed the verdict)"}
+    summary["verdict"] = " ".join(cmp.verdict_sentences(cfg, family, _pct, "pp " + _metric_label(metric)))
     clf = cfg["classifier"]
     data = cfg["data"]
     md = [f"# Augmentation protocol: {cfg['name']}", "", "**Verdict.** " + summary["verdict"], ""]
@@ -258,36 +318,44 @@ def write_report(cfg, out_dir) -> dict:
            f"same subset for every condition); test `{data['test_split']}` ({data.get('test_size') or 'all'})"
            + (f", out-of-distribution test `{data['ood_test'].get('name', data['name'])}/"
               f"{data['ood_test'].get('split', 'test')}`" if data.get("ood_test") else "") + ".",
-           f"{cfg['repeats']} repeats per condition, paired by repeat; paired t and Wilcoxon signed-rank tests against "
-           f"**{cfg['reference']}**, Holm-corrected across the {len(cfg['conditions']) - 1} comparison(s) (adjusted "
-           f"p-values marked Holm); differences with 95% confidence intervals (runs finished: "
-           f"{len(results)}/{summary['runs_total']}, failed: {len(failures)}).", ""]
+           f"{cfg['repeats']} repeats per condition, paired by repeat. Primary comparisons: every arm holding "
+           f"synthetic data against **{family['baseline']}** ({family['size']} in the family, both test sets "
+           f"together); the paper's own comparison against **{cfg['reference']}** is a secondary table (runs "
+           f"finished: {len(results)}/{summary['runs_total']}, failed: {len(failures)}).", ""]
     missing = _missing_lines(cfg, rows_by_split, failures)
     if missing:
         md += ["Missing or failed repeats (a condition's mean and its difference are over the same pairs):", ""]
         md += missing + [""]
     if cfg.get("sources"):
         md += ["Synthetic sources:", ""] + [f"- `{k}`: `{v}`" for k, v in cfg["sources"].items()] + [""]
+    label = "pp " + _metric_label(metric)
     for split in splits:
-        rows = rows_by_split[split]
-        md += [f"## {SPLIT_TITLES[split]}", ""] + _table(cfg, rows, metric) + [""]
+        rows, flags = rows_by_split[split], flagged[split]
+        md += [f"## {SPLIT_TITLES[split]}", ""]
+        md += [f"Primary comparisons ({_metric_label(metric)}, difference = arm - {family['baseline']}, in pp):", ""]
+        md += cmp.primary_table(cfg, family, split, _pct, label) + [""]
+        md += _flag_lines(flags, split) + ([""] if flags else [])
+        md += [_secondary_heading(cfg, family), ""] + _table(cfg, rows, metric, flags) + [""]
         if metric != "balanced_accuracy":
-            md += ["Balanced accuracy:", ""] + _table(cfg, rows, "balanced_accuracy") + [""]
-        md += ["Per-class precision/recall (mean over repeats):", ""] + _per_class_table(rows) + [""]
+            md += ["Balanced accuracy (against the paper's reference as well):", ""]
+            md += _table(cfg, rows, "balanced_accuracy", flags) + [""]
+        md += ["Per-class precision/recall (mean over repeats):", ""] + _per_class_table(rows, flags) + [""]
         plot = conditions_png({c: e[metric]["values"] for c, e in rows.items()}, out / f"{split}_{metric}.png",
                               metric=_metric_label(metric))
         md += [f"![{metric} per condition, every repeat]({plot.name})", ""]
     gallery = _gallery(cfg, results, out)
     if gallery:
         md += ["## Synthetic images each condition used", ""] + gallery
+    md += ["## Statistics", "", *cmp.how_lines(family), ""]
     md += ["## How to read this", "",
            "- Mean ± sample standard deviation over repeats; every repeat of every condition uses the same real "
            "training subset and classifier seed, so the tests are paired. A repeat that failed or gave NaN is left "
            "out of that condition's mean and of its pairs with the reference (the repeats column shows how many "
            "completed).",
-           "- The difference is the mean paired difference to the reference in percentage points, with a 95% "
-           "Student-t confidence interval. p-values: the paired t-test and the Wilcoxon signed-rank test, raw and "
-           "(marked Holm) Holm-adjusted across the comparisons with the reference.",
+           "- In the secondary tables (the paper's comparison) the difference is the mean paired difference to the "
+           "paper's reference in percentage points, with a 95% Student-t confidence interval; p-values: the paired "
+           "t-test and the Wilcoxon signed-rank test, raw and (marked Holm) Holm-adjusted across the comparisons "
+           "with that reference. They do not feed the verdict.",
            "- With R repeats the Wilcoxon signed-rank test cannot go below p = 2/2^R (0.25 for 3 repeats, "
            "0.002 for 10): use 10 repeats (the papers' setting) before claiming significance.",
            "- Macro F1, balanced accuracy and macro AUC average over the classes present in the test labels.",

@@ -3,6 +3,11 @@ mean Jaccard (ISIC 2017 score), the thresholded Jaccard (ISIC 2018 score) and Di
 with the paired difference to the reference, its 95% confidence interval, paired t and Wilcoxon p-values and
 their Holm adjustment across the comparisons; Markdown, a plot with every repeat, CSV and strict JSON.
 
+The verdict speaks only about the primary comparisons (:mod:`tfskin.evaluation.comparisons`): every row holding
+synthetic data against the baseline (or against the real-only row with the same real subset size), one Holm
+family over both test sets; a collapsed segmenter (mean Jaccard below FAILED_JACCARD) is flagged and left out.
+The comparison with the paper's reference stays as a secondary table.
+
 Written from whatever runs finished. A repeat that failed (no result) or gave NaN counts as missing; a row's
 mean, standard deviation and difference are over the repeats that both it and the reference completed, so they
 describe the same pairs, and the table shows how many repeats completed (k/R), as in
@@ -14,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from tfskin.evaluation import comparisons as cmp
 from tfskin.evaluation.jsonio import write_json
-from tfskin.evaluation.report import ALPHA, SPLIT_TITLES, classify_comparison
+from tfskin.evaluation.report import SPLIT_TITLES, gan_replicate_groups
 from tfskin.evaluation.results import collect_results, failed_runs
 from tfskin.evaluation.stats import holm, paired_tests, summarize
 
@@ -102,53 +108,57 @@ def summarize_split(cfg, results, split) -> dict:
 
 # --- words -------------------------------------------------------------------------------------------------
 
-def _describe(name, test, label) -> str:
-    return (f"'{name}' ({_num(test['mean_difference'], True)} {label}, 95% CI {_num(test['ci_low'], True)} to "
-            f"{_num(test['ci_high'], True)}, Holm-adjusted paired t p = {_fmt_p(test['t_pvalue_holm'])}, "
-            f"{test['n_pairs']} paired repeats)")
-
-
-def _split_verdict(cfg, rows, split) -> list:
-    metric, ref = cfg["metric"], cfg["reference"]
-    label = SCORE_LABELS[metric]
-    where = "on the in-distribution test set" if split == "test" else "on the out-of-distribution test set"
-    tests = {name: rows[name][metric]["vs_reference"] for name in rows if name != ref}
-    kinds = {name: classify_comparison(t, ALPHA) for name, t in tests.items()}
-    sentences = []
-    untested = [n for n, k in kinds.items() if k == "untested"]
-    if untested:
-        sentences.append(f"{where.capitalize()}, too few paired repeats finished to test "
-                         f"{', '.join(repr(n) for n in untested)} against {ref!r}.")
-    for kind, verb in (("helped", "scored higher"), ("hurt", "scored lower")):
-        chosen = [n for n, k in kinds.items() if k == kind]
-        if chosen:
-            sentences.append(f"{where.capitalize()}, {verb} than {ref!r} in {label}: "
-                             + "; ".join(_describe(n, tests[n], label) for n in chosen) + ".")
-    unclear = [n for n, k in kinds.items() if k == "unclear"]
-    if unclear:
-        largest = max(unclear, key=lambda n: abs(tests[n]["mean_difference"]))
-        decided = any(k in ("helped", "hurt") for k in kinds.values())
-        lead = "the other condition(s) did not differ clearly from" if decided else "no condition differed clearly from"
-        sentences.append(f"{where.capitalize()}, {lead} {ref!r} in {label}; the largest of these differences is "
-                         f"{_describe(largest, tests[largest], label)}, compatible with no difference.")
-    return sentences
-
-
-def verdict(cfg, rows_by_split) -> str:
-    """One plain-language paragraph from the numbers: which rows differ from the reference, in which direction,
-    how sure (Holm-adjusted p, paired repeats)."""
-    ref, names = cfg["reference"], row_names(cfg)
-    if len(names) == 1:
-        return f"Only the reference condition {ref!r} was run, so nothing was compared."
-    sentences = [s for split, rows in rows_by_split.items() for s in _split_verdict(cfg, rows, split)]
+def failed_to_learn(cfg, results, split) -> dict:
+    """{row: reason} of the rows whose segmenter collapsed on ``split`` (mean Jaccard below FAILED_JACCARD)."""
     repeats = int(cfg["repeats"])
-    floor = 2.0 / 2 ** repeats
-    sentences.append(f"With {repeats} paired repeats the Wilcoxon test cannot go below p = {floor:.2g}"
-                     + (", so it cannot confirm any difference at the 5% level." if floor >= ALPHA else ".")
-                     + f" A row counts as higher or lower only when the paired t-test, Holm-corrected across the "
-                       f"{len(names) - 1} comparison(s) with {ref!r}, gives p < {ALPHA} (its 95% CI then excludes "
-                       f"zero).")
-    return " ".join(sentences)
+    flagged = {}
+    for name in row_names(cfg):
+        reason = cmp.failed_segmenter(_values(results, name, split, "jaccard", repeats), SCORE_LABELS["jaccard"])
+        if reason:
+            flagged[name] = reason
+    return flagged
+
+
+def _real_size(cfg, name):
+    cond = next((c for c in cfg["conditions"] if c["name"] == name), None)
+    return None if cond is None else (cond.get("train_size") or cfg["data"].get("train_size"))
+
+
+def arm_baselines(cfg, arms, baseline) -> dict:
+    """{arm: the real-only condition with the arm's own real subset size} where that is not the baseline's, so
+    every primary comparison holds the real data equal."""
+    out = {}
+    for arm in arms:
+        size = _real_size(cfg, arm)
+        if size is None or size == _real_size(cfg, baseline):
+            continue
+        same = [c["name"] for c in cfg["conditions"]
+                if cmp.arm_kind(cfg, c["name"]) == "real only" and _real_size(cfg, c["name"]) == size]
+        if same:
+            out[arm] = same[0]
+    return out
+
+
+def primary_family(cfg, results, rows_by_split, failed) -> dict:
+    """The verdict's family for the segmentation protocol (comparisons.primary_family on the primary score; the
+    run folders keep no per-image scores, so a fixed test set cannot be bootstrapped here)."""
+    names = row_names(cfg)
+    baseline = cmp.baseline_of(cfg, names)
+    arms = cmp.primary_arms(cfg, names, baseline)
+    values = {split: {n: rows[n][cfg["metric"]]["values"] for n in names} for split, rows in rows_by_split.items()}
+    return cmp.primary_family(cfg, values, metric=cfg["metric"], arms=arms, baseline=baseline, failed=failed,
+                              groups=gan_replicate_groups(cfg, results), arm_baselines=arm_baselines(cfg, arms,
+                                                                                                    baseline))
+
+
+def verdict(cfg, family) -> str:
+    """One plain-language paragraph from the primary family: which rows holding synthetic data differ from the
+    baseline, in which direction, how sure."""
+    return " ".join(cmp.verdict_sentences(cfg, family, _num, SCORE_LABELS[cfg["metric"]]))
+
+
+def _flag(name, flagged) -> str:
+    return f"{name} ⚠ failed to learn" if name in flagged else name
 
 
 def _training_text(cfg, name) -> str:
@@ -164,7 +174,7 @@ def _training_text(cfg, name) -> str:
     return "steps: " + " then ".join(parts)
 
 
-def _main_table(cfg, rows) -> list:
+def _main_table(cfg, rows, flagged=()) -> list:
     ref, metric = cfg["reference"], cfg["metric"]
     label = SCORE_LABELS[metric]
     lines = [f"| Condition | training | real images | {' | '.join(SCORE_LABELS[s] for s in SCORES)} | repeats | "
@@ -180,12 +190,12 @@ def _main_table(cfg, rows) -> list:
                           f"{_num(t['ci_low'], True)} to {_num(t['ci_high'], True)}" if _finite(t["ci_low"]) else "n/a",
                           *(f"{_fmt_p(t[k])} (Holm {_fmt_p(t.get(k + '_holm'))})" for k in TESTS)]
         size = row["train_size"] if row["train_size"] is not None else "—"
-        lines.append(f"| {name} | {_training_text(cfg, name)} | {size} | {' | '.join(cells)} | "
+        lines.append(f"| {_flag(name, flagged)} | {_training_text(cfg, name)} | {size} | {' | '.join(cells)} | "
                      f"{row[metric]['repeats_finite']}/{cfg['repeats']} | {' | '.join(comparison)} |")
     return lines
 
 
-def _differences_table(cfg, rows) -> list:
+def _differences_table(cfg, rows, flagged=()) -> list:
     ref = cfg["reference"]
     lines = [f"| Condition | {' | '.join(f'difference in {SCORE_LABELS[s]} [95% CI], Holm p' for s in SCORES)} |",
              "|" + " --- |" * (len(SCORES) + 1)]
@@ -197,7 +207,7 @@ def _differences_table(cfg, rows) -> list:
             t = row[score]["vs_reference"]
             cells.append(f"{_num(t['mean_difference'], True)} [{_num(t['ci_low'], True)}, "
                          f"{_num(t['ci_high'], True)}], {_fmt_p(t.get('t_pvalue_holm'))}")
-        lines.append(f"| {name} | {' | '.join(cells)} |")
+        lines.append(f"| {_flag(name, flagged)} | {' | '.join(cells)} |")
     return lines
 
 
@@ -224,7 +234,7 @@ def _missing_lines(cfg, rows_by_split, failures) -> list:
     return lines
 
 
-def _setup_lines(cfg, finished, total, failures) -> list:
+def _setup_lines(cfg, finished, total, failures, family) -> list:
     seg, data = cfg["segmenter"], cfg["data"]
     net = (f"CDNN variant `{seg['variant']}`" if seg.get("variant") else f"`{seg['arch']}`")
     ood = data["ood_test"]
@@ -239,10 +249,10 @@ def _setup_lines(cfg, finished, total, failures) -> list:
         f"({data.get('test_size') or 'all'})"
         + (f", out-of-distribution test `{ood['name']}/{ood['split']}` ({ood.get('size') or 'all'})" if ood else "")
         + ".",
-        f"{cfg['repeats']} repeats per condition, paired by repeat (same real subset and segmenter seed); paired t "
-        f"and Wilcoxon signed-rank tests against **{cfg['reference']}**, Holm-corrected across the "
-        f"{len(row_names(cfg)) - 1} comparison(s) with it (adjusted p-values marked Holm); differences with 95% "
-        f"confidence intervals. Runs finished: {finished}/{total}, failed: {len(failures)}.", ""]
+        f"{cfg['repeats']} repeats per condition, paired by repeat (same real subset and segmenter seed). Primary "
+        f"comparisons: every row holding synthetic data against **{family['baseline']}** ({family['size']} in the "
+        f"family, every test set together); the paper's own comparison against **{cfg['reference']}** is a "
+        f"secondary table. Runs finished: {finished}/{total}, failed: {len(failures)}.", ""]
 
 
 HOW_TO_READ = [
@@ -254,11 +264,20 @@ HOW_TO_READ = [
     "- Every repeat of every condition uses the same real training subset and segmenter seed, so the tests are "
     "paired. A repeat that failed or gave NaN is left out of that row's mean and of its pairs with the reference "
     "(the repeats column shows how many completed).",
-    "- The difference is the mean paired difference to the reference, with a 95% Student-t confidence interval. "
-    "p-values: the paired t-test and the Wilcoxon signed-rank test, raw and (marked Holm) Holm-adjusted across "
-    "the comparisons with the reference, per score and test set.",
+    "- In the secondary tables (the paper's comparison) the difference is the mean paired difference to the "
+    "paper's reference, with a 95% Student-t confidence interval; p-values: the paired t-test and the Wilcoxon "
+    "signed-rank test, raw and (marked Holm) Holm-adjusted across the comparisons with that reference, per score "
+    "and test set. They do not feed the verdict.",
     "- With R repeats the Wilcoxon signed-rank test cannot go below p = 2/2^R (0.25 for 3 repeats, 0.002 for "
     "10): use 10 repeats before claiming significance.", ""]
+
+
+def _secondary_heading(cfg) -> str:
+    ref = cfg["reference"]
+    kind = cmp.arm_kind(cfg, ref)
+    holds = "holds no synthetic data" if kind == "real only" else f"holds synthetic data ({kind})"
+    return (f"The paper's comparison (secondary, not in the verdict): every row against the paper's reference "
+            f"**{ref}**, which {holds}; difference = row - {ref}.")
 
 
 # --- files -------------------------------------------------------------------------------------------------
@@ -304,16 +323,27 @@ def write_seg_report(cfg, out_dir) -> dict:
     finished = sum(r["condition"] in condition_names for r in results)
     total = len(condition_names) * repeats
     rows_by_split = {split: summarize_split(cfg, results, split) for split in eval_splits(cfg)}
+    flagged = {split: failed_to_learn(cfg, results, split) for split in rows_by_split}
+    family = primary_family(cfg, results, rows_by_split, flagged)
     summary = {"name": cfg["name"], "reference": cfg["reference"], "metric": metric,
                "metric_label": SCORE_LABELS[metric], "score_labels": SCORE_LABELS, "repeats": repeats,
                "runs_finished": finished, "runs_total": total, "ensembles": [ensemble_name(m) for m in cfg["ensemble"]],
                "runs_failed": [{"condition": c, "repeat": r, "error": e} for c, r, e in failures],
-               "significance": {"test": "paired t-test (Wilcoxon signed-rank alongside)", "alpha": ALPHA,
-                                "correction": "Holm across the comparisons with the reference, per score and test "
-                                              "set", "ci": "95% Student-t interval of the paired differences"},
-               "splits": rows_by_split, "verdict": verdict(cfg, rows_by_split)}
+               "significance": {"test": ", ".join(family["tests"]) + " (Wilcoxon signed-rank alongside)",
+                                "alpha": family["alpha"],
+                                "correction": f"Holm across the {family['size']} primary comparison(s) (every row "
+                                              f"with synthetic data vs {family['baseline']!r}, every test set)",
+                                "ci": f"{100 * family['ci_level']:.3g}% (Bonferroni level of the family) t interval "
+                                      f"of the test; percentile bootstrap beside it",
+                                "secondary": f"paired t-test vs the paper's reference {cfg['reference']!r}, Holm per "
+                                             f"score and test set (does not feed the verdict)"},
+               "baseline": family["baseline"], "failed_to_learn": flagged,
+               "family": {k: v for k, v in family.items() if k != "comparisons"},
+               "comparisons": cmp.comparison_records(family) + cmp.secondary_records(rows_by_split, metric,
+                                                                                     cfg["reference"]),
+               "splits": rows_by_split, "verdict": verdict(cfg, family)}
     md = [f"# Segmentation protocol: {cfg['name']}", "", "**Verdict.** " + summary["verdict"], ""]
-    md += _setup_lines(cfg, finished, total, failures)
+    md += _setup_lines(cfg, finished, total, failures, family)
     missing = _missing_lines(cfg, rows_by_split, failures)
     if missing:
         md += ["Missing or failed repeats (a row's mean and its difference are over the same pairs):", "", *missing, ""]
@@ -324,11 +354,18 @@ def write_seg_report(cfg, out_dir) -> dict:
         plot = conditions_png({n: r[metric]["values"] for n, r in rows.items()}, out / _plot_name(split, metric),
                               metric=SCORE_LABELS[metric])
         summary["plots"][split] = plot.name
-        md += [f"## {SPLIT_TITLES[split]}", "", *_main_table(cfg, rows), ""]
+        flags = flagged[split]
+        md += [f"## {SPLIT_TITLES[split]}", "",
+               f"Primary comparisons ({SCORE_LABELS[metric]}, difference = row - {family['baseline']}):", "",
+               *cmp.primary_table(cfg, family, split, _num, SCORE_LABELS[metric]), ""]
+        md += [f"⚠ `{n}` failed to learn on `{split}`: {r}; it is left out of the verdict." for n, r in flags.items()]
+        md += [""] if flags else []
+        md += [_secondary_heading(cfg), "", *_main_table(cfg, rows, flags), ""]
         if len(rows) > 1:
             md += [f"Paired differences vs {cfg['reference']} in every score (Holm-adjusted paired t p):", "",
-                   *_differences_table(cfg, rows), ""]
+                   *_differences_table(cfg, rows, flags), ""]
         md += [f"![{SCORE_LABELS[metric]} per condition, every repeat]({plot.name})", ""]
+    md += ["## Statistics", "", *cmp.how_lines(family), ""]
     md += HOW_TO_READ
     report_path = out / "report.md"
     report_path.write_text("\n".join(md))

@@ -22,13 +22,16 @@ def _finite(v) -> bool:
     return isinstance(v, (int, float)) and math.isfinite(v)
 
 
-def mean_std(entry: dict, scale: float = 100.0, digits: int = 1) -> str:
-    """'82.8 ± 0.8' from a summary entry with mean and std (scaled, e.g. AUC to %); '—' when missing."""
+def mean_std(entry: dict, scale: float = 100.0, digits: int = 1, counts: bool = True) -> str:
+    """'82.8 ± 0.8 (9/10)' from a summary entry with mean and std (scaled, e.g. AUC to %) and, where the entry
+    lists its per-repeat values, how many finite repeats the mean is over out of all; '—' when missing."""
+    total = len(entry.get("values") or ()) if entry else 0
+    count = f" ({entry.get('n', 0)}/{total})" if counts and total else ""
     if not entry or not _finite(entry.get("mean")):
-        return "—"
+        return "—" + count
     std = entry.get("std")
     text = f"{entry['mean'] * scale:.{digits}f}"
-    return text + (f" ± {std * scale:.{digits}f}" if _finite(std) else "")
+    return text + (f" ± {std * scale:.{digits}f}" if _finite(std) else "") + count
 
 
 def fmt_p(p) -> str:
@@ -93,13 +96,26 @@ def header(exp, title: str, summary: str) -> list:
             f"paper's claim: compare directions and sizes of effects, not absolute values.", ""]
 
 
+def protocol_statistics(out, payload: dict) -> dict:
+    """The comparisons, their family and the failed-to-learn flags from the protocol's summary.json (the
+    protocol report's folder, else ``out/protocol``); empty when there is none (e.g. no classifier protocol)."""
+    report = payload.get("protocol_report")
+    path = (Path(report).parent if report else Path(out) / "protocol") / "summary.json"
+    if not path.is_file():
+        return {}
+    summary = json.loads(path.read_text())
+    return {k: summary[k] for k in ("comparisons", "family", "failed_to_learn", "baseline") if k in summary}
+
+
 def write_paper_report(exp, lines: list, payload: dict) -> dict:
-    """report.md and reproduce.json (strict JSON) in the experiment folder; returns the payload."""
+    """report.md and reproduce.json (strict JSON) in the experiment folder; returns the payload. reproduce.json
+    also carries the protocol's comparisons (primary family and the paper's secondary ones), so every number in
+    the verdict is there with its test, family and Holm p."""
     out = Path(exp.out)
     lines = lines + ["", timing_line(exp), ""]
     (out / REPORT_FILE).write_text("\n".join(lines))
     payload = {"paper": exp.paper, "budget": exp.budget, "datasets": exp.datasets, "timing": exp.workflow.timing(),
-               **payload, "report": str(out / REPORT_FILE)}
+               **protocol_statistics(out, payload), **payload, "report": str(out / REPORT_FILE)}
     write_json(out / SUMMARY_FILE, payload)
     return payload
 
@@ -114,20 +130,22 @@ def classifier_paper_report(exp, cfg, summary, *, paper: str, metric: str, publi
     table = published(paper).get(published_table)
     splits = summary["splits"]
     measured = exp.measured_on
-    columns = ["Training data", f"AUC (%) published, ISIC ({table.citation if table else 'n/a'})",
-               "p published", f"AUC (%) {measured}, in distribution"]
-    if "ood" in splits:
-        columns += [f"AUC (%) {measured}, out of distribution", "difference to reference (pp, 95% CI), OOD",
-                    "p (t, Holm), OOD"]
-    else:
-        columns += ["difference to reference (pp, 95% CI)", "p (t, Holm)"]
-    columns += ["train size", "repeats"]
-    rows = []
+    ref = cfg["reference"]
     compare = "ood" if "ood" in splits else "test"
+    where = ", OOD" if compare == "ood" else ""
+    columns = ["Training data", f"AUC (%) published, ISIC ({table.citation if table else 'n/a'})",
+               "p published", f"AUC (%) {measured}, in distribution (finite/total repeats)"]
+    if "ood" in splits:
+        columns.append(f"AUC (%) {measured}, out of distribution (finite/total repeats)")
+    columns += [f"difference to the paper's reference {ref} (pp, 95% CI){where}", f"p (t, Holm){where}",
+                "train size", "failed to learn"]
+    flagged = summary.get("failed_to_learn") or {}
+    rows = []
     for cond in cfg["conditions"]:
         name = cond["name"]
         pub = published_row(table, name)
         test = splits["test"][name]
+        failed_on = [split for split in splits if name in flagged.get(split, {})]
         row = [name, _published_mean_std(pub), fmt_p(_published_p(pub)), mean_std(test[metric])]
         if "ood" in splits:
             row.append(mean_std(splits["ood"][name][metric]))
@@ -137,7 +155,7 @@ def classifier_paper_report(exp, cfg, summary, *, paper: str, metric: str, publi
                     if _finite(vs.get("mean_difference")) else "—", fmt_p(vs.get("t_pvalue_holm"))]
         else:
             row += ["reference", "—"]
-        row += [test["train_size"], f"{len(test['repeats_with_result'])}/{cfg['repeats']}"]
+        row += [test["train_size"], f"⚠ {', '.join(failed_on)}" if failed_on else ""]
         rows.append(row)
     protocol_dir = Path(summary["report"]).parent
     rel = protocol_dir.relative_to(exp.out).as_posix()
@@ -146,9 +164,12 @@ def classifier_paper_report(exp, cfg, summary, *, paper: str, metric: str, publi
     if note:
         lines += [note, ""]
     lines += [f"## {module.SUMMARY.split(':')[0]}, side by side", ""] + markdown_table(columns, rows) + [""]
-    lines += [f"Differences and p-values are against **{cfg['reference']}** (the paper's reference), paired by "
-              f"repeat, Holm-corrected across the {len(cfg['conditions']) - 1} comparisons. The published p-values are "
-              f"the paper's uncorrected paired t-tests.", ""]
+    lines += flag_lines(flagged)
+    lines += [f"Differences and p-values in this table are the paper's own comparison (secondary; not in the "
+              f"verdict): against **{ref}**, the paper's reference, which {_holds(cfg, ref)}; paired by repeat, "
+              f"Holm-corrected across the {len(cfg['conditions']) - 1} comparisons. The published p-values are the "
+              f"paper's uncorrected paired t-tests.", ""]
+    lines += primary_section(cfg, summary, metric)
     for split in splits:
         lines += [f"![{metric} per condition, {split}, every repeat]({rel}/{split}_{metric}.png)", ""]
     lines += [f"Full protocol report (per-class figures, galleries of the synthetic images each condition used, "
@@ -160,6 +181,39 @@ def classifier_paper_report(exp, cfg, summary, *, paper: str, metric: str, publi
                "metric": metric, "verdict": summary["verdict"], "protocol_report": summary["report"],
                "runs_failed": summary["runs_failed"]}
     return write_paper_report(exp, lines, payload)
+
+
+def _holds(cfg, name) -> str:
+    from tfskin.evaluation.comparisons import arm_kind
+
+    kind = arm_kind(cfg, name)
+    return "holds no synthetic data" if kind == "real only" else f"holds synthetic data ({kind})"
+
+
+def flag_lines(flagged: dict) -> list:
+    """One plain line per arm that failed to learn (on any test set)."""
+    lines = [f"⚠ `{name}` failed to learn on `{split}`: {reason}; it is left out of the verdict."
+             for split, arms in flagged.items() for name, reason in arms.items()]
+    return lines + [""] if lines else []
+
+
+def primary_section(cfg, summary, metric: str, num=None, label: str = None) -> list:
+    """The verdict's comparisons (every arm with synthetic data against the baseline, one Holm family) as
+    tables per test set, from the protocol summary; empty for a summary without them."""
+    from tfskin.evaluation import comparisons as cmp
+
+    if "family" not in summary:
+        return []
+    family = {**summary["family"], "comparisons": [c for c in summary["comparisons"] if c["family"] == "primary"]}
+    num = num or (lambda x, signed=False: "n/a" if not _finite(x) else f"{100 * x:+.1f}" if signed
+                  else f"{100 * x:.1f}")
+    label = label or "pp " + (metric.upper() if metric == "auc" else metric.replace("_", " "))
+    lines = [f"## Primary comparisons: does synthetic data help against {family['baseline']}?", ""]
+    for split in family["splits"]:
+        lines += [f"{'In distribution' if split == 'test' else 'Out of distribution'}:", ""]
+        lines += cmp.primary_table(cfg, family, split, num, label) + [""]
+    lines += [cmp.family_sentence(family, num, label), ""]
+    return lines
 
 
 def _published_mean_std(pub: dict) -> str:
