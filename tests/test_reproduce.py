@@ -77,7 +77,11 @@ def test_every_budget_plan_resolves_and_validates_without_writing(paper, tmp_pat
         assert plan["gans"] and all(g["steps"] > 0 and g["batch_size"] > 0 for g in plan["gans"].values()), budget
         assert plan["evaluation"] and "not_prepared" not in plan
         if "runs" in plan["evaluation"]:
-            assert plan["evaluation"]["repeats"] == (2 if budget == "smoke" else 10)
+            evaluation = plan["evaluation"]
+            assert evaluation["gan_replicates"] >= (2 if budget == "smoke" else 3)
+            assert evaluation["repeats"] % evaluation["gan_replicates"] == 0  # K classifier repeats per replicate
+            nested = evaluation["repeats"] > evaluation["gan_replicates"]
+            assert evaluation["design"]["unit"] == ("gan_replicate" if nested else "replicate")
     assert not (tmp_path / "out").exists()
     real = reproduce(paper, tmp_path / "out", data="isic2019", budget="cpu", dry_run=True)
     assert "isic2019" in real["not_prepared"] and "tfskin data build isic2019" in real["not_prepared"]["isic2019"]

@@ -298,8 +298,12 @@ def train_size_of(cfg, condition, repeat: int = 0) -> int:
 def real_subset_indices(cfg, repeat: int, size: int) -> np.ndarray:
     """Pool indices of repeat ``repeat``'s real training subset of ``size`` images: the first ``size`` of a
     permutation seeded by (seed, repeat), so every condition of a repeat shares it and a smaller subset lies
-    inside a bigger one. Sorted."""
+    inside a bigger one. Sorted. With replicates the pool is the replicate's own random draw and a subset is
+    its first ``size`` images, the same in every repeat of the replicate (what a GAN trained on the replicate's
+    data with ``num_examples=size`` reads)."""
     pool = len(_dataset(cfg, "pool", repeat)["image"])
+    if cfg.get("replicates"):
+        return np.arange(min(size, pool))
     order = np.random.default_rng(_seed_for(cfg["seed"], "real-subset", repeat)).permutation(pool)
     return np.sort(order[:size])
 

@@ -54,7 +54,9 @@ def describe_plan(plan: dict, settings: dict, roles: dict) -> dict:
         protocol = plan["protocol"]
         out["evaluation"] = {"conditions": [c["name"] for c in protocol["conditions"]],
                              "repeats": protocol["repeats"], "reference": protocol["reference"],
-                             "data": protocol["data"], "runs": len(protocol["conditions"]) * protocol["repeats"]}
+                             "data": protocol["data"], "runs": len(protocol["conditions"]) * protocol["repeats"],
+                             "baseline": protocol.get("baseline"), "design": protocol.get("design"),
+                             "gan_replicates": len(protocol.get("replicates") or [None])}
     if "scoring" in plan:
         out["evaluation"] = plan["scoring"]
     missing = sorted({name for name in roles.values() if name and not _prepared(name)})
