@@ -195,17 +195,15 @@ def run(exp) -> dict:
     wf.log(f"classifier protocol: {len(cfg['conditions'])} conditions x {cfg['repeats']} repeats "
            f"({len(cfg['replicates'])} GAN replicates)")
     summary = wf.timed("evaluation", run_protocol, cfg, exp.out / "protocol", workers=exp.workers, stream=wf.stream)
-    from tfskin.reproduce.provenance import record_experiment
+    from tfskin.reproduce.provenance import add_to_summary, record_experiment
     from tfskin.reproduce.report import classifier_paper_report
 
     extra = wf.timed("provenance", record_experiment, cfg, exp.out / "protocol", runs, arms_synthetic(), "auc",
                      maps=maps)
-    result = classifier_paper_report(exp, cfg, summary, paper="bissoto2018", metric="auc",
-                                   published_table="table1", published_split="ood",
-                                   note="The published figures are AUC (%) of an Inception-v4 trained on the 2,346 "
-                                        "training images of ISIC 2018 task 2 (real) and tested on the Interactive "
-                                        "Atlas of Dermoscopy (900 images, another source), so they sit beside our "
-                                        "out-of-distribution column.")
-    from tfskin.reproduce.provenance import add_to_summary
-
+    classifier_paper_report(exp, cfg, summary, paper="bissoto2018", metric="auc", published_table="table1",
+                            published_split="ood",
+                            note="The published figures are AUC (%) of an Inception-v4 trained on the 2,346 "
+                                 "training images of ISIC 2018 task 2 (real) and tested on the Interactive "
+                                 "Atlas of Dermoscopy (900 images, another source), so they sit beside our "
+                                 "out-of-distribution column.")
     return add_to_summary(exp, extra)

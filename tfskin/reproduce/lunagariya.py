@@ -77,10 +77,9 @@ def _score_replicate(exp, g: int, run_dirs: dict) -> dict:
     from tfskin.evaluation.generative import generative_metrics
     from tfskin.evaluation.real_data import load_arrays
     from tfskin.evaluation.stats import summarize
-    from tfskin.sources import make_source
-
     from tfskin.reproduce.provenance import example_ids
     from tfskin.reproduce.replicates import plan_replicates
+    from tfskin.sources import make_source
 
     s = exp.settings
     n, draws = s["samples"], s["draws"]

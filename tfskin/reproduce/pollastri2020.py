@@ -25,7 +25,8 @@ SETTINGS = {
     "smoke": {
         "image_size": (32, 48), "dcgan_preset": "tiny_mask", "dcgan_steps": 2, "lapgan_preset": "tiny",
         "lapgan_steps": 2, "gan_image_size": None, "train_size": 24, "small_train_size": 8, "test_size": 16,
-        "ood_size": 16, "synthetic_steps": 3, "real_steps": 3, "gan_replicates": 2, "repeats": 2, "segmenter": {"variant": "cdnn0", "width": 0.125, "batch_size": 4},
+        "ood_size": 16, "synthetic_steps": 3, "real_steps": 3, "gan_replicates": 2, "repeats": 2,
+        "segmenter": {"variant": "cdnn0", "width": 0.125, "batch_size": 4},
     },
     "cpu": {
         "image_size": (48, 64), "dcgan_preset": "quick", "dcgan_steps": 1000, "lapgan_preset": "quick",
