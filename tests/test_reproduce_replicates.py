@@ -211,3 +211,40 @@ def test_the_class_mix_reaches_the_images():
     plain = load_arrays("phantoms:domain=clinic", "test", (16, 16), num_examples=60, seed=1)
     mel = CLASS_NAMES.index("MEL")
     assert np.mean(mixed["label"] == mel) > np.mean(plain["label"] == mel) + 0.2
+
+
+# --- real data: blocks of the prepared training split, a fixed test set ------------------------------------------
+
+@pytest.mark.slow
+def test_real_data_replicates_read_disjoint_blocks_and_a_fixed_test_set(tmp_path, monkeypatch):
+    """On a prepared dataset (the isic2019 dummy release) replicate g reads the g-th block of the shuffled
+    training split: its GANs and its protocol pool are that block; the test set is the same in every replicate."""
+    from pathlib import Path
+
+    from tfskin.data.tfds import register
+    from tfskin.evaluation.protocol import load_protocol
+    from tfskin.reproduce import fossen2020
+    from tfskin.reproduce.provenance import gan_train_ids, protocol_ids
+
+    root = tmp_path / "tfds"
+    dummy = Path(__file__).resolve().parents[1] / "datasets" / register.SOURCES["isic2019"][0] / "dummy_data"
+    register.build("isic2019", dummy, data_dir_override=str(root), workers=0, progress=False)
+    monkeypatch.setenv(register.DATA_DIR_ENV, str(root))
+    exp = _experiment(fossen2020, tmp_path / "out", data="isic2019")
+    exp.settings.update(train_size=2, test_size=None, gan_replicates=2, repeats=2)
+    exp.datasets["ood"] = None
+    reps = plan_replicates(exp)
+    assert [r.train_split for r in reps] == ["train[0:2]", "train[2:4]"]
+    cfg = load_protocol(fossen2020.protocol_config(exp))
+    blocks = [protocol_ids(cfg, r.index) for r in reps]
+    assert all(len(b["pool"]) == 2 for b in blocks) and not set(blocks[0]["pool"]) & set(blocks[1]["pool"])
+    assert blocks[0]["test"] == blocks[1]["test"] and len(blocks[0]["test"]) == 2  # the fixed test split
+    assert all(i.startswith("ISIC_") for i in blocks[0]["pool"])  # file stems
+    runs = _write_runs(tmp_path, {"acgan": fossen2020._acgan_config(exp, reps[1])}, "r1")
+    assert sorted(gan_train_ids(runs["acgan"])["train_ids"]) == sorted(blocks[1]["pool"])
+    assert design(exp)["test_set"] == "fixed"
+    from tfskin.reproduce.replicates import check_train_size
+
+    exp.settings.update(gan_replicates=3)  # 3 blocks of 2 do not fit 5 training images
+    with pytest.raises(ConfigError, match="need 6, the split has 5"):
+        check_train_size(exp)
