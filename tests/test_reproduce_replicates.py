@@ -115,6 +115,14 @@ def test_a_shifted_test_set_that_re_renders_the_test_lesions_is_refused(bissoto)
         replicate_record(same, _results(same, reps[0].n_train), 0, runs[0], bissoto2018.arms_synthetic())
 
 
+def test_repeats_must_fill_every_gan_replicate_alike(tmp_path):
+    from tfskin.reproduce.run import reproduce
+
+    with pytest.raises(ConfigError, match="multiple of 3"):
+        reproduce("bissoto2018", tmp_path, budget="cpu", repeats=10, dry_run=True)
+    assert reproduce("bissoto2018", tmp_path, budget="cpu", repeats=12, dry_run=True)["evaluation"]["repeats"] == 12
+
+
 def test_nested_classifier_repeats_share_their_replicate(tmp_path):
     """At the cpu budget G=3 GAN replicates hold 3 classifier repeats each: repeat r uses replicate r % 3's S_g
     and GANs, and the design names the GAN replicate as the unit."""

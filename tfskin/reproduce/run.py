@@ -24,6 +24,10 @@ def reproduce(paper: str, out_dir, *, data: str = "phantoms", ood_data: str = No
     if workers < 1:
         raise ConfigError(f"--workers {workers}: must be >= 1")
     settings = settings_for(module, budget, {"repeats": repeats})
+    replicates = settings.get("gan_replicates")
+    if repeats is not None and replicates and repeats % replicates:
+        raise ConfigError(f"--repeats {repeats}: the {budget} budget has {replicates} GAN replicates, each holding "
+                          f"the same number of classifier repeats; give a multiple of {replicates}")
     roles = module.datasets(data, ood_data)
     out = Path(out_dir)
     if dry_run:
