@@ -63,7 +63,7 @@ def protocol_ids(cfg, repeat: int) -> dict:
     """Pool, test and OOD ids of a repeat's replicate, from the protocol's own data block."""
     from tfskin.evaluation.protocol import data_of
 
-    data = data_of(cfg, repeat)
+    data = {"train_split": "train", "test_split": "test", "seed": 0, **data_of(cfg, repeat)}
     out = {"pool": example_ids(data["name"], data["train_split"], data["seed"], data.get("train_pool")),
            "test": example_ids(data["name"], data["test_split"], data["seed"], data.get("test_size"))}
     ood = data.get("ood_test")
@@ -183,9 +183,13 @@ def add_to_summary(exp, extra: dict) -> dict:
 def record_experiment(cfg, protocol_dir, gans: dict, arms_synthetic: dict, metric: str, maps: dict = None,
                       subsets: dict = None) -> dict:
     """``replicates`` (checked, see ``replicate_record``) and per-replicate ``values`` of a finished protocol;
-    ``gans`` / ``maps`` / ``subsets`` are keyed by replicate index."""
+    ``gans`` / ``maps`` / ``subsets`` are keyed by replicate index. ``cfg`` is read back from the protocol's own
+    ``protocol.json`` (what ran, defaults filled in) when the folder has one."""
     from tfskin.evaluation.results import collect_results
 
+    saved = Path(protocol_dir) / "protocol.json"
+    if saved.is_file():
+        cfg = json.loads(saved.read_text())
     results = collect_results(protocol_dir)
     splits = ["test"] + (["ood"] if cfg["data"].get("ood_test") else [])
     count = len(cfg.get("replicates") or [None])
