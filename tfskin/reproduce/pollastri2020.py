@@ -145,7 +145,7 @@ def run(exp) -> dict:
            f"({len(cfg['replicates'])} GAN replicates)")
     summary = wf.timed("evaluation", run_seg_protocol, cfg, exp.out / "protocol", workers=exp.workers,
                        stream=wf.stream)
-    arms = {c["name"]: [SOURCE_GANS[c["synthetic"]]] if c["synthetic"] else [] for c in cfg["conditions"]}
+    arms = {c["name"]: [SOURCE_GANS[c["synthetic"]]] if c.get("synthetic") else [] for c in cfg["conditions"]}
     extra = wf.timed("provenance", record_experiment, cfg, exp.out / "protocol", runs, arms, "jaccard",
                      subsets=subsets)
     write_report(exp, cfg, summary)
