@@ -256,3 +256,20 @@ def test_real_data_replicates_read_disjoint_blocks_and_a_fixed_test_set(tmp_path
     exp.settings.update(gan_replicates=3)  # 3 blocks of 2 do not fit 5 training images
     with pytest.raises(ConfigError, match="need 6, the split has 5"):
         check_train_size(exp)
+
+
+def test_more_repeats_extend_a_replicated_protocol_but_other_replicates_do_not(tmp_path):
+    from tfskin.evaluation.jsonio import write_json
+    from tfskin.evaluation.seg_protocol import _check_resume, load_seg_protocol
+
+    exp = _experiment(pollastri2020, tmp_path)
+    cfg = load_seg_protocol(pollastri2020.protocol_config(exp))
+    write_json(tmp_path / "protocol.json", cfg)
+    exp.settings.update(repeats=4)  # two classifier repeats per GAN replicate: the design's unit changes too
+    more = load_seg_protocol(pollastri2020.protocol_config(exp))
+    assert more["design"]["unit"] == "gan_replicate" != cfg["design"]["unit"]
+    _check_resume(more, tmp_path)
+    other = json.loads(json.dumps(more))
+    other["replicates"][0]["data"]["seed"] += 1
+    with pytest.raises(ConfigError, match="replicates"):
+        _check_resume(other, tmp_path)

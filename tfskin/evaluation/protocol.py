@@ -473,7 +473,8 @@ def run_protocol(config, out_dir, *, workers: int = None, stream=None) -> dict:
     if config_path.is_file():
         saved = json.loads(config_path.read_text())
         cfg = json.loads(json.dumps(cfg, default=float))  # tuples -> lists, as saved
-        free = ("workers", "repeats", "output")  # more repeats or workers extend a protocol; nothing else may change
+        # more repeats or workers extend a protocol (the design only describes it); nothing else may change
+        free = ("workers", "repeats", "output", "design")
         if {k: v for k, v in saved.items() if k not in free} != {k: v for k, v in cfg.items() if k not in free}:
             raise ConfigError(f"{out} holds a protocol with different settings; use another output folder or "
                               f"delete it to start over (only repeats and workers may change on resume)")

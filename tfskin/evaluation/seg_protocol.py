@@ -69,9 +69,9 @@ from tfskin.evaluation.seg_report import SCORES, ensemble_name, eval_splits, wri
 RESULT_SCORES = (*SCORES, "share_below_0.6", "share_below_0.7", "num_images")
 PROBS_FILE = "probs_{split}.npy"
 SOURCE_SCHEMES = ("run", "savedmodel", "png", "serving")
-# Changing these does not invalidate finished runs: more repeats or workers extend a protocol, and ensembles are
-# computed afresh from the runs' saved probabilities.
-FREE_ON_RESUME = ("workers", "repeats", "output", "ensemble")
+# Changing these does not invalidate finished runs: more repeats or workers extend a protocol, ensembles are
+# computed afresh from the runs' saved probabilities, and the design only describes the protocol.
+FREE_ON_RESUME = ("workers", "repeats", "output", "ensemble", "design")
 
 TOP_KEYS = {"name", "seed", "repeats", "workers", "metric", "reference", "output", "data", "segmenter", "sources",
             "conditions", "ensemble", *REPLICATE_KEYS}
