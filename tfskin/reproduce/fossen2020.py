@@ -328,13 +328,14 @@ def accuracy_lines(exp, summary, splits) -> list:
     from tfskin.reproduce.report import markdown_table, mean_std, published, published_row
 
     table = published("fossen2020").get("table2")
-    columns = ["Training data", "accuracy, published (ISIC 2019 test, one run)"]
+    columns = ["Training data", "accuracy (%), published (ISIC 2019 test, one run)"]
     columns += [f"{m}, {exp.measured_on}, {'in distribution' if sp == 'test' else 'out of distribution'}"
                 for sp in splits for m in ("accuracy", "macro F1")]
     published_acc = {"Real": published_row(table, "ISIC-0").get("accuracy") if table else None}
     rows = []
     for cond in summary["splits"]["test"]:
-        row = [cond, published_acc.get(cond) or "—"]
+        acc = published_acc.get(cond)
+        row = [cond, "—" if acc is None else f"{acc * 100:.1f}"]
         for sp in splits:
             entry = summary["splits"][sp][cond]
             row += [mean_std(entry.get("accuracy")), mean_std(entry.get("macro_f1"))]
