@@ -77,7 +77,11 @@ def test_every_budget_plan_resolves_and_validates_without_writing(paper, tmp_pat
         assert plan["gans"] and all(g["steps"] > 0 and g["batch_size"] > 0 for g in plan["gans"].values()), budget
         assert plan["evaluation"] and "not_prepared" not in plan
         if "runs" in plan["evaluation"]:
-            assert plan["evaluation"]["repeats"] == (2 if budget == "smoke" else 10)
+            evaluation = plan["evaluation"]
+            assert evaluation["gan_replicates"] >= (2 if budget == "smoke" else 3)
+            assert evaluation["repeats"] % evaluation["gan_replicates"] == 0  # K classifier repeats per replicate
+            nested = evaluation["repeats"] > evaluation["gan_replicates"]
+            assert evaluation["design"]["unit"] == ("gan_replicate" if nested else "replicate")
     assert not (tmp_path / "out").exists()
     real = reproduce(paper, tmp_path / "out", data="isic2019", budget="cpu", dry_run=True)
     assert "isic2019" in real["not_prepared"] and "tfskin data build isic2019" in real["not_prepared"]["isic2019"]
@@ -92,6 +96,25 @@ def test_cli_rejects_an_unknown_paper(capsys):
 
 
 # --- smoke runs --------------------------------------------------------------------------------------------
+
+def _check_provenance(summary, gans: set, real_arm):
+    """reproduce.json's replicates: each GAN trained on exactly its replicate's S_g, the real arm on S_g, fresh
+    real and test sets per replicate (phantoms), the shifted test set of other lesions; one value per replicate."""
+    replicates = summary["replicates"]
+    assert [r["index"] for r in replicates] == [0, 1]
+    for record in replicates:
+        s_ids = sorted(record["real_train_ids"])
+        assert gans <= set(record["gans"])
+        for name in gans:
+            assert sorted(record["gans"][name]["train_ids"]) == s_ids, name
+        if real_arm:
+            assert record["arms"][real_arm]["real_ids"] == s_ids
+        tests = record["test_ids"]
+        assert tests["in_distribution"] and not set(tests["in_distribution"]) & set(tests["out_of_distribution"])
+    assert not set(replicates[0]["real_train_ids"]) & set(replicates[1]["real_train_ids"])
+    assert all(len(per_arm) == 2 for split in summary["values"].values() for per_arm in split.values())
+    assert summary["design"]["test_set"] == "resampled" and summary["design"]["training_overlap"] is None
+
 
 @pytest.mark.slow
 def test_bissoto2018_smoke_report_and_resume(tmp_path):
@@ -108,8 +131,9 @@ def test_bissoto2018_smoke_report_and_resume(tmp_path):
     summary = _strict_json(out / "reproduce.json")
     assert set(summary["conditions"]) == {c[0] for c in paper_module("bissoto2018").CONDITIONS}
     assert summary["runs_failed"] == [] and result["report"] == str(out / "report.md")
-    synthetic = sorted(p.parent.name for p in (out / "synthetic" / "instance").glob("*/*.png"))
+    synthetic = sorted(p.parent.name for p in (out / "synthetic" / "r0" / "instance").glob("*/*.png"))
     assert synthetic and set(synthetic) <= set(paper_module("fossen2020").CLASSES)
+    _check_provenance(summary, gans={"pix2pixhd_instance", "pix2pixhd_semantic", "pgan"}, real_arm="Real")
 
     before = _results(out / "protocol")
     assert len(before) == 9 * 2
@@ -120,7 +144,7 @@ def test_bissoto2018_smoke_report_and_resume(tmp_path):
     assert set(after) == set(before)
     assert [p for p in after if after[p] != before[p]] == [deleted]
     assert "1 run(s) to do, 17 already finished" in log
-    assert "train_pix2pixhd_instance: already done, skipped" in log and "synthesize_instance: already done" in log
+    assert "train_pix2pixhd_instance_r1: already done, skipped" in log and "synthesize_instance_r0: already done" in log
 
 
 @pytest.mark.slow
@@ -135,10 +159,12 @@ def test_fossen2020_smoke_report_and_resume(tmp_path):
     summary = _strict_json(out / "reproduce.json")
     assert set(summary["per_class"]) == {"test", "ood"}
     assert set(summary["per_class"]["test"]["Real+ACGAN"]) == set(paper_module("fossen2020").CLASSES)
-    kept = _strict_json(out / "gans" / "cyclegan_nv_to_mel_prf" / "domains.json")
+    kept = _strict_json(out / "gans" / "cyclegan_nv_to_mel_prf" / "r1" / "domains.json")
     assert kept["path_rank_filter"]["alpha"] == 0.5
-    assert sorted(p.name for p in (out / "gans" / "acgan_cyclegan").glob("cyclegan_*")) == ["cyclegan_MEL",
-                                                                                             "cyclegan_NV"]
+    assert sorted(p.name for p in (out / "gans" / "acgan_cyclegan" / "r0").glob("cyclegan_*")) == ["cyclegan_MEL",
+                                                                                                    "cyclegan_NV"]
+    _check_provenance(summary, gans={"acgan", "acgan_cyclegan_MEL", "acgan_cyclegan_NV", "cyclegan_nv_to_mel_prf"},
+                      real_arm="Real")
 
     before = _results(out / "protocol")
     deleted = run_dir_of(out / "protocol", "Real", 0) / "result.json"
@@ -146,7 +172,7 @@ def test_fossen2020_smoke_report_and_resume(tmp_path):
     _, log = _run("fossen2020", out)
     after = _results(out / "protocol")
     assert [p for p in after if after[p] != before[p]] == [deleted]
-    assert "train_acgan_cyclegan: already done, skipped" in log and "1 run(s) to do" in log
+    assert "train_acgan_cyclegan_r0: already done, skipped" in log and "1 run(s) to do" in log
 
 
 @pytest.mark.slow
@@ -162,6 +188,11 @@ def test_pollastri2020_smoke_report_and_resume(tmp_path):
     summary = _strict_json(out / "reproduce.json")
     assert "ensemble(DCGAN+LAPGAN)" in summary["conditions"]
     assert [r["size"] for r in summary["subset_study"]] == [24, 8] and "Training-subset-size study" in report
+    _check_provenance(summary, gans={"dcgan_mask", "lapgan_mask"}, real_arm="Original data")
+    for record in summary["replicates"]:
+        small = record["gans"]["lapgan_mask_small"]["train_ids"]
+        assert len(small) == 8 and set(small) <= set(record["real_train_ids"])
+        assert sorted(record["arms"]["LAPGAN, 8 images"]["real_ids"]) == sorted(small)
 
     before = {p: t for p, t in _results(out / "protocol").items() if "ensemble" not in str(p)}
     deleted = run_dir_of(out / "protocol", "Original data", 1) / "result.json"
@@ -169,7 +200,7 @@ def test_pollastri2020_smoke_report_and_resume(tmp_path):
     _, log = _run("pollastri2020", out)
     after = {p: t for p, t in _results(out / "protocol").items() if "ensemble" not in str(p)}
     assert set(after) == set(before) and [p for p in after if after[p] != before[p]] == [deleted]
-    assert "train_dcgan_mask: already done, skipped" in log
+    assert "train_dcgan_mask_r0: already done, skipped" in log
 
 
 @pytest.mark.slow
@@ -182,10 +213,11 @@ def test_lunagariya_smoke_report_and_resume(tmp_path):
     assert "colour JS divergence" in report and "FID (pixels 8x8)" in report
     assert "publishes no such figures" in report
     scores = _strict_json(out / "reproduce.json")["scores"]
-    assert all(len(r["draws"]) == 2 for r in scores["rows"].values())
+    assert all(len(r["draws"]) == 2 * 2 for r in scores["rows"].values())  # 2 replicates x 2 draws
+    _check_provenance(_strict_json(out / "reproduce.json"), gans={"dcgan", "progan_frozen"}, real_arm=None)
     floor = scores["rows"]["Real, held out (floor)"]["js_divergence"]["mean"]
     assert floor < scores["rows"]["DCGAN"]["js_divergence"]["mean"]  # 2 training steps: far from real
     (out / "steps" / "score_samples.json").unlink()
     _, log = _run("lunagariya", out)
-    assert "train_dcgan: already done, skipped" in log and "score_samples: running" in log
+    assert "train_dcgan_r1: already done, skipped" in log and "score_samples: running" in log
     assert "sample_grids: already done, skipped" in log

@@ -10,21 +10,36 @@ IN_MEMORY_DATASETS = ("phantoms",)  # registered by tfskin.data.sources (a Tenso
 
 
 def split_dataset_name(name: str) -> tuple:
-    """``phantoms:domain=clinic`` -> ("phantoms", {"domain": "clinic"}); only phantoms take options."""
+    """``phantoms:domain=clinic,melanoma=0.3`` -> ("phantoms", {"domain": "clinic", "class_prior": (...)}); only
+    phantoms take options: ``domain=NAME`` and class shares ``melanoma=P`` or ``<CLASS>=P`` (ISIC 2019 class
+    names, e.g. ``nv=0.5``; the other classes keep their ISIC 2019 proportions)."""
     base, _, rest = str(name).partition(":")
     if not rest:
         return base, {}
     if base != "phantoms":
-        raise ConfigError(f"dataset {name!r}: only phantoms take options (phantoms:domain=NAME)")
-    options = {}
+        raise ConfigError(f"dataset {name!r}: only phantoms take options (phantoms:domain=NAME,melanoma=P)")
+    options, shares = {}, {}
     for item in rest.split(","):
-        key, eq, value = item.partition("=")
-        if key.strip() != "domain" or not eq or not value.strip():
-            raise ConfigError(f"dataset {name!r}: phantoms take domain=NAME (e.g. phantoms:domain=clinic)")
-        options["domain"] = value.strip()
-    from tfskin.data.phantoms import get_domain
+        key, eq, value = (part.strip() for part in item.partition("="))
+        if not eq or not value:
+            raise ConfigError(f"dataset {name!r}: phantoms take domain=NAME and class shares such as melanoma=0.3")
+        if key == "domain":
+            options["domain"] = value
+            continue
+        cls = "MEL" if key.lower() == "melanoma" else key.upper()
+        if cls not in CLASS_NAMES:
+            raise ConfigError(f"dataset {name!r}: unknown option {key!r}; phantoms take domain=NAME and class "
+                              f"shares melanoma=P or CLASS=P ({', '.join(CLASS_NAMES)})")
+        try:
+            shares[cls] = float(value)
+        except ValueError:
+            raise ConfigError(f"dataset {name!r}: {key}={value!r} is not a number") from None
+    from tfskin.data.phantoms import get_domain, prior_with_shares
 
-    get_domain(options["domain"])  # fails early, listing the valid domains
+    if "domain" in options:
+        get_domain(options["domain"])  # fails early, listing the valid domains
+    if shares:
+        options["class_prior"] = prior_with_shares(shares)
     return base, options
 
 

@@ -16,7 +16,9 @@ Acquisition domains (``DOMAINS``): ``dermoscope`` (the default) and ``clinic``, 
 photographs the same lesions the way a clinical camera and another population would (colour cast and
 white-balance spread, flash fall-off, lens vignette instead of a dermoscope field of view, blur, specular
 glare, surface haze, more hair, a darker skin-tone mix, a smaller lesion in the frame). Labels and class cues
-are the same in every domain. Named data takes it as ``phantoms:domain=clinic``.
+are the same in every domain. Named data takes it as ``phantoms:domain=clinic``; a class mix other than ISIC
+2019's as ``phantoms:melanoma=0.3`` (``prior_with_shares``), and both together as
+``phantoms:domain=clinic,melanoma=0.3``.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from tfskin.data.phantom_drawing import (
 from tfskin.errors import ConfigError
 
 __all__ = ["AcquisitionDomain", "DOMAINS", "DEFAULT_DOMAIN", "PhantomSpec", "generate_phantoms", "get_domain",
+           "prior_with_shares",
            "phantom_labels", "phantom_label_counts"]
 
 MIN_SIZE = 16
@@ -114,6 +117,32 @@ def _normalise_prior(class_prior) -> np.ndarray:
     if prior.sum() <= 0:
         raise ConfigError("class_prior must sum to a positive value")
     return prior / prior.sum()
+
+
+def prior_with_shares(shares: dict, base=None) -> tuple:
+    """A class prior (CLASS_NAMES order) in which each class of ``shares`` (name -> probability) has exactly that
+    share and the other classes split the rest in the proportions of ``base`` (None = the ISIC 2019 prior); e.g.
+    ``{"MEL": 0.3}`` gives the ~30% melanoma mix of the Interactive Atlas of Dermoscopy."""
+    prior = _normalise_prior(base)
+    fixed = {}
+    for name, share in shares.items():
+        if name not in CLASS_NAMES:
+            raise ConfigError(f"unknown class {name!r} in a class mix; valid: {', '.join(CLASS_NAMES)}")
+        share = float(share)
+        if not 0.0 <= share <= 1.0:
+            raise ConfigError(f"class share {name}={share:g} must lie in [0, 1]")
+        fixed[CLASS_NAMES.index(name)] = share
+    rest = 1.0 - sum(fixed.values())
+    free = [i for i in range(len(CLASS_NAMES)) if i not in fixed]
+    free_mass = float(sum(prior[i] for i in free))
+    if rest < -1e-9 or (rest > 1e-9 and free_mass <= 0):
+        raise ConfigError(f"class shares {shares} do not leave a valid prior (they must sum to at most 1)")
+    out = np.zeros(len(CLASS_NAMES))
+    for i, share in fixed.items():
+        out[i] = share
+    for i in free:
+        out[i] = max(rest, 0.0) * prior[i] / free_mass if free_mass > 0 else 0.0
+    return tuple(float(v) for v in _normalise_prior(out))
 
 
 def _label_for(seed: int, index: int, cdf: np.ndarray, last_positive: int) -> int:

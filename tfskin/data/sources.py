@@ -10,7 +10,8 @@ Every source yields the same feature dict, so models and evaluators never care w
 
 Real datasets register themselves here through their TFDS builders; the phantoms are generated in memory.
 Phantoms take options after a colon: ``phantoms:domain=clinic`` draws them in another acquisition domain
-(``tfskin.data.phantoms.DOMAINS``; the same lesions and labels, photographed differently).
+(``tfskin.data.phantoms.DOMAINS``; the same lesions and labels, photographed differently) and
+``phantoms:melanoma=0.3`` with another class mix (the other classes keep ISIC 2019's proportions).
 """
 
 import functools
@@ -58,25 +59,30 @@ def load_examples(
 
 
 @functools.lru_cache(maxsize=8)
-def _phantom_arrays(split: str, image_size: tuple, seed: int, num_examples: int, domain=None) -> dict:
+def _phantom_arrays(split: str, image_size: tuple, seed: int, num_examples: int, domain=None,
+                    class_prior=None) -> dict:
     from tfskin.data.phantoms import generate_phantoms
 
     height, width = image_size
     return generate_phantoms(num_examples, height, width, seed=seed, start=PHANTOM_SPLIT_OFFSETS[split],
-                             domain=domain)
+                             domain=domain, class_prior=class_prior)
 
 
-def phantom_arrays(split="train", image_size=(128, 128), *, seed=0, num_examples=None, domain=None) -> dict:
-    """Phantom examples of a split as NumPy arrays (cached per process); ``domain``: acquisition domain."""
+def phantom_arrays(split="train", image_size=(128, 128), *, seed=0, num_examples=None, domain=None,
+                   class_prior=None) -> dict:
+    """Phantom examples of a split as NumPy arrays (cached per process); ``domain``: acquisition domain;
+    ``class_prior``: 8 class probabilities (None = ISIC 2019's)."""
     if split not in PHANTOM_SPLIT_OFFSETS:
         raise ConfigError(f"phantoms has no split {split!r}; valid splits: {', '.join(PHANTOM_SPLIT_OFFSETS)}")
     n = PHANTOM_SPLIT_SIZES[split] if num_examples is None else int(num_examples)
-    return _phantom_arrays(split, tuple(image_size), int(seed), n, domain)
+    prior = None if class_prior is None else tuple(float(p) for p in class_prior)
+    return _phantom_arrays(split, tuple(image_size), int(seed), n, domain, prior)
 
 
 @register_source("phantoms")
-def _phantoms(split, image_size, *, seed, num_examples, features, domain=None):
-    arrays = phantom_arrays(split, image_size, seed=seed, num_examples=num_examples, domain=domain)
+def _phantoms(split, image_size, *, seed, num_examples, features, domain=None, class_prior=None):
+    arrays = phantom_arrays(split, image_size, seed=seed, num_examples=num_examples, domain=domain,
+                            class_prior=class_prior)
     columns = {}
     for feature in features:
         if feature == "mask":

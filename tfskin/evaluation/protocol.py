@@ -23,6 +23,11 @@ Config keys (see ``configs/augmentation_phantoms_cpu.yaml``)::
           - {source: NAME, n: 200 | "1x" (times the real subset), select: random | "confidence:0.5" |
              "most_realistic:0.5" | "least_realistic:0.5", label: CLASS (optional)}
         topup: NAME                    # add synthetic minority-class images until the classes balance
+    replicates:                        # optional: G replicates of the whole experiment; repeat r belongs to
+      - data: {seed, train_split, train_pool, train_size, test_size, ood_test: {seed, ...}}   # replicate r % G,
+        sources: {NAME: "run:DIR", ...}                          # whose data and sources override the above
+    baseline, design                   # optional, for the report: the primary comparisons' arm; the design
+                                       # (test_set, training_overlap, unit) the statistics must account for
 """
 
 import hashlib
@@ -101,7 +106,8 @@ def load_protocol(path_or_dict) -> dict:
     """Read and validate a protocol config (YAML path or dict); returns it with defaults filled in."""
     cfg = read_config(path_or_dict)
     _check_keys(cfg, {"name", "seed", "repeats", "workers", "metric", "reference", "data", "classifier", "sources",
-                      "conditions", "selection_classifier", "realism_features", "output"}, "protocol")
+                      "conditions", "selection_classifier", "realism_features", "output", *REPLICATE_KEYS},
+                "protocol")
     cfg.setdefault("name", "augmentation")
     cfg.setdefault("seed", 0)
     cfg.setdefault("repeats", 10)
@@ -161,7 +167,68 @@ def load_protocol(path_or_dict) -> dict:
         raise ConfigError(f"reference {cfg['reference']!r} is not a condition; conditions: {', '.join(names)}")
     if int(cfg["repeats"]) < 1 or int(cfg["workers"]) < 1:
         raise ConfigError("repeats and workers must be >= 1")
+    check_replicates(cfg, DATA_KEYS)
     return cfg
+
+
+# --- replicates of the whole experiment --------------------------------------------------------------------
+
+REPLICATE_KEYS = ("replicates", "baseline", "design")
+DATA_KEYS = ("name", "image_size", "train_split", "train_pool", "train_size", "test_split", "test_size", "ood_test",
+             "seed")
+
+
+def check_replicates(cfg, data_keys):
+    """Validate the optional ``replicates`` list (each {data, sources} overriding the protocol's) and
+    ``baseline``; shared with the segmentation protocol."""
+    replicates = cfg.get("replicates")
+    if replicates is None:
+        return
+    if not isinstance(replicates, list) or not replicates:
+        raise ConfigError("replicates must be a non-empty list of {data, sources} mappings")
+    for g, entry in enumerate(replicates):
+        where = f"replicates[{g}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where} must be a mapping {{data, sources}}")
+        _check_keys(entry, {"data", "sources"}, where)
+        _check_keys(entry.get("data") or {}, set(data_keys) - {"name", "image_size"}, f"{where}.data")
+        unknown = sorted(set(entry.get("sources") or {}) - set(cfg["sources"]))
+        if unknown:
+            raise ConfigError(f"{where}.sources: {', '.join(unknown)} not among the protocol's sources")
+    if int(cfg["repeats"]) < len(replicates):
+        raise ConfigError(f"repeats ({cfg['repeats']}) must be at least the number of replicates ({len(replicates)})")
+    names = [c["name"] for c in cfg["conditions"]]
+    if cfg.get("baseline") is not None and cfg["baseline"] not in names:
+        raise ConfigError(f"baseline {cfg['baseline']!r} is not a condition; conditions: {', '.join(names)}")
+
+
+def replicate_of(cfg, repeat: int) -> int:
+    """The replicate repeat ``repeat`` belongs to (repeats cycle through the replicates); 0 without any."""
+    replicates = cfg.get("replicates") or []
+    return int(repeat) % len(replicates) if replicates else 0
+
+
+def data_of(cfg, repeat: int = 0) -> dict:
+    """The ``data`` block of a repeat: the protocol's, with its replicate's overrides."""
+    data = cfg["data"]
+    replicates = cfg.get("replicates") or []
+    if not replicates:
+        return data
+    over = replicates[replicate_of(cfg, repeat)].get("data") or {}
+    merged = {**data, **{k: v for k, v in over.items() if k != "ood_test"}}
+    if over.get("ood_test") and data.get("ood_test"):
+        merged["ood_test"] = {**data["ood_test"], **over["ood_test"]}
+    return merged
+
+
+def source_spec(cfg, name: str, repeat: int = 0):
+    """The spec of source ``name`` in a repeat (its replicate's GAN when the replicate names one)."""
+    replicates = cfg.get("replicates") or []
+    if replicates:
+        own = replicates[replicate_of(cfg, repeat)].get("sources") or {}
+        if name in own:
+            return own[name]
+    return cfg["sources"][name]
 
 
 # --- one run -----------------------------------------------------------------------------------------------
@@ -174,11 +241,11 @@ def _seed_for(*parts) -> int:
 _CACHE: dict = {}
 
 
-def _real_sets(cfg) -> dict:
-    """The real training pool, test set and optional OOD test set (cached per process)."""
+def _real_sets(cfg, repeat: int = 0) -> dict:
+    """The real training pool, test set and optional OOD test set of a repeat's replicate (cached per process)."""
     from tfskin.evaluation.real_data import load_arrays
 
-    data = cfg["data"]
+    data = data_of(cfg, repeat)
     key = json.dumps(data, sort_keys=True)
     if key not in _CACHE:
         size = tuple(data["image_size"])
@@ -198,19 +265,20 @@ def _real_sets(cfg) -> dict:
 
 def real_subset_indices(cfg, repeat: int) -> np.ndarray:
     """The fixed seeded real training subset of a repeat (the same for every condition)."""
-    pool = _real_sets(cfg)["pool"]
+    pool = _real_sets(cfg, repeat)["pool"]
     n = len(pool["image"])
-    size = min(int(cfg["data"].get("train_size") or n), n)
+    size = min(int(data_of(cfg, repeat).get("train_size") or n), n)
     rng = np.random.default_rng(_seed_for(cfg["seed"], "real-subset", repeat))
     return np.sort(rng.permutation(n)[:size])
 
 
-def _source(cfg, name):
-    key = ("source", json.dumps(cfg["sources"][name], sort_keys=True))
+def _source(cfg, name, repeat: int = 0):
+    spec = source_spec(cfg, name, repeat)
+    key = ("source", json.dumps(spec, sort_keys=True))
     if key not in _CACHE:
         from tfskin.sources import make_source
 
-        _CACHE[key] = make_source(cfg["sources"][name])
+        _CACHE[key] = make_source(spec)
     return _CACHE[key]
 
 
@@ -260,12 +328,13 @@ def build_training_set(cfg, condition: dict, repeat: int) -> dict:
 
     clf_cfg = ClassifierConfig.from_dict(cfg["classifier"])
     size = tuple(cfg["data"]["image_size"])
-    pool = _real_sets(cfg)["pool"]
+    pool = _real_sets(cfg, repeat)["pool"]
     idx = real_subset_indices(cfg, repeat)
     real_images, real_labels = pool["image"][idx], task_labels(clf_cfg.task, pool["label"][idx], clf_cfg.classes)
     keep = real_labels >= 0  # multiclass subsets drop other classes
     real_images, real_labels = real_images[keep], real_labels[keep]
     images, labels, origin = [], [], []
+    real_index = idx[keep] if condition["real"] else idx[:0]
     if condition["real"]:
         images.append(real_images)
         labels.append(real_labels)
@@ -274,7 +343,7 @@ def build_training_set(cfg, condition: dict, repeat: int) -> dict:
         n = piece["n"]
         n = int(round(float(str(n)[:-1]) * len(real_labels))) if str(n).endswith("x") else int(n)
         policy, alpha = parse_selection(piece["select"])
-        source = _source(cfg, piece["source"])
+        source = _source(cfg, piece["source"], repeat)
         candidates = int(np.ceil(n / alpha))
         batch = source.sample(candidates, seed=_seed_for(cfg["seed"], "synthetic", piece["source"], repeat, j))
         syn = resize_images(batch["image"], size)
@@ -284,7 +353,7 @@ def build_training_set(cfg, condition: dict, repeat: int) -> dict:
         labels.append(y[chosen])
         origin += [piece["source"]] * len(chosen)
     if condition.get("topup"):
-        source = _source(cfg, condition["topup"])
+        source = _source(cfg, condition["topup"], repeat)
         current = np.concatenate(labels) if labels else np.zeros(0, np.int64)
         counts = np.bincount(current, minlength=len(_task_names(clf_cfg)))
         target_label = _task_labels_of(np.full(1, -1), source, None, clf_cfg)[0]
@@ -294,7 +363,17 @@ def build_training_set(cfg, condition: dict, repeat: int) -> dict:
             images.append(resize_images(batch["image"], size))
             labels.append(np.full(need, target_label, np.int64))
             origin += [condition["topup"]] * need
-    return {"image": np.concatenate(images), "label": np.concatenate(labels), "origin": np.array(origin)}
+    return {"image": np.concatenate(images), "label": np.concatenate(labels), "origin": np.array(origin),
+            "real_index": real_index}
+
+
+def replicate_fields(cfg, repeat: int, real_index) -> dict:
+    """What a run's result records of its replicate: the GAN replicate it belongs to (when the protocol has
+    replicates) and the pool positions of the real images it trained on (provenance checks read them)."""
+    fields = {"real_pool_indices": [int(i) for i in np.asarray(real_index)]}
+    if cfg.get("replicates"):
+        fields["gan_replicate"] = replicate_of(cfg, repeat)
+    return fields
 
 
 def _task_names(clf_cfg):
@@ -330,8 +409,9 @@ def execute_run(cfg: dict, condition_name: str, repeat: int, out_dir) -> dict:
     train = build_training_set(cfg, condition, repeat)
     gallery = _save_gallery(train, run_dir / GALLERY_FILE)
     model = train_classifier(clf_cfg, train["image"], train["label"])
-    sets = _real_sets(cfg)
+    sets = _real_sets(cfg, repeat)
     result = {"condition": condition_name, "repeat": repeat, "classifier_seed": clf_cfg.seed,
+              **replicate_fields(cfg, repeat, train["real_index"]),
               "train_size": int(len(train["label"])),
               "train_composition": {str(k): int(v) for k, v in
                                     zip(*np.unique(train["origin"], return_counts=True), strict=True)},
@@ -393,7 +473,8 @@ def run_protocol(config, out_dir, *, workers: int = None, stream=None) -> dict:
     if config_path.is_file():
         saved = json.loads(config_path.read_text())
         cfg = json.loads(json.dumps(cfg, default=float))  # tuples -> lists, as saved
-        free = ("workers", "repeats", "output")  # more repeats or workers extend a protocol; nothing else may change
+        # more repeats or workers extend a protocol (the design only describes it); nothing else may change
+        free = ("workers", "repeats", "output", "design")
         if {k: v for k, v in saved.items() if k not in free} != {k: v for k, v in cfg.items() if k not in free}:
             raise ConfigError(f"{out} holds a protocol with different settings; use another output folder or "
                               f"delete it to start over (only repeats and workers may change on resume)")

@@ -31,6 +31,8 @@ Config keys (see ``configs/segmentation_phantoms_cpu.yaml``)::
         synthetic_steps: 400    # batches drawn fresh from the source before the real phase
         train_size: 100         # optional: this condition's real subset size (overrides data.train_size)
     ensemble: [A, B]  or  [[A, B], [A, B, C]]   (optional; reported as rows "ensemble(A+B)")
+    replicates, baseline, design  (optional; as in the classifier protocol: repeat r uses replicate r % G's
+                                   data and sources)
 """
 
 import hashlib
@@ -48,12 +50,18 @@ from tfskin.errors import ConfigError
 from tfskin.evaluation.jsonio import write_json
 from tfskin.evaluation.protocol import (
     ERROR_FILE,
+    REPLICATE_KEYS,
     _check_keys,
     _require,
     _run_safely,
     _seed_for,
     _worker_init,
+    check_replicates,
+    data_of,
     read_config,
+    replicate_fields,
+    replicate_of,
+    source_spec,
 )
 from tfskin.evaluation.results import RESULT_FILE, run_dir_of
 from tfskin.evaluation.seg_report import SCORES, ensemble_name, eval_splits, write_seg_report
@@ -61,12 +69,12 @@ from tfskin.evaluation.seg_report import SCORES, ensemble_name, eval_splits, wri
 RESULT_SCORES = (*SCORES, "share_below_0.6", "share_below_0.7", "num_images")
 PROBS_FILE = "probs_{split}.npy"
 SOURCE_SCHEMES = ("run", "savedmodel", "png", "serving")
-# Changing these does not invalidate finished runs: more repeats or workers extend a protocol, and ensembles are
-# computed afresh from the runs' saved probabilities.
-FREE_ON_RESUME = ("workers", "repeats", "output", "ensemble")
+# Changing these does not invalidate finished runs: more repeats or workers extend a protocol, ensembles are
+# computed afresh from the runs' saved probabilities, and the design only describes the protocol.
+FREE_ON_RESUME = ("workers", "repeats", "output", "ensemble", "design")
 
 TOP_KEYS = {"name", "seed", "repeats", "workers", "metric", "reference", "output", "data", "segmenter", "sources",
-            "conditions", "ensemble"}
+            "conditions", "ensemble", *REPLICATE_KEYS}
 DATA_KEYS = {"name", "image_size", "train_split", "train_pool", "train_size", "test_split", "test_size",
              "ood_test", "seed"}
 OOD_KEYS = {"name", "split", "size", "seed"}
@@ -237,6 +245,7 @@ def load_seg_protocol(path_or_dict) -> dict:
     if cfg["reference"] not in names:
         raise ConfigError(f"reference {cfg['reference']!r} is not a condition; conditions: {', '.join(names)}")
     cfg["ensemble"] = _check_ensembles(cfg.get("ensemble"), names)
+    check_replicates(cfg, DATA_KEYS)
     return json.loads(json.dumps(cfg))
 
 
@@ -245,9 +254,10 @@ def load_seg_protocol(path_or_dict) -> dict:
 _CACHE: dict = {}
 
 
-def _dataset(cfg, part: str) -> dict:
-    """'pool', 'test' or 'ood' images and masks at the protocol's image size (cached per process)."""
-    data = cfg["data"]
+def _dataset(cfg, part: str, repeat: int = 0) -> dict:
+    """'pool', 'test' or 'ood' images and masks of a repeat's replicate at the protocol's image size (cached per
+    process)."""
+    data = data_of(cfg, repeat)
     key = (part, json.dumps(data, sort_keys=True))
     if key not in _CACHE:
         from tfskin.evaluation.real_data import load_arrays
@@ -272,13 +282,13 @@ def condition_of(cfg, name) -> dict:
     return next(c for c in cfg["conditions"] if c["name"] == name)
 
 
-def train_size_of(cfg, condition) -> int:
+def train_size_of(cfg, condition, repeat: int = 0) -> int:
     """The real subset size of a condition (its own train_size, else data.train_size, else the whole pool);
     0 for a condition without real data."""
     if not condition["real"]:
         return 0
-    pool = len(_dataset(cfg, "pool")["image"])
-    size = condition["train_size"] or cfg["data"]["train_size"] or pool
+    pool = len(_dataset(cfg, "pool", repeat)["image"])
+    size = condition["train_size"] or data_of(cfg, repeat)["train_size"] or pool
     if size > pool:
         raise ConfigError(f"condition {condition['name']!r}: train_size {size} exceeds the {pool} images of the "
                           f"training pool (data.train_pool)")
@@ -288,16 +298,20 @@ def train_size_of(cfg, condition) -> int:
 def real_subset_indices(cfg, repeat: int, size: int) -> np.ndarray:
     """Pool indices of repeat ``repeat``'s real training subset of ``size`` images: the first ``size`` of a
     permutation seeded by (seed, repeat), so every condition of a repeat shares it and a smaller subset lies
-    inside a bigger one. Sorted."""
-    pool = len(_dataset(cfg, "pool")["image"])
+    inside a bigger one. Sorted. With replicates the pool is the replicate's own random draw and a subset is
+    its first ``size`` images, the same in every repeat of the replicate (what a GAN trained on the replicate's
+    data with ``num_examples=size`` reads)."""
+    pool = len(_dataset(cfg, "pool", repeat)["image"])
+    if cfg.get("replicates"):
+        return np.arange(min(size, pool))
     order = np.random.default_rng(_seed_for(cfg["seed"], "real-subset", repeat)).permutation(pool)
     return np.sort(order[:size])
 
 
 def real_training_set(cfg, condition, repeat: int) -> dict:
     """The real images, masks and pool indices a condition trains on in a repeat (empty without real data)."""
-    pool = _dataset(cfg, "pool")
-    idx = real_subset_indices(cfg, repeat, train_size_of(cfg, condition))
+    pool = _dataset(cfg, "pool", repeat)
+    idx = real_subset_indices(cfg, repeat, train_size_of(cfg, condition, repeat))
     return {"image": pool["image"][idx], "mask": pool["mask"][idx], "indices": idx}
 
 
@@ -309,12 +323,13 @@ def segmenter_config(cfg, repeat: int):
     return SegmenterConfig.from_dict({**settings, "seed": _seed_for(cfg["seed"], "segmenter", repeat) % (2 ** 31)})
 
 
-def _source(cfg, name):
-    key = ("source", json.dumps(cfg["sources"][name], sort_keys=True))
+def _source(cfg, name, repeat: int = 0):
+    spec = source_spec(cfg, name, repeat)
+    key = ("source", json.dumps(spec, sort_keys=True))
     if key not in _CACHE:
         from tfskin.sources import make_source
 
-        _CACHE[key] = make_source(cfg["sources"][name])
+        _CACHE[key] = make_source(spec)
     return _CACHE[key]
 
 
@@ -363,15 +378,15 @@ def execute_seg_run(cfg: dict, condition_name: str, repeat: int, out_dir) -> dic
     condition = condition_of(cfg, condition_name)
     seg_cfg = segmenter_config(cfg, repeat)
     real = real_training_set(cfg, condition, repeat)
-    source = _source(cfg, condition["synthetic"]) if condition["synthetic"] else None
+    source = _source(cfg, condition["synthetic"], repeat) if condition["synthetic"] else None
     model, history = train_segmenter(seg_cfg, real["image"], real["mask"], real_steps=condition["real_steps"],
                                      synthetic_source=source, synthetic_steps=condition["synthetic_steps"])
     result = {"condition": condition_name, "repeat": repeat, "segmenter_seed": seg_cfg.seed,
               "train_size": int(len(real["indices"])), "train_subset_sha256": _subset_digest(real["indices"]),
               "steps": {"synthetic": condition["synthetic_steps"], "real": condition["real_steps"]},
-              "synthetic_source": condition["synthetic"]}
+              "synthetic_source": condition["synthetic"], **replicate_fields(cfg, repeat, real["indices"])}
     for split in eval_splits(cfg):
-        data = _dataset(cfg, split)
+        data = _dataset(cfg, split, repeat)
         probs = predict_masks(model, data["image"])
         _save_probabilities(run_dir / PROBS_FILE.format(split=split), probs)
         result[split] = scores(truth_masks(data["mask"]), probs)
@@ -394,10 +409,12 @@ def ensemble_result(cfg, out_dir, members, repeat: int) -> dict:
     result = {"condition": ensemble_name(members), "repeat": repeat, "members": list(members),
               "member_train_sizes": [r["train_size"] for r in member_results], "train_size": None,
               "post_processing": "mean probability, dual threshold 0.8 / 0.4 (002 section 5.2)"}
+    if cfg.get("replicates"):
+        result["gan_replicate"] = replicate_of(cfg, repeat)
     for split in eval_splits(cfg):
         mean = np.mean([np.load(d / PROBS_FILE.format(split=split)).astype(np.float32) for d in run_dirs], axis=0)
         masks = np.stack([dual_threshold(p) for p in mean]) if len(mean) else mean > 0
-        result[split] = scores(truth_masks(_dataset(cfg, split)["mask"]), masks[..., np.newaxis])
+        result[split] = scores(truth_masks(_dataset(cfg, split, repeat)["mask"]), masks[..., np.newaxis])
     result["seconds"] = time.perf_counter() - start
     return result
 

@@ -48,7 +48,7 @@ def train_pipeline(acgan_run, out_dir, *, classes=None, cyclegan_preset: str = "
                 save_png(image, folder / f"acgan_{class_name}_{i:05d}.png")
         train_overrides = {"seed": seed, "steps": steps, "batch_size": batch_size}
         config = resolve_config(
-            "cyclegan", cyclegan_preset, data={"name": acgan_config.data.name},
+            "cyclegan", cyclegan_preset, data=_same_real_images(acgan_config.data),
             train=train_overrides,
             model_overrides={"domain_a": f"folder:{folder.resolve()}", "domain_b": class_name},
         )
@@ -62,6 +62,11 @@ def train_pipeline(acgan_run, out_dir, *, classes=None, cyclegan_preset: str = "
     record["cyclegans"] = {**previous.get("cyclegans", {}), **record["cyclegans"]}
     path.write_text(json.dumps(record, indent=2, sort_keys=True))
     return out_dir
+
+
+def _same_real_images(data) -> dict:
+    """The CycleGANs' real side (domain B) reads exactly the examples the ACGAN trained on."""
+    return {"name": data.name, "split": data.split, "seed": data.seed, "num_examples": data.num_examples}
 
 
 class AcganCycleganPipeline:

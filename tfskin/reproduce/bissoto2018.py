@@ -1,12 +1,14 @@
 """Bissoto et al. 2018, Table 1: do pix2pixHD (semantic + instance maps, or semantic only) and conditional PGAN
 images help a melanoma classifier?
 
-Steps: train pix2pixHD with instance maps, pix2pixHD with the semantic map only and the conditional progressive
-GAN; synthesize one image per real training map with each pix2pixHD (the "Instance" and "Semantic" sets, labelled
-with the diagnosis of the map's lesion) and draw PGAN samples; then the classifier protocol over Table 1's nine
-training sets, 10 paired repeats, tested in distribution and on a shifted test set (the paper tested on the
-Interactive Atlas of Dermoscopy, another source than its training data), every condition compared with
-Real+Instance+PGAN as the paper does.
+Steps, per replicate g (``tfskin.reproduce.replicates``): train pix2pixHD with instance maps, pix2pixHD with the
+semantic map only and the conditional progressive GAN, all on the replicate's real training set S_g only;
+synthesize one image per real training map of S_g with each pix2pixHD (the "Instance" and "Semantic" sets,
+labelled with the diagnosis of the map's lesion) and draw PGAN samples; then the classifier protocol over Table
+1's nine training sets (every arm's real images are exactly S_g), tested in distribution and on a shifted test
+set of other lesions (the paper tested on the Interactive Atlas of Dermoscopy, another source than its training
+data). The primary comparisons are against Real (cfg ``baseline``); the paper's own, against Real+Instance+PGAN,
+stays its ``reference``.
 """
 
 from pathlib import Path
@@ -17,6 +19,8 @@ from tfskin.reproduce.papers import PHANTOM_OOD, is_phantoms, protocol_data
 TITLE = "Bissoto, Perez, Valle, Avila: Skin Lesion Synthesis with Generative Adversarial Networks (ISIC @ MICCAI 2018)"
 SUMMARY = "Table 1: AUC of a melanoma classifier trained on real, synthetic and real+synthetic sets, 10 runs"
 REFERENCE = "Real+Instance+PGAN"
+BASELINE = "Real"
+GANS = {"instance": "pix2pixhd_instance", "semantic": "pix2pixhd_semantic", "pgan": "pgan"}  # source -> GAN
 
 # Table 1's training sets: (name, include the real set, [(source, times the real set's size)]).
 CONDITIONS = (
@@ -34,22 +38,22 @@ CONDITIONS = (
 SETTINGS = {
     "smoke": {
         "gan_image_size": 32, "pix2pixhd_preset": "tiny", "semantic_preset": "tiny_semantic", "pgan_preset": "tiny",
-        "gan_steps": 2, "gan_examples": 64, "image_size": 32, "train_pool": 48, "train_size": 24, "test_size": 24,
-        "ood_size": 24, "repeats": 2,
+        "gan_steps": 2, "image_size": 32, "train_size": 24, "test_size": 24, "ood_size": 24, "gan_replicates": 2,
+        "repeats": 2,
         "classifier": {"backbone": "small_cnn", "width": 4, "epochs": 1, "batch_size": 8, "tta": 1},
     },
     "cpu": {
         "gan_image_size": 32, "pix2pixhd_preset": "quick", "semantic_preset": "quick_semantic", "pgan_preset": "quick",
-        "gan_steps": None, "pix2pixhd_steps": 400, "pgan_steps": 900, "gan_examples": 1000, "image_size": 32,
-        "train_pool": 600, "train_size": 200, "test_size": 200, "ood_size": 200, "repeats": 10,
+        "gan_steps": None, "pix2pixhd_steps": 400, "pgan_steps": 900, "image_size": 32, "train_size": 200,
+        "test_size": 200, "ood_size": 200, "gan_replicates": 3, "repeats": 9,
         "classifier": {"backbone": "small_cnn", "width": 16, "epochs": 8, "batch_size": 32, "learning_rate": 0.01,
                        "tta": 3},
     },
     "paper": {  # 2,346 training maps, 1024x512 pix2pixHD, 256x256 PGAN, Inception (v4 in the paper), TTA 50
         "gan_image_size": None, "pix2pixhd_preset": "paper1024x512_instance",
         "semantic_preset": "paper1024x512_semantic", "pgan_preset": "paper256", "gan_steps": None,
-        "gan_examples": None, "image_size": 299, "train_pool": None, "train_size": None, "test_size": None,
-        "ood_size": None, "repeats": 10,
+        "image_size": 299, "train_size": None, "test_size": None, "ood_size": None, "gan_replicates": 10,
+        "repeats": 10,
         "classifier": {"backbone": "inception_resnet_v2", "weights": "imagenet", "epochs": 15, "batch_size": 32,
                        "learning_rate": 1e-3, "tta": 50},
     },
@@ -65,15 +69,16 @@ def datasets(data: str, ood: str = None) -> dict:
     return {"pix2pixhd": "isic2018_task1_2", "pgan": data, "classifier": data, "ood": ood or "derm7pt"}
 
 
-def _gan_config(exp, model, preset, dataset, steps_key):
+def _gan_config(exp, rep, model, preset, dataset, steps_key):
+    from tfskin.reproduce.replicates import gan_data
     from tfskin.training import resolve_config
 
     s = exp.settings
-    data = {"name": dataset, "num_examples": s["gan_examples"]}
+    data = gan_data(rep, dataset)
     if s["gan_image_size"]:
         data["image_size"] = (s["gan_image_size"], s["gan_image_size"])
     steps = s.get(steps_key) or s["gan_steps"]
-    train = {"steps": steps, "seed": 0}
+    train = {"steps": steps, "seed": rep.gan_seed}
     if steps:
         every = max(1, steps // 4)
         train.update(checkpoint_every=every, sample_every=every, log_every=max(1, steps // 20))
@@ -81,8 +86,9 @@ def _gan_config(exp, model, preset, dataset, steps_key):
 
 
 def synthesize_from_maps(run_dir, out_dir, num: int) -> dict:
-    """One pix2pixHD image per real training map of the run's data (the first ``num``), written as
-    ``out_dir/<CLASS>/map_<i>.png`` so each image carries its map's diagnosis. Returns counts per class."""
+    """One pix2pixHD image per real training map of the run's data (the first ``num``: the run's own training
+    images), written as ``out_dir/<CLASS>/map_<i>.png`` so each image carries its map's diagnosis. Returns counts
+    per class and the ids of the maps used."""
     import numpy as np
 
     from tfskin.classes import CLASS_NAMES
@@ -93,7 +99,10 @@ def synthesize_from_maps(run_dir, out_dir, num: int) -> dict:
 
     config, model = load_trained_model(run_dir)
     data = config.data
+    from tfskin.reproduce.provenance import example_ids
+
     labels = load_arrays(data.name, data.split, data.image_size, num_examples=num, seed=data.seed)["label"]
+    ids = example_ids(data.name, data.split, data.seed, num)
     counts = {CLASS_NAMES[c]: int(k) for c, k in enumerate(np.bincount(labels[labels >= 0], minlength=8)) if k}
     if not counts:
         raise BadInputError(f"{data.name} gives its label maps no diagnosis, so the synthetic images cannot be "
@@ -109,11 +118,14 @@ def synthesize_from_maps(run_dir, out_dir, num: int) -> dict:
         folder.mkdir(parents=True, exist_ok=True)
         for i, image in enumerate(images):
             save_png(to_uint8(image), folder / f"map_{i:05d}.png")
-    return counts
+    return {"counts": counts, "map_ids": [i for i, y in zip(ids, labels, strict=True) if y >= 0]}
 
 
-def protocol_config(exp, sources: dict) -> dict:
-    """The classifier protocol of Table 1 as a tfskin augmentation protocol."""
+def protocol_config(exp) -> dict:
+    """The classifier protocol of Table 1 as a tfskin augmentation protocol, with one replicate per GAN
+    replicate (its S_g and its GANs' images)."""
+    from tfskin.reproduce.replicates import design, plan_replicates, protocol_replicates
+
     s = exp.settings
     size = [s["image_size"], s["image_size"]]
     conditions = []
@@ -122,51 +134,76 @@ def protocol_config(exp, sources: dict) -> dict:
                            "synthetic": [{"source": src, "n": f"{times}x"} for src, times in pieces]})
     data = protocol_data(exp, "classifier", size)
     return {"name": f"bissoto2018_{exp.budget}", "seed": 0, "repeats": s["repeats"], "workers": exp.workers,
-            "metric": "auc", "reference": REFERENCE, "data": data,
-            "classifier": {"task": "melanoma", **s["classifier"]}, "sources": sources, "conditions": conditions}
+            "metric": "auc", "reference": REFERENCE, "baseline": BASELINE, "design": design(exp), "data": data,
+            "classifier": {"task": "melanoma", **s["classifier"]},
+            "sources": _sources(exp, plan_replicates(exp)[0]), "conditions": conditions,
+            "replicates": protocol_replicates(exp, lambda rep: _sources(exp, rep))}
 
 
-def gan_configs(exp) -> dict:
-    """The three GAN runs: pix2pixHD with instance maps, pix2pixHD semantic-only, the conditional PGAN."""
+def gan_configs(exp, rep) -> dict:
+    """Replicate ``rep``'s three GAN runs, each on S_g only: pix2pixHD with instance maps, pix2pixHD
+    semantic-only, the conditional PGAN."""
     s, d = exp.settings, exp.datasets
-    return {"pix2pixhd_instance": _gan_config(exp, "pix2pixhd", s["pix2pixhd_preset"], d["pix2pixhd"],
+    return {"pix2pixhd_instance": _gan_config(exp, rep, "pix2pixhd", s["pix2pixhd_preset"], d["pix2pixhd"],
                                               "pix2pixhd_steps"),
-            "pix2pixhd_semantic": _gan_config(exp, "pix2pixhd", s["semantic_preset"], d["pix2pixhd"],
+            "pix2pixhd_semantic": _gan_config(exp, rep, "pix2pixhd", s["semantic_preset"], d["pix2pixhd"],
                                               "pix2pixhd_steps"),
-            "pgan": _gan_config(exp, "progan", s["pgan_preset"], d["pgan"], "pgan_steps")}
+            "pgan": _gan_config(exp, rep, "progan", s["pgan_preset"], d["pgan"], "pgan_steps")}
 
 
-def _sources(exp) -> dict:
-    synthetic = exp.out / "synthetic"
+def _sources(exp, rep) -> dict:
+    synthetic = exp.out / "synthetic" / rep.tag
     return {"instance": f"png:{synthetic / 'instance'}", "semantic": f"png:{synthetic / 'semantic'}",
-            "pgan": f"run:{exp.out / 'gans' / 'pgan'}"}
+            "pgan": f"run:{exp.out / 'gans' / 'pgan' / rep.tag}"}
 
 
 def plan(exp) -> dict:
     """What ``run`` will do, resolved and validated without training: GAN run configs and the protocol."""
     from tfskin.evaluation.protocol import load_protocol
+    from tfskin.reproduce.replicates import plan_replicates
 
-    return {"gans": gan_configs(exp), "protocol": load_protocol(protocol_config(exp, _sources(exp)))}
+    gans = {f"{name} ({rep.tag})": config for rep in plan_replicates(exp)
+            for name, config in gan_configs(exp, rep).items()}
+    return {"gans": gans, "protocol": load_protocol(protocol_config(exp))}
+
+
+def arms_synthetic() -> dict:
+    """Each arm's GANs (the sources of its synthetic images)."""
+    return {name: sorted({GANS[src] for src, _ in pieces}) for name, _, pieces in CONDITIONS}
 
 
 def run(exp) -> dict:
-    """Train the three GANs, synthesize, run the classifier protocol, write the paper-style report."""
+    """Per replicate: train the three GANs on S_g, synthesize; then the classifier protocol over every replicate,
+    the provenance checks and the paper-style report."""
     from tfskin.evaluation.protocol import run_protocol
+    from tfskin.reproduce.replicates import check_train_size, plan_replicates
 
     wf = exp.workflow
-    runs = {name: wf.train_gan(name, config) for name, config in gan_configs(exp).items()}
-    synthetic = exp.out / "synthetic"
-    n_maps = exp.settings["train_pool"] or exp.settings["gan_examples"]
-    for name in ("instance", "semantic"):
-        wf.step(f"synthesize_{name}", synthesize_from_maps, runs[f"pix2pixhd_{name}"], synthetic / name, n_maps)
-    cfg = protocol_config(exp, _sources(exp))
-    wf.log(f"classifier protocol: {len(cfg['conditions'])} conditions x {cfg['repeats']} repeats")
+    check_train_size(exp)
+    runs, maps = {}, {}
+    for rep in plan_replicates(exp):
+        runs[rep.index] = {name: wf.train_gan(name, config, replicate=rep.index)
+                           for name, config in gan_configs(exp, rep).items()}
+        synthetic = exp.out / "synthetic" / rep.tag
+        maps[rep.index] = {}
+        for name in ("instance", "semantic"):
+            gan = f"pix2pixhd_{name}"
+            made = wf.step(f"synthesize_{name}_{rep.tag}", synthesize_from_maps, runs[rep.index][gan],
+                           synthetic / name, rep.n_train)
+            maps[rep.index][gan] = made["map_ids"]
+    cfg = protocol_config(exp)
+    wf.log(f"classifier protocol: {len(cfg['conditions'])} conditions x {cfg['repeats']} repeats "
+           f"({len(cfg['replicates'])} GAN replicates)")
     summary = wf.timed("evaluation", run_protocol, cfg, exp.out / "protocol", workers=exp.workers, stream=wf.stream)
+    from tfskin.reproduce.provenance import add_to_summary, record_experiment
     from tfskin.reproduce.report import classifier_paper_report
 
-    return classifier_paper_report(exp, cfg, summary, paper="bissoto2018", metric="auc",
-                                   published_table="table1", published_split="ood",
-                                   note="The published figures are AUC (%) of an Inception-v4 trained on the 2,346 "
-                                        "training images of ISIC 2018 task 2 (real) and tested on the Interactive "
-                                        "Atlas of Dermoscopy (900 images, another source), so they sit beside our "
-                                        "out-of-distribution column.")
+    extra = wf.timed("provenance", record_experiment, cfg, exp.out / "protocol", runs, arms_synthetic(), "auc",
+                     maps=maps)
+    classifier_paper_report(exp, cfg, summary, paper="bissoto2018", metric="auc", published_table="table1",
+                            published_split="ood",
+                            note="The published figures are AUC (%) of an Inception-v4 trained on the 2,346 "
+                                 "training images of ISIC 2018 task 2 (real) and tested on the Interactive "
+                                 "Atlas of Dermoscopy (900 images, another source), so they sit beside our "
+                                 "out-of-distribution column.")
+    return add_to_summary(exp, extra)

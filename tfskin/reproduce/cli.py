@@ -34,7 +34,9 @@ def register(subparsers):
                                       "derm7pt on real data)")
     p.add_argument("--budget", choices=BUDGETS, default="cpu",
                    help="smoke: seconds (tests); cpu: under an hour on 2 CPU cores; paper: the papers' sizes (GPU)")
-    p.add_argument("--repeats", type=int, help="repeats per condition (default: the budget's, 10 for cpu and paper)")
+    p.add_argument("--repeats", type=int,
+                   help="repeats per condition, a multiple of the budget's GAN replicates (default: the budget's; "
+                        "each GAN replicate trains its GANs on its own real images)")
     p.add_argument("--workers", type=int, default=1, help="parallel evaluation processes")
     p.add_argument("--out", help="output folder (default reproduce/<paper>-<budget>)")
     p.add_argument("--dry-run", action="store_true",

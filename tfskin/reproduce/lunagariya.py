@@ -1,10 +1,12 @@
 """Lunagariya & Patel: how good are a DCGAN's and a phase-frozen progressive GAN's 64x64 samples?
 
-Steps: train the DCGAN (the report's 7.1.1 layout) and the progressive GAN trained phase by phase, 16 -> 32 -> 64,
-earlier phases frozen (7.2); draw a fixed number of samples from each, several times with different seeds; score
-them against real training images by the colour-histogram measures the report's MelanoGANs survey names
-(Jensen-Shannon divergence of the colour histograms, Wasserstein distance) and by FID / KID / precision-recall.
-Held-out real images scored the same way give the floor a perfect generator would reach at this sample count.
+Steps, per replicate g (``tfskin.reproduce.replicates``): train the DCGAN (the report's 7.1.1 layout) and the
+progressive GAN trained phase by phase, 16 -> 32 -> 64, earlier phases frozen (7.2), both on the replicate's
+real training set S_g only; draw a fixed number of samples from each, several times with different seeds; score
+them against S_g's images by the colour-histogram measures the report's MelanoGANs survey names (Jensen-Shannon
+divergence of the colour histograms, Wasserstein distance) and by FID / KID / precision-recall. Held-out real
+images (the replicate's own test draw) scored the same way give the floor a perfect generator would reach at
+this sample count. Figures are mean ± std over every draw of every replicate.
 """
 
 import numpy as np
@@ -18,12 +20,14 @@ MODELS = (("DCGAN", "dcgan", "dcgan"), ("Phase-frozen PGAN", "progan_frozen", "p
 
 SETTINGS = {
     "smoke": {"dcgan_preset": "tiny", "pgan_preset": "tiny", "dcgan_steps": 2, "pgan_steps": None,
-              "gan_examples": 64, "samples": 32, "draws": 2, "features": "pixels:8", "kid_subsets": 10},
+              "train_size": 64, "gan_replicates": 2, "repeats": 2, "samples": 32, "draws": 2, "features": "pixels:8",
+              "kid_subsets": 10},
     "cpu": {"dcgan_preset": "quick", "pgan_preset": "quick", "dcgan_steps": 1200, "pgan_steps": None,
-            "gan_examples": 2000, "samples": 500, "draws": 5, "features": "pixels:16", "kid_subsets": 100},
+            "train_size": 2000, "gan_replicates": 3, "repeats": 3, "samples": 500, "draws": 3, "features": "pixels:16",
+            "kid_subsets": 100},
     "paper": {"dcgan_preset": "paper64", "pgan_preset": "paper64", "dcgan_steps": None, "pgan_steps": None,
-              "gan_examples": None, "samples": 2000, "draws": 5, "features": "keras-inception-v3",
-              "kid_subsets": 100},
+              "train_size": None, "gan_replicates": 5, "repeats": 5, "samples": 2000, "draws": 5,
+              "features": "keras-inception-v3", "kid_subsets": 100},
 }
 
 
@@ -33,33 +37,58 @@ def datasets(data: str, ood: str = None) -> dict:
     return {"gans": data, "real": data}
 
 
-def _config(exp, model, preset, steps):
+def _config(exp, rep, model, preset, steps):
+    from tfskin.reproduce.replicates import gan_data
     from tfskin.training import resolve_config
 
-    train = {"seed": 0}
+    train = {"seed": rep.gan_seed}
     if steps:
         every = max(1, steps // 4)
         train.update(steps=steps, checkpoint_every=every, sample_every=every, log_every=max(1, steps // 20))
-    data = {"name": exp.datasets["gans"], "num_examples": exp.settings["gan_examples"]}
-    return resolve_config(model, preset, data=data, train=train)
+    return resolve_config(model, preset, data=gan_data(rep, exp.datasets["gans"]), train=train)
+
+
+def gan_configs(exp, rep) -> dict:
+    s = exp.settings
+    return {model: _config(exp, rep, model, s[f"{key}_preset"], s[f"{key}_steps"]) for _, model, key in MODELS}
 
 
 def score_samples(exp, run_dirs: dict) -> dict:
-    """Every model's samples (``draws`` seeds of ``samples`` images) and held-out real images scored against
-    the real training images; per row the per-draw figures and their mean and std."""
+    """Every model's samples (``draws`` seeds of ``samples`` images per replicate) and held-out real images
+    scored against the replicate's real training images; per row the per-draw figures and their mean and std.
+    ``run_dirs``: {replicate index: {row: run folder}}."""
+    per_replicate = [_score_replicate(exp, int(g), rows) for g, rows in sorted(run_dirs.items())]
+    first = per_replicate[0]
+    rows = {}
+    from tfskin.evaluation.stats import summarize
+
+    for row in first["rows"]:
+        draws = [d for rep in per_replicate for d in rep["rows"][row]["draws"]]
+        rows[row] = {"draws": draws, **{k: summarize([d[k] for d in draws]) for k in
+                                        ("js_divergence", "wasserstein", "fid", "kid", "precision", "recall")}}
+    return {**{k: v for k, v in first.items() if k != "rows"}, "rows": rows, "replicates": len(per_replicate),
+            "test_ids": [rep["test_ids"] for rep in per_replicate]}
+
+
+def _score_replicate(exp, g: int, run_dirs: dict) -> dict:
+    """One replicate's rows: its GANs' samples and its held-out real images against its S_g."""
     from tfskin import color_stats
     from tfskin.evaluation.features import make_feature_network
     from tfskin.evaluation.generative import generative_metrics
     from tfskin.evaluation.real_data import load_arrays
     from tfskin.evaluation.stats import summarize
+    from tfskin.reproduce.provenance import example_ids
+    from tfskin.reproduce.replicates import plan_replicates
     from tfskin.sources import make_source
 
     s = exp.settings
     n, draws = s["samples"], s["draws"]
+    rep = plan_replicates(exp)[g]
     sources = {row: make_source(f"run:{path}") for row, path in run_dirs.items()}
     size = tuple(next(iter(sources.values())).config.data.image_size)
-    real = load_arrays(exp.datasets["real"], "train", size, num_examples=n, seed=0)["image"]
-    held_out = load_arrays(exp.datasets["real"], "test", size, num_examples=n * draws, seed=0)["image"]
+    real = load_arrays(exp.datasets["real"], rep.train_split, size, num_examples=min(n, rep.n_train or n),
+                       seed=rep.data_seed)["image"]
+    held_out = load_arrays(exp.datasets["real"], "test", size, num_examples=n * draws, seed=rep.data_seed)["image"]
     net = make_feature_network(s["features"])
     real_features = net(real)
     rows = {}
@@ -73,14 +102,15 @@ def score_samples(exp, run_dirs: dict) -> dict:
             gen = generative_metrics(real_features, net(images), feature_network=net.name,
                                      comparable_to_papers=net.comparable_to_papers, kid_subsets=s["kid_subsets"],
                                      seed=d)
-            per_draw.append({"js_divergence": colour["js_divergence"]["mean"],
+            per_draw.append({"replicate": g, "js_divergence": colour["js_divergence"]["mean"],
                              "wasserstein": colour["wasserstein"]["mean"], "fid": gen["fid"], "kid": gen["kid"],
                              "precision": gen["precision"], "recall": gen["recall"], "num_synthetic": len(images),
                              "kid_subset_size": gen["subset_size"]})
         rows[row] = {"draws": per_draw, **{k: summarize([p[k] for p in per_draw]) for k in
                                            ("js_divergence", "wasserstein", "fid", "kid", "precision", "recall")}}
     return {"rows": rows, "num_real": int(len(real)), "samples": n, "draws": draws, "feature_network": net.name,
-            "comparable_to_papers": bool(net.comparable_to_papers), "image_size": list(size)}
+            "comparable_to_papers": bool(net.comparable_to_papers), "image_size": list(size),
+            "test_ids": example_ids(exp.datasets["real"], "test", rep.data_seed, n * draws)}
 
 
 def _grid(exp, run_dirs: dict) -> dict:
@@ -101,19 +131,53 @@ def _grid(exp, run_dirs: dict) -> dict:
 
 def plan(exp) -> dict:
     """What ``run`` will do, resolved and validated without training: GAN run configs and the scoring."""
+    from tfskin.reproduce.replicates import design, plan_replicates
+
     s = exp.settings
-    gans = {model: _config(exp, model, s[f"{key}_preset"], s[f"{key}_steps"]) for _, model, key in MODELS}
-    return {"gans": gans, "scoring": {k: s[k] for k in ("samples", "draws", "features", "kid_subsets")}}
+    gans = {f"{model} ({rep.tag})": config for rep in plan_replicates(exp)
+            for model, config in gan_configs(exp, rep).items()}
+    scoring = {k: s[k] for k in ("samples", "draws", "features", "kid_subsets")}
+    return {"gans": gans, "scoring": {**scoring, "gan_replicates": s["gan_replicates"], "design": design(exp)}}
 
 
 def run(exp) -> dict:
-    wf, s = exp.workflow, exp.settings
+    from tfskin.reproduce.replicates import check_train_size, plan_replicates
+
+    wf = exp.workflow
+    check_train_size(exp)
     run_dirs = {}
-    for row, model, key in MODELS:
-        run_dirs[row] = wf.train_gan(model, _config(exp, model, s[f"{key}_preset"], s[f"{key}_steps"]))
+    for rep in plan_replicates(exp):
+        configs = gan_configs(exp, rep)
+        run_dirs[rep.index] = {row: wf.train_gan(model, configs[model], replicate=rep.index)
+                               for row, model, _ in MODELS}
     scores = wf.step("score_samples", score_samples, exp, run_dirs)
-    grids = wf.step("sample_grids", _grid, exp, run_dirs)
-    return write_report(exp, scores, grids)
+    grids = wf.step("sample_grids", _grid, exp, run_dirs[0])
+    return write_report(exp, scores, grids, run_dirs)
+
+
+def provenance(exp, scores, run_dirs) -> dict:
+    """Per replicate: S_g, each GAN's seed and training ids (checked against S_g) and the held-out test ids;
+    per row the replicate means of every measure (``values``: {measure: {row: [one per replicate]}})."""
+    from tfskin.reproduce.provenance import check_gan, example_ids, gan_train_ids
+    from tfskin.reproduce.replicates import plan_replicates
+
+    replicates = []
+    for rep in plan_replicates(exp):
+        s_ids = example_ids(exp.datasets["gans"], rep.train_split, rep.data_seed, rep.n_train)
+        gans = {}
+        for row, model, _ in MODELS:
+            gans[model] = gan_train_ids(run_dirs[rep.index][row])
+            check_gan(model, gans[model], s_ids, f"replicate {rep.index}")
+        arms = {row: {"real_ids": [], "synthetic_from": [model], "n_synthetic": scores["samples"]}
+                for row, model, _ in MODELS}
+        replicates.append({"index": rep.index, "real_train_ids": s_ids, "gans": gans, "arms": arms,
+                           "test_ids": {"in_distribution": scores["test_ids"][rep.index],
+                                        "out_of_distribution": []}})
+    values = {}
+    for key in ("js_divergence", "wasserstein", "fid", "kid", "precision", "recall"):
+        values[key] = {row: [float(np.mean([d[key] for d in e["draws"] if d["replicate"] == g]))
+                             for g in range(len(replicates))] for row, e in scores["rows"].items()}
+    return {"replicates": replicates, "values": values}
 
 
 def _cell(entry, digits) -> str:
@@ -140,12 +204,13 @@ def verdict(scores) -> str:
     floor_text = (f" Held-out real images score {floor['js_divergence']['mean']:.4f} (JS) and FID "
                   f"{floor['fid']['mean']:.2f} at the same count, the floor no generator can beat."
                   if floor else "")
-    return ("Measured over " + f"{scores['draws']} draws of {scores['samples']} samples each: " + "; ".join(parts)
+    return ("Measured over " + f"{scores.get('replicates', 1)} GAN replicate(s) x {scores['draws']} draws of "
+            f"{scores['samples']} samples each: " + "; ".join(parts)
             + "." + floor_text + " The report publishes no such figures for its own models, so there is nothing "
             "to compare with but the ranking.")
 
 
-def write_report(exp, scores, grids) -> dict:
+def write_report(exp, scores, grids, run_dirs) -> dict:
     from tfskin.reproduce.report import header, markdown_table, published_section, write_paper_report
 
     lines = header(exp, "Lunagariya & Patel — sample quality", SUMMARY)
@@ -156,8 +221,9 @@ def write_report(exp, scores, grids) -> dict:
              _cell(e["kid"], 4), _cell(e["precision"], 3), _cell(e["recall"], 3)]
             for row, e in scores["rows"].items()]
     lines += [f"## Sample quality, {exp.measured_on}", "",
-              f"Mean ± std over {scores['draws']} draws of {scores['samples']} samples ({scores['image_size'][0]}x"
-              f"{scores['image_size'][1]}), each against the same {scores['num_real']} real training images; "
+              f"Mean ± std over {scores.get('replicates', 1)} GAN replicates x {scores['draws']} draws of "
+              f"{scores['samples']} samples ({scores['image_size'][0]}x{scores['image_size'][1]}); each replicate's "
+              f"GANs trained on its own real images only and are scored against {scores['num_real']} of them; "
               f"features: {scores['feature_network']} (comparable to published FIDs: "
               f"{'yes' if scores['comparable_to_papers'] else 'no'}). JS divergence: mean over R, G, B of the "
               f"Jensen-Shannon divergence of the colour histograms; Wasserstein: mean over channels of the "
@@ -167,5 +233,8 @@ def write_report(exp, scores, grids) -> dict:
     lines += ["## Published tables", ""] + published_section("lunagariya")
     if not is_phantoms(exp.data):
         lines += ["", f"Real data: `{exp.data}`."]
-    payload = {"scores": scores, "verdict": verdict(scores), "grids": grids, "runs_failed": []}
+    from tfskin.reproduce.replicates import design
+
+    payload = {"scores": scores, "verdict": verdict(scores), "grids": grids, "runs_failed": [],
+               "design": design(exp), **provenance(exp, scores, run_dirs)}
     return write_paper_report(exp, lines, payload)

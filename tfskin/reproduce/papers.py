@@ -69,9 +69,10 @@ def settings_for(module, budget: str, overrides: dict = None) -> dict:
 
 def protocol_data(exp, role: str, image_size) -> dict:
     """The ``data`` block of an evaluation protocol: the ``role`` dataset at ``image_size`` with the budget's
-    pool, subset and test sizes, and the out-of-distribution test set when the experiment has one."""
+    pool, subset and test sizes, and the out-of-distribution test set when the experiment has one (each
+    replicate overrides the pool, subset and seeds: ``tfskin.reproduce.replicates``)."""
     s = exp.settings
-    data = {"name": exp.datasets[role], "image_size": list(image_size), "train_pool": s["train_pool"],
+    data = {"name": exp.datasets[role], "image_size": list(image_size), "train_pool": s.get("train_pool"),
             "train_size": s["train_size"], "test_size": s["test_size"]}
     if exp.datasets.get("ood"):
         data["ood_test"] = {"name": exp.datasets["ood"], "split": "test", "size": s["ood_size"]}

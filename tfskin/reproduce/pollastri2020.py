@@ -1,10 +1,12 @@
 """Pollastri et al. 2020: do DCGAN and LAPGAN image+mask pairs help a lesion segmenter?
 
-Steps: train the 4-channel (RGB + lesion mask) DCGAN and the LAPGAN; then the segmentation protocol: real-only
-training against two-step training (batches drawn fresh from a GAN first, then real batches, the same number
-of steps in total), for each GAN, on the full real training subset and on a quarter of it (the paper's
-training-subset-size study), with the paper's ensemble (mean probability of the DCGAN and LAPGAN segmenters,
-dual threshold 0.8 / 0.4, the connected component at the lesion centre), 10 paired repeats, scored by mean
+Steps, per replicate g (``tfskin.reproduce.replicates``): train the 4-channel (RGB + lesion mask) DCGAN and the
+LAPGAN on the replicate's real training set S_g only, and a second LAPGAN on the small subset (the first
+``small_train_size`` images of S_g) for the subset-size arms, so no arm's GAN saw more real images than the arm
+itself. Then the segmentation protocol: real-only training against two-step training (batches drawn fresh from
+a GAN first, then real batches, the same number of steps in total), for each GAN, on S_g and on the small
+subset (the paper's training-subset-size study), with the paper's ensemble (mean probability of the DCGAN and
+LAPGAN segmenters, dual threshold 0.8 / 0.4, the connected component at the lesion centre), scored by mean
 Jaccard (the ISIC 2017 score the paper reports) and thresholded Jaccard (ISIC 2018).
 """
 
@@ -17,26 +19,27 @@ TITLE = ("Pollastri, Bolelli, Paredes, Grana: Augmenting data with GANs to segme
 SUMMARY = ("Table 2: Jaccard of a CDNN segmenter trained on real data only vs two-step with DCGAN or LAPGAN "
            "image+mask pairs, the training-subset-size study and the dual-threshold ensemble")
 REFERENCE = "Original data"
+BASELINE = REFERENCE
 
 SETTINGS = {
     "smoke": {
         "image_size": (32, 48), "dcgan_preset": "tiny_mask", "dcgan_steps": 2, "lapgan_preset": "tiny",
-        "lapgan_steps": 2, "gan_examples": 64, "gan_image_size": None, "train_pool": 48, "train_size": 24,
-        "small_train_size": 8, "test_size": 16, "ood_size": 16, "synthetic_steps": 3, "real_steps": 3,
-        "repeats": 2, "segmenter": {"variant": "cdnn0", "width": 0.125, "batch_size": 4},
+        "lapgan_steps": 2, "gan_image_size": None, "train_size": 24, "small_train_size": 8, "test_size": 16,
+        "ood_size": 16, "synthetic_steps": 3, "real_steps": 3, "gan_replicates": 2, "repeats": 2,
+        "segmenter": {"variant": "cdnn0", "width": 0.125, "batch_size": 4},
     },
     "cpu": {
         "image_size": (48, 64), "dcgan_preset": "quick", "dcgan_steps": 1000, "lapgan_preset": "quick",
-        "lapgan_steps": 1000, "gan_examples": 1000, "gan_image_size": (48, 64), "train_pool": 400,
-        "train_size": 200, "small_train_size": 50, "test_size": 200, "ood_size": 200, "synthetic_steps": 80,
-        "real_steps": 80, "repeats": 10,
+        "lapgan_steps": 1000, "gan_image_size": (48, 64), "train_size": 200, "small_train_size": 50,
+        "test_size": 200, "ood_size": 200, "synthetic_steps": 80, "real_steps": 80, "gan_replicates": 3,
+        "repeats": 9,
         "segmenter": {"variant": "cdnn0", "width": 0.125, "batch_size": 16, "learning_rate": 0.001},
     },
     "paper": {  # 192x256, 1,882 training images, 400 synthetic + 100 real epochs vs 400 real epochs, batch 16
         "image_size": (192, 256), "dcgan_preset": "paper192x256_mask", "dcgan_steps": None,
-        "lapgan_preset": "paper192x256_mask", "lapgan_steps": None, "gan_examples": None, "gan_image_size": None,
-        "train_pool": None, "train_size": None, "small_train_size": 500, "test_size": None, "ood_size": None,
-        "synthetic_steps": 47050, "real_steps": 11763, "real_only_steps": 47050, "repeats": 10,
+        "lapgan_preset": "paper192x256_mask", "lapgan_steps": None, "gan_image_size": None, "train_size": None,
+        "small_train_size": 500, "test_size": None, "ood_size": None, "synthetic_steps": 47050,
+        "real_steps": 11763, "real_only_steps": 47050, "gan_replicates": 10, "repeats": 10,
         "segmenter": {"variant": "cdnn0", "width": 1.0, "batch_size": 16, "learning_rate": 3e-4},
     },
 }
@@ -50,15 +53,19 @@ def datasets(data: str, ood: str = None) -> dict:
     return {"gans": data, "segmenter": data, "ood": ood or "ph2"}
 
 
-def _gan_config(exp, model, key):
+def _gan_config(exp, rep, model, key, num_examples=None):
+    """Replicate ``rep``'s ``model`` run on S_g (or on its first ``num_examples`` images: the small subset)."""
+    from tfskin.reproduce.replicates import gan_data
     from tfskin.training import resolve_config
 
     s = exp.settings
-    data = {"name": exp.datasets["gans"], "num_examples": s["gan_examples"], "channels": 4}
+    data = gan_data(rep, exp.datasets["gans"], channels=4)
+    if num_examples:
+        data["num_examples"] = num_examples
     if s["gan_image_size"]:
         data["image_size"] = tuple(s["gan_image_size"])
     steps = s[f"{key}_steps"]
-    train = {"seed": 0}
+    train = {"seed": rep.gan_seed}
     if steps:
         every = max(1, steps // 4)
         train.update(steps=steps, checkpoint_every=every, sample_every=every, log_every=max(1, steps // 20))
@@ -68,8 +75,27 @@ def _gan_config(exp, model, key):
     return resolve_config(model, s[f"{key}_preset"], data=data, train=train, model_overrides=overrides)
 
 
-def protocol_config(exp, sources: dict) -> dict:
+def gan_configs(exp, rep) -> dict:
+    """Replicate ``rep``'s GAN runs: DCGAN and LAPGAN on S_g, LAPGAN on the small subset of S_g."""
+    small = exp.settings["small_train_size"]
+    return {"dcgan_mask": _gan_config(exp, rep, "dcgan", "dcgan"),
+            "lapgan_mask": _gan_config(exp, rep, "lapgan", "lapgan"),
+            "lapgan_mask_small": _gan_config(exp, rep, "lapgan", "lapgan", num_examples=small)}
+
+
+def _sources(exp, rep) -> dict:
+    gans = exp.out / "gans"
+    return {"dcgan": f"run:{gans / 'dcgan_mask' / rep.tag}", "lapgan": f"run:{gans / 'lapgan_mask' / rep.tag}",
+            "lapgan_small": f"run:{gans / 'lapgan_mask_small' / rep.tag}"}
+
+
+SOURCE_GANS = {"dcgan": "dcgan_mask", "lapgan": "lapgan_mask", "lapgan_small": "lapgan_mask_small"}
+
+
+def protocol_config(exp) -> dict:
     """Table 2's comparison, the subset-size study and the ensemble as a segmentation protocol."""
+    from tfskin.reproduce.replicates import design, plan_replicates, protocol_replicates
+
     s = exp.settings
     total = s.get("real_only_steps") or s["synthetic_steps"] + s["real_steps"]  # real-only training length
     small = s["small_train_size"]
@@ -79,35 +105,51 @@ def protocol_config(exp, sources: dict) -> dict:
         {"name": "LAPGAN", "synthetic": "lapgan", "synthetic_steps": s["synthetic_steps"],
          "real_steps": s["real_steps"]},
         {"name": f"Original data, {small} images", "real_steps": total, "train_size": small},
-        {"name": f"LAPGAN, {small} images", "synthetic": "lapgan", "synthetic_steps": s["synthetic_steps"],
+        {"name": f"LAPGAN, {small} images", "synthetic": "lapgan_small", "synthetic_steps": s["synthetic_steps"],
          "real_steps": s["real_steps"], "train_size": small},
     ]
     data = protocol_data(exp, "segmenter", s["image_size"])
     return {"name": f"pollastri2020_{exp.budget}", "seed": 0, "repeats": s["repeats"], "workers": exp.workers,
-            "metric": "jaccard", "reference": REFERENCE, "data": data, "segmenter": dict(s["segmenter"]),
-            "sources": sources, "conditions": conditions, "ensemble": [["DCGAN", "LAPGAN"]]}
+            "metric": "jaccard", "reference": REFERENCE, "baseline": BASELINE, "design": design(exp), "data": data,
+            "segmenter": dict(s["segmenter"]), "sources": _sources(exp, plan_replicates(exp)[0]),
+            "conditions": conditions, "ensemble": [["DCGAN", "LAPGAN"]],
+            "replicates": protocol_replicates(exp, lambda rep: _sources(exp, rep))}
 
 
 def plan(exp) -> dict:
     """What ``run`` will do, resolved and validated without training: GAN run configs and the protocol."""
     from tfskin.evaluation.seg_protocol import load_seg_protocol
+    from tfskin.reproduce.replicates import plan_replicates
 
-    gans = {"dcgan_mask": _gan_config(exp, "dcgan", "dcgan"), "lapgan_mask": _gan_config(exp, "lapgan", "lapgan")}
-    sources = {"dcgan": f"run:{exp.out / 'gans' / 'dcgan_mask'}", "lapgan": f"run:{exp.out / 'gans' / 'lapgan_mask'}"}
-    return {"gans": gans, "protocol": load_seg_protocol(protocol_config(exp, sources))}
+    gans = {f"{name} ({rep.tag})": config for rep in plan_replicates(exp)
+            for name, config in gan_configs(exp, rep).items()}
+    return {"gans": gans, "protocol": load_seg_protocol(protocol_config(exp))}
 
 
 def run(exp) -> dict:
     from tfskin.evaluation.seg_protocol import run_seg_protocol
+    from tfskin.reproduce.provenance import add_to_summary, example_ids, record_experiment
+    from tfskin.reproduce.replicates import check_train_size, plan_replicates
 
     wf = exp.workflow
-    dcgan_run = wf.train_gan("dcgan_mask", _gan_config(exp, "dcgan", "dcgan"))
-    lapgan_run = wf.train_gan("lapgan_mask", _gan_config(exp, "lapgan", "lapgan"))
-    cfg = protocol_config(exp, {"dcgan": f"run:{dcgan_run}", "lapgan": f"run:{lapgan_run}"})
-    wf.log(f"segmentation protocol: {len(cfg['conditions'])} conditions x {cfg['repeats']} repeats + the ensemble")
+    check_train_size(exp)
+    runs, subsets = {}, {}
+    for rep in plan_replicates(exp):
+        runs[rep.index] = {name: wf.train_gan(name, config, replicate=rep.index)
+                           for name, config in gan_configs(exp, rep).items()}
+        small = exp.settings["small_train_size"]
+        subsets[rep.index] = {"lapgan_mask_small": example_ids(exp.datasets["gans"], rep.train_split,
+                                                               rep.data_seed, small)}
+    cfg = protocol_config(exp)
+    wf.log(f"segmentation protocol: {len(cfg['conditions'])} conditions x {cfg['repeats']} repeats + the ensemble "
+           f"({len(cfg['replicates'])} GAN replicates)")
     summary = wf.timed("evaluation", run_seg_protocol, cfg, exp.out / "protocol", workers=exp.workers,
                        stream=wf.stream)
-    return write_report(exp, cfg, summary)
+    arms = {c["name"]: [SOURCE_GANS[c["synthetic"]]] if c.get("synthetic") else [] for c in cfg["conditions"]}
+    extra = wf.timed("provenance", record_experiment, cfg, exp.out / "protocol", runs, arms, "jaccard",
+                     subsets=subsets)
+    write_report(exp, cfg, summary)
+    return add_to_summary(exp, extra)
 
 
 def _cell(entry) -> str:

@@ -24,6 +24,10 @@ def reproduce(paper: str, out_dir, *, data: str = "phantoms", ood_data: str = No
     if workers < 1:
         raise ConfigError(f"--workers {workers}: must be >= 1")
     settings = settings_for(module, budget, {"repeats": repeats})
+    replicates = settings.get("gan_replicates")
+    if repeats is not None and replicates and repeats % replicates:
+        raise ConfigError(f"--repeats {repeats}: the {budget} budget has {replicates} GAN replicates, each holding "
+                          f"the same number of classifier repeats; give a multiple of {replicates}")
     roles = module.datasets(data, ood_data)
     out = Path(out_dir)
     if dry_run:
@@ -54,7 +58,9 @@ def describe_plan(plan: dict, settings: dict, roles: dict) -> dict:
         protocol = plan["protocol"]
         out["evaluation"] = {"conditions": [c["name"] for c in protocol["conditions"]],
                              "repeats": protocol["repeats"], "reference": protocol["reference"],
-                             "data": protocol["data"], "runs": len(protocol["conditions"]) * protocol["repeats"]}
+                             "data": protocol["data"], "runs": len(protocol["conditions"]) * protocol["repeats"],
+                             "baseline": protocol.get("baseline"), "design": protocol.get("design"),
+                             "gan_replicates": len(protocol.get("replicates") or [None])}
     if "scoring" in plan:
         out["evaluation"] = plan["scoring"]
     missing = sorted({name for name in roles.values() if name and not _prepared(name)})

@@ -1,9 +1,10 @@
 """A paper's experiment as named, resumable steps under one output folder.
 
 Each finished step leaves ``steps/<name>.json`` (its result and how long it took); a rerun skips finished steps
-and redoes only what is missing. GAN runs resume from their last checkpoint; the evaluation protocols skip the
-(condition, repeat) runs whose ``result.json`` exists. ``timing.json`` sums the seconds every step took over
-all calls, so a resumed experiment still reports what the whole took.
+and redoes only what is missing. GAN runs (one per replicate: ``gans/<name>/r<g>``) resume from their last
+checkpoint; the evaluation protocols skip the (condition, repeat) runs whose ``result.json`` exists.
+``timing.json`` sums the seconds every step took over all calls, so a resumed experiment still reports what
+the whole took.
 """
 
 import json
@@ -74,9 +75,13 @@ class Workflow:
             return json.loads(path.read_text())
         return {"steps": {}, "total_seconds": 0.0}
 
-    def train_gan(self, name: str, config) -> str:
-        """Train (or resume) the GAN run ``gans/<name>`` of ``config`` (a RunConfig); returns its run folder."""
+    def train_gan(self, name: str, config, replicate: int = None) -> str:
+        """Train (or resume) the GAN run ``gans/<name>`` (``gans/<name>/r<g>`` for replicate g, step
+        ``train_<name>_r<g>``) of ``config`` (a RunConfig); returns its run folder."""
         run_dir = self.out / "gans" / name
+        step = f"train_{name}"
+        if replicate is not None:
+            run_dir, step = run_dir / f"r{replicate}", f"{step}_r{replicate}"
 
         def train_it():
             from tfskin.checkpointing import latest_checkpoint
@@ -89,4 +94,4 @@ class Workflow:
             return {"run_dir": str(run_dir), "step": int(result.step), "model": config.model,
                     "preset": config.preset}
 
-        return self.step(f"train_{name}", train_it)["run_dir"]
+        return self.step(step, train_it)["run_dir"]

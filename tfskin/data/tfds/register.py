@@ -144,7 +144,7 @@ def load_real(name: str, split: str, image_size, *, seed: int, num_examples, fea
     if not builder.is_prepared():
         raise MissingInputError(f"dataset {name} is not prepared in {data_dir()}; run `tfskin data build {name} "
                                 f"--manual-dir DIR` (or set {DATA_DIR_ENV} to where it was built)")
-    if split not in builder.info.splits:
+    if split.partition("[")[0] not in builder.info.splits:  # a TFDS slice ("train[400:800]") reads a block
         raise errors.ConfigError(f"{name} has no split {split!r}; valid splits: {', '.join(builder.info.splits)}")
     if "mask" in wanted and cfg.has_mask and builder.info.metadata and \
             builder.info.metadata.get("tfskin", {}).get("has_masks") is False:
