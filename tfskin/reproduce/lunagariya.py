@@ -50,29 +50,38 @@ def score_samples(exp, run_dirs: dict) -> dict:
     from tfskin import color_stats
     from tfskin.evaluation.features import make_feature_network
     from tfskin.evaluation.generative import generative_metrics
+    from tfskin.evaluation.profile import Stopwatch
     from tfskin.evaluation.real_data import load_arrays
     from tfskin.evaluation.stats import summarize
     from tfskin.sources import make_source
 
     s = exp.settings
     n, draws = s["samples"], s["draws"]
-    sources = {row: make_source(f"run:{path}") for row, path in run_dirs.items()}
-    size = tuple(next(iter(sources.values())).config.data.image_size)
-    real = load_arrays(exp.datasets["real"], "train", size, num_examples=n, seed=0)["image"]
-    held_out = load_arrays(exp.datasets["real"], "test", size, num_examples=n * draws, seed=0)["image"]
-    net = make_feature_network(s["features"])
-    real_features = net(real)
+    watch = Stopwatch()
+    with watch("load"):
+        sources = {row: make_source(f"run:{path}") for row, path in run_dirs.items()}
+        size = tuple(next(iter(sources.values())).config.data.image_size)
+        real = load_arrays(exp.datasets["real"], "train", size, num_examples=n, seed=0)["image"]
+        held_out = load_arrays(exp.datasets["real"], "test", size, num_examples=n * draws, seed=0)["image"]
+        net = make_feature_network(s["features"])
+    with watch("features"):
+        real_features = net(real)
     rows = {}
     candidates = {row: (lambda d, src=src: src.sample(n, seed=d)["image"]) for row, src in sources.items()}
     candidates["Real, held out (floor)"] = lambda d: np.roll(held_out, -d * n, axis=0)[:n]
     for row, draw in candidates.items():
         per_draw = []
         for d in range(draws):
-            images = draw(d)
-            colour = color_stats.colour_distances(real, images)
-            gen = generative_metrics(real_features, net(images), feature_network=net.name,
-                                     comparable_to_papers=net.comparable_to_papers, kid_subsets=s["kid_subsets"],
-                                     seed=d)
+            with watch("generate"):
+                images = draw(d)
+            with watch("colour"):
+                colour = color_stats.colour_distances(real, images)
+            with watch("features"):
+                fake_features = net(images)
+            with watch("metrics"):
+                gen = generative_metrics(real_features, fake_features, feature_network=net.name,
+                                         comparable_to_papers=net.comparable_to_papers, kid_subsets=s["kid_subsets"],
+                                         seed=d)
             per_draw.append({"js_divergence": colour["js_divergence"]["mean"],
                              "wasserstein": colour["wasserstein"]["mean"], "fid": gen["fid"], "kid": gen["kid"],
                              "precision": gen["precision"], "recall": gen["recall"], "num_synthetic": len(images),
@@ -80,7 +89,8 @@ def score_samples(exp, run_dirs: dict) -> dict:
         rows[row] = {"draws": per_draw, **{k: summarize([p[k] for p in per_draw]) for k in
                                            ("js_divergence", "wasserstein", "fid", "kid", "precision", "recall")}}
     return {"rows": rows, "num_real": int(len(real)), "samples": n, "draws": draws, "feature_network": net.name,
-            "comparable_to_papers": bool(net.comparable_to_papers), "image_size": list(size)}
+            "comparable_to_papers": bool(net.comparable_to_papers), "image_size": list(size),
+            "profile": watch.seconds}
 
 
 def _grid(exp, run_dirs: dict) -> dict:
