@@ -14,6 +14,7 @@ from tfskin.reproduce.papers import is_phantoms
 TITLE = "Lunagariya, Patel: Skin Lesion Synthesis using GANs (student report)"
 SUMMARY = ("Sample quality of the DCGAN and the phase-frozen progressive GAN: colour-histogram JS divergence and "
            "Wasserstein distance, FID/KID and precision/recall at a fixed sample count")
+FEATURE_CACHE_DIR = "features"  # extracted features by content hash: a rerun of the scoring reads them back
 MODELS = (("DCGAN", "dcgan", "dcgan"), ("Phase-frozen PGAN", "progan_frozen", "pgan"))  # (row, model, settings key)
 
 SETTINGS = {
@@ -46,7 +47,9 @@ def _config(exp, model, preset, steps):
 
 def score_samples(exp, run_dirs: dict) -> dict:
     """Every model's samples (``draws`` seeds of ``samples`` images) and held-out real images scored against
-    the real training images; per row the per-draw figures and their mean and std."""
+    the real training images; per row the per-draw figures and their mean and std. ``profile``: seconds spent
+    loading (sources, real images, the feature network), generating, extracting features, on colour
+    histograms and on the metric arithmetic."""
     from tfskin import color_stats
     from tfskin.evaluation.features import make_feature_network
     from tfskin.evaluation.generative import generative_metrics
@@ -63,7 +66,7 @@ def score_samples(exp, run_dirs: dict) -> dict:
         size = tuple(next(iter(sources.values())).config.data.image_size)
         real = load_arrays(exp.datasets["real"], "train", size, num_examples=n, seed=0)["image"]
         held_out = load_arrays(exp.datasets["real"], "test", size, num_examples=n * draws, seed=0)["image"]
-        net = make_feature_network(s["features"])
+        net = make_feature_network(s["features"]).cache_on_disk(exp.out / FEATURE_CACHE_DIR)
     with watch("features"):
         real_features = net(real)
     rows = {}
