@@ -2,7 +2,7 @@
 
 Trains the ``cpu``-budget classifier (bissoto2018: small_cnn width 16, 32x32, batch 32) and segmenter
 (pollastri2020: CDNN0 width 0.125, 48x64, batch 16) on phantoms in both precisions, alternating, and prints one
-JSON object: seconds per epoch (classifier) and per step (segmenter), first-step (trace) excluded, the fastest
+JSON object: seconds per epoch (classifier) and per step (segmenter), the first step (trace) left out, the fastest
 of ``--rounds``, and the bf16/float32 ratio. Numbers are measured, never asserted. Usage:
   python scripts/bench_small_precision.py [--rounds 2] [--epochs 3] [--steps 40]
 """
@@ -15,7 +15,6 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import numpy as np  # noqa: E402
 
 from tfskin import runtime  # noqa: E402
 from tfskin.evaluation.classifier import ClassifierConfig, train_classifier  # noqa: E402
@@ -31,7 +30,7 @@ def classifier_epoch(precision: str, data: dict, epochs: int) -> float:
                               learning_rate=0.01, tta=1, precision=precision)
     watch = Stopwatch()
     train_classifier(config, data["image"], data["label"] % 2, watch=watch)
-    return watch.seconds["train"] / max(1, epochs - 1)  # the first epoch's first step is the trace
+    return watch.seconds["train"] / epochs  # fit less its first step (the trace), per epoch
 
 
 def segmenter_step(precision: str, data: dict, steps: int) -> float:

@@ -11,8 +11,11 @@ from tfskin import color_stats
 from tfskin.evaluation import features as feats
 from tfskin.evaluation import generative
 
-
 # --- reference implementations: one subset / one sample at a time, as the metrics are defined ---------------
+
+def _kernel(a, b):
+    return (a @ b.T / a.shape[1] + 1.0) ** 3
+
 
 def _kid_reference(real, fake, num_subsets, size, seed):
     rng = np.random.default_rng(seed)
@@ -20,8 +23,7 @@ def _kid_reference(real, fake, num_subsets, size, seed):
     for _ in range(num_subsets):
         x = real[rng.choice(len(real), size, replace=False)]
         y = fake[rng.choice(len(fake), size, replace=False)]
-        d = x.shape[1]
-        k = lambda a, b: (a @ b.T / d + 1.0) ** 3  # noqa: E731
+        k = _kernel
         kxx, kyy, kxy = k(x, x), k(y, y), k(x, y)
         values.append((kxx.sum() - np.trace(kxx)) / (size * (size - 1)) + (kyy.sum() - np.trace(kyy))
                       / (size * (size - 1)) - 2.0 * kxy.mean())

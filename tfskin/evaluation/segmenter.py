@@ -43,7 +43,9 @@ class SegmenterConfig(ConfigMixin):
     batch_size: int = 16
     augment: bool = True
     seed: int = 0
-    precision: str = "float32"  # a Keras dtype policy, or auto (the machine's, see tfskin.runtime)
+    # float32, not auto: bf16 trained the small CDNN no faster on an AVX512-BF16 CPU
+    # (scripts/bench_small_precision.py), and its HSV/CIELAB channels would be computed at 8 bits of mantissa
+    precision: str = "float32"
 
     def __post_init__(self):
         if self.precision not in PRECISIONS:
