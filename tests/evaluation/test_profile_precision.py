@@ -28,7 +28,8 @@ def _write(path, payload):
 def test_profile_summary_adds_up_every_run_and_the_scoring_steps(tmp_path):
     _write(tmp_path / "timing.json", {"steps": {"train_dcgan": 30.0, "evaluation": 20.0}, "total_seconds": 50.0})
     _write(tmp_path / "protocol/runs/real/rep0/result.json",
-           {"seconds": 9.0, "profile": {"build": 1.0, "trace": 2.0, "train": 4.0, "predict": 1.5}})
+           {"seconds": 9.0, "profile": {"build": 1.0, "trace": 2.0, "train": 4.0, "predict": 1.5},
+            "precision": "mixed_bfloat16"})
     _write(tmp_path / "protocol/runs/real/rep1/result.json",
            {"seconds": 7.0, "profile": {"build": 0.5, "train": 5.0, "io": 0.25}})
     _write(tmp_path / "protocol/runs/old/rep0/result.json", {"seconds": 3.0})  # written before profiles: left out
@@ -40,11 +41,12 @@ def test_profile_summary_adds_up_every_run_and_the_scoring_steps(tmp_path):
     assert summary["runs"]["count"] == 2 and summary["runs"]["seconds"] == 16.0
     assert summary["runs"]["phases"] == {"build": 1.5, "trace": 2.0, "train": 9.0, "predict": 1.5, "io": 0.25}
     assert summary["scoring"] == {"generate": 1.0, "metrics": 2.5}
+    assert summary["runs"]["precisions"] == ["mixed_bfloat16"]
 
 
 def test_profile_summary_of_an_empty_folder_is_empty(tmp_path):
     summary = profile_summary(tmp_path / "missing")
-    assert summary["runs"] == {"count": 0, "seconds": 0.0, "phases": {}} and summary["scoring"] == {}
+    assert summary["runs"] == {"count": 0, "seconds": 0.0, "phases": {}, "precisions": []} and summary["scoring"] == {}
 
 
 # --- precision ----------------------------------------------------------------------------------------------
@@ -111,4 +113,4 @@ def test_a_protocol_run_records_its_profile_and_precision(dcgan_mel_run, tmp_pat
     assert set(stored["profile"]) == set(RUN_PHASES)
     assert 0.0 < sum(stored["profile"].values()) <= stored["seconds"]
     assert stored["precision"] in ("float32", "mixed_bfloat16")
-    assert profile_summary(tmp_path)["runs"]["count"] == 1
+    assert profile_summary(tmp_path)["runs"]["precisions"] == [stored["precision"]]

@@ -51,14 +51,16 @@ def _read(path: Path):
 
 def profile_summary(out_dir) -> dict:
     """Every profile under an experiment folder added up: ``{"steps": timing.json's seconds per step,
-    "total_seconds", "runs": {"count", "seconds", "phases": {phase: seconds}}, "scoring": {phase: seconds}}``.
+    "total_seconds", "runs": {"count", "seconds", "phases": {phase: seconds}, "precisions": [dtype policies]},
+    "scoring": {phase: seconds}}``.
 
-    ``runs`` sums the ``profile`` of each classifier/segmenter ``result.json`` (any depth), ``scoring`` the
+    ``runs`` sums the ``profile`` of each classifier/segmenter ``result.json`` (any depth) and lists the
+    precisions they trained in, ``scoring`` the
     ``profile`` of stored step results (``steps/*.json``, e.g. lunagariya's ``score_samples``). Missing files
     give empty sections, so a half-finished experiment can be summed too."""
     out = Path(out_dir)
     timing = _read(out / "timing.json") or {}
-    runs = {"count": 0, "seconds": 0.0, "phases": {}}
+    runs = {"count": 0, "seconds": 0.0, "phases": {}, "precisions": []}
     for path in sorted(out.rglob("result.json")):
         result = _read(path)
         if not isinstance(result, dict) or not isinstance(result.get("profile"), dict):
@@ -66,6 +68,8 @@ def profile_summary(out_dir) -> dict:
         runs["count"] += 1
         runs["seconds"] += float(result.get("seconds", 0.0))
         _add_into(runs["phases"], result["profile"])
+        if result.get("precision") and result["precision"] not in runs["precisions"]:
+            runs["precisions"].append(result["precision"])
     scoring = {}
     for path in sorted((out / "steps").glob("*.json")):
         stored = _read(path)
