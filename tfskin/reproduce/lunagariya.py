@@ -48,19 +48,21 @@ def _config(exp, model, preset, steps):
 def score_samples(exp, run_dirs: dict) -> dict:
     """Every model's samples (``draws`` seeds of ``samples`` images) and held-out real images scored against
     the real training images; per row the per-draw figures and their mean and std. ``profile``: seconds spent
-    loading (sources, real images, the feature network), generating, extracting features, on colour
+    loading (modules, sources, real images, the feature network), generating, extracting features, on colour
     histograms and on the metric arithmetic."""
-    from tfskin import color_stats
-    from tfskin.evaluation.features import make_feature_network
-    from tfskin.evaluation.generative import generative_metrics
     from tfskin.evaluation.profile import Stopwatch
-    from tfskin.evaluation.real_data import load_arrays
-    from tfskin.evaluation.stats import summarize
-    from tfskin.sources import make_source
+
+    watch = Stopwatch()
+    with watch("load"):
+        from tfskin import color_stats
+        from tfskin.evaluation.features import make_feature_network
+        from tfskin.evaluation.generative import generative_metrics
+        from tfskin.evaluation.real_data import load_arrays
+        from tfskin.evaluation.stats import summarize
+        from tfskin.sources import make_source
 
     s = exp.settings
     n, draws = s["samples"], s["draws"]
-    watch = Stopwatch()
     with watch("load"):
         sources = {row: make_source(f"run:{path}") for row, path in run_dirs.items()}
         size = tuple(next(iter(sources.values())).config.data.image_size)
