@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -69,6 +70,8 @@ def main():
     run_dirs = train_gans(exp, args.gan_steps)
     runs = []
     for _ in range(args.repeat):
+        # a cold scoring every time: no features read back from an earlier repeat's cache
+        shutil.rmtree(work / getattr(lunagariya, "FEATURE_CACHE_DIR", "features"), ignore_errors=True)
         start = time.perf_counter()
         scores = lunagariya.score_samples(exp, run_dirs)
         runs.append({"seconds": time.perf_counter() - start, "profile": scores.get("profile", {})})
