@@ -72,9 +72,10 @@ def main():
     for _ in range(args.repeat):
         # a cold scoring every time: no features read back from an earlier repeat's cache
         shutil.rmtree(work / getattr(lunagariya, "FEATURE_CACHE_DIR", "features"), ignore_errors=True)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         scores = lunagariya.score_samples(exp, run_dirs)
-        runs.append({"seconds": time.perf_counter() - start, "profile": scores.get("profile", {})})
+        runs.append({"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu,
+                     "profile": scores.get("profile", {})})
     best = min(runs, key=lambda r: r["seconds"])
     side = int(settings["features"].partition(":")[2] or 32) if settings["features"].startswith("pixels") else 0
     print(json.dumps({
@@ -84,11 +85,13 @@ def main():
         "features": settings["features"], "kid_subsets": settings["kid_subsets"],
         "image_size": scores["image_size"],
         "scoring_seconds": round(best["seconds"], 3),
+        "scoring_cpu_seconds": round(best["cpu_seconds"], 3),  # every thread of the process: robust to load
         "profile_seconds": {k: round(v, 3) for k, v in best["profile"].items()},
         "all_runs_seconds": [round(r["seconds"], 3) for r in runs],
         "one_draw_arithmetic_seconds": ({k: round(v, 4) for k, v in
                                          arithmetic_only(settings, side * side * 3, 3).items()} if side else None),
-        "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__},
+        "machine": {"cpu_count": os.cpu_count(), "load_average_after": [round(x, 1) for x in os.getloadavg()],
+                    "python": platform.python_version(), "numpy": np.__version__},
     }, indent=2))
 
 
