@@ -148,6 +148,16 @@ def test_a_network_without_a_stable_key_keeps_its_features_to_itself(tmp_path):
     assert not list(tmp_path.glob("*.npy"))
 
 
+def test_the_memory_cache_keeps_the_most_recent_items_within_its_bounds():
+    cache = feats.FeatureCache(max_items=3, max_bytes=10 * 8 * 4)  # four rows of ten float64 values
+    for i in range(4):
+        cache.put(f"k{i}", np.full((1, 10), i))
+    assert cache.get("k0") is None and cache.get("k3")[0, 0] == 3  # k0 was the least recently used
+    cache.get("k1")
+    cache.put("big", np.zeros((3, 10)))  # 3 + 1 rows fit, 3 + 2 do not: evicts k2, then k3
+    assert cache.get("k2") is None and cache.get("k3") is None and cache.get("k1") is not None
+
+
 def test_content_hash_tells_dtype_shape_and_bytes_apart():
     x = np.arange(12, dtype=np.uint8)
     hashes = {feats.content_hash(x), feats.content_hash(x.reshape(3, 4)), feats.content_hash(x.astype(np.int16)),

@@ -77,11 +77,13 @@ def content_hash(array) -> str:
 
 
 class FeatureCache:
-    """Features by (network key, image content hash): the last ``max_items`` in memory, shared by every network
-    in the process; networks with a stable key also read and write ``<folder>/<key>.npy`` when given one."""
+    """Features by (network key, image content hash): the most recently used ``max_items`` (at most ``max_bytes``)
+    in memory, shared by every network in the process; networks with a stable key also read and write
+    ``<folder>/<key>.npy`` when given one."""
 
-    def __init__(self, max_items: int = 32):
+    def __init__(self, max_items: int = 32, max_bytes: int = 512 << 20):
         self.max_items = max_items
+        self.max_bytes = max_bytes
         self._memory = collections.OrderedDict()
         self.hits = 0
         self.misses = 0
@@ -116,7 +118,8 @@ class FeatureCache:
     def _remember(self, key, value):
         self._memory[key] = value
         self._memory.move_to_end(key)
-        while len(self._memory) > self.max_items:
+        while len(self._memory) > 1 and (len(self._memory) > self.max_items or
+                                         sum(v.nbytes for v in self._memory.values()) > self.max_bytes):
             self._memory.popitem(last=False)
 
     def clear(self):
