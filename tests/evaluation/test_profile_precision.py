@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tfskin.config import ConfigError
-from tfskin.evaluation.profile import RUN_PHASES, Stopwatch, profile_summary
+from tfskin.evaluation.profile import RUN_PHASES, Stopwatch, profile_line, profile_summary
 
 
 def test_stopwatch_adds_up_a_phase_entered_twice():
@@ -42,11 +42,15 @@ def test_profile_summary_adds_up_every_run_and_the_scoring_steps(tmp_path):
     assert summary["runs"]["phases"] == {"build": 1.5, "trace": 2.0, "train": 9.0, "predict": 1.5, "io": 0.25}
     assert summary["scoring"] == {"generate": 1.0, "metrics": 2.5}
     assert summary["runs"]["precisions"] == ["mixed_bfloat16"]
+    line = profile_line(summary)
+    assert "2 model run(s), 0.3 min" in line and "train 0.1" in line and "mixed_bfloat16" in line
+    assert "Sample scoring: generate 0.0, metrics 0.0 min." in line
 
 
 def test_profile_summary_of_an_empty_folder_is_empty(tmp_path):
     summary = profile_summary(tmp_path / "missing")
     assert summary["runs"] == {"count": 0, "seconds": 0.0, "phases": {}, "precisions": []} and summary["scoring"] == {}
+    assert profile_line(summary) == ""
 
 
 # --- precision ----------------------------------------------------------------------------------------------

@@ -78,3 +78,20 @@ def profile_summary(out_dir) -> dict:
             _add_into(scoring, result["profile"])
     return {"steps": dict(timing.get("steps", {})), "total_seconds": float(timing.get("total_seconds", 0.0)),
             "runs": runs, "scoring": scoring}
+
+
+def _minutes(phases: dict) -> str:
+    return ", ".join(f"{phase} {seconds / 60:.1f}" for phase, seconds in phases.items())
+
+
+def profile_line(summary: dict) -> str:
+    """One sentence for a report's time line from :func:`profile_summary` (empty when nothing was profiled)."""
+    parts = []
+    runs = summary.get("runs", {})
+    if runs.get("count"):
+        precision = ", ".join(runs.get("precisions", [])) or "not recorded"
+        parts.append(f"Evaluation: {runs['count']} model run(s), {runs['seconds'] / 60:.1f} min "
+                     f"({_minutes(runs['phases'])} min); downstream models trained in {precision}.")
+    if summary.get("scoring"):
+        parts.append(f"Sample scoring: {_minutes(summary['scoring'])} min.")
+    return " ".join(parts)
