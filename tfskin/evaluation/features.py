@@ -15,9 +15,16 @@ it is (``name``) and whether its numbers can be put next to published ones (``co
   data (see :mod:`tfskin.evaluation.classifier`): domain features, and the offline choice when neither
   Inception network's weights are at hand (``OFFLINE_HINT``).
 * ``pixels[:SIZE]``: raw pixels resized to SIZExSIZE (default 32) in [0, 1]: pixel-space memorization checks.
+
+Features are computed once per image set: every network looks its input up by content hash (SHA-256 of the
+array's bytes, shape and dtype) in a process-wide in-memory cache (:class:`FeatureCache`), and, after
+``cache_on_disk(folder)``, in ``.npy`` files there, so a resumed or repeated scoring does not extract them again.
 """
 
+import collections
 import hashlib
+import os
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -60,23 +67,115 @@ def as_uint8(images) -> np.ndarray:
     return (np.clip(x.astype(np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
+#: Bumped when the features a network computes for the same images change, so old cache files are not read.
+CACHE_VERSION = 1
+
+
+def content_hash(array) -> str:
+    """SHA-256 of an array's dtype, shape and bytes."""
+    x = np.ascontiguousarray(array)
+    h = hashlib.sha256(f"{x.dtype.str}{x.shape}".encode())
+    h.update(memoryview(x).cast("B") if x.size else b"")
+    return h.hexdigest()
+
+
+class FeatureCache:
+    """Features by (network key, image content hash): the most recently used ``max_items`` (at most ``max_bytes``)
+    in memory, shared by every network in the process; networks with a stable key also read and write
+    ``<folder>/<key>.npy`` when given one."""
+
+    def __init__(self, max_items: int = 32, max_bytes: int = 512 << 20):
+        self.max_items = max_items
+        self.max_bytes = max_bytes
+        self._memory = collections.OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str, folder=None):
+        if key in self._memory:
+            self._memory.move_to_end(key)
+            self.hits += 1
+            return self._memory[key].copy()
+        path = Path(folder) / f"{key}.npy" if folder is not None else None
+        if path is not None and path.is_file():
+            try:
+                value = np.load(path)
+            except (OSError, ValueError):  # a torn or foreign file: compute again
+                value = None
+            if value is not None:
+                self.hits += 1
+                self._remember(key, value)
+                return value.copy()
+        self.misses += 1
+        return None
+
+    def put(self, key: str, value: np.ndarray, folder=None):
+        self._remember(key, np.array(value, np.float64))
+        if folder is not None:
+            folder = Path(folder)
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f"{key}.tmp{os.getpid()}.npy"
+            np.save(tmp, value)
+            os.replace(tmp, folder / f"{key}.npy")  # readers never see half a file
+
+    def _remember(self, key, value):
+        self._memory[key] = value
+        self._memory.move_to_end(key)
+        while len(self._memory) > 1 and (len(self._memory) > self.max_items or
+                                         sum(v.nbytes for v in self._memory.values()) > self.max_bytes):
+            self._memory.popitem(last=False)
+
+    def clear(self):
+        self._memory.clear()
+
+
+FEATURE_CACHE = FeatureCache()
+
+
 class FeatureNetwork:
-    """Images -> (N, D) float64 features, in batches."""
+    """Images -> (N, D) float64 features, in batches, looked up first in :data:`FEATURE_CACHE`."""
 
     name: str = "features"
     comparable_to_papers: bool = False
     batch_size: int = 64
+    cache_folder = None
 
     def _features(self, images_0_255: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def cache_key(self):
+        """What identifies this network's features across processes (None: this instance only, in memory)."""
+        return None
+
+    def cache_on_disk(self, folder):
+        """Also keep computed features as ``.npy`` files in ``folder`` (networks with a stable ``cache_key``)."""
+        self.cache_folder = Path(folder) if folder is not None else None
+        return self
+
+    def _key(self, images) -> tuple:
+        stable = self.cache_key()
+        if stable is None:
+            if "_instance_key" not in self.__dict__:
+                self._instance_key = uuid.uuid4().hex
+            network, folder = self._instance_key, None
+        else:
+            network, folder = hashlib.sha256(f"{CACHE_VERSION}:{stable}".encode()).hexdigest()[:24], self.cache_folder
+        return f"{network}-{content_hash(images)[:40]}", folder
+
     def __call__(self, images) -> np.ndarray:
-        x = as_float01(images) * 255.0
+        raw = np.asarray(images)
+        key, folder = self._key(raw)
+        cached = FEATURE_CACHE.get(key, folder)
+        if cached is not None:
+            return cached
+        x = as_float01(raw) * 255.0
         if x.ndim != 4 or x.shape[-1] != 3:
             raise BadInputError(f"feature networks take (N, H, W, 3) images, got {x.shape}")
         out = [np.asarray(self._features(x[i:i + self.batch_size]), np.float64).reshape(
             len(x[i:i + self.batch_size]), -1) for i in range(0, len(x), self.batch_size)]
-        return np.concatenate(out) if out else np.zeros((0, 0))
+        features = np.concatenate(out) if out else np.zeros((0, 0))
+        FEATURE_CACHE.put(key, features, folder)
+        return features
 
     def describe(self) -> dict:
         return {"feature_network": self.name, "comparable_to_papers": self.comparable_to_papers}
@@ -131,6 +230,9 @@ class InceptionGraphFeatures(FeatureNetwork):
     def describe(self) -> dict:
         return {**super().describe(), "sha256": self.sha256, "comparability_note": self.comparability_note}
 
+    def cache_key(self):
+        return f"inception-graph:{self.sha256}"
+
     def _features(self, x):
         import tensorflow as tf
 
@@ -173,6 +275,12 @@ class KerasInceptionV3Features(FeatureNetwork):
         label = "random init" if weights is None else "imagenet" if weights == "imagenet" else Path(weights).name
         self.name = f"keras.applications.InceptionV3 avg_pool ({label}; NOT comparable to published FIDs)"
         self.batch_size = batch_size
+        # random initial weights differ from one instance to the next: those features stay in this instance
+        self._stable_key = (None if weights is None else "keras-inception-v3:imagenet" if weights == "imagenet"
+                            else f"keras-inception-v3:{file_sha256(weights)}")
+
+    def cache_key(self):
+        return self._stable_key
 
     def _features(self, x):
         import keras
@@ -193,6 +301,15 @@ class ClassifierFeatures(FeatureNetwork):
         self.classifier = load_classifier(path)
         self.name = f"tfskin classifier features ({Path(path).name}, {self.classifier.backbone})"
         self.batch_size = batch_size
+        self._stable_key = None
+
+    def cache_key(self):
+        if self._stable_key is None:  # the weights themselves: a retrained model at the same path is another key
+            h = hashlib.sha256(repr(self.classifier.config.to_dict()).encode())
+            for weight in self.classifier.model.get_weights():
+                h.update(np.ascontiguousarray(weight).tobytes())
+            self._stable_key = f"classifier:{h.hexdigest()}"
+        return self._stable_key
 
     def _features(self, x):
         return self.classifier.features(x)
@@ -207,6 +324,9 @@ class PixelFeatures(FeatureNetwork):
         self.size = int(size)
         self.name = f"pixels {self.size}x{self.size}"
         self.batch_size = batch_size
+
+    def cache_key(self):
+        return f"pixels:{self.size}"
 
     def _features(self, x):
         from keras import ops

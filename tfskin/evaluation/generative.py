@@ -64,8 +64,30 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
 
 
 def fid_from_features(real, fake) -> float:
-    """Fréchet distance between the Gaussians fitted to two feature sets."""
-    return frechet_distance(*feature_statistics(real), *feature_statistics(fake))
+    """Fréchet distance between the Gaussians fitted to two feature sets.
+
+    With fewer samples than dimensions (pixel features, small draws) the D x D covariances are never formed:
+    for centred samples A (n, D) and B (m, D), sigma1 sigma2 = A'A B'B / ((n-1)(m-1)) has the same nonzero
+    eigenvalues as (A B')(A B')' / ((n-1)(m-1)), so tr((sigma1 sigma2)^(1/2)) is the sum of the singular values
+    of the (n, m) matrix A B' / sqrt((n-1)(m-1)): one min(n, m)-sized eigendecomposition instead of two D x D
+    ones."""
+    x, y = np.asarray(real, np.float64), np.asarray(fake, np.float64)
+    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1] or min(len(x), len(y)) < 2:
+        return frechet_distance(*feature_statistics(x), *feature_statistics(y))
+    if min(len(x), len(y)) >= x.shape[1]:
+        return frechet_distance(*feature_statistics(x), *feature_statistics(y))
+    mu1, mu2 = x.mean(axis=0), y.mean(axis=0)
+    a, b = x - mu1, y - mu2
+    scale1, scale2 = len(x) - 1.0, len(y) - 1.0
+    cross = a @ b.T
+    gram = cross @ cross.T if len(x) <= len(y) else cross.T @ cross
+    # singular values of the cross product: square roots of its Gram matrix's eigenvalues (a symmetric
+    # eigensolver is several times faster than an SVD); round-off eigenvalues are zeroed as in trace_sqrt_product
+    singular_sum = np.sqrt(_clip_noise(np.linalg.eigvalsh((gram + gram.T) / 2.0))).sum()
+    diff = mu1 - mu2
+    value = (diff @ diff + (a * a).sum() / scale1 + (b * b).sum() / scale2
+             - 2.0 * singular_sum / np.sqrt(scale1 * scale2))
+    return float(max(value, 0.0))
 
 
 def polynomial_kernel(x, y, degree: int = 3, gamma: float = None, coef0: float = 1.0) -> np.ndarray:
@@ -85,6 +107,44 @@ def mmd2_unbiased(x, y, **kernel_args) -> float:
     sum_xx = (kxx.sum() - np.trace(kxx)) / (m * (m - 1))
     sum_yy = (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
     return float(sum_xx + sum_yy - 2.0 * kxy.mean())
+
+
+def _subset_kernel_sums(x, y, x_sets, y_sets, diagonal: bool = False, block: int = 2048) -> np.ndarray:
+    """For every subset s (rows of the 0/1 indicator matrices): the sum of k(x_i, y_j) over i in x_sets[s] and
+    j in y_sets[s], leaving out i == j when ``diagonal`` (x is y). The kernel matrix is computed once, a block
+    of rows at a time, instead of once per subset."""
+    totals = np.zeros(len(x_sets))
+    for start in range(0, len(x), block):
+        k = polynomial_kernel(x[start:start + block], y)
+        if diagonal:
+            rows = np.arange(k.shape[0])
+            k[rows, start + rows] = 0.0
+        totals += (x_sets[:, start:start + block] * (y_sets @ k.T)).sum(axis=1)
+    return totals
+
+
+def _kid_from_whole_kernels(real, fake, real_idx, fake_idx) -> np.ndarray:
+    """Per-subset unbiased MMD^2 from the kernel matrices of the whole samples (subsets as index rows)."""
+    size = real_idx.shape[1]
+    real_sets, fake_sets = np.zeros((len(real_idx), len(real))), np.zeros((len(fake_idx), len(fake)))
+    np.put_along_axis(real_sets, real_idx, 1.0, axis=1)
+    np.put_along_axis(fake_sets, fake_idx, 1.0, axis=1)
+    within = (_subset_kernel_sums(real, real, real_sets, real_sets, diagonal=True)
+              + _subset_kernel_sums(fake, fake, fake_sets, fake_sets, diagonal=True))
+    across = _subset_kernel_sums(real, fake, real_sets, fake_sets)
+    return within / (size * (size - 1)) - 2.0 * across / (size * size)
+
+
+def _kid_per_subset(x, y) -> np.ndarray:
+    """Unbiased MMD^2 of stacked subsets x (S, size, D) and y (S, size, D), one batched product per term."""
+    size, gamma = x.shape[1], 1.0 / x.shape[2]
+
+    def off_diagonal_sum(a):
+        k = (gamma * np.matmul(a, a.transpose(0, 2, 1)) + 1.0) ** 3
+        return k.sum(axis=(1, 2)) - np.trace(k, axis1=1, axis2=2)
+
+    across = ((gamma * np.matmul(x, y.transpose(0, 2, 1)) + 1.0) ** 3).sum(axis=(1, 2))
+    return (off_diagonal_sum(x) + off_diagonal_sum(y)) / (size * (size - 1)) - 2.0 * across / (size * size)
 
 
 def default_kid_subset_size(num_real: int, num_synthetic: int) -> int:
@@ -108,11 +168,16 @@ def kid(real, fake, num_subsets: int = KID_SUBSETS, subset_size: int = None, see
         raise BadInputError(f"KID needs subsets of at least 2 samples and at least 1 subset, got size {size}, "
                             f"{num_subsets} subsets")
     rng = np.random.default_rng(seed)
-    values = np.array([
-        mmd2_unbiased(real[rng.choice(len(real), size, replace=False)],
-                      fake[rng.choice(len(fake), size, replace=False)])
-        for _ in range(num_subsets)
-    ])
+    draws = [(rng.choice(len(real), size, replace=False), rng.choice(len(fake), size, replace=False))
+             for _ in range(num_subsets)]  # one subset after another, real then synthetic
+    real_idx, fake_idx = (np.array(side) for side in zip(*draws, strict=True))
+    n, m = len(real), len(fake)
+    if n * n + m * m + n * m <= 3 * num_subsets * size * size:  # whole kernel matrices are the cheaper way
+        values = _kid_from_whole_kernels(real, fake, real_idx, fake_idx)
+    else:
+        batch = max(1, 2 ** 22 // (size * size))  # subsets per batched product: ~32 MB of kernel values
+        values = np.concatenate([_kid_per_subset(real[real_idx[i:i + batch]], fake[fake_idx[i:i + batch]])
+                                 for i in range(0, num_subsets, batch)])
     return {"kid": float(values.mean()), "kid_std": float(values.std(ddof=1)) if num_subsets > 1 else 0.0,
             "subset_size": size, "num_subsets": int(num_subsets), "kid_seed": int(seed),
             "kid_subsets_are_whole_sample": bool(size >= min(len(real), len(fake)))}
@@ -126,7 +191,7 @@ def pairwise_sq_distances(x, y) -> np.ndarray:
     return np.maximum(d, 0.0)
 
 
-def knn_radii(features, k: int = 3, block: int = 1024) -> np.ndarray:
+def knn_radii(features, k: int = 3, block: int = 2048) -> np.ndarray:
     """Distance of every sample to its k-th nearest other sample in the same set."""
     x = np.asarray(features, np.float64)
     if len(x) <= k:
@@ -139,23 +204,21 @@ def knn_radii(features, k: int = 3, block: int = 1024) -> np.ndarray:
     return radii
 
 
-def _inside_manifold(queries, support, radii, block: int = 1024) -> np.ndarray:
-    inside = np.empty(len(queries), bool)
-    for start in range(0, len(queries), block):
-        d = np.sqrt(pairwise_sq_distances(queries[start:start + block], support))
-        inside[start:start + block] = (d <= radii[None, :]).any(axis=1)
-    return inside
-
-
-def precision_recall(real, fake, k: int = 3) -> dict:
+def precision_recall(real, fake, k: int = 3, block: int = 2048) -> dict:
     """Improved precision and recall (Kynkäänniemi et al. 2019): precision is the share of synthetic samples
     inside the real manifold (the union of balls reaching each real sample's k-th neighbour), recall the share
-    of real samples inside the synthetic manifold."""
+    of real samples inside the synthetic manifold. One synthetic-to-real distance matrix (in blocks of
+    ``block`` synthetic rows) serves both."""
     real = np.asarray(real, np.float64)
     fake = np.asarray(fake, np.float64)
-    precision = _inside_manifold(fake, real, knn_radii(real, k)).mean()
-    recall = _inside_manifold(real, fake, knn_radii(fake, k)).mean()
-    return {"precision": float(precision), "recall": float(recall), "k": int(k)}
+    real_radii, fake_radii = knn_radii(real, k, block), knn_radii(fake, k, block)
+    fake_inside = np.empty(len(fake), bool)
+    real_inside = np.zeros(len(real), bool)
+    for start in range(0, len(fake), block):
+        d = np.sqrt(pairwise_sq_distances(fake[start:start + block], real))
+        fake_inside[start:start + block] = (d <= real_radii[None, :]).any(axis=1)
+        real_inside |= (d <= fake_radii[start:start + block, None]).any(axis=0)
+    return {"precision": float(fake_inside.mean()), "recall": float(real_inside.mean()), "k": int(k)}
 
 
 def generative_metrics(real_features, fake_features, *, feature_network: str, comparable_to_papers: bool = False,

@@ -399,17 +399,21 @@ def _save_gallery(train: dict, path: Path):
 def execute_run(cfg: dict, condition_name: str, repeat: int, out_dir) -> dict:
     """Train and evaluate one (condition, repeat); writes ``result.json`` last, so a run without it is redone."""
     from tfskin.evaluation.classifier import ClassifierConfig, evaluate_classifier, task_labels, train_classifier
+    from tfskin.evaluation.profile import Stopwatch
 
     run_dir = Path(out_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    watch = Stopwatch()
     condition = next(c for c in cfg["conditions"] if c["name"] == condition_name)
     base = ClassifierConfig.from_dict(cfg["classifier"])
     clf_cfg = base.replace(seed=_seed_for(cfg["seed"], "classifier", repeat) % (2 ** 31))
-    train = build_training_set(cfg, condition, repeat)
-    gallery = _save_gallery(train, run_dir / GALLERY_FILE)
-    model = train_classifier(clf_cfg, train["image"], train["label"])
-    sets = _real_sets(cfg, repeat)
+    with watch("io"):
+        train = build_training_set(cfg, condition, repeat)
+        gallery = _save_gallery(train, run_dir / GALLERY_FILE)
+    model = train_classifier(clf_cfg, train["image"], train["label"], watch=watch)
+    with watch("io"):
+        sets = _real_sets(cfg, repeat)
     result = {"condition": condition_name, "repeat": repeat, "classifier_seed": clf_cfg.seed,
               **replicate_fields(cfg, repeat, train["real_index"]),
               "train_size": int(len(train["label"])),
@@ -423,9 +427,11 @@ def execute_run(cfg: dict, condition_name: str, repeat: int, out_dir) -> dict:
         y = task_labels(clf_cfg.task, sets[split]["label"], clf_cfg.classes)
         keep = y >= 0
         report = evaluate_classifier(model, sets[split]["image"][keep], y[keep], out_dir=run_dir / split,
-                                     seed=_seed_for(cfg["seed"], "tta", repeat))
+                                     seed=_seed_for(cfg["seed"], "tta", repeat), watch=watch)
         result[split] = {k: v for k, v in report.items() if not k.endswith("_png")}
+    result["precision"] = model.precision
     result["seconds"] = time.perf_counter() - start
+    result["profile"] = watch.seconds  # build, trace, train, predict, score, io (the rest of seconds: setup)
     result["final_train_loss"] = model.history.get("loss", [float("nan")])[-1]
     _atomic_json(run_dir / RESULT_FILE, result)
     return result

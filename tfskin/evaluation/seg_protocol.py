@@ -370,28 +370,38 @@ def _subset_digest(indices) -> str:
 def execute_seg_run(cfg: dict, condition_name: str, repeat: int, out_dir) -> dict:
     """Train and evaluate one (condition, repeat); saves the test probabilities and writes ``result.json``
     last, so a run without it is redone."""
+    from tfskin.evaluation.profile import Stopwatch
     from tfskin.evaluation.segmenter import predict_masks, train_segmenter
 
     run_dir = Path(out_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    watch = Stopwatch()
     condition = condition_of(cfg, condition_name)
     seg_cfg = segmenter_config(cfg, repeat)
-    real = real_training_set(cfg, condition, repeat)
-    source = _source(cfg, condition["synthetic"], repeat) if condition["synthetic"] else None
+    with watch("io"):
+        real = real_training_set(cfg, condition, repeat)
+        source = _source(cfg, condition["synthetic"], repeat) if condition["synthetic"] else None
     model, history = train_segmenter(seg_cfg, real["image"], real["mask"], real_steps=condition["real_steps"],
-                                     synthetic_source=source, synthetic_steps=condition["synthetic_steps"])
+                                     synthetic_source=source, synthetic_steps=condition["synthetic_steps"],
+                                     watch=watch)
     result = {"condition": condition_name, "repeat": repeat, "segmenter_seed": seg_cfg.seed,
               "train_size": int(len(real["indices"])), "train_subset_sha256": _subset_digest(real["indices"]),
               "steps": {"synthetic": condition["synthetic_steps"], "real": condition["real_steps"]},
               "synthetic_source": condition["synthetic"], **replicate_fields(cfg, repeat, real["indices"])}
     for split in eval_splits(cfg):
-        data = _dataset(cfg, split, repeat)
-        probs = predict_masks(model, data["image"])
-        _save_probabilities(run_dir / PROBS_FILE.format(split=split), probs)
-        result[split] = scores(truth_masks(data["mask"]), probs)
+        with watch("io"):
+            data = _dataset(cfg, split, repeat)
+        with watch("predict"):
+            probs = predict_masks(model, data["image"])
+        with watch("io"):
+            _save_probabilities(run_dir / PROBS_FILE.format(split=split), probs)
+        with watch("score"):
+            result[split] = scores(truth_masks(data["mask"]), probs)
     result["final_train_loss"] = float(np.mean(history["loss"][-10:])) if history["loss"] else float("nan")
+    result["precision"] = history["precision"]
     result["seconds"] = time.perf_counter() - start
+    result["profile"] = watch.seconds  # build, generate, trace, train, predict, score, io
     write_json(run_dir / RESULT_FILE, result)
     return result
 

@@ -29,6 +29,8 @@ from tfskin.errors import BadInputError
 from tfskin.evaluation.choices import ARCHITECTURES, CDNN_VARIANTS, CHANNEL_MODES  # noqa: F401 (re-exported)
 from tfskin.evaluation.seg_losses import get_loss
 
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+
 
 @dataclasses.dataclass(frozen=True)
 class SegmenterConfig(ConfigMixin):
@@ -41,8 +43,13 @@ class SegmenterConfig(ConfigMixin):
     batch_size: int = 16
     augment: bool = True
     seed: int = 0
+    # float32, not auto: bf16 trained the small CDNN no faster on an AVX512-BF16 CPU
+    # (scripts/bench_small_precision.py), and its HSV/CIELAB channels would be computed at 8 bits of mantissa
+    precision: str = "float32"
 
     def __post_init__(self):
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"segmenter.precision {self.precision!r} is not one of {', '.join(PRECISIONS)}")
         if self.arch not in ARCHITECTURES:
             raise ConfigError(f"segmenter.arch {self.arch!r} is not one of {', '.join(ARCHITECTURES)}")
         if self.channels not in CHANNEL_MODES:
@@ -161,8 +168,12 @@ def build_unet(config: SegmenterConfig) -> keras.Model:
 
 
 def build_segmenter(config: SegmenterConfig) -> keras.Model:
-    model = build_cdnn(config) if config.arch == "cdnn" else build_unet(config)
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=get_loss(config.loss))
+    """The configured network, compiled, under the dtype policy ``config.precision`` resolves to."""
+    from tfskin.runtime import precision_policy, resolve_precision
+
+    with precision_policy(resolve_precision(config.precision)[0]):
+        model = build_cdnn(config) if config.arch == "cdnn" else build_unet(config)
+        model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=get_loss(config.loss))
     return model
 
 
@@ -201,10 +212,15 @@ def augment_pairs(images, masks, rng):
 
 def train_segmenter(config: SegmenterConfig, real_images=None, real_masks=None, *, real_steps: int = 0,
                     synthetic_source=None, synthetic_steps: int = 0, model: keras.Model = None,
-                    log_every: int = 0, stream=None) -> tuple:
+                    log_every: int = 0, stream=None, watch=None) -> tuple:
     """Two-step training: ``synthetic_steps`` batches drawn fresh from ``synthetic_source`` (one
     ``sample(batch_size, seed)`` call per batch), then ``real_steps`` batches of real pairs. Returns
-    (model, history) where history holds the loss per step and the phase boundaries."""
+    (model, history) where history holds the loss per step, the phase boundaries and the dtype policy.
+    ``watch`` (a :class:`tfskin.evaluation.profile.Stopwatch`) receives seconds for ``build``, ``generate``
+    (synthetic batches), ``trace`` (the first step) and ``train`` (the other steps)."""
+    from tfskin.evaluation.profile import Stopwatch
+
+    watch = watch if watch is not None else Stopwatch()
     if synthetic_steps and synthetic_source is None:
         raise ConfigError("synthetic_steps > 0 needs a synthetic source")
     if synthetic_steps and not synthetic_source.has_masks:
@@ -213,7 +229,8 @@ def train_segmenter(config: SegmenterConfig, real_images=None, real_masks=None, 
     if real_steps and (real_images is None or real_masks is None or len(real_images) == 0):
         raise BadInputError("real_steps > 0 needs real images and masks")
     keras.utils.set_random_seed(config.seed)
-    model = model or build_segmenter(config)
+    with watch("build"):
+        model = model or build_segmenter(config)
     rng = np.random.default_rng(config.seed)
     losses = []
     if real_steps:
@@ -222,18 +239,21 @@ def train_segmenter(config: SegmenterConfig, real_images=None, real_masks=None, 
     for phase, steps in (("synthetic", synthetic_steps), ("real", real_steps)):
         for step in range(steps):
             if phase == "synthetic":
-                batch = synthetic_source.sample(bs, seed=config.seed * 1_000_003 + step)
-                x, m = _prepare(batch["image"], batch["mask"], config.image_size)
+                with watch("generate"):
+                    batch = synthetic_source.sample(bs, seed=config.seed * 1_000_003 + step)
+                    x, m = _prepare(batch["image"], batch["mask"], config.image_size)
             else:
                 idx = rng.choice(len(x_real), bs, replace=len(x_real) < bs)
                 x, m = x_real[idx], m_real[idx]
             if config.augment:
                 x, m = augment_pairs(x, m, rng)
-            loss = model.train_on_batch(x, m)
+            with watch("train" if losses else "trace"):
+                loss = model.train_on_batch(x, m)
             losses.append(float(loss if np.isscalar(loss) else loss[0]))
             if log_every and (len(losses) % log_every == 0) and stream is not None:
                 print(f"  {phase} step {step + 1}/{steps}: loss {np.mean(losses[-log_every:]):.4f}", file=stream)
-    return model, {"loss": losses, "synthetic_steps": int(synthetic_steps), "real_steps": int(real_steps)}
+    return model, {"loss": losses, "synthetic_steps": int(synthetic_steps), "real_steps": int(real_steps),
+                   "precision": model.dtype_policy.name}
 
 
 def predict_masks(model, images, image_size=None, batch_size: int = 32) -> np.ndarray:

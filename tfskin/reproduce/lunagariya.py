@@ -16,6 +16,7 @@ from tfskin.reproduce.papers import is_phantoms
 TITLE = "Lunagariya, Patel: Skin Lesion Synthesis using GANs (student report)"
 SUMMARY = ("Sample quality of the DCGAN and the phase-frozen progressive GAN: colour-histogram JS divergence and "
            "Wasserstein distance, FID/KID and precision/recall at a fixed sample count")
+FEATURE_CACHE_DIR = "features"  # extracted features by content hash: a rerun of the scoring reads them back
 MODELS = (("DCGAN", "dcgan", "dcgan"), ("Phase-frozen PGAN", "progan_frozen", "pgan"))  # (row, model, settings key)
 
 SETTINGS = {
@@ -56,7 +57,9 @@ def gan_configs(exp, rep) -> dict:
 def score_samples(exp, run_dirs: dict) -> dict:
     """Every model's samples (``draws`` seeds of ``samples`` images per replicate) and held-out real images
     scored against the replicate's real training images; per row the per-draw figures and their mean and std.
-    ``run_dirs``: {replicate index: {row: run folder}}."""
+    ``run_dirs``: {replicate index: {row: run folder}}. ``profile``: seconds spent loading (modules, sources, real
+    images, the feature network), generating, extracting features, on colour histograms and on the metric
+    arithmetic, summed over replicates."""
     per_replicate = [_score_replicate(exp, int(g), rows) for g, rows in sorted(run_dirs.items())]
     first = per_replicate[0]
     rows = {}
@@ -66,42 +69,59 @@ def score_samples(exp, run_dirs: dict) -> dict:
         draws = [d for rep in per_replicate for d in rep["rows"][row]["draws"]]
         rows[row] = {"draws": draws, **{k: summarize([d[k] for d in draws]) for k in
                                         ("js_divergence", "wasserstein", "fid", "kid", "precision", "recall")}}
-    return {**{k: v for k, v in first.items() if k != "rows"}, "rows": rows, "replicates": len(per_replicate),
-            "test_ids": [rep["test_ids"] for rep in per_replicate]}
+    profile = {}
+    for rep in per_replicate:
+        for phase, seconds in rep["profile"].items():
+            profile[phase] = profile.get(phase, 0.0) + seconds
+    return {**{k: v for k, v in first.items() if k not in ("rows", "profile")}, "rows": rows,
+            "replicates": len(per_replicate), "test_ids": [rep["test_ids"] for rep in per_replicate],
+            "profile": profile}
 
 
 def _score_replicate(exp, g: int, run_dirs: dict) -> dict:
     """One replicate's rows: its GANs' samples and its held-out real images against its S_g."""
-    from tfskin import color_stats
-    from tfskin.evaluation.features import make_feature_network
-    from tfskin.evaluation.generative import generative_metrics
-    from tfskin.evaluation.real_data import load_arrays
-    from tfskin.evaluation.stats import summarize
-    from tfskin.reproduce.provenance import example_ids
-    from tfskin.reproduce.replicates import plan_replicates
-    from tfskin.sources import make_source
+    from tfskin.evaluation.profile import Stopwatch
+
+    watch = Stopwatch()
+    with watch("load"):
+        from tfskin import color_stats
+        from tfskin.evaluation.features import make_feature_network
+        from tfskin.evaluation.generative import generative_metrics
+        from tfskin.evaluation.real_data import load_arrays
+        from tfskin.evaluation.stats import summarize
+        from tfskin.reproduce.provenance import example_ids
+        from tfskin.reproduce.replicates import plan_replicates
+        from tfskin.sources import make_source
 
     s = exp.settings
     n, draws = s["samples"], s["draws"]
     rep = plan_replicates(exp)[g]
-    sources = {row: make_source(f"run:{path}") for row, path in run_dirs.items()}
-    size = tuple(next(iter(sources.values())).config.data.image_size)
-    real = load_arrays(exp.datasets["real"], rep.train_split, size, num_examples=min(n, rep.n_train or n),
-                       seed=rep.data_seed)["image"]
-    held_out = load_arrays(exp.datasets["real"], "test", size, num_examples=n * draws, seed=rep.data_seed)["image"]
-    net = make_feature_network(s["features"])
-    real_features = net(real)
+    with watch("load"):
+        sources = {row: make_source(f"run:{path}") for row, path in run_dirs.items()}
+        size = tuple(next(iter(sources.values())).config.data.image_size)
+        real = load_arrays(exp.datasets["real"], rep.train_split, size, num_examples=min(n, rep.n_train or n),
+                           seed=rep.data_seed)["image"]
+        held_out = load_arrays(exp.datasets["real"], "test", size, num_examples=n * draws,
+                               seed=rep.data_seed)["image"]
+        net = make_feature_network(s["features"]).cache_on_disk(exp.out / FEATURE_CACHE_DIR)
+    with watch("features"):
+        real_features = net(real)
     rows = {}
     candidates = {row: (lambda d, src=src: src.sample(n, seed=d)["image"]) for row, src in sources.items()}
     candidates["Real, held out (floor)"] = lambda d: np.roll(held_out, -d * n, axis=0)[:n]
     for row, draw in candidates.items():
         per_draw = []
         for d in range(draws):
-            images = draw(d)
-            colour = color_stats.colour_distances(real, images)
-            gen = generative_metrics(real_features, net(images), feature_network=net.name,
-                                     comparable_to_papers=net.comparable_to_papers, kid_subsets=s["kid_subsets"],
-                                     seed=d)
+            with watch("generate"):
+                images = draw(d)
+            with watch("colour"):
+                colour = color_stats.colour_distances(real, images)
+            with watch("features"):
+                fake_features = net(images)
+            with watch("metrics"):
+                gen = generative_metrics(real_features, fake_features, feature_network=net.name,
+                                         comparable_to_papers=net.comparable_to_papers, kid_subsets=s["kid_subsets"],
+                                         seed=d)
             per_draw.append({"replicate": g, "js_divergence": colour["js_divergence"]["mean"],
                              "wasserstein": colour["wasserstein"]["mean"], "fid": gen["fid"], "kid": gen["kid"],
                              "precision": gen["precision"], "recall": gen["recall"], "num_synthetic": len(images),
@@ -110,7 +130,7 @@ def _score_replicate(exp, g: int, run_dirs: dict) -> dict:
                                            ("js_divergence", "wasserstein", "fid", "kid", "precision", "recall")}}
     return {"rows": rows, "num_real": int(len(real)), "samples": n, "draws": draws, "feature_network": net.name,
             "comparable_to_papers": bool(net.comparable_to_papers), "image_size": list(size),
-            "test_ids": example_ids(exp.datasets["real"], "test", rep.data_seed, n * draws)}
+            "test_ids": example_ids(exp.datasets["real"], "test", rep.data_seed, n * draws), "profile": watch.seconds}
 
 
 def _grid(exp, run_dirs: dict) -> dict:
