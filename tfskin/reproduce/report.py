@@ -111,10 +111,14 @@ def write_paper_report(exp, lines: list, payload: dict) -> dict:
     """report.md and reproduce.json (strict JSON) in the experiment folder; returns the payload. reproduce.json
     also carries the protocol's comparisons (primary family and the paper's secondary ones), so every number in
     the verdict is there with its test, family and Holm p."""
+    from tfskin.evaluation.profile import profile_line, profile_summary
+
     out = Path(exp.out)
-    lines = lines + ["", timing_line(exp), ""]
+    profile = profile_summary(out)
+    lines = lines + ["", timing_line(exp), profile_line(profile), ""]
     (out / REPORT_FILE).write_text("\n".join(lines))
     payload = {"paper": exp.paper, "budget": exp.budget, "datasets": exp.datasets, "timing": exp.workflow.timing(),
+               "profile": profile,
                **protocol_statistics(out, payload), **payload, "report": str(out / REPORT_FILE)}
     write_json(out / SUMMARY_FILE, payload)
     return payload
