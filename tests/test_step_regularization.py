@@ -342,7 +342,8 @@ def _run_config(steps, export=False):
 
 def _all_weights(run_dir):
     _, model = load_trained_model(run_dir, raw_generator=True)
-    return {f"{i}:{v.path}": v.numpy() for i, v in enumerate(model.weights)}, model
+    # keyed by index and the path without the model's name (models built in one process get numbered names)
+    return {f"{i}:{v.path.split('/', 1)[-1]}": v.numpy() for i, v in enumerate(model.weights)}, model
 
 
 @pytest.mark.slow

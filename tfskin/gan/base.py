@@ -228,9 +228,14 @@ class GAN(keras.Model):
                 shadow = self.add_weight(shape=variable.shape, dtype=variable.dtype, trainable=False,
                                          initializer=lambda shape, dtype=None, value=initial: value,
                                          aggregation="only_first_replica", name=f"ema_{i}")
+                setattr(self, f"ema_{i}", shadow)  # an attribute each: how tf.train.Checkpoint finds a variable
                 pairs.append((variable, shadow))
             self._ema_pairs = pairs
-            self.ema_weights = [shadow for _, shadow in pairs]
+
+    @property
+    def ema_weights(self) -> list:
+        """The EMA copies of ``generator_weights`` (empty without EMA)."""
+        return [shadow for _, shadow in self._ema_pairs]
 
     @property
     def generator_weights(self) -> list:
