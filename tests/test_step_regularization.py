@@ -62,6 +62,11 @@ def test_invalid_step_settings_are_config_errors(section, values, message):
         section(**values)
 
 
+def test_unknown_disabled_transforms_are_refused_when_the_model_is_configured():
+    with pytest.raises(ConfigError, match="unknown transform.*sharpen"):
+        build_model(_config(augment={"kind": "ada", "disabled": ("hue", "sharpen")}))
+
+
 def test_r1_is_refused_for_wasserstein_critics():
     with pytest.raises(ConfigError, match="Wasserstein"):
         resolve_config("progan", "tiny", r1={"gamma": 1.0})
@@ -330,7 +335,8 @@ def test_every_model_trains_with_every_hook_on(name):
 
 # --- runs: resume, sampling, export ---------------------------------------------------------------------------
 
-_HOOKS = dict(augment={"kind": "ada", "interval": 1, "speed_images": 80}, ema={"halflife_images": 20.0},
+# a low target: p rises from the first step, so the resumed run continues an augmenting one
+_HOOKS = dict(augment={"kind": "ada", "interval": 1, "speed_images": 80, "target": 0.1}, ema={"halflife_images": 20.0},
               r1={"gamma": 1.0, "interval": 2})
 
 

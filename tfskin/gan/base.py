@@ -210,6 +210,11 @@ class GAN(keras.Model):
         self.step_batch_size = int(batch_size)
         if self.r1_config.enabled and self.wasserstein_critic(self.config):
             raise ConfigError(f"{self.model_name}: R1 is for non-Wasserstein discriminators")
+        known = augment_lib.TRANSFORMS + augment_lib.DIFFAUGMENT_TRANSFORMS
+        unknown = sorted(set(self.augment_config.disabled) - set(known))
+        if unknown:
+            raise ConfigError(f"augment.disabled: unknown transform(s) {', '.join(unknown)}; choose from "
+                              f"{', '.join(dict.fromkeys(known))}")
         scalar = lambda name, initial=0.0: self.add_weight(
             shape=(), dtype="float32", initializer=keras.initializers.Constant(initial), trainable=False,
             aggregation="only_first_replica", name=name)
@@ -257,11 +262,11 @@ class GAN(keras.Model):
 
         ``site``: one of ``discriminator_sites`` (its augmentation draws; calls whose inputs must be transformed
         alike, e.g. feature matching's real and fake, share a site); ``x``: the discriminator's whole input
-        (B, H, W, C), conditioning channels included, with the RGB channels at ``color_channels`` (start,
-        stop): geometric transforms move every channel, colour transforms only those; ``real``: x holds real
-        images (R1 and ADA's sign statistics, in the discriminator's update only); ``score``: the output ->
-        the real/fake score(s) centred on the decision boundary (default: the output itself, logits; LSGAN
-        models pass ``out - 0.5``)."""
+        (B, H, W, C), conditioning channels included; ``color_channels``: (start, stop) of its RGB channels
+        (None: no colour transforms); geometric transforms move every channel, colour transforms only those;
+        ``real``: x holds real images (R1 and ADA's sign statistics, in the discriminator's update only);
+        ``score``: the output -> the real/fake score(s) centred on the decision boundary (default: the output
+        itself, logits; LSGAN models pass ``out - 0.5``)."""
         if self.augment_config.enabled:
             draws, kind = self._augment_draws(batch, site, x), self.augment_config.kind
             disabled = tuple(self.augment_config.disabled)

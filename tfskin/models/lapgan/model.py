@@ -122,7 +122,7 @@ class LAPGAN(NoiseToImageGAN, StagedGAN):
         c = x.shape[-1]
         joined = ops.concatenate([ops.cast(x, "float32"), ops.cast(low, "float32")], axis=-1)
         return self.discriminate(lambda v: self.discriminators[k]([v[..., :c], v[..., c:]], training=True), joined,
-                                 batch, site, real=real, color_channels=(0, 0))
+                                 batch, site, real=real, color_channels=None)
 
     def discriminator_losses(self, batch, fakes):
         pyramid = self.real_pyramid(batch["images"])
