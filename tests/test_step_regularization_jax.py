@@ -42,4 +42,4 @@ def test_hooked_steps_on_jax_equal_the_tf_steps(tmp_path):
             np.testing.assert_allclose(actual, expected, rtol=1e-6, atol=1e-7, err_msg=name)
         else:
             np.testing.assert_allclose(actual, expected, rtol=0, atol=2 * 2 * LEARNING_RATE + 1e-5, err_msg=name)
-    assert {"ada_rt", "ema_0"} <= moved  # the comparison covers hooks that acted
+    assert "ema_0" in moved and moved & {"ada_p", "ada_rt"}  # the comparison covers hooks that acted
