@@ -150,7 +150,7 @@ def test_with_the_hooks_off_the_step_is_the_plain_step_exactly():
 # --- EMA ------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("rampup", [None, 0.5])
+@pytest.mark.parametrize("rampup", [None, pytest.param(0.5, marks=pytest.mark.slow)])
 def test_ema_weights_are_the_analytic_average_of_the_raw_weights(rampup):
     halflife = 20.0
     config = _config(ema={"halflife_images": halflife, "rampup": rampup})
@@ -173,6 +173,7 @@ def test_ema_weights_are_the_analytic_average_of_the_raw_weights(rampup):
             np.testing.assert_array_equal(shadow.numpy(), variable.numpy())
 
 
+@pytest.mark.slow
 def test_inference_weights_swap_the_ema_in_and_back():
     config = _config(ema={"halflife_images": 1000.0})
     model = build_model(config)
@@ -213,6 +214,7 @@ def test_r1_is_the_squared_gradient_norm_at_real_images_scaled_when_due():
     assert float(model.discriminator_step_losses(batch, fakes)["d_loss"]) == pytest.approx(plain, rel=1e-6)
 
 
+@pytest.mark.slow
 def test_r1_changes_the_discriminator_update():
     """The penalty is differentiated again (a nested tape): with R1 the discriminator moves differently."""
     updates = []
@@ -233,6 +235,7 @@ def _ada_model(optimizer=None, **augment):
     return config, build_model(config)
 
 
+@pytest.mark.slow
 def test_ada_p_rises_while_the_discriminator_memorises_its_real_images():
     config, model = _ada_model()
     batch = _batch(model, config)
@@ -257,6 +260,7 @@ def test_ada_p_rises_while_the_discriminator_memorises_its_real_images():
     assert ps[-1] <= config.augment.max_p
 
 
+@pytest.mark.slow
 def test_ada_p_falls_when_the_discriminator_cannot_tell():
     # A discriminator that cannot tell: its logit bias shifted so that half the real images score below 0, and
     # (almost) not trained further.
@@ -274,6 +278,7 @@ def test_ada_p_falls_when_the_discriminator_cannot_tell():
     assert ps == sorted(ps, reverse=True) and ps[-1] < 0.5
 
 
+@pytest.mark.slow
 def test_ada_p_and_its_accumulators_follow_the_interval():
     config, model = _ada_model(interval=3)
     batch = _batch(model, config)
