@@ -35,6 +35,7 @@ accumulators and the EMA weights are non-trainable variables, so checkpoints car
 """
 
 import contextlib
+import threading
 
 import keras
 import tensorflow as tf
@@ -107,7 +108,9 @@ class GAN(keras.Model):
         self.augment_config, self.ema_config, self.r1_config = AugmentConfig(), EMAConfig(), R1Config()
         self.step_batch_size = 1
         self._ema_pairs = []
-        self._hook_records = None  # lists of the discriminator phase's R1 terms and sign statistics
+        # The discriminator phase's R1 terms and sign statistics, per thread: tf.distribute runs each replica's
+        # step in its own thread, concurrently.
+        self._hook_state = threading.local()
 
     @property
     def image_size(self) -> tuple:
@@ -275,7 +278,7 @@ class GAN(keras.Model):
         else:
             run = network
         score = score or (lambda out: out)
-        records = self._hook_records if real else None
+        records = getattr(self._hook_state, "records", None) if real else None
         if records is not None and self.r1_config.enabled:
             x = ops.cast(x, "float32")
             out, grad = output_and_input_gradient(run, x, lambda o: logit_sum(score(o)))
@@ -301,11 +304,11 @@ class GAN(keras.Model):
     def discriminator_step_losses(self, batch, fakes) -> dict:
         """``discriminator_losses`` as the training step uses it: with R1 added to ``d_loss`` (when due) and
         the sign statistics ADA's controller needs (``ada_signs``, ``ada_count``) when the hooks are on."""
-        self._hook_records = {"r1": [], "signs": [], "count": []}
+        records = self._hook_state.records = {"r1": [], "signs": [], "count": []}
         try:
             losses = dict(self.discriminator_losses(batch, fakes))
         finally:
-            records, self._hook_records = self._hook_records, None
+            self._hook_state.records = None
         if records["r1"]:
             penalty = sum(records["r1"])
             cfg = self.r1_config
