@@ -390,3 +390,32 @@ def test_samples_and_exports_use_the_ema_generator_unless_asked_for_the_raw_one(
     np.testing.assert_allclose(served(result.export_path), ema_images, atol=1e-5)  # the end-of-training export
     raw_export = export_run(tmp_path / "run", tmp_path / "raw", raw_generator=True)
     np.testing.assert_allclose(served(raw_export), raw_images, atol=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.numerics
+def test_mirrored_hooked_step_equals_single_device_step():
+    """ADA (p = 0.5, signs summed over replicas), EMA and R1 split over two replicas: the same weights and ADA
+    accumulators as on one device (tolerance as in tests/test_distribution.py)."""
+    from numerics import float_arrays, max_abs_diff, rounding_tolerance
+
+    from tfskin.runtime import make_strategy
+
+    if len(tf.config.list_logical_devices("CPU")) < 2:
+        pytest.skip("needs two logical CPU devices (set up in conftest)")
+    config = _config(augment={"kind": "ada", "interval": 3, "speed_images": 80}, ema={"halflife_images": 20.0},
+                     r1={"gamma": 1.0, "interval": 1})
+    batch = None
+    models = []
+    for strategy in (tf.distribute.get_strategy(), make_strategy("mirrored")):
+        with strategy.scope():
+            model = build_model(config)
+        model.ada_p.assign(0.5)
+        batch = batch or _batch(model, config)
+        model.fit(tf.data.Dataset.from_tensors(batch).repeat(), steps_per_epoch=2, epochs=1, verbose=0)
+        models.append(model)
+    single, mirrored = (float_arrays(m.weights) for m in models)
+    assert max_abs_diff(single, mirrored) <= rounding_tolerance(single, steps=2)
+    # the sign statistics of both replicas' real images, accumulated over the two steps
+    assert float(models[1].ada_count.numpy()) == float(models[0].ada_count.numpy()) == 2 * BATCH
+    assert float(models[1].ada_sign_sum.numpy()) == float(models[0].ada_sign_sum.numpy())
