@@ -21,7 +21,7 @@ import sys
 import traceback
 
 from tfskin import __version__
-from tfskin.config import PRECISIONS, STRATEGIES, cli_flags, count_type, parse_image_size
+from tfskin.config import AUGMENT_KINDS, PRECISIONS, STRATEGIES, cli_flags, count_type, parse_image_size
 from tfskin.data.tfds.catalog import DATA_DIR_ENV
 from tfskin.errors import CommandError, ConfigError, UserError
 from tfskin.registry import DEFAULT_MODEL, get_model, model_names
@@ -56,6 +56,23 @@ def _train_overrides(args):
     if args.no_export:
         train["export_at_end"] = False
     return data, train
+
+
+def _step_overrides(args) -> dict:
+    """The step-hook sections from ``--augment``, ``--ema-halflife``, ``--r1-gamma`` (None: the preset's)."""
+    return {"augment": {"kind": args.augment}, "ema": {"halflife_images": args.ema_halflife},
+            "r1": {"gamma": args.r1_gamma}}
+
+
+def _non_negative(text):
+    """An argparse ``type``: a float >= 0 (0 turns the setting off)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0 (0: off), got {text}")
+    return value
 
 
 def _model_flags() -> dict:
@@ -118,6 +135,9 @@ def _check_resume_flags(args, config):
         "--strategy": (args.strategy, train.strategy), "--seed": (args.seed, train.seed),
         "--jit-compile": (args.jit_compile or None, train.jit_compile),
         "--no-export": (args.no_export or None, not train.export_at_end),
+        "--augment": (args.augment, config.augment.kind),
+        "--ema-halflife": (args.ema_halflife, config.ema.halflife_images),
+        "--r1-gamma": (args.r1_gamma, config.r1.gamma),
     }
     for flag_name, meta in _model_flags().items():
         value = getattr(args, meta["dest"], None)
@@ -134,7 +154,7 @@ def _check_resume_flags(args, config):
 def _check_train(args):
     """Before TensorFlow is imported: what ``resolve_config`` would reject in a new run's flags (model, preset,
     dataset, class names, image size, counts), so such errors answer in well under a second."""
-    from tfskin.config import DataConfig, TrainConfig
+    from tfskin.config import STEP_SECTIONS, DataConfig, TrainConfig
     from tfskin.data.names import check_dataset
 
     if args.resume:
@@ -150,6 +170,8 @@ def _check_train(args):
     model_config = dataclasses.replace(preset.model_config, **overrides) if overrides else preset.model_config
     model_config.check_image_shape(data.image_size, data.channels)
     check_dataset(data.name, data.classes)
+    for name, values in _step_overrides(args).items():
+        STEP_SECTIONS[name](**{**getattr(preset, name), **{k: v for k, v in values.items() if v is not None}})
 
 
 def _default_run_dir(model: str, preset: str) -> str:
@@ -175,7 +197,7 @@ def _cmd_train(args):
         model = args.model or DEFAULT_MODEL
         data, train_values = _train_overrides(args)
         config = resolve_config(model, args.preset, data=data, train=train_values,
-                                model_overrides=_model_overrides(args, model))
+                                model_overrides=_model_overrides(args, model), **_step_overrides(args))
     run_dir = args.run_dir or _default_run_dir(config.model, config.preset)
     if args.dry_run:
         print(config.to_json())
@@ -225,7 +247,7 @@ def _cmd_sample(args):
 
         outputs = AcganCycleganPipeline(args.run).sample(args.n, args.class_name, seed=args.seed)
     else:
-        config, model = load_trained_model(args.run)
+        config, model = load_trained_model(args.run, raw_generator=args.raw_generator)
         if args.class_name is not None and not model.conditional:
             conditional = [n for n in model_names() if get_model(n).model_class.conditional]
             raise CommandError(f"--class: {config.model} is not class-conditional ({', '.join(conditional)} are)")
@@ -318,6 +340,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
     p.add_argument("--no-export", action="store_true", help="do not export a SavedModel at the end")
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+    g = p.add_argument_group("discriminator augmentation, generator EMA, R1 (default: the preset's; all off in "
+                             "most presets)")
+    g.add_argument("--augment", choices=AUGMENT_KINDS,
+                   help="augment what the discriminator sees: none, ada (adaptive p) or diffaugment (always)")
+    g.add_argument("--ema-halflife", type=_non_negative,
+                   help="half-life of the generator EMA in images (0: no EMA); sampled and exported by default")
+    g.add_argument("--r1-gamma", type=_non_negative,
+                   help="R1 weight gamma (0: off); lazy, every r1.interval steps (16)")
     g = p.add_argument_group("model-specific settings (a flag that does not apply to --model is an error)")
     for flag_name, meta in _model_flags().items():
         kwargs = {"dest": meta["dest"], "help": f"{', '.join(meta['fields'])}: {meta['help']}"}
@@ -336,6 +366,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--class", dest="class_name", help="class to sample (conditional models and pipelines), e.g. MEL")
     p.add_argument("--pipeline", choices=("acgan_cyclegan",),
                    help="sample a trained pipeline; --run is then the pipeline directory")
+    p.add_argument("--raw-generator", action="store_true",
+                   help="sample the trained generator weights, not their EMA (for runs that kept one)")
     p.set_defaults(func=_cmd_sample, validate=_check_sample)
 
     p = sub.add_parser("export", help="export a run's generator as a TF Serving SavedModel")

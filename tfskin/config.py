@@ -203,6 +203,90 @@ class OptimizerConfig(ConfigMixin):
         return constant, total_steps - constant
 
 
+#: Augmentation kinds of ``AugmentConfig.kind`` (the same names as ``tfskin.gan.augment.KINDS``; repeated here so
+#: the config is checked without importing TensorFlow).
+AUGMENT_KINDS = ("none", "ada", "diffaugment")
+
+
+@dataclass(frozen=True)
+class AugmentConfig(ConfigMixin):
+    """Augmentation of everything the discriminator sees (``GAN.discriminate``).
+
+    ``kind``: ``none`` (today's step, bit for bit), ``ada`` (adaptive discriminator augmentation: the probability
+    p starts at 0 and follows r_t = E[sign(D(real))] towards ``target``, adjusted every ``interval`` steps by at
+    batch * interval / ``speed_images`` and capped at ``max_p``) or ``diffaugment`` (every transform, always).
+    ``disabled``: names of transforms to leave out (e.g. ``hue`` where colour defines a class)."""
+
+    kind: str = "none"
+    target: float = 0.6
+    interval: int = 4
+    speed_images: int = 500_000
+    max_p: float = 0.75  # below the p (about 0.8) where the paper finds ADA's pipeline starts to leak
+    disabled: tuple = ()
+
+    def __post_init__(self):
+        if self.kind not in AUGMENT_KINDS:
+            raise ConfigError(f"augment.kind {self.kind!r} is not one of {', '.join(AUGMENT_KINDS)}")
+        if not 0.0 < self.target < 1.0:
+            raise ConfigError(f"augment.target must be in (0, 1), got {self.target}")
+        if not 0.0 <= self.max_p <= 1.0:
+            raise ConfigError(f"augment.max_p must be in [0, 1], got {self.max_p}")
+        for name in ("interval", "speed_images"):
+            if not 1 <= getattr(self, name) <= MAX_COUNT:
+                raise ConfigError(f"augment.{name} must be in [1, {MAX_COUNT:,}], got {getattr(self, name)}")
+        if not all(isinstance(name, str) for name in self.disabled):
+            raise ConfigError(f"augment.disabled must be transform names, got {self.disabled!r}")
+
+    @property
+    def enabled(self) -> bool:
+        return self.kind != "none"
+
+
+@dataclass(frozen=True)
+class EMAConfig(ConfigMixin):
+    """An exponential moving average of the generator's weights (sampled, evaluated and exported by default).
+
+    ``halflife_images``: images over which an old weight's share halves (0: off); after each generator step
+    ema <- beta * ema + (1 - beta) * weight with beta = 0.5 ** (batch / halflife). ``rampup`` (StyleGAN2; None:
+    off): the half-life is min(halflife_images, images_seen * rampup), so early weights are forgotten fast."""
+
+    halflife_images: float = 0.0
+    rampup: typing.Optional[float] = None
+
+    def __post_init__(self):
+        if not 0.0 <= self.halflife_images <= MAX_COUNT:
+            raise ConfigError(f"ema.halflife_images must be >= 0 (0: off), got {self.halflife_images}")
+        if self.rampup is not None and not self.rampup > 0.0:
+            raise ConfigError(f"ema.rampup must be > 0 or None (off), got {self.rampup}")
+
+    @property
+    def enabled(self) -> bool:
+        return self.halflife_images > 0
+
+
+@dataclass(frozen=True)
+class R1Config(ConfigMixin):
+    """R1 regularisation of the discriminator: gamma / 2 * E[||grad_x D(x_real)||^2], lazily every ``interval``
+    steps and then multiplied by ``interval`` (``gamma`` 0: off). Not for Wasserstein critics."""
+
+    gamma: float = 0.0
+    interval: int = 16
+
+    def __post_init__(self):
+        if not self.gamma >= 0.0:
+            raise ConfigError(f"r1.gamma must be >= 0 (0: off), got {self.gamma}")
+        if not 1 <= self.interval <= MAX_COUNT:
+            raise ConfigError(f"r1.interval must be in [1, {MAX_COUNT:,}], got {self.interval}")
+
+    @property
+    def enabled(self) -> bool:
+        return self.gamma > 0
+
+
+#: The sections of ``RunConfig`` that shape the training step (not the networks): name -> class.
+STEP_SECTIONS = {"augment": AugmentConfig, "ema": EMAConfig, "r1": R1Config}
+
+
 #: The layout of config.json this release writes: 2 = one section per concern (model architecture and loss
 #: weights, data, train, optimizer), each value stated once. Layout 1 (no ``layout`` key) is read by
 #: :func:`upgrade_layout_1`.
@@ -219,6 +303,9 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    ema: EMAConfig = field(default_factory=EMAConfig)
+    r1: R1Config = field(default_factory=R1Config)
 
     def to_dict(self) -> dict:
         return {
@@ -229,6 +316,7 @@ class RunConfig:
             "data": self.data.to_dict(),
             "train": self.train.to_dict(),
             "optimizer": self.optimizer.to_dict(),
+            **{name: getattr(self, name).to_dict() for name in STEP_SECTIONS},
         }
 
     def to_json(self) -> str:
@@ -250,6 +338,8 @@ class RunConfig:
             data=DataConfig.from_dict(values.get("data", {})),
             train=TrainConfig.from_dict(values.get("train", {})),
             optimizer=OptimizerConfig.from_dict(values.get("optimizer", {})),
+            # config.json of runs from before these sections: their defaults are the step those runs trained with
+            **{name: section.from_dict(values.get(name, {})) for name, section in STEP_SECTIONS.items()},
         )
 
     def replace(self, **changes) -> "RunConfig":

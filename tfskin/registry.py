@@ -10,7 +10,7 @@ import dataclasses
 import importlib
 from typing import Union
 
-from tfskin.config import DataConfig, OptimizerConfig
+from tfskin.config import STEP_SECTIONS, DataConfig, OptimizerConfig
 from tfskin.errors import ConfigError
 
 _MODELS: dict = {}
@@ -43,11 +43,16 @@ class Preset:
     data: dict = dataclasses.field(default_factory=dict)  # DataConfig overrides
     train: dict = dataclasses.field(default_factory=dict)  # TrainConfig overrides
     optimizer: dict = dataclasses.field(default_factory=dict)  # OptimizerConfig overrides
+    augment: dict = dataclasses.field(default_factory=dict)  # AugmentConfig overrides
+    ema: dict = dataclasses.field(default_factory=dict)  # EMAConfig overrides
+    r1: dict = dataclasses.field(default_factory=dict)  # R1Config overrides
 
     def __post_init__(self):
         data = DataConfig(**self.data)
         self.model_config.check_image_shape(data.image_size, data.channels)
         OptimizerConfig(**self.optimizer)  # fail at registration on a misspelt or invalid setting
+        for name, section in STEP_SECTIONS.items():
+            section(**getattr(self, name))
 
     @property
     def image_shape(self) -> tuple:

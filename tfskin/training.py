@@ -24,7 +24,7 @@ import keras
 
 from tfskin import callbacks as cb
 from tfskin.checkpointing import RunCheckpoints, latest_checkpoint
-from tfskin.config import DataConfig, OptimizerConfig, RunConfig, TrainConfig
+from tfskin.config import STEP_SECTIONS, DataConfig, OptimizerConfig, RunConfig, TrainConfig
 from tfskin.data.sources import check_dataset
 from tfskin.errors import CheckpointError, ConfigError
 from tfskin.gan.lr_schedule import adam_pair
@@ -60,9 +60,11 @@ class TrainResult:
 
 
 def resolve_config(model: str, preset: str = None, *, data: dict = None, train: dict = None,
-                   model_overrides: dict = None, optimizer: dict = None) -> RunConfig:
+                   model_overrides: dict = None, optimizer: dict = None, augment: dict = None, ema: dict = None,
+                   r1: dict = None) -> RunConfig:
     """Start from a model's preset and apply overrides, one section per concern: the image size and channel
-    count are data settings, the seed a training setting, learning rates and betas optimizer settings."""
+    count are data settings, the seed a training setting, learning rates and betas optimizer settings,
+    discriminator augmentation, generator EMA and R1 their own sections."""
     spec = get_model(model)
     chosen = spec.preset(preset or spec.default_preset)
     data_values = {**chosen.data, **{k: v for k, v in (data or {}).items() if v is not None}}
@@ -80,8 +82,12 @@ def resolve_config(model: str, preset: str = None, *, data: dict = None, train: 
     train_config = with_resolved_precision(TrainConfig(**{**TrainConfig().to_dict(), **train_values}))
     optimizer_config = OptimizerConfig(**{**OptimizerConfig().to_dict(), **optimizer_values})
     model_config = dataclasses.replace(chosen.model_config, **overrides) if overrides else chosen.model_config
+    given = {"augment": augment, "ema": ema, "r1": r1}
+    step_sections = {name: section(**{**getattr(chosen, name),
+                                      **{k: v for k, v in (given[name] or {}).items() if v is not None}})
+                     for name, section in STEP_SECTIONS.items()}
     config = RunConfig(model=model, preset=chosen.name, model_config=model_config, data=data_config,
-                       train=train_config, optimizer=optimizer_config)
+                       train=train_config, optimizer=optimizer_config, **step_sections)
     validate(config)
     return config
 
@@ -101,7 +107,11 @@ def validate(config: RunConfig):
     config.model_config.check_image_shape(config.data.image_size, config.data.channels)
     check_strategy(config.train.strategy, config.train.batch_size)
     check_dataset(config.data.name, config.data.classes)
-    get_model(config.model).model_class.validate_run(config)
+    model_class = get_model(config.model).model_class
+    if config.r1.enabled and model_class.wasserstein_critic(config.model_config):
+        raise ConfigError(f"{config.model}: R1 (--r1-gamma {config.r1.gamma}) is for discriminators with a "
+                          f"non-Wasserstein loss; this model trains a Wasserstein critic")
+    model_class.validate_run(config)
 
 
 def build_model(config: RunConfig):
@@ -110,6 +120,7 @@ def build_model(config: RunConfig):
     keras.utils.set_random_seed(config.train.seed)  # the initial weights are part of the run's identity
     with precision_policy(config.train.precision):
         model = spec.build(config.model_config, config.data.image_shape, seed=config.train.seed)
+        model.configure_step(config.augment, config.ema, config.r1, batch_size=config.train.batch_size)
         generator_optimizer, discriminator_optimizer = adam_pair(config.optimizer, config.train.steps)
         model.compile(generator_optimizer=generator_optimizer, discriminator_optimizer=discriminator_optimizer,
                       jit_compile=config.train.jit_compile)
@@ -134,7 +145,8 @@ def _prepare_run_dir(run_dir: Path, config: RunConfig, resume: bool):
         # Only the length of the run may change on resume; anything else would not be a continuation.
         if dataclasses.replace(saved.train, steps=config.train.steps) != config.train or \
                 saved.model_config != config.model_config or saved.data != config.data or \
-                saved.optimizer != config.optimizer:
+                saved.optimizer != config.optimizer or \
+                any(getattr(saved, name) != getattr(config, name) for name in STEP_SECTIONS):
             raise ConfigError(f"--resume: settings differ from {config_path}; only --steps may change on resume")
     elif has_checkpoint:
         raise ConfigError(f"run dir {run_dir} already holds a run; pass --resume to continue it or choose "
@@ -184,7 +196,7 @@ def _train_run(config, run_dir, strategy, replicas, backend, resume, stream, exp
     if start_step >= config.train.steps:
         print(f"run already at step {start_step} >= --steps {config.train.steps}; nothing to train", file=stream)
 
-    inputs = build_inputs(model.input_kind, config, model.latent_spec())  # the model's family says which
+    inputs = build_inputs(model.input_kind, config, model.training_latent_spec())  # the model's family says which
     batches = inputs.batches(start_step)
     processes = 1
     if config.train.strategy == "data-parallel":
@@ -197,7 +209,9 @@ def _train_run(config, run_dir, strategy, replicas, backend, resume, stream, exp
 
     log_dir = run_dir / "logs"
     fixed = inputs.preview(FIXED_SAMPLES)
-    render = lambda: {k: keras.ops.convert_to_numpy(v) for k, v in model.preview(fixed).items()}
+    def render():  # the grid shows the EMA generator when the run keeps one
+        with model.inference_weights():
+            return {k: keras.ops.convert_to_numpy(v) for k, v in model.preview(fixed).items()}
     progress = cb.Progress(config.train.steps, config.train.batch_size, config.train.log_every, stream=stream)
     tensorboard = cb.TensorBoardLogger(log_dir, config.train.log_every, progress)
     reference = inputs.reference_images(REFERENCE_IMAGES)
@@ -254,7 +268,8 @@ def _train_run(config, run_dir, strategy, replicas, backend, resume, stream, exp
     # a resumed run with nothing left to train exports nothing new (unless it has no export yet)
     if config.train.export_at_end and (remaining > 0 or next_version(model_dir) == 1):
         if backend == "tensorflow" and config.train.precision == "float32":
-            export_path = export_model(model, model_dir)
+            with model.inference_weights():
+                export_path = export_model(model, model_dir)
         else:  # the checkpoint just written, exported in float32 (a child process on TF for another backend)
             export_path = export_run(run_dir, model_dir)
     return TrainResult(run_dir=run_dir, step=step, checkpoint=checkpoint, sample_grid=grid, log_dir=log_dir,

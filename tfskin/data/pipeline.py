@@ -40,10 +40,27 @@ def random_flips(images: tf.Tensor, seed) -> tf.Tensor:
     return images
 
 
+#: Where the sub-seeds of "uniform" latents start: they are folded in from here, apart from the other kinds (which
+#: take 1, 2, ... by sorted name), so adding uniform draws (augmentation) changes no other latent's numbers.
+UNIFORM_STREAM = 2**31 - 1
+
+
 def draw_latents(spec: dict, batch_size: int, seed) -> dict:
-    """Random model inputs from a model's ``latent_spec()``, drawn statelessly from ``seed``."""
+    """Random model inputs from a model's ``latent_spec()``, drawn statelessly from ``seed``.
+
+    kinds: "normal" (standard normal), "uniform" (U[0, 1), e.g. augmentation draws) and ("categorical",
+    num_classes, prior). Each latent has its own sub-seed: the index of its name among the non-uniform names (sorted)
+    for normal and categorical latents, and among the uniform names in a separate stream for uniform ones."""
     out = {}
-    for i, (name, (shape, kind)) in enumerate(sorted(spec.items())):
+    uniform = sorted(name for name, (_, kind) in spec.items() if kind == "uniform")
+    others = sorted(name for name in spec if name not in uniform)
+    for j, name in enumerate(uniform):
+        shape, _ = spec[name]
+        stream = tf.random.experimental.stateless_fold_in(seed, UNIFORM_STREAM)
+        sub_seed = tf.random.experimental.stateless_fold_in(stream, j + 1)
+        out[name] = tf.random.stateless_uniform([batch_size, *shape], seed=sub_seed)
+    for i, name in enumerate(others):
+        shape, kind = spec[name]
         sub_seed = tf.random.experimental.stateless_fold_in(seed, i + 1)
         if kind == "normal":
             out[name] = tf.random.stateless_normal([batch_size, *shape], seed=sub_seed)

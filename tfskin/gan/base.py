@@ -25,13 +25,51 @@ levels (LAPGAN) just return more entries in their dicts.
 Randomness used in training (latent noise, sampled labels) arrives in ``batch`` from the input pipeline,
 generated statelessly from (seed, step): a resumed run and a run split over replicas see exactly the same
 numbers as an uninterrupted single-device run.
+
+Step hooks (``configure_step``; all off by default, and then the step is exactly the plain one): every
+discriminator call of a model goes through :meth:`GAN.discriminate`, which augments the discriminator's input
+(``tfskin.gan.augment``, with per-example uniform draws from the pipeline, one set per call site), records
+sign(D(real)) for ADA's controller and adds R1 at real inputs during the discriminator's update. After the
+generator's update the base updates the generator EMA and, every ``augment.interval`` steps, ADA's p. p, its
+accumulators and the EMA weights are non-trainable variables, so checkpoints carry them.
 """
+
+import contextlib
+import threading
 
 import keras
 import tensorflow as tf
 from keras import ops
 
+from tfskin.config import AugmentConfig, ConfigError, EMAConfig, R1Config
 from tfskin.errors import BadInputError
+from tfskin.gan import augment as augment_lib
+from tfskin.gan.image_pool import _uniform as uniform_from_seed
+from tfskin.gan.image_pool import fold_seed, step_seed
+from tfskin.gan.r1 import logit_sum, output_and_input_gradient, squared_gradient_norm
+
+#: Latent names of the augmentation draws of a discriminator call site: ``augment_<site>``.
+AUGMENT_PREFIX = "augment_"
+_AUGMENT_FOLD = 1000  # in-step augmentation draws: apart from the image pools' folds (1, 2)
+
+
+def ema_beta(batch_size, images_seen, halflife_images: float, rampup=None):
+    """The EMA decay of one step: 0.5 ** (batch / half-life), the half-life ramped up as
+    min(halflife_images, images_seen * rampup) when ``rampup`` is set (StyleGAN2)."""
+    halflife = ops.cast(halflife_images, "float32")
+    if rampup is not None:
+        halflife = ops.minimum(halflife, ops.cast(images_seen, "float32") * rampup)
+    return ops.power(0.5, ops.cast(batch_size, "float32") / ops.maximum(halflife, 1e-8))
+
+
+def _replica_sum(x):
+    """The sum of ``x`` over tf.distribute replicas (JAX and one replica: ``x``)."""
+    if keras.backend.backend() != "tensorflow":
+        return x
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return x
+    return context.all_reduce("sum", x)
 
 
 def images_and_mask(generated, channels: int) -> dict:
@@ -67,6 +105,12 @@ class GAN(keras.Model):
         )
         self.generator_optimizer = None
         self.discriminator_optimizer = None
+        self.augment_config, self.ema_config, self.r1_config = AugmentConfig(), EMAConfig(), R1Config()
+        self.step_batch_size = 1
+        self._ema_pairs = []
+        # The discriminator phase's R1 terms and sign statistics, per thread: tf.distribute runs each replica's
+        # step in its own thread, concurrently.
+        self._hook_state = threading.local()
 
     @property
     def image_size(self) -> tuple:
@@ -136,6 +180,15 @@ class GAN(keras.Model):
         """The model's class name in lower case (e.g. ``cyclegan``), for messages."""
         return type(self).__name__.lower()
 
+    #: Names of the discriminator call sites (``discriminate(..., site=...)``) of one training step; each gets
+    #: its own augmentation draws. Models with several discriminators or scales override this.
+    discriminator_sites: tuple = ("real", "fake", "generator")
+
+    @classmethod
+    def wasserstein_critic(cls, model_config) -> bool:
+        """True when the discriminator is a Wasserstein critic (R1 does not apply)."""
+        return False
+
     @classmethod
     def validate_run(cls, run_config):
         """Reject run settings this model cannot train with (raise ``ConfigError``); default: none."""
@@ -146,6 +199,182 @@ class GAN(keras.Model):
 
     def after_restore(self):
         """Called after weights were restored from a checkpoint (staged models re-read their stage)."""
+
+    # --- step hooks: discriminator augmentation, generator EMA, R1 -------------------------------------
+
+    def configure_step(self, augment: AugmentConfig = None, ema: EMAConfig = None, r1: R1Config = None,
+                       batch_size: int = 1):
+        """Turn on the step hooks a run asks for (call once, after construction and before
+        ``build_for_training``); creates ADA's p and accumulators and the EMA copies of the generator's weights
+        (from its current weights). ``batch_size``: the global batch (EMA decay and ADA's adjustment speed)."""
+        self.augment_config = augment or AugmentConfig()
+        self.ema_config = ema or EMAConfig()
+        self.r1_config = r1 or R1Config()
+        self.step_batch_size = int(batch_size)
+        if self.r1_config.enabled and self.wasserstein_critic(self.config):
+            raise ConfigError(f"{self.model_name}: R1 is for non-Wasserstein discriminators")
+        known = augment_lib.TRANSFORMS + augment_lib.DIFFAUGMENT_TRANSFORMS
+        unknown = sorted(set(self.augment_config.disabled) - set(known))
+        if unknown:
+            raise ConfigError(f"augment.disabled: unknown transform(s) {', '.join(unknown)}; choose from "
+                              f"{', '.join(dict.fromkeys(known))}")
+        scalar = lambda name, initial=0.0: self.add_weight(
+            shape=(), dtype="float32", initializer=keras.initializers.Constant(initial), trainable=False,
+            aggregation="only_first_replica", name=name)
+        if self.augment_config.enabled:
+            # diffaugment: every transform always (p = 1); ada: p starts at 0 and follows the controller
+            self.ada_p = scalar("ada_p", 1.0 if self.augment_config.kind == "diffaugment" else 0.0)
+            self.ada_rt = scalar("ada_rt")
+            self.ada_sign_sum = scalar("ada_sign_sum")
+            self.ada_count = scalar("ada_count")
+        if self.r1_config.enabled:
+            self.trackers["r1_penalty"] = keras.metrics.Mean(name="r1_penalty")
+        if self.ema_config.enabled:
+            pairs = []
+            for i, variable in enumerate(self.generator_weights):
+                initial = ops.convert_to_numpy(variable)
+                shadow = self.add_weight(shape=variable.shape, dtype=variable.dtype, trainable=False,
+                                         initializer=lambda shape, dtype=None, value=initial: value,
+                                         aggregation="only_first_replica", name=f"ema_{i}")
+                setattr(self, f"ema_{i}", shadow)  # an attribute each: how tf.train.Checkpoint finds a variable
+                pairs.append((variable, shadow))
+            self._ema_pairs = pairs
+
+    @property
+    def ema_weights(self) -> list:
+        """The EMA copies of ``generator_weights`` (empty without EMA)."""
+        return [shadow for _, shadow in self._ema_pairs]
+
+    @property
+    def generator_weights(self) -> list:
+        """Every weight of the generator networks, trainable or not (what the EMA copies)."""
+        return [v for net in self.generator_networks for v in net.weights]
+
+    def training_latent_spec(self) -> dict:
+        """``latent_spec()`` plus the per-example uniform draws of every augmented discriminator call site."""
+        spec = dict(self.latent_spec())
+        if self.augment_config.enabled:
+            draws = augment_lib.num_draws(self.augment_config.kind)
+            for site in self.discriminator_sites:
+                spec[AUGMENT_PREFIX + site] = ((draws,), "uniform")
+        return spec
+
+    def discriminate(self, network, x, batch, site: str, *, real: bool = False, color_channels=(0, 3),
+                     score=None):
+        """``network(x)`` as training wants it: every discriminator call of a model goes through here.
+
+        ``site``: one of ``discriminator_sites`` (its augmentation draws; calls whose inputs must be transformed
+        alike, e.g. feature matching's real and fake, share a site); ``x``: the discriminator's whole input
+        (B, H, W, C), conditioning channels included; ``color_channels``: (start, stop) of its RGB channels
+        (None: no colour transforms); geometric transforms move every channel, colour transforms only those;
+        ``real``: x holds real images (R1 and ADA's sign statistics, in the discriminator's update only);
+        ``score``: the output -> the real/fake score(s) centred on the decision boundary (default: the output
+        itself, logits; LSGAN models pass ``out - 0.5``)."""
+        if self.augment_config.enabled:
+            draws, kind = self._augment_draws(batch, site, x), self.augment_config.kind
+            disabled = tuple(self.augment_config.disabled)
+            run = lambda inputs: network(augment_lib.augment(inputs, draws, self.ada_p.value, kind,
+                                                             color_channels=color_channels, disabled=disabled))
+        else:
+            run = network
+        score = score or (lambda out: out)
+        records = getattr(self._hook_state, "records", None) if real else None
+        if records is not None and self.r1_config.enabled:
+            x = ops.cast(x, "float32")
+            out, grad = output_and_input_gradient(run, x, lambda o: logit_sum(score(o)))
+            records["r1"].append(squared_gradient_norm(grad))
+        else:
+            out = run(x)
+        if records is not None and self.augment_config.enabled:
+            scores = score(out)
+            scores = scores if isinstance(scores, (list, tuple)) else [scores]
+            records["signs"].append(sum(ops.sum(ops.sign(ops.cast(ops.stop_gradient(s), "float32"))) for s in scores))
+            records["count"].append(sum(ops.cast(ops.size(s), "float32") for s in scores))
+        return out
+
+    def _augment_draws(self, batch, site, x):
+        """The site's (B, num_draws) uniform draws: from the batch when the input object adds them
+        (``training_latent_spec``), else drawn here from (seed, step, site), statelessly (resume-exact)."""
+        if AUGMENT_PREFIX + site in batch:
+            return batch[AUGMENT_PREFIX + site]
+        seed = fold_seed(fold_seed(step_seed(self.seed, self.train_step_counter.value), _AUGMENT_FOLD),
+                         self.discriminator_sites.index(site) + 1)
+        return uniform_from_seed((ops.shape(x)[0], augment_lib.num_draws(self.augment_config.kind)), seed)
+
+    def discriminator_step_losses(self, batch, fakes) -> dict:
+        """``discriminator_losses`` as the training step uses it: with R1 added to ``d_loss`` (when due) and
+        the sign statistics ADA's controller needs (``ada_signs``, ``ada_count``) when the hooks are on."""
+        records = self._hook_state.records = {"r1": [], "signs": [], "count": []}
+        try:
+            losses = dict(self.discriminator_losses(batch, fakes))
+        finally:
+            self._hook_state.records = None
+        if records["r1"]:
+            penalty = sum(records["r1"])
+            cfg = self.r1_config
+            due = ops.equal(ops.mod(self.train_step_counter.value, cfg.interval), 0)
+            weight = ops.where(due, 0.5 * cfg.gamma * cfg.interval, 0.0)
+            losses["d_loss"] = losses["d_loss"] + ops.cast(weight, "float32") * penalty
+            losses["r1_penalty"] = penalty
+        if records["signs"]:
+            losses["ada_signs"] = sum(records["signs"])
+            losses["ada_count"] = sum(records["count"])
+        return losses
+
+    def finish_step(self, losses: dict):
+        """After both updates: the generator EMA, ADA's accumulators and p, then the step counter."""
+        step = self.train_step_counter.value
+        if self._ema_pairs:
+            cfg = self.ema_config
+            beta = ema_beta(self.step_batch_size, ops.cast(step, "float32") * self.step_batch_size,
+                            cfg.halflife_images, cfg.rampup)
+            for variable, shadow in self._ema_pairs:
+                if variable.trainable:
+                    value = ops.cast(variable.value, shadow.dtype)
+                    shadow.assign(value + (shadow.value - value) * ops.cast(beta, shadow.dtype))
+                else:  # BatchNorm statistics and other state: copied (StyleGAN2 copies buffers)
+                    shadow.assign(variable.value)
+        if self.augment_config.kind == "ada" and "ada_signs" in losses:
+            cfg = self.augment_config
+            signs = self.ada_sign_sum.value + _replica_sum(losses["ada_signs"])
+            count = self.ada_count.value + _replica_sum(losses["ada_count"])
+            due = ops.equal(ops.mod(step + 1, cfg.interval), 0)
+            controller = augment_lib.AdaController(target=cfg.target, interval=cfg.interval,
+                                                   speed_images=cfg.speed_images, max_p=cfg.max_p)
+            new_p = controller.next_p(self.ada_p.value, signs, count, self.step_batch_size)
+            self.ada_p.assign(ops.where(due, ops.cast(new_p, "float32"), self.ada_p.value))
+            self.ada_rt.assign(ops.where(due, signs / ops.maximum(count, 1.0), self.ada_rt.value))
+            self.ada_sign_sum.assign(ops.where(due, 0.0, signs))
+            self.ada_count.assign(ops.where(due, 0.0, count))
+        self.train_step_counter.assign_add(1)
+
+    def step_logs(self, losses: dict) -> dict:
+        """The trackers' results (and ADA's p and last r_t when augmenting)."""
+        logs = self._track(losses)
+        if self.augment_config.enabled:
+            logs["ada_p"] = ops.convert_to_tensor(self.ada_p.value)
+            logs["ada_rt"] = ops.convert_to_tensor(self.ada_rt.value)
+        return logs
+
+    @contextlib.contextmanager
+    def inference_weights(self, raw: bool = False):
+        """Within the block the generator holds its EMA weights (when the model keeps them and not ``raw``),
+        afterwards its trained weights again: for sample grids and exports during training."""
+        if raw or not self._ema_pairs:
+            yield self
+            return
+        saved = [ops.convert_to_numpy(v) for v, _ in self._ema_pairs]
+        self.load_ema_weights()
+        try:
+            yield self
+        finally:
+            for (variable, _), value in zip(self._ema_pairs, saved):
+                variable.assign(value)
+
+    def load_ema_weights(self):
+        """Put the EMA weights into the generator (for a model loaded to sample or export; a no-op without EMA)."""
+        for variable, shadow in self._ema_pairs:
+            variable.assign(ops.convert_to_numpy(shadow))
 
     # --- compile / build ---------------------------------------------------------------------------------
 
@@ -225,7 +454,7 @@ class GAN(keras.Model):
 
     def _update_discriminator(self, batch, fakes):
         with tf.GradientTape() as tape:
-            losses = self.discriminator_losses(batch, fakes)
+            losses = self.discriminator_step_losses(batch, fakes)
             scaled = self.discriminator_optimizer.scale_loss(losses["d_loss"] / self._num_replicas())
         self._minimize(tape, self.discriminator_optimizer, scaled, self.discriminator_variables)
         return losses
@@ -254,8 +483,8 @@ class GAN(keras.Model):
             g_losses = self.generator_losses(batch, fakes)
             g_scaled = self.generator_optimizer.scale_loss(g_losses["g_loss"] / self._num_replicas())
         self._minimize(g_tape, self.generator_optimizer, g_scaled, self.generator_variables)
-        self.train_step_counter.assign_add(1)
-        return self._track({**d_losses, **g_losses})
+        self.finish_step(d_losses)
+        return self.step_logs({**d_losses, **g_losses})
 
     def _track(self, losses: dict) -> dict:
         for name, tracker in self.trackers.items():
@@ -287,8 +516,12 @@ class GAN(keras.Model):
     def get_config(self):
         from dataclasses import asdict
 
-        return {"config": asdict(self.config), "image_shape": list(self.image_shape), "seed": self.seed,
-                "name": self.name}
+        config = {"config": asdict(self.config), "image_shape": list(self.image_shape), "seed": self.seed,
+                  "name": self.name}
+        if self.augment_config.enabled or self.ema_config.enabled or self.r1_config.enabled:
+            config["step"] = {"augment": self.augment_config.to_dict(), "ema": self.ema_config.to_dict(),
+                              "r1": self.r1_config.to_dict(), "batch_size": self.step_batch_size}
+        return config
 
     @classmethod
     def from_config(cls, config):
@@ -299,5 +532,10 @@ class GAN(keras.Model):
                      "decay_steps"):
             values.pop(name, None)
         image_shape = config.get("image_shape") or (*legacy["image_size"], legacy.get("channels", 3))
-        return cls(cls.config_class.from_dict(values), image_shape=image_shape,
-                   seed=config.get("seed", legacy.get("seed", 0)), name=config.get("name"))
+        model = cls(cls.config_class.from_dict(values), image_shape=image_shape,
+                    seed=config.get("seed", legacy.get("seed", 0)), name=config.get("name"))
+        if "step" in config:
+            step = config["step"]
+            model.configure_step(AugmentConfig.from_dict(step["augment"]), EMAConfig.from_dict(step["ema"]),
+                                 R1Config.from_dict(step["r1"]), batch_size=step["batch_size"])
+        return model

@@ -10,10 +10,12 @@ the discriminator optimizer's, so Keras carries, purges and syncs both players' 
 One step, as in ``GAN.train_step`` (TF):
 
 1. the generator runs once (``jax.vjp`` keeps its pullback), with the generator's weights as the inputs;
-2. the discriminator is updated on the detached fakes (``discriminator_losses``, its own gradient and optimizer);
+2. the discriminator is updated on the detached fakes (``discriminator_step_losses``: the model's losses plus
+   R1; its own gradient and optimizer);
 3. the generator loss is computed with the updated discriminator; its gradient is the direct part (losses that
    run a generator again, e.g. CycleGAN's cycle terms) plus the part through the fakes (the pullback of 1.);
-4. the generator optimizer is applied, the trackers updated and the step counter incremented.
+4. the generator optimizer is applied; the generator EMA and ADA's p are updated (``GAN.finish_step``), the
+   trackers updated and the step counter incremented.
 
 Variable reads inside each phase come from a ``keras.StatelessScope`` mapping every model variable to its
 current value; assignments made by a phase (BatchNorm statistics, the step counter) are read back from the
@@ -189,7 +191,7 @@ def train_step(model, state, data):
 
     def d_loss(d_values):
         with keras.StatelessScope(state_mapping=values.mapping(dict(zip(map(id, d_vars), d_values)))) as scope:
-            losses = model.discriminator_losses(batch, detached)
+            losses = model.discriminator_step_losses(batch, detached)
         return _scaled(d_opt, d_opt_values, losses["d_loss"]), (losses, values.read_back(scope, stateful))
 
     d_values = [values.current[id(v)] for v in d_vars]
@@ -212,12 +214,12 @@ def train_step(model, state, data):
     g_grads = [a + b for a, b in zip(direct, via_fakes)]
     g_opt_values = _apply(g_opt, g_opt_values, g_grads, g_vars, values)
 
-    # 4. Trackers and the step counter.
+    # 4. The generator EMA, ADA's p, the step counter and the trackers.
     metric_variables = list(model.metrics_variables)
     mapping = values.mapping() + list(zip(metric_variables, metric_values))
     with keras.StatelessScope(state_mapping=mapping) as scope:
-        model.train_step_counter.assign_add(1)
-        logs = model._track({**d_losses, **g_losses})
+        model.finish_step(d_losses)
+        logs = model.step_logs({**d_losses, **g_losses})
     values.update(values.read_back(scope, stateful))
     new_metric_values = [scope.get_current_value(v) for v in metric_variables]
     new_state = (

@@ -21,6 +21,13 @@ class ACGAN(ClassConditionalGAN):
         self.generator = build_generator(config, self.image_shape)
         self.discriminator = build_discriminator(config, self.image_shape)
 
+    def _d(self, x):
+        return self.discriminator(x, training=True)
+
+    @staticmethod
+    def _source(out):
+        return out[0]  # the real/fake logits (out[1]: the class logits)
+
     def generate(self, batch, training=False):
         noise = ops.convert_to_tensor(batch["noise"])
         return {"images": self.generator([noise, self.one_hot(batch["fake_labels"])], training=training)}
@@ -31,8 +38,9 @@ class ACGAN(ClassConditionalGAN):
 
     def discriminator_losses(self, batch, fakes):
         cfg = self.config
-        real_source, real_classes = self.discriminator(batch["images"], training=True)
-        fake_source, fake_classes = self.discriminator(fakes["images"], training=True)
+        real_source, real_classes = self.discriminate(self._d, batch["images"], batch, "real", real=True,
+                                                      score=self._source)
+        fake_source, fake_classes = self.discriminate(self._d, fakes["images"], batch, "fake", score=self._source)
         adv = losses.nonsaturating_discriminator_loss(real_source, fake_source)
         aux = (losses.auxiliary_classification_loss(batch["labels"], real_classes)
                + losses.auxiliary_classification_loss(batch["fake_labels"], fake_classes))
@@ -45,7 +53,8 @@ class ACGAN(ClassConditionalGAN):
 
     def generator_losses(self, batch, fakes):
         cfg = self.config
-        fake_source, fake_classes = self.discriminator(fakes["images"], training=True)
+        fake_source, fake_classes = self.discriminate(self._d, fakes["images"], batch, "generator",
+                                                      score=self._source)
         adv = losses.nonsaturating_generator_loss(fake_source)
         aux = losses.auxiliary_classification_loss(batch["fake_labels"], fake_classes)
         return {"g_loss": cfg.adversarial_weight * adv + cfg.auxiliary_weight * aux, "g_adv": adv, "g_aux": aux}

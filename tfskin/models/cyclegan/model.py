@@ -90,20 +90,28 @@ class CycleGAN(ImageToImageGAN):
             fakes["pooled_b"] = self.pool_b(ops.stop_gradient(fake_b), fold_seed(seed, 2))
         return fakes
 
+    discriminator_sites = ("a_real", "a_fake", "b_real", "b_fake", "generator_a", "generator_b")
+
+    def _judge(self, domain, images, batch, site, real=False):
+        """Discriminator ``domain`` (a or b) on RGB images; LSGAN's decision boundary is 0.5."""
+        network = self.discriminator_a if domain == "a" else self.discriminator_b
+        return self.discriminate(lambda x: network(x, training=True), images, batch, site, real=real,
+                                 score=lambda out: out - 0.5)
+
     def discriminator_losses(self, batch, fakes):
         pooled_a = fakes.get("pooled_a", fakes["fake_a"])
         pooled_b = fakes.get("pooled_b", fakes["fake_b"])
-        d_a = losses.lsgan_discriminator_loss(self.discriminator_a(batch["images_a"], training=True),
-                                              self.discriminator_a(pooled_a, training=True))
-        d_b = losses.lsgan_discriminator_loss(self.discriminator_b(batch["images_b"], training=True),
-                                              self.discriminator_b(pooled_b, training=True))
+        d_a = losses.lsgan_discriminator_loss(self._judge("a", batch["images_a"], batch, "a_real", real=True),
+                                              self._judge("a", pooled_a, batch, "a_fake"))
+        d_b = losses.lsgan_discriminator_loss(self._judge("b", batch["images_b"], batch, "b_real", real=True),
+                                              self._judge("b", pooled_b, batch, "b_fake"))
         return {"d_loss": d_a + d_b, "d_a": d_a, "d_b": d_b}
 
     def generator_losses(self, batch, fakes):
         real_a, real_b = batch["images_a"], batch["images_b"]
         cfg = self.config
-        g_adv = (losses.lsgan_generator_loss(self.discriminator_b(fakes["fake_b"], training=True))
-                 + losses.lsgan_generator_loss(self.discriminator_a(fakes["fake_a"], training=True)))
+        g_adv = (losses.lsgan_generator_loss(self._judge("b", fakes["fake_b"], batch, "generator_b"))
+                 + losses.lsgan_generator_loss(self._judge("a", fakes["fake_a"], batch, "generator_a")))
         cycle = (losses.cycle_consistency_loss(real_a, fakes["rec_a"])
                  + losses.cycle_consistency_loss(real_b, fakes["rec_b"]))
         identity = ops.zeros(())

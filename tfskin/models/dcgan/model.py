@@ -23,12 +23,19 @@ class DCGAN(NoiseToImageGAN):
         self.discriminator = build_discriminator(config, self.image_shape)
         self._d_loss_fn, self._g_loss_fn = losses.adversarial_losses(config.loss)
 
+    @classmethod
+    def wasserstein_critic(cls, model_config) -> bool:
+        return model_config.loss == "wasserstein"
+
+    def _d(self, x):
+        return self.discriminator(x, training=True)
+
     def generate(self, batch, training=False):
         return {"images": self.generator(batch["noise"], training=training)}
 
     def discriminator_losses(self, batch, fakes):
-        real_logits = self.discriminator(batch["images"], training=True)
-        fake_logits = self.discriminator(fakes["images"], training=True)
+        real_logits = self.discriminate(self._d, batch["images"], batch, "real", real=True)
+        fake_logits = self.discriminate(self._d, fakes["images"], batch, "fake")
         if self.config.loss == "nonsaturating":
             d_loss = self._d_loss_fn(real_logits, fake_logits, label_smoothing=self.config.label_smoothing)
         else:
@@ -40,7 +47,7 @@ class DCGAN(NoiseToImageGAN):
         }
 
     def generator_losses(self, batch, fakes):
-        fake_logits = self.discriminator(fakes["images"], training=True)
+        fake_logits = self.discriminate(self._d, fakes["images"], batch, "generator")
         return {"g_loss": self._g_loss_fn(fake_logits)}
 
     def call(self, noise, training=False):

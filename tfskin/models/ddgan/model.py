@@ -25,6 +25,11 @@ class DDGAN(NoiseToImageGAN):
         self.generator = build_generator(config, self.image_shape)
         self.discriminators = [build_discriminator(config, s, self.image_shape) for s in scales]
         track_for_checkpoints(self, self.discriminators)
+        self.discriminator_sites = tuple(f"scale{s}_{part}" for s in scales for part in ("real", "fake", "generator"))
+
+    def _judge(self, i, s, images, batch, part, real=False):
+        return self.discriminate(lambda x: self.discriminators[i](x, training=True), images, batch,
+                                 f"scale{s}_{part}", real=real)
 
     @property
     def discriminator_networks(self):
@@ -44,8 +49,8 @@ class DDGAN(NoiseToImageGAN):
         out, total = {}, 0.0
         for i, s, weight, name in self._scales():
             real_s = downsample(real, 2 ** (self.config.num_scales - 1 - s))
-            loss = losses.nonsaturating_discriminator_loss(self.discriminators[i](real_s, training=True),
-                                                           self.discriminators[i](fakes[f"scale{s}"], training=True))
+            loss = losses.nonsaturating_discriminator_loss(self._judge(i, s, real_s, batch, "real", real=True),
+                                                           self._judge(i, s, fakes[f"scale{s}"], batch, "fake"))
             out[f"d_loss_{name}"] = loss
             total = total + weight * loss
         out["d_loss"] = total
@@ -54,7 +59,7 @@ class DDGAN(NoiseToImageGAN):
     def generator_losses(self, batch, fakes):
         out, total = {}, 0.0
         for i, s, weight, name in self._scales():
-            loss = losses.nonsaturating_generator_loss(self.discriminators[i](fakes[f"scale{s}"], training=True))
+            loss = losses.nonsaturating_generator_loss(self._judge(i, s, fakes[f"scale{s}"], batch, "generator"))
             out[f"g_loss_{name}"] = loss
             total = total + weight * loss
         out["g_loss"] = total

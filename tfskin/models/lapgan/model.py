@@ -38,6 +38,8 @@ class LAPGAN(NoiseToImageGAN, StagedGAN):
             self.generators.append(g)
             self.discriminators.append(d)
         track_for_checkpoints(self, self.generators + self.discriminators)
+        self.discriminator_sites = tuple(f"level{k}_{part}" for k in range(config.num_levels)
+                                         for part in ("real", "fake", "generator"))
 
     # --- which levels train when ---
     def _phases(self):
@@ -110,16 +112,26 @@ class LAPGAN(NoiseToImageGAN, StagedGAN):
         low = blur_upsample(pyramid[k - 1])
         return pyramid[k] - low, low
 
-    def _discriminate(self, k, x, low):
-        return self.discriminators[k](x if low is None else [x, low], training=True)
+    def _discriminate(self, k, x, low, batch, part, real=False):
+        """Level k's discriminator on an image (level 0) or a residual with its low-pass condition, augmented
+        together as one input: geometric transforms move both, colour transforms apply to level 0's image only
+        (a residual's colours are differences, not colours)."""
+        site = f"level{k}_{part}"
+        if low is None:
+            return self.discriminate(lambda v: self.discriminators[k](v, training=True), x, batch, site, real=real)
+        c = x.shape[-1]
+        joined = ops.concatenate([ops.cast(x, "float32"), ops.cast(low, "float32")], axis=-1)
+        return self.discriminate(lambda v: self.discriminators[k]([v[..., :c], v[..., c:]], training=True), joined,
+                                 batch, site, real=real, color_channels=None)
 
     def discriminator_losses(self, batch, fakes):
         pyramid = self.real_pyramid(batch["images"])
         out, total = {}, 0.0
         for k in self.active_levels:
             real, low = self._real_and_condition(pyramid, k)
-            loss = losses.nonsaturating_discriminator_loss(self._discriminate(k, real, low),
-                                                           self._discriminate(k, fakes[f"level{k}"], low))
+            loss = losses.nonsaturating_discriminator_loss(
+                self._discriminate(k, real, low, batch, "real", real=True),
+                self._discriminate(k, fakes[f"level{k}"], low, batch, "fake"))
             out[f"d_loss_level{k}"] = loss
             total = total + loss
         out["d_loss"] = total
@@ -130,7 +142,8 @@ class LAPGAN(NoiseToImageGAN, StagedGAN):
         out, total = {}, 0.0
         for k in self.active_levels:
             _, low = self._real_and_condition(pyramid, k)
-            loss = losses.nonsaturating_generator_loss(self._discriminate(k, fakes[f"level{k}"], low))
+            loss = losses.nonsaturating_generator_loss(self._discriminate(k, fakes[f"level{k}"], low, batch,
+                                                                          "generator"))
             out[f"g_loss_level{k}"] = loss
             total = total + loss
         out["g_loss"] = total

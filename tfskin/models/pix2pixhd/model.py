@@ -60,24 +60,33 @@ class Pix2PixHD(ImageToImageGAN):
     def _cond(self, batch):
         return self.conditioning(batch["label_map"], batch.get("boundary"))
 
-    def _discriminate(self, cond, images):
-        return self.discriminator(ops.concatenate([cond, ops.cast(images, "float32")], axis=-1), training=True)
+    #: "generator": the feature-matching pair (real and fake) shares its draws, so both are transformed alike.
+    discriminator_sites = ("real", "fake", "generator")
+
+    def _discriminate(self, cond, images, batch, site, real=False):
+        """The multi-scale discriminator on [conditioning, image]: augmentation moves the label map with the
+        image (geometric transforms) and changes colours only in the image's channels."""
+        x = ops.concatenate([cond, ops.cast(images, "float32")], axis=-1)
+        channels = cond.shape[-1]
+        return self.discriminate(lambda inputs: self.discriminator(inputs, training=True), x, batch, site,
+                                 real=real, color_channels=(channels, channels + 3),
+                                 score=lambda out: [scale[-1] - 0.5 for scale in out])
 
     def generate(self, batch, training=False):
         return {"images": self.generator(self._cond(batch), training=training)}
 
     def discriminator_losses(self, batch, fakes):
         cond = self._cond(batch)
-        real = self._discriminate(cond, batch["images"])
-        fake = self._discriminate(cond, fakes["images"])
+        real = self._discriminate(cond, batch["images"], batch, "real", real=True)
+        fake = self._discriminate(cond, fakes["images"], batch, "fake")
         d_loss = sum(losses.lsgan_discriminator_loss(r[-1], f[-1]) for r, f in zip(real, fake, strict=False))
         return {"d_loss": d_loss}
 
     def generator_losses(self, batch, fakes):
         cfg = self.config
         cond = self._cond(batch)
-        fake = self._discriminate(cond, fakes["images"])
-        real = self._discriminate(cond, batch["images"])
+        fake = self._discriminate(cond, fakes["images"], batch, "generator")
+        real = self._discriminate(cond, batch["images"], batch, "generator")
         g_gan = sum(losses.lsgan_generator_loss(f[-1]) for f in fake)
         feat_weight = 4.0 / (cfg.discriminator_layers + 1)
         g_feat = feat_weight * losses.feature_matching_loss([r[:-1] for r in real], [f[:-1] for f in fake])

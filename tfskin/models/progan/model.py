@@ -108,8 +108,15 @@ class ProGAN(_ProgressiveMixin, ClassConditionalGAN, StagedGAN):
                                stage=self.current_stage, alpha=self.alpha)
         return {"images": image}
 
-    def _critic(self, images, one_hot):
-        return self.discriminator(images, one_hot, stage=self.current_stage, alpha=self.alpha)
+    discriminator_sites = ("real", "fake", "penalty", "generator")
+
+    @classmethod
+    def wasserstein_critic(cls, model_config) -> bool:
+        return True
+
+    def _critic(self, images, one_hot, batch, site, real=False):
+        network = lambda x: self.discriminator(x, one_hot, stage=self.current_stage, alpha=self.alpha)
+        return self.discriminate(network, images, batch, site, real=real, score=lambda out: out[0])
 
     def discriminator_losses(self, batch, fakes):
         cfg = self.config
@@ -117,21 +124,23 @@ class ProGAN(_ProgressiveMixin, ClassConditionalGAN, StagedGAN):
         fake = ops.cast(fakes["images"], "float32")
         real_labels = self.model_labels(batch["labels"])
         real_oh, fake_oh = self.one_hot(real_labels), self.one_hot(batch["fake_labels"])
-        real_score, real_cls = self._critic(real, real_oh)
-        fake_score, fake_cls = self._critic(fake, fake_oh)
+        real_score, real_cls = self._critic(real, real_oh, batch, "real", real=True)
+        fake_score, fake_cls = self._critic(fake, fake_oh, batch, "fake")
         wasserstein = ops.mean(real_score) - ops.mean(fake_score)
         adversarial = losses.wasserstein_discriminator_loss(real_score, fake_score, drift=cfg.drift_weight)
         # interpolation weights ~ U(0, 1), from the pipeline's stateless normal draws (resume-exact)
         eps = 0.5 * (1.0 + ops.erf(ops.cast(batch["gp_noise"], "float32") / math.sqrt(2.0)))
         mixed = real + ops.reshape(eps, (-1, 1, 1, 1)) * (fake - real)
-        penalty = losses.gradient_penalty(_input_gradient(lambda x: ops.sum(self._critic(x, real_oh)[0]), mixed))
+        penalty = losses.gradient_penalty(_input_gradient(
+            lambda x: ops.sum(self._critic(x, real_oh, batch, "penalty")[0]), mixed))
         d_class = (losses.auxiliary_classification_loss(real_labels, real_cls)
                    + losses.auxiliary_classification_loss(batch["fake_labels"], fake_cls))
         return {"d_loss": adversarial + cfg.gp_weight * penalty + cfg.class_weight * d_class,
                 "wasserstein": wasserstein, "gradient_penalty": penalty, "d_class": d_class}
 
     def generator_losses(self, batch, fakes):
-        fake_score, fake_cls = self._critic(ops.cast(fakes["images"], "float32"), self.one_hot(batch["fake_labels"]))
+        fake_score, fake_cls = self._critic(ops.cast(fakes["images"], "float32"), self.one_hot(batch["fake_labels"]),
+                                            batch, "generator")
         g_class = losses.auxiliary_classification_loss(batch["fake_labels"], fake_cls)
         return {"g_loss": losses.wasserstein_generator_loss(fake_score) + self.config.class_weight * g_class,
                 "g_class": g_class}
@@ -178,20 +187,24 @@ class FrozenProGAN(_ProgressiveMixin, NoiseToImageGAN, StagedGAN):
         return StageSchedule([Phase(s, 0, steps, name="x".join(map(str, self.config.resolution(s, self.image_size))))
                               for s in range(self.config.num_stages)])
 
+    def _judge(self, images, batch, site, real=False):
+        return self.discriminate(lambda x: self.discriminator(x, stage=self.current_stage, training=True), images,
+                                 batch, site, real=real)
+
     def generate(self, batch, training=False):
         return {"images": self.generator(ops.convert_to_tensor(batch["noise"]), stage=self.current_stage,
                                          training=training)}
 
     def discriminator_losses(self, batch, fakes):
         real = self._real_at_stage(batch["images"], fade=False)
-        real_logits = self.discriminator(real, stage=self.current_stage, training=True)
-        fake_logits = self.discriminator(fakes["images"], stage=self.current_stage, training=True)
+        real_logits = self._judge(real, batch, "real", real=True)
+        fake_logits = self._judge(fakes["images"], batch, "fake")
         return {"d_loss": losses.nonsaturating_discriminator_loss(real_logits, fake_logits,
                                                                   label_smoothing=self.config.label_smoothing),
                 "d_real": ops.mean(ops.sigmoid(real_logits)), "d_fake": ops.mean(ops.sigmoid(fake_logits))}
 
     def generator_losses(self, batch, fakes):
-        fake_logits = self.discriminator(fakes["images"], stage=self.current_stage, training=True)
+        fake_logits = self._judge(fakes["images"], batch, "generator")
         return {"g_loss": losses.nonsaturating_generator_loss(fake_logits)}
 
     def call(self, noise, training=False):
