@@ -391,6 +391,11 @@ def test_samples_and_exports_use_the_ema_generator_unless_asked_for_the_raw_one(
     raw_export = export_run(tmp_path / "run", tmp_path / "raw", raw_generator=True)
     np.testing.assert_allclose(served(raw_export), raw_images, atol=1e-5)
 
+    from tfskin.cli import main
+
+    assert main(["export", "--run", str(tmp_path / "run"), "--out", str(tmp_path / "cli"), "--raw-generator"]) == 0
+    np.testing.assert_allclose(served(tmp_path / "cli" / "1"), raw_images, atol=1e-5)
+
 
 @pytest.mark.slow
 @pytest.mark.numerics

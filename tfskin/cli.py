@@ -291,7 +291,7 @@ def _cmd_export(args):
     # TensorFlow-backed modules are imported on use (start-up time of the other commands).
     from tfskin.runs import export_run
 
-    path = export_run(args.run, _export_dir(args), version=args.version)
+    path = export_run(args.run, _export_dir(args), version=args.version, raw_generator=args.raw_generator)
     print(f"exported SavedModel to {path} (signatures: {', '.join(_saved_signatures(path))})")
     return 0
 
@@ -374,6 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", required=True, help="run directory")
     p.add_argument("--out", help="model folder; versions go in <out>/<N> (default: export/models/<model>)")
     p.add_argument("--version", type=count_type(1), help="version number >= 1 (default: next free)")
+    p.add_argument("--raw-generator", action="store_true",
+                   help="export the trained generator weights, not their EMA (for runs that kept one)")
     p.set_defaults(func=_cmd_export, validate=_check_export)
 
     modules = list(_COMMAND_MODULES) + [get_model(n).commands for n in model_names() if get_model(n).commands]
