@@ -44,8 +44,8 @@ from keras import ops
 from tfskin.config import AugmentConfig, ConfigError, EMAConfig, R1Config
 from tfskin.errors import BadInputError
 from tfskin.gan import augment as augment_lib
-from tfskin.gan.image_pool import _uniform as uniform_from_seed
 from tfskin.gan.image_pool import fold_seed, step_seed
+from tfskin.gan.image_pool import stateless_uniform as uniform_from_seed
 from tfskin.gan.r1 import logit_sum, output_and_input_gradient, squared_gradient_norm
 
 #: Latent names of the augmentation draws of a discriminator call site: ``augment_<site>``.

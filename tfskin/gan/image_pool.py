@@ -8,7 +8,7 @@ State lives in non-trainable variables (so checkpoints carry it and a resumed ru
 random choices are stateless, drawn from a (2,) integer seed (CycleGAN's: run seed and step): the pool's
 behaviour is a pure function of its state and the seed. The query is ``keras.ops`` with static shapes, so it
 runs in a ``tf.function`` and under ``jax.jit`` alike. The draws are backend-specific (:func:`fold_seed`,
-``_uniform``): TensorFlow's stateless RNG on the TensorFlow backend, ``jax.random`` on JAX; a seed gives the
+``stateless_uniform``): TensorFlow's stateless RNG on the TensorFlow backend, ``jax.random`` on JAX; a seed gives the
 same choices every time on one backend, but not the same choices on both.
 
 Under ``tf.distribute`` every replica gathers the global batch of fakes, applies the same query to it (same
@@ -37,7 +37,7 @@ def fold_seed(seed, data: int):
     return _random("fold", seed, data)
 
 
-def _uniform(shape, seed):
+def stateless_uniform(shape, seed):
     """``shape`` floats uniform in [0, 1), a pure function of the (2,) ``seed``."""
     return _random("uniform", seed, shape)
 
@@ -110,9 +110,9 @@ class ImagePool(keras.layers.Layer):
         fill_slot = count + position
         # Each remaining image is swapped, with probability 1/2, for a distinct random slot that was already
         # full before this batch (distinct, so no two writes hit the same slot).
-        coin = _uniform([n], fold_seed(seed, 0))
+        coin = stateless_uniform([n], fold_seed(seed, 0))
         slot_ids = ops.arange(size, dtype="int32")
-        keys = _uniform([size], fold_seed(seed, 1))
+        keys = stateless_uniform([size], fold_seed(seed, 1))
         keys = ops.where(slot_ids < count, keys, 2.0 + ops.cast(slot_ids, "float32"))
         order = ops.cast(ops.argsort(keys), "int32")  # full slots in random order, then the free ones
         rest = ops.cast(ops.logical_not(fill), "int32")
