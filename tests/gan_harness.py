@@ -80,6 +80,13 @@ def check_one_fit_step(model, batch: dict, steps: int = 1):
     return logs
 
 
+def eager_step_logs(model, batch: dict) -> dict:
+    """The logs of one real training step run eagerly (``train_on_batch`` with ``run_eagerly``: no graph to
+    trace), as floats: for tests of what a model logs, which the contract test runs in graph mode."""
+    model.run_eagerly = True
+    return {k: float(v) for k, v in model.train_on_batch(batch, return_dict=True).items()}
+
+
 def signature_inputs(model, n: int = 3, seed: int = 0) -> dict:
     """Random inputs for each of ``model.export_signatures()``: name -> {input name: array}. Dimensions a spec
     leaves open are the batch (``n``) and then the model's image height and width; floats are uniform in [0, 1]
@@ -104,10 +111,16 @@ def signature_inputs(model, n: int = 3, seed: int = 0) -> dict:
     return result
 
 
+def signature_functions(model) -> dict:
+    """``model.export_signatures()`` as ``tf.function``s with their input signatures, as export traces them
+    (dimensions a spec leaves open stay open)."""
+    return {name: tf.function(fn, input_signature=specs) for name, (fn, specs) in model.export_signatures().items()}
+
+
 def signature_outputs(model, inputs: dict) -> dict:
     """Every export signature of ``model`` called in process on ``inputs`` (from ``signature_inputs``)."""
-    functions = model.export_signatures()
-    return {name: {key: np.asarray(value) for key, value in functions[name][0](**args).items()}
+    functions = signature_functions(model)
+    return {name: {key: np.asarray(value) for key, value in functions[name](**args).items()}
             for name, args in inputs.items()}
 
 
