@@ -1,4 +1,5 @@
-"""Test setup: quiet TensorFlow, two logical CPU devices (for MirroredStrategy tests), float32 policy."""
+"""Test setup: quiet TensorFlow, two logical CPU devices (for MirroredStrategy tests), float32 policy, the tiny
+trained runs that evaluation and serving tests share."""
 
 import os
 
@@ -15,6 +16,29 @@ try:
     )
 except RuntimeError:  # TensorFlow was initialised before conftest ran; mirrored tests will skip
     pass
+
+
+@pytest.fixture(scope="session")
+def tiny_runs(tmp_path_factory):
+    """Tiny exported runs trained on demand, once per session: the xdist workers of one session share them
+    (``tiny_runs.py``)."""
+    from tiny_runs import TinyRuns
+
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return TinyRuns(tmp_path_factory.getbasetemp().parent / "tiny_runs")  # the folder all workers share
+    return TinyRuns(tmp_path_factory.mktemp("tiny_runs"))
+
+
+@pytest.fixture(scope="session")
+def dcgan_mel_run(tiny_runs):
+    """32x32 RGB DCGAN trained 2 steps on phantom melanomas; ``export_path`` is its SavedModel."""
+    return tiny_runs.get("dcgan", "tiny", classes=("MEL",))
+
+
+@pytest.fixture(scope="session")
+def dcgan_mask_run(tiny_runs):
+    """32x48 RGB+mask DCGAN trained 2 steps on all phantom classes; ``export_path`` is its SavedModel."""
+    return tiny_runs.get("dcgan", "tiny_mask")
 
 
 @pytest.fixture(autouse=True)
