@@ -50,7 +50,7 @@ def _float32_policy():
 
 # The longest modules (minutes each on 2 cores, from `pytest -n 2 --durations=100`), started first of all.
 LONGEST_MODULES = ("test_jax_backend.py", "test_reproduce.py", "test_jax_runner.py", "test_jax_data_parallel.py",
-                   "test_pipeline_acgan_cyclegan.py")
+                   "test_pipeline_acgan_cyclegan.py", "test_model_contract.py")
 
 
 #: Markers of the opt-in tiers: skipped by default, run with ``--run-slow`` (CI runs everything).

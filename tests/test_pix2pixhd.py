@@ -39,7 +39,7 @@ def _batch(config, n=4):
     return batch, maps
 
 
-@pytest.mark.parametrize("preset", ["tiny_semantic", "tiny"])
+@pytest.mark.parametrize("preset", [pytest.param("tiny_semantic", marks=pytest.mark.slow), "tiny"])
 def test_one_step_logs_feature_matching_and_l1_and_the_export_computes_boundaries(preset):
     config = resolve_config("pix2pixhd", preset)
     model = build_model(config)
