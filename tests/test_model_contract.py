@@ -77,7 +77,7 @@ def test_every_export_answers_in_one_fresh_process_without_tfskin(tmp_path):
         try:
             assert seen["signatures"] == sorted([*signatures, "serving_default"]), seen["signatures"]
             assert seen["default_outputs"] == sorted(default), "serving_default is not the first signature"
-            check_same_outputs(got, outputs, where)
+            check_same_outputs(got, outputs, "served")
         except AssertionError as err:
             failures.append(f"{where}: {err}")
     assert not failures, "\n".join(failures)
