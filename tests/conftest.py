@@ -1,4 +1,5 @@
-"""Test setup: quiet TensorFlow, two logical CPU devices (for MirroredStrategy tests), float32 policy."""
+"""Test setup: quiet TensorFlow, two logical CPU devices (for MirroredStrategy tests), float32 policy, the tiny
+trained runs that evaluation and serving tests share."""
 
 import os
 
@@ -17,6 +18,29 @@ except RuntimeError:  # TensorFlow was initialised before conftest ran; mirrored
     pass
 
 
+@pytest.fixture(scope="session")
+def tiny_runs(tmp_path_factory):
+    """Tiny exported runs trained on demand, once per session: the xdist workers of one session share them
+    (``tiny_runs.py``)."""
+    from tiny_runs import TinyRuns
+
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return TinyRuns(tmp_path_factory.getbasetemp().parent / "tiny_runs")  # the folder all workers share
+    return TinyRuns(tmp_path_factory.mktemp("tiny_runs"))
+
+
+@pytest.fixture(scope="session")
+def dcgan_mel_run(tiny_runs):
+    """32x32 RGB DCGAN trained 2 steps on phantom melanomas; ``export_path`` is its SavedModel."""
+    return tiny_runs.get("dcgan", "tiny", classes=("MEL",))
+
+
+@pytest.fixture(scope="session")
+def dcgan_mask_run(tiny_runs):
+    """32x48 RGB+mask DCGAN trained 2 steps on all phantom classes; ``export_path`` is its SavedModel."""
+    return tiny_runs.get("dcgan", "tiny_mask")
+
+
 @pytest.fixture(autouse=True)
 def _float32_policy():
     keras.config.set_dtype_policy("float32")
@@ -26,7 +50,7 @@ def _float32_policy():
 
 # The longest modules (minutes each on 2 cores, from `pytest -n 2 --durations=100`), started first of all.
 LONGEST_MODULES = ("test_jax_backend.py", "test_reproduce.py", "test_jax_runner.py", "test_jax_data_parallel.py",
-                   "test_pipeline_acgan_cyclegan.py")
+                   "test_pipeline_acgan_cyclegan.py", "test_model_contract.py")
 
 
 #: Markers of the opt-in tiers: skipped by default, run with ``--run-slow`` (CI runs everything).

@@ -1,8 +1,8 @@
-"""ACGAN: the shared GAN harness, per-class sampling, the paper layout, and learning on phantoms."""
+"""ACGAN: logged accuracies and label conditioning, per-class sampling, the paper layout, and learning on phantoms."""
 
 import numpy as np
 import pytest
-from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step, preset_model
+from gan_harness import eager_step_logs, preset_model
 
 from tfskin.config import ConfigError
 from tfskin.inputs import build_inputs
@@ -23,21 +23,12 @@ def _batch(model, n=4, seed=0):
     }
 
 
-def test_acgan_passes_the_gan_harness(tmp_path):
-    config = resolve_config("acgan", "tiny")
-    model = build_model(config)
-    logs = check_one_fit_step(model, _batch(model))
-    assert 0.0 <= logs["aux_acc_fake"] <= 1.0
+def test_one_step_logs_auxiliary_accuracies_and_the_label_conditions_the_output():
+    model = build_model(resolve_config("acgan", "tiny"))
+    logs = eager_step_logs(model, _batch(model))
+    assert 0.0 <= logs["aux_acc_fake"] <= 1.0 and 0.0 <= logs["aux_acc_real"] <= 1.0
     batch = _batch(model, seed=1)
-    inputs = {"noise": batch["noise"], "label": batch["fake_labels"]}
-    check_keras_round_trip(model, inputs, tmp_path)
-    outputs, _ = check_export_round_trip(model, inputs, tmp_path, "generate")
     expected = model(batch["noise"], batch["fake_labels"])
-    assert outputs["image"].shape == (4, 32, 32, 3) and outputs["image"].dtype == np.float32
-    assert 0.0 <= outputs["image"].min() and outputs["image"].max() <= 1.0
-    np.testing.assert_allclose(outputs["image"], np.asarray(expected["image"]), atol=1e-5)
-    assert outputs["image_png_bytes"][0][:8] == b"\x89PNG\r\n\x1a\n"
-    # the label really conditions the output
     other = model(batch["noise"], (batch["fake_labels"] + 1) % 8)
     assert not np.allclose(np.asarray(other["image"]), np.asarray(expected["image"]))
 

@@ -1,5 +1,5 @@
-"""CycleGAN: the GAN harness, paper shapes, resume, mirrored and mixed precision steps, the Path-Rank-Filter
-with a real (test-trained) classifier, and a generator's samples as domain A."""
+"""CycleGAN: logged losses and both served directions, paper shapes, resume, mirrored and mixed precision steps,
+the Path-Rank-Filter with a real (test-trained) classifier, and a generator's samples as domain A."""
 
 import json
 
@@ -7,13 +7,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from gan_harness import (
-    check_export_round_trip,
-    check_keras_round_trip,
-    check_one_fit_step,
-    logged_scalars,
-    preset_model,
-)
+from gan_harness import check_one_fit_step, eager_step_logs, logged_scalars, preset_model, signature_functions
 from numerics import check_mirrored_within_split_spread, float_arrays, on_two_halves
 
 from tfskin.callbacks import NonFiniteLossError
@@ -61,24 +55,17 @@ def mel_classifier(tmp_path_factory):
     return path
 
 
-@pytest.mark.slow
-def test_cyclegan_passes_the_gan_harness(tmp_path):
-    config = resolve_config("cyclegan", "tiny")
-    model = build_model(config)
-    logs = check_one_fit_step(model, _batch(model))
+def test_one_step_logs_cycle_and_identity_and_both_directions_are_served_at_any_size():
+    model = build_model(resolve_config("cyclegan", "tiny"))
+    logs = eager_step_logs(model, _batch(model))
     assert logs["cycle"] > 0 and logs["identity"] > 0
+    signatures = signature_functions(model)
+    assert {"translate_a_to_b", "translate_b_to_a"} <= set(signatures)
     images = np.random.default_rng(1).uniform(0, 1, (3, 16, 16, 3)).astype("float32")
-    check_keras_round_trip(model, images, tmp_path)
-    outputs, info = check_export_round_trip(model, {"image": images}, tmp_path, "translate_a_to_b")
-    np.testing.assert_allclose(outputs["image"], np.asarray(model(images)["image"]), atol=1e-5)
-    assert outputs["image"].shape == (3, 16, 16, 3) and 0 <= outputs["image"].min() <= outputs["image"].max() <= 1
-    assert outputs["image_png_bytes"][0][:8] == b"\x89PNG\r\n\x1a\n"
-    assert {"translate_a_to_b", "translate_b_to_a"} <= set(info["signatures"])
-    loaded = tf.saved_model.load(str(tmp_path / "served" / "m" / "1"))
-    back = loaded.signatures["translate_b_to_a"](image=tf.constant(images))["image"].numpy()
-    np.testing.assert_allclose(back, np.asarray(model(images, direction="b_to_a")["image"]), atol=1e-5)
-    larger = loaded.signatures["translate_a_to_b"](image=tf.constant(np.ones((1, 40, 24, 3), "float32")))
-    assert larger["image"].shape == (1, 40, 24, 3)  # answered at the input's own size
+    back = signatures["translate_b_to_a"](image=tf.constant(images))["image"]
+    np.testing.assert_allclose(np.asarray(back), np.asarray(model(images, direction="b_to_a")["image"]), atol=1e-5)
+    larger = signatures["translate_a_to_b"](image=tf.constant(np.ones((1, 40, 24, 3), "float32")))
+    assert larger["image"].shape == (1, 40, 24, 3)  # answered at the input's own size (served: test_translate.py)
 
 
 def test_paper_layouts():

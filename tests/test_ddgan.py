@@ -1,8 +1,8 @@
-"""DDGAN: harness, every discriminated scale trains the generator, learning on phantoms."""
+"""DDGAN: a logged loss per scale, every discriminated scale trains the generator, learning on phantoms."""
 
 import numpy as np
 import pytest
-from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step, preset_model
+from gan_harness import eager_step_logs, preset_model
 
 from tfskin.config import ConfigError
 from tfskin.models.ddgan.config import DDGANConfig
@@ -18,16 +18,11 @@ def _batch(model, n=4, seed=0):
             "noise": rng.normal(size=(n, config.latent_dim)).astype("float32")}
 
 
-def test_ddgan_passes_the_gan_harness(tmp_path):
-    config = resolve_config("ddgan", "tiny")
-    model = build_model(config)
-    logs = check_one_fit_step(model, _batch(model))
-    assert {"d_loss_8x8", "d_loss_16x16", "d_loss_32x32", "g_loss_8x8"} <= set(logs)
-    noise = _batch(model, seed=1)["noise"]
-    check_keras_round_trip(model, noise, tmp_path)
-    outputs, _ = check_export_round_trip(model, {"noise": noise}, tmp_path, "generate")
-    assert outputs["image"].shape == (4, 32, 32, 3)
-    np.testing.assert_allclose(outputs["image"], np.asarray(model(noise)["image"]), atol=1e-5)
+def test_one_step_logs_a_loss_per_discriminated_scale():
+    model = build_model(resolve_config("ddgan", "tiny"))
+    logs = eager_step_logs(model, _batch(model))
+    assert {"d_loss_8x8", "d_loss_16x16", "d_loss_32x32", "g_loss_8x8", "g_loss_32x32"} <= set(logs)
+    assert model(_batch(model)["noise"])["image"].shape == (4, 32, 32, 3)
 
 
 def test_each_scale_sends_gradients_to_the_generator():

@@ -1,8 +1,9 @@
-"""LAPGAN: harness, pyramid shapes, level-by-level training with resume per level, learning on phantoms."""
+"""LAPGAN: logged levels and per-example noise planes, pyramid shapes, level-by-level training with resume per
+level, learning on phantoms."""
 
 import numpy as np
 import pytest
-from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step, preset_model, weights_of
+from gan_harness import check_one_fit_step, eager_step_logs, preset_model, weights_of
 
 from tfskin.config import ConfigError
 from tfskin.models.lapgan.config import LAPGANConfig
@@ -17,20 +18,14 @@ def _batch(model, n=4, seed=0):
     return batch
 
 
-def test_lapgan_passes_the_gan_harness(tmp_path):
-    config = resolve_config("lapgan", "tiny")
-    model = build_model(config)
-    logs = check_one_fit_step(model, _batch(model))
+def test_one_step_logs_each_level_and_residual_planes_follow_each_examples_own_noise():
+    model = build_model(resolve_config("lapgan", "tiny"))
+    logs = eager_step_logs(model, _batch(model))
     assert {"d_loss_level0", "d_loss_level2", "g_loss_level1"} <= set(logs)
     noise = _batch(model, seed=1)["noise"]
-    check_keras_round_trip(model, noise, tmp_path)
-    outputs, _ = check_export_round_trip(model, {"noise": noise}, tmp_path, "generate")
     expected = model(noise)
-    assert outputs["image"].shape == (4, 24, 32, 3) and outputs["mask"].shape == (4, 24, 32, 1)
-    np.testing.assert_allclose(outputs["image"], np.asarray(expected["image"]), atol=1e-5)
-    np.testing.assert_allclose(outputs["mask"], np.asarray(expected["mask"]), atol=1e-5)
-    # the residual planes depend on each example's own noise only
-    single = model(noise[1:2])
+    assert expected["image"].shape == (4, 24, 32, 3) and expected["mask"].shape == (4, 24, 32, 1)
+    single = model(noise[1:2])  # the residual planes depend on each example's own noise only
     np.testing.assert_allclose(np.asarray(single["image"])[0], np.asarray(expected["image"])[1], atol=1e-5)
 
 

@@ -2,12 +2,10 @@
 fresh process without tfskin answers."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from gan_harness import _FRESH_PROCESS
+from gan_harness import call_in_fresh_process
 
 from tfskin.cli import main
 from tfskin.pipelines.acgan_cyclegan import AcganCycleganPipeline, export_pipeline, train_pipeline
@@ -41,14 +39,10 @@ def test_pipeline_trains_samples_and_exports(tmp_path, capsys):
     path = export_pipeline(out, tmp_path / "served" / "acgan_cyclegan")
     rng = np.random.default_rng(0)
     inputs = {"noise": rng.normal(size=(4, 16)).astype("float32"), "label": np.array([0, 1, 1, 0], "int32")}
-    np.savez(tmp_path / "inputs.npz", **inputs)
-    proc = subprocess.run([sys.executable, "-c", _FRESH_PROCESS, str(path), str(tmp_path / "inputs.npz"), "generate"],
-                          capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert json.loads(proc.stdout.strip().splitlines()[-1])["tfskin_imported"] is False
-    with np.load(str(tmp_path / "inputs.npz") + ".out.npz", allow_pickle=True) as served:
-        image = served["image"]
-        assert image.shape == (4, 16, 16, 3) and served["acgan_image"].shape == (4, 32, 32, 3)
+    (served,), report = call_in_fresh_process([(path, "generate", inputs)], tmp_path / "fresh")
+    assert report["tfskin_imported"] is False
+    image = served["image"]
+    assert image.shape == (4, 16, 16, 3) and served["acgan_image"].shape == (4, 32, 32, 3)
     # the served chain equals ACGAN -> resize -> the label's CycleGAN, per example
     from keras import ops
 

@@ -1,9 +1,10 @@
-"""Progressive GANs: harness, the stage schedule, fade-in alpha and phase freezing across resume, learning."""
+"""Progressive GANs: the logged gradient penalty, image sizes, the stage schedule, fade-in alpha and phase freezing
+across resume, learning."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from gan_harness import check_export_round_trip, check_keras_round_trip, check_one_fit_step, preset_model
+from gan_harness import eager_step_logs, preset_model
 
 from tfskin.config import ConfigError
 from tfskin.gan.staged import Phase, StageSchedule
@@ -39,29 +40,13 @@ def test_schedule_is_explicit_and_pure():
         (0, 0, 4), (1, 4, 4), (2, 4, 4)]
 
 
-def test_progan_passes_the_gan_harness(tmp_path):
-    config = resolve_config("progan", "tiny")
-    model = build_model(config)
-    logs = check_one_fit_step(model, _batch(model))
-    assert logs["gradient_penalty"] >= 0
+def test_one_step_logs_a_gradient_penalty_and_each_variant_makes_its_image_size():
+    model = build_model(resolve_config("progan", "tiny"))
+    assert eager_step_logs(model, _batch(model))["gradient_penalty"] >= 0
     batch = _batch(model, seed=1)
-    inputs = {"noise": batch["noise"], "label": batch["fake_labels"]}
-    check_keras_round_trip(model, inputs, tmp_path)
-    outputs, _ = check_export_round_trip(model, inputs, tmp_path, "generate")
-    np.testing.assert_allclose(outputs["image"], np.asarray(model(**inputs)["image"]), atol=1e-5)
-    assert outputs["image"].shape == (4, 16, 16, 3)
-    assert 0 <= outputs["image"].min() and outputs["image"].max() <= 1
-
-
-def test_progan_frozen_passes_the_gan_harness(tmp_path):
-    config = resolve_config("progan_frozen", "tiny")
-    model = build_model(config)
-    check_one_fit_step(model, _batch(model, labels=False))
-    noise = _batch(model, labels=False)["noise"]
-    check_keras_round_trip(model, noise, tmp_path)
-    outputs, _ = check_export_round_trip(model, {"noise": noise}, tmp_path, "generate")
-    np.testing.assert_allclose(outputs["image"], np.asarray(model(noise)["image"]), atol=1e-5)
-    assert outputs["image"].shape == (4, 32, 32, 3)
+    assert model(batch["noise"], batch["fake_labels"])["image"].shape == (4, 16, 16, 3)
+    frozen = build_model(resolve_config("progan_frozen", "tiny"))
+    assert frozen(_batch(frozen, labels=False)["noise"])["image"].shape == (4, 32, 32, 3)
 
 
 def test_stage_variable_selects_the_inference_stage_and_alpha_blends():

@@ -1,10 +1,10 @@
-"""Shared fixtures: tiny exported generators and one `tfskin serve` subprocess on free loopback ports.
+"""Shared fixtures: a model base of the session's tiny DCGAN exports (tests/conftest.py) and one `tfskin serve`
+subprocess on free loopback ports.
 
 The server is started once per session (it takes a few seconds to import TensorFlow and load the models)
 and is always stopped by its PID.
 """
 
-import io
 import json
 import os
 import shutil
@@ -41,36 +41,16 @@ def http_json(url, body=None, method=None, timeout=30):
         return err.code, json.loads(err.read())
 
 
-def _train(root: Path, preset: str, classes=None, steps=2):
-    from tfskin.training import resolve_config, train
-
-    data = {"classes": classes} if classes else None
-    cfg = resolve_config("dcgan", preset, data=data, train={"steps": steps, "export_at_end": True})
-    return train(cfg, root / "run", stream=io.StringIO())
-
-
 @pytest.fixture(scope="session")
-def mel_run(tmp_path_factory):
-    """32x32 RGB DCGAN (2 steps) on phantom melanomas, exported (result.export_path)."""
-    return _train(tmp_path_factory.mktemp("serving_mel"), "tiny", classes=("MEL",))
-
-
-@pytest.fixture(scope="session")
-def mask_run(tmp_path_factory):
-    """32x48 RGB+mask DCGAN (1 step), exported."""
-    return _train(tmp_path_factory.mktemp("serving_mask"), "tiny_mask", steps=1)
-
-
-@pytest.fixture(scope="session")
-def model_base(tmp_path_factory, mel_run, mask_run):
+def model_base(tmp_path_factory, dcgan_mel_run, dcgan_mask_run):
     """export/models layout: dcgan versions 1 and 2 (copies of one export), dcgan_mask version 1, and a
     models.config next to it keeping both dcgan versions loaded, with the label stable -> 1 on dcgan."""
     from tfskin.serving.models_config import write_models_config
 
     base = tmp_path_factory.mktemp("serving_export") / "models"
-    shutil.copytree(mel_run.export_path, base / "dcgan" / "1")
-    shutil.copytree(mel_run.export_path, base / "dcgan" / "2")
-    shutil.copytree(mask_run.export_path, base / "dcgan_mask" / "1")
+    shutil.copytree(dcgan_mel_run.export_path, base / "dcgan" / "1")
+    shutil.copytree(dcgan_mel_run.export_path, base / "dcgan" / "2")
+    shutil.copytree(dcgan_mask_run.export_path, base / "dcgan_mask" / "1")
     config = base.parent / "models.config"
     write_models_config(base, config)
     text = config.read_text().replace('version_labels { key: "stable" value: 2 }',

@@ -12,8 +12,8 @@ from tfskin.serving.card import read_card
 from tfskin.serving.export import export_model
 
 
-def test_training_export_card_has_run_information(mel_run):
-    card = read_card(mel_run.export_path)
+def test_training_export_card_has_run_information(dcgan_mel_run):
+    card = read_card(dcgan_mel_run.export_path)
     assert card["model"] == "dcgan" and card["preset"] == "tiny" and card["steps"] == 2
     assert card["data"]["classes"] == ["MEL"] and card["resolved_config"]["model"] == "dcgan"
     assert card["tensorflow_version"] and card["tfskin_version"] and card["model_config"]["latent_dim"] == 16
@@ -98,12 +98,12 @@ def test_serve_with_a_port_in_use_is_one_line_and_exit_2(tmp_path, capfd, monkey
                                         f"another with {flag})"], err
 
 
-def test_serving_config_command_writes_a_parsable_file(mel_run, tmp_path, capsys):
+def test_serving_config_command_writes_a_parsable_file(dcgan_mel_run, tmp_path, capsys):
     import shutil
 
     from tfskin.serving.models_config import labels_from_config
 
-    shutil.copytree(mel_run.export_path, tmp_path / "models" / "dcgan" / "3")
+    shutil.copytree(dcgan_mel_run.export_path, tmp_path / "models" / "dcgan" / "3")
     assert main(["serving-config", "--model-base", str(tmp_path / "models"), "--out", str(tmp_path / "m.config")]) == 0
     assert labels_from_config(tmp_path / "m.config") == {"dcgan": {"stable": 3}}
     assert json.loads(json.dumps(read_card(tmp_path / "models" / "dcgan" / "3")))["model"] == "dcgan"

@@ -53,9 +53,9 @@ def _classify_both(served, saved, tmp_path):
 
 
 @pytest.mark.slow
-def test_served_generator_evaluates_like_the_savedmodel(mel_run, tmp_path, capsys):
+def test_served_generator_evaluates_like_the_savedmodel(dcgan_mel_run, tmp_path, capsys):
     base = tmp_path / "export" / "models"
-    assert main(["export", "--run", str(mel_run.run_dir), "--out", str(base / "dcgan")]) == 0
+    assert main(["export", "--run", str(dcgan_mel_run.run_dir), "--out", str(base / "dcgan")]) == 0
     assert main(["serving-config", "--model-base", str(base), "--out", str(tmp_path / "export" / "models.config")]) == 0
     saved = f"savedmodel:{base / 'dcgan'}"
     server = ServeProcess(base)

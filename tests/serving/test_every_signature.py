@@ -14,28 +14,21 @@ from tfskin.serving.metadata import read_signature_defs
 
 from .conftest import http_json
 
-pytestmark = pytest.mark.slow  # trains one tiny model of each export kind
+pytestmark = pytest.mark.slow  # trains (or reuses) one tiny model of each export kind
 
 DT_FLOAT, DT_INT32, DT_STRING = 1, 3, 7
 BATCH, FREE_SIZE = 2, 16  # examples per request; the size given to dimensions a signature leaves open
 
 
-def _train(root, model, preset):
-    from tfskin.training import resolve_config, train
-
-    return train(resolve_config(model, preset, train={"steps": 1, "export_at_end": True}), root / model,
-                 stream=io.StringIO())
-
-
 @pytest.fixture(scope="module")
-def every_kind(tmp_path_factory, mel_run, mask_run):
+def every_kind(tmp_path_factory, tiny_runs, dcgan_mel_run, dcgan_mask_run):
     """A model base with one export of each kind: unconditional (+ mask), class-conditional, image-to-image
     (float and PNG inputs) and label-map-to-image."""
     root = tmp_path_factory.mktemp("every_kind")
     base = root / "models"
-    exports = {"dcgan": mel_run.export_path, "dcgan_mask": mask_run.export_path}
+    exports = {"dcgan": dcgan_mel_run.export_path, "dcgan_mask": dcgan_mask_run.export_path}
     for model in ("acgan", "cyclegan", "pix2pixhd"):
-        exports[model] = _train(root, model, "tiny").export_path
+        exports[model] = tiny_runs.get(model, "tiny", steps=1).export_path
     for name, path in exports.items():
         shutil.copytree(path, base / name / "1")
     return base

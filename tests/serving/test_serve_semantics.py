@@ -57,16 +57,16 @@ def serving(tmp_path):
         server.stop()
 
 
-def test_policy_and_labels_apply_to_versions_appearing_while_running(serving, tmp_path, mel_run):
+def test_policy_and_labels_apply_to_versions_appearing_while_running(serving, tmp_path, dcgan_mel_run):
     base, config = tmp_path / "models", tmp_path / "models.config"  # the base does not exist yet
     _config(config, "latest { num_versions: 1 }")
     url = serving(base, config)
     assert http_json(f"{url}/v1/models/dcgan") == (404, {"error": "Could not find any versions of model dcgan"})
 
     (base / "dcgan").mkdir(parents=True)
-    _add_version(mel_run.export_path, base, 1)
+    _add_version(dcgan_mel_run.export_path, base, 1)
     _wait_for(lambda: _versions(url) == [("1", "AVAILABLE")], "version 1 served")
-    _add_version(mel_run.export_path, base, 2)
+    _add_version(dcgan_mel_run.export_path, base, 2)
     _wait_for(lambda: _versions(url) == [("2", "AVAILABLE")], "version 2 served, version 1 unloaded (latest 1)")
     body = {"signature_name": "generate_png", "instances": [[0.1] * 16]}
     assert http_json(f"{url}/v1/models/dcgan/versions/1:predict", body) == (
@@ -84,11 +84,11 @@ def test_policy_and_labels_apply_to_versions_appearing_while_running(serving, tm
     _wait_for(lambda: _versions(url) == [("2", "AVAILABLE"), ("1", "AVAILABLE")], "all versions")
 
 
-def test_a_broken_version_is_reported_without_server_paths(serving, tmp_path, mel_run):
+def test_a_broken_version_is_reported_without_server_paths(serving, tmp_path, dcgan_mel_run):
     base, config = tmp_path / "models", tmp_path / "models.config"
     (base / "dcgan").mkdir(parents=True)
-    _add_version(mel_run.export_path, base, 1)
-    _add_version(mel_run.export_path, base, 2)
+    _add_version(dcgan_mel_run.export_path, base, 1)
+    _add_version(dcgan_mel_run.export_path, base, 2)
     shutil.rmtree(base / "dcgan" / "2" / "variables")  # TF's load error names the missing file's full path
     _config(config, "all {}")
     url = serving(base, config)

@@ -1,7 +1,6 @@
 """`tfskin translate`: CycleGAN at each image's own size (run, SavedModel and a served endpoint agree pixel
 for pixel), pix2pixHD from label maps, a before/after grid, one-line errors."""
 
-import io
 
 import numpy as np
 import pytest
@@ -10,16 +9,9 @@ from PIL import Image
 from tfskin.cli import main
 
 
-def _train(root, model, preset):
-    from tfskin.training import resolve_config, train
-
-    return train(resolve_config(model, preset, train={"steps": 1, "export_at_end": True}), root / "run",
-                 stream=io.StringIO())
-
-
 @pytest.fixture(scope="module")
-def cyclegan_run(tmp_path_factory):
-    return _train(tmp_path_factory.mktemp("cyclegan"), "cyclegan", "tiny")
+def cyclegan_run(tiny_runs):
+    return tiny_runs.get("cyclegan", "tiny", steps=1)
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +66,8 @@ def test_served_translation_equals_the_savedmodel(cyclegan_run, inputs, tmp_path
 
 
 @pytest.mark.slow
-def test_pix2pixhd_synthesizes_from_label_maps(tmp_path, capsys):
-    run = _train(tmp_path, "pix2pixhd", "tiny")
+def test_pix2pixhd_synthesizes_from_label_maps(tiny_runs, tmp_path, capsys):
+    run = tiny_runs.get("pix2pixhd", "tiny", steps=1)
     h, w = run.export_path and _read_export_size(run.export_path)
     maps, instances = tmp_path / "maps", tmp_path / "instances"
     maps.mkdir()
