@@ -77,7 +77,8 @@ def test_protocol_runs_in_parallel_resumes_and_reports(dcgan_mel_run, tmp_path):
     results = protocol.collect_results(out)
     assert {(r["condition"], r["repeat"]) for r in results} == {(c, r) for c in ("real", "real+mel") for r in (0, 1)}
     report = (out / "report.md").read_text()
-    assert "| real+mel |" in report and "p (paired t)" in report and (out / "test_auc.png").is_file()
+    # the row may carry a "failed to learn" flag after the name (tiny classifiers often sit at chance)
+    assert "| real+mel " in report and "p (paired t)" in report and (out / "test_auc.png").is_file()
     assert (out / "summary.csv").is_file() and (out / "runs.csv").is_file()
     # the report's numbers are the runs' numbers, and its p-value is scipy's paired test on them
     s = json.loads((out / "summary.json").read_text())["splits"]["test"]
