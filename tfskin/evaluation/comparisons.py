@@ -203,7 +203,8 @@ def _compare(a_values, b_values, *, arm, baseline, split, metric, ratio, level, 
 
 # --- words ----------------------------------------------------------------------------------------------------
 
-def _fmt_p(p) -> str:
+def fmt_p(p) -> str:
+    """A p-value as the evaluation reports print it ("n/a" when missing or not finite)."""
     if p is None or not np.isfinite(p):
         return "n/a"
     return f"{p:.2g}" if p >= 1e-3 else f"{p:.1e}"
@@ -211,7 +212,7 @@ def _fmt_p(p) -> str:
 
 def describe(c, num, unit_label) -> str:
     return (f"'{c['a']}' ({num(c['diff'], True)} {unit_label}, {100 * c['ci_level']:.3g}% CI {num(c['ci'][0], True)} "
-            f"to {num(c['ci'][1], True)}, Holm p = {_fmt_p(c['p_holm'])}, {c['units']} {c['unit'].replace('_', ' ')}s)")
+            f"to {num(c['ci'][1], True)}, Holm p = {fmt_p(c['p_holm'])}, {c['units']} {c['unit'].replace('_', ' ')}s)")
 
 
 SPLIT_WHERE = {"test": "on the in-distribution test set", "ood": "on the out-of-distribution test set"}
@@ -296,8 +297,8 @@ def _primary_rows(cfg, family, split, num) -> list:
         name += f" (vs {c['b']}, the same real data)" if c["b"] != family["baseline"] else ""
         rows.append(f"| {name} | {arm_kind(cfg, c['a'])} | {num(c['diff'], True)} | {num(c['ci'][0], True)} to "
                     f"{num(c['ci'][1], True)} | {num(c['ci_bootstrap'][0], True)} to "
-                    f"{num(c['ci_bootstrap'][1], True)} | {_fmt_p(c['p'])} | {_fmt_p(c['p_holm'])} | "
-                    f"{_fmt_p(c['wilcoxon_p'])} | {c['test']} | {c['units']} {c['unit'].replace('_', ' ')}(s) | "
+                    f"{num(c['ci_bootstrap'][1], True)} | {fmt_p(c['p'])} | {fmt_p(c['p_holm'])} | "
+                    f"{fmt_p(c['wilcoxon_p'])} | {c['test']} | {c['units']} {c['unit'].replace('_', ' ')}(s) | "
                     f"{outcome} |")
     return rows
 

@@ -83,12 +83,6 @@ def summarize_split(cfg, results, split) -> dict:
     return rows
 
 
-def _fmt_p(p):
-    if p is None or not np.isfinite(p):
-        return "n/a"
-    return f"{p:.2g}" if p >= 1e-3 else f"{p:.1e}"
-
-
 def _pct(x, signed=False):
     if x is None or not np.isfinite(x):
         return "n/a"
@@ -113,8 +107,8 @@ def _table(cfg, rows, metric, flagged=()) -> list:
             t = m["vs_reference"]
             diff = _pct(t["mean_difference"], signed=True) if t["n_pairs"] else "n/a"
             ci = f"{_pct(t['ci_low'], True)} to {_pct(t['ci_high'], True)}" if _finite(t["ci_low"]) else "n/a"
-            pt = f"{_fmt_p(t['t_pvalue'])} (Holm {_fmt_p(t.get('t_pvalue_holm'))})"
-            pw = f"{_fmt_p(t['wilcoxon_pvalue'])} (Holm {_fmt_p(t.get('wilcoxon_pvalue_holm'))})"
+            pt = f"{cmp.fmt_p(t['t_pvalue'])} (Holm {cmp.fmt_p(t.get('t_pvalue_holm'))})"
+            pw = f"{cmp.fmt_p(t['wilcoxon_pvalue'])} (Holm {cmp.fmt_p(t.get('wilcoxon_pvalue_holm'))})"
         lines.append(f"| {_flag(cond, flagged)} | {cmp.arm_kind(cfg, cond)} | {value} | "
                      f"{entry['train_size'] or 'n/a'} | {diff} | {ci} | {pt} | {pw} | "
                      f"{m['repeats_finite']}/{cfg['repeats']} |")

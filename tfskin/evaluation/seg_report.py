@@ -35,12 +35,6 @@ def _finite(v) -> bool:
     return v is not None and bool(np.isfinite(v))
 
 
-def _fmt_p(p) -> str:
-    if not _finite(p):
-        return "n/a"
-    return f"{p:.2g}" if p >= 1e-3 else f"{p:.1e}"
-
-
 def _num(x, signed=False) -> str:
     if not _finite(x):
         return "n/a"
@@ -188,7 +182,7 @@ def _main_table(cfg, rows, flagged=()) -> list:
             t = row[metric]["vs_reference"]
             comparison = [_num(t["mean_difference"], True),
                           f"{_num(t['ci_low'], True)} to {_num(t['ci_high'], True)}" if _finite(t["ci_low"]) else "n/a",
-                          *(f"{_fmt_p(t[k])} (Holm {_fmt_p(t.get(k + '_holm'))})" for k in TESTS)]
+                          *(f"{cmp.fmt_p(t[k])} (Holm {cmp.fmt_p(t.get(k + '_holm'))})" for k in TESTS)]
         size = row["train_size"] if row["train_size"] is not None else "—"
         lines.append(f"| {_flag(name, flagged)} | {_training_text(cfg, name)} | {size} | {' | '.join(cells)} | "
                      f"{row[metric]['repeats_finite']}/{cfg['repeats']} | {' | '.join(comparison)} |")
@@ -206,7 +200,7 @@ def _differences_table(cfg, rows, flagged=()) -> list:
         for score in SCORES:
             t = row[score]["vs_reference"]
             cells.append(f"{_num(t['mean_difference'], True)} [{_num(t['ci_low'], True)}, "
-                         f"{_num(t['ci_high'], True)}], {_fmt_p(t.get('t_pvalue_holm'))}")
+                         f"{_num(t['ci_high'], True)}], {cmp.fmt_p(t.get('t_pvalue_holm'))}")
         lines.append(f"| {_flag(name, flagged)} | {' | '.join(cells)} |")
     return lines
 
