@@ -24,25 +24,35 @@ from tfskin.inputs import build_inputs  # noqa: E402
 from tfskin.training import build_model, resolve_config  # noqa: E402
 
 
-def one_step(model_name, directory, write_state, suffix):
-    config = resolve_config(model_name, "tiny", train={"precision": "float32"})
-    model = build_model(config)
-    state = os.path.join(directory, f"{model_name}-state.npz")
+def shared_start(model, config, state, write_state, latent_spec=None) -> dict:
+    """Give ``model`` the initial weights of ``state`` (an .npz) and return the first batch stored there; with
+    ``write_state`` (the TF side) both are drawn first (the batch from the run's stream with ``latent_spec``)."""
     if write_state:
-        stream = build_inputs(model.input_kind, config, model.latent_spec()).batches(0)
+        spec = model.latent_spec() if latent_spec is None else latent_spec
+        stream = build_inputs(model.input_kind, config, spec).batches(0)
         batch = {k: np.asarray(v) for k, v in next(iter(stream)).items()}
         np.savez(state, **{f"w{i}": np.asarray(w) for i, w in enumerate(model.get_weights())},
                  **{f"batch/{k}": v for k, v in batch.items()})
     saved = np.load(state)
     weights = [saved[f"w{i}"] for i in range(len(model.weights))]
     model.set_weights([w.astype(keras.backend.standardize_dtype(v.dtype)) for w, v in zip(weights, model.weights)])
-    batch = {k.split("/", 1)[1]: saved[k] for k in saved.files if k.startswith("batch/")}
-    logs = model.train_on_batch(batch, return_dict=True)
-    out = os.path.join(directory, f"{model_name}-{keras.backend.backend()}{suffix}.npz")
+    return {k.split("/", 1)[1]: saved[k] for k in saved.files if k.startswith("batch/")}
+
+
+def save_after_steps(model, logs, out):
+    """Every model weight (with its path and whether it trains) and the last step's losses, to ``out``."""
     np.savez(out, **{f"w{i}": np.asarray(keras.ops.convert_to_numpy(w)) for i, w in enumerate(model.weights)},
              **{f"loss/{k}": np.asarray(float(v)) for k, v in logs.items()},
              names=np.array([w.path for w in model.weights]),
              trainable=np.array([w.trainable for w in model.weights]))
+
+
+def one_step(model_name, directory, write_state, suffix):
+    config = resolve_config(model_name, "tiny", train={"precision": "float32"})
+    model = build_model(config)
+    batch = shared_start(model, config, os.path.join(directory, f"{model_name}-state.npz"), write_state)
+    logs = model.train_on_batch(batch, return_dict=True)
+    save_after_steps(model, logs, os.path.join(directory, f"{model_name}-{keras.backend.backend()}{suffix}.npz"))
     print(f"{keras.backend.backend()}{suffix}: {model_name} {len(model.weights)} weights, losses "
           + ", ".join(f"{k} {float(v):.6f}" for k, v in sorted(logs.items())), flush=True)
 

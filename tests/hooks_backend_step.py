@@ -17,9 +17,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
+from backend_step import save_after_steps, shared_start  # noqa: E402
 
-from tfskin.inputs import build_inputs  # noqa: E402
 from tfskin.training import build_model, resolve_config  # noqa: E402
 
 STEPS = 2
@@ -34,24 +33,13 @@ def main(argv=None):
                             augment={"kind": "ada", "interval": 1, "speed_images": 80},
                             ema={"halflife_images": 10.0}, r1={"gamma": 1.0, "interval": 1})
     model = build_model(config)
-    state = os.path.join(args.directory, "state.npz")
     if args.write_state:
         model.ada_p.assign(0.3)
-        stream = build_inputs(model.input_kind, config, model.training_latent_spec()).batches(0)
-        batch = {k: np.asarray(v) for k, v in next(iter(stream)).items()}
-        np.savez(state, **{f"w{i}": np.asarray(w) for i, w in enumerate(model.get_weights())},
-                 **{f"batch/{k}": v for k, v in batch.items()})
-    saved = np.load(state)
-    weights = [saved[f"w{i}"] for i in range(len(model.weights))]
-    model.set_weights([w.astype(keras.backend.standardize_dtype(v.dtype)) for w, v in zip(weights, model.weights)])
-    batch = {k.split("/", 1)[1]: saved[k] for k in saved.files if k.startswith("batch/")}
+    batch = shared_start(model, config, os.path.join(args.directory, "state.npz"), args.write_state,
+                         latent_spec=model.training_latent_spec())
     for _ in range(STEPS):
         logs = model.train_on_batch(batch, return_dict=True)
-    np.savez(os.path.join(args.directory, f"{keras.backend.backend()}.npz"),
-             **{f"w{i}": np.asarray(keras.ops.convert_to_numpy(w)) for i, w in enumerate(model.weights)},
-             **{f"loss/{k}": np.asarray(float(v)) for k, v in logs.items()},
-             names=np.array([w.path for w in model.weights]),
-             trainable=np.array([w.trainable for w in model.weights]))
+    save_after_steps(model, logs, os.path.join(args.directory, f"{keras.backend.backend()}.npz"))
     print(f"{keras.backend.backend()}: " + ", ".join(f"{k} {float(v):.6f}" for k, v in sorted(logs.items())))
 
 
