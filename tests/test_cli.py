@@ -37,8 +37,9 @@ def test_train_sample_export_resume(capsys, tmp_path):
     assert "done: step 3" in capsys.readouterr().out
 
     assert main(["sample", "--run", str(run), "--n", "5", "--out", str(tmp_path / "s")]) == 0
-    pngs = sorted(p.name for p in (tmp_path / "s").glob("sample_*.png"))
-    assert len(pngs) == 5 and (tmp_path / "s" / "grid.png").exists()
+    pngs = sorted(p.name for p in (tmp_path / "s").glob("*.png"))
+    assert pngs == [f"sample_{i:05d}.png" for i in range(5)]  # only samples: the grid goes beside the folder
+    assert (tmp_path / "s.grid.png").is_file()
     assert np.asarray(Image.open(tmp_path / "s" / pngs[0])).shape == (32, 32, 3)
 
     assert main(["export", "--run", str(run), "--out", str(tmp_path / "models" / "dcgan")]) == 0

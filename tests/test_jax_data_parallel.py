@@ -117,7 +117,7 @@ def test_two_device_data_parallel_run_ends_with_the_one_device_runs_state(jax_ru
     # ... and the comparison can fail: the data-parallel run's step-2 state differs from its final one
     halfway = _state(root / "dp" / "checkpoints" / f"ckpt-{STEPS // 2}.npz")
     assert any(not np.allclose(halfway[k], two[k], rtol=RTOL, atol=ATOL) for k in two if k.startswith("model/"))
-    assert results["sample"] == 0 and (root / "samples" / "grid.png").is_file()
+    assert results["sample"] == 0 and (root / "samples.grid.png").is_file()
 
 
 @needs_jax

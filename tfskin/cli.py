@@ -236,7 +236,7 @@ def _cmd_sample(args):
     from pathlib import Path
 
     # TensorFlow-backed modules are imported on use (start-up time of the other commands).
-    from tfskin.imaging import sample_grid, save_png, to_uint8
+    from tfskin.imaging import grid_path, sample_grid, save_png, to_uint8
     from tfskin.runs import load_trained_model
 
     out = Path(args.out)
@@ -257,7 +257,7 @@ def _cmd_sample(args):
         save_png(image, out / f"sample_{i:05d}.png")
         if "mask" in outputs:
             save_png(to_uint8(outputs["mask"][i] > 0.5), out / f"sample_{i:05d}_mask.png")
-    grid = save_png(sample_grid(outputs), out / "grid.png")
+    grid = save_png(sample_grid(outputs), grid_path(out))
     print(f"wrote {len(images)} samples to {out} (grid: {grid})")
     return 0
 

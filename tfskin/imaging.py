@@ -41,6 +41,13 @@ def sample_grid(outputs: dict, columns: int = 8) -> np.ndarray:
     return tile(images, columns=columns)
 
 
+def grid_path(out_dir) -> Path:
+    """Where the grid of a folder of outputs goes: ``<out_dir>.grid.png`` beside the folder, not in it (so the
+    folder holds only outputs of one size and kind, and ``png:DIR`` reads it back)."""
+    out = Path(out_dir).resolve()
+    return out.with_name(out.name + ".grid.png")
+
+
 def save_png(array: np.ndarray, path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from tfskin.errors import BadInputError
+from tfskin.imaging import grid_path
 from tfskin.serving.errors import ServingError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
@@ -164,12 +165,6 @@ def _thumb(image: np.ndarray, size: int = 128) -> np.ndarray:
     arr = np.asarray(im.convert("RGB"))
     canvas[:arr.shape[0], :arr.shape[1]] = arr
     return canvas
-
-
-def grid_path(out_dir) -> Path:
-    """Where the before | after grid of ``out_dir`` goes: ``<out_dir>.grid.png`` beside the folder."""
-    out = Path(out_dir).resolve()
-    return out.with_name(out.name + ".grid.png")
 
 
 def write_grid(pairs, out: Path, limit: int = 32) -> Path:
