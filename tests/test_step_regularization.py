@@ -11,6 +11,7 @@ import tensorflow as tf
 from tfskin import losses
 from tfskin.config import AugmentConfig, ConfigError, EMAConfig, R1Config, RunConfig
 from tfskin.data.pipeline import draw_latents
+from tfskin.gan import augment as augment_lib
 from tfskin.inputs import build_inputs
 from tfskin.models.dcgan.config import DCGANConfig
 from tfskin.models.dcgan.model import DCGAN
@@ -305,6 +306,31 @@ def test_augmentation_reaches_the_discriminator():
     model.discriminate(network, batch["images"], batch, "real")
     np.testing.assert_array_equal(seen[0], batch["images"])
     assert not np.allclose(seen[1], batch["images"])
+
+
+def test_every_discriminator_call_of_a_step_is_augmented_with_p_and_its_own_fresh_draws(monkeypatch):
+    """The generator's pass is augmented as the discriminator's are (the same p, read before this step's
+    update), each call site with its own draws from the batch, and the next batch of the training stream
+    brings new ones: no site shares draws with another or repeats them from a step before."""
+    config, model = _ada_model(interval=8)  # p moves only at step 8: fixed over these two steps
+    model.ada_p.assign(0.3)
+    calls, real_augment = [], augment_lib.augment
+    def spy(x, draws, p, kind, **kwargs):
+        calls.append((float(p), np.array(draws)))
+        return real_augment(x, draws, p, kind, **kwargs)
+    monkeypatch.setattr(augment_lib, "augment", spy)
+    model.run_eagerly = True  # the spy sees values, not a trace
+    stream = iter(build_inputs(model.input_kind, config, model.training_latent_spec()).batches(0))
+    drawn = []
+    for _ in range(2):
+        batch = {k: np.asarray(v) for k, v in next(stream).items()}
+        calls.clear()
+        model.train_on_batch(batch)
+        assert [p for p, _ in calls] == pytest.approx([0.3] * 3)  # real, fake, then the generator's pass
+        for (_, draws), site in zip(calls, ("real", "fake", "generator")):
+            np.testing.assert_array_equal(draws, batch["augment_" + site])
+        drawn += [draws for _, draws in calls]
+    assert not any(np.array_equal(a, b) for i, a in enumerate(drawn) for b in drawn[i + 1:])
 
 
 def test_sites_without_draws_in_the_batch_draw_from_seed_and_step():
