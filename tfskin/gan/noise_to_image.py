@@ -25,6 +25,13 @@ class NoiseToImageGAN(GAN):
             batch[name] = ops.zeros((batch_size, *shape), "float32" if kind == "normal" else "int32")
         return batch
 
+    def batch_norm_inputs(self, num: int):
+        """``num`` noise vectors from the model's seed, where the generator is one network taking only noise."""
+        networks = self.generator_networks
+        if len(networks) != 1 or len(networks[0].inputs) != 1:
+            return None
+        return [self.draw_noise(num, seed=self.seed)]
+
     def draw_noise(self, num: int, seed=None):
         """(num, latent_dim) standard-normal noise from ``seed`` (an int or a SeedGenerator; default: the model's)."""
         return keras.random.normal((num, self.config.latent_dim),
