@@ -208,6 +208,20 @@ def test_the_ema_generator_gets_batch_norm_statistics_of_its_own_activations():
     assert np.abs(inference - batch_statistics).mean() < 0.1 * np.abs(batch_statistics).mean()
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", model_names())
+def test_every_model_swaps_its_ema_generator_in_and_back(name):
+    """Every model's EMA generator goes in (BatchNorm statistics re-estimated where the model can draw its
+    generator's inputs) and out again."""
+    config = resolve_config(name, "tiny", ema={"halflife_images": 10.0})
+    model = build_model(config)
+    raw = [v.numpy().copy() for v, _ in model._ema_pairs]
+    with model.inference_weights():
+        pass
+    for (variable, _), value in zip(model._ema_pairs, raw):
+        np.testing.assert_array_equal(variable.numpy(), value)
+
+
 # --- R1 -------------------------------------------------------------------------------------------------------
 
 

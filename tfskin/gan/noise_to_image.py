@@ -26,9 +26,14 @@ class NoiseToImageGAN(GAN):
         return batch
 
     def batch_norm_inputs(self, num: int):
-        """``num`` noise vectors from the model's seed, where the generator is one network taking only noise."""
+        """``num`` noise vectors from the model's seed, where the generator is one functional network taking only
+        noise (else None)."""
         networks = self.generator_networks
-        if len(networks) != 1 or len(networks[0].inputs) != 1:
+        try:
+            functional_inputs = networks[0].inputs if len(networks) == 1 else None
+        except AttributeError:  # a subclassed network (the progressive GANs'): no symbolic inputs to probe
+            functional_inputs = None
+        if functional_inputs is None or len(functional_inputs) != 1:
             return None
         return [self.draw_noise(num, seed=self.seed)]
 
