@@ -8,6 +8,16 @@ from tfskin.gan.base import GAN
 from tfskin.serving.signatures import noise_to_image_signature
 
 
+def generator_input_count(model):
+    """How many inputs the model's generator takes, where it is one functional network (else None: a
+    subclassed network, such as the progressive GANs', has no symbolic inputs to probe)."""
+    networks = model.generator_networks
+    try:
+        return len(networks[0].inputs) if len(networks) == 1 else None
+    except AttributeError:
+        return None
+
+
 class NoiseToImageGAN(GAN):
     """A generator of ``config.latent_dim``-d standard-normal noise: samples and the ``generate(noise)`` serving
     endpoint follow from that. Trained on ``noise_and_images`` inputs."""
@@ -28,12 +38,7 @@ class NoiseToImageGAN(GAN):
     def batch_norm_inputs(self, num: int):
         """``num`` noise vectors from the model's seed, where the generator is one functional network taking only
         noise (else None)."""
-        networks = self.generator_networks
-        try:
-            functional_inputs = networks[0].inputs if len(networks) == 1 else None
-        except AttributeError:  # a subclassed network (the progressive GANs'): no symbolic inputs to probe
-            functional_inputs = None
-        if functional_inputs is None or len(functional_inputs) != 1:
+        if generator_input_count(self) != 1:
             return None
         return [self.draw_noise(num, seed=self.seed)]
 
