@@ -15,7 +15,7 @@ PACKAGE = Path(tfskin.__file__).parent
 # Layers from the bottom up: a module may import its own layer and the layers below it, never one above.
 LAYERS = (
     ("base", ("tfskin", "tfskin.errors", "tfskin.config", "tfskin.registry", "tfskin.runtime", "tfskin.classes")),
-    ("primitives", ("tfskin.layers", "tfskin.losses", "tfskin.imaging", "tfskin.color_stats")),
+    ("primitives", ("tfskin.layers", "tfskin.losses", "tfskin.imaging", "tfskin.color_stats", "tfskin.diversity")),
     ("data", ("tfskin.data",)),
     ("infrastructure", ("tfskin.callbacks", "tfskin.checkpointing", "tfskin.serving")),
     ("runs", ("tfskin.runs", "tfskin.sources", "tfskin.saved_classifier")),

@@ -11,6 +11,7 @@ import tensorflow as tf
 from tfskin import losses
 from tfskin.config import AugmentConfig, ConfigError, EMAConfig, R1Config, RunConfig
 from tfskin.data.pipeline import draw_latents
+from tfskin.gan import augment as augment_lib
 from tfskin.inputs import build_inputs
 from tfskin.models.dcgan.config import DCGANConfig
 from tfskin.models.dcgan.model import DCGAN
@@ -183,9 +184,43 @@ def test_inference_weights_swap_the_ema_in_and_back():
     before = model(noise)["image"].numpy()
     with model.inference_weights():
         for (variable, shadow) in model._ema_pairs:
-            np.testing.assert_array_equal(variable.numpy(), shadow.numpy())
+            if variable.trainable:  # BatchNorm statistics: re-estimated for the EMA weights (test below)
+                np.testing.assert_array_equal(variable.numpy(), shadow.numpy())
         inside = model(noise)["image"].numpy()
     assert not np.allclose(before, inside)
+    for (variable, _), value in zip(model._ema_pairs, raw):
+        np.testing.assert_array_equal(variable.numpy(), value)
+
+
+@pytest.mark.parametrize("name", ["dcgan", pytest.param("acgan", marks=pytest.mark.slow)])
+def test_the_ema_generator_gets_batch_norm_statistics_of_its_own_activations(name):
+    """The EMA weights are an average whose activations the raw generator's BatchNorm statistics (which the EMA
+    copies) do not describe: inside ``inference_weights`` every BatchNorm layer holds its inputs' statistics
+    under the EMA weights, so on a large batch inference mode gives what batch statistics give."""
+    config = resolve_config(name, "tiny", train={"export_at_end": False}, ema={"halflife_images": 1e6},
+                            optimizer={"generator_learning_rate": 0.01})
+    model = build_model(config)  # the EMA stays near the initial weights while the raw ones move far
+    batch = _batch(model, config)
+    for _ in range(3):
+        model.train_on_batch(batch)
+    inputs = model.batch_norm_inputs(512)
+    inputs[0] = model.draw_noise(512, seed=model.seed + 1)  # not the noise the statistics were estimated on
+    with model.inference_weights():
+        inference = keras.ops.convert_to_numpy(model.generator(inputs, training=False))
+        batch_statistics = keras.ops.convert_to_numpy(model.generator(inputs, training=True))
+    assert np.abs(inference - batch_statistics).mean() < 0.1 * np.abs(batch_statistics).mean()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", model_names())
+def test_every_model_swaps_its_ema_generator_in_and_back(name):
+    """Every model's EMA generator goes in (BatchNorm statistics re-estimated where the model can draw its
+    generator's inputs) and out again."""
+    config = resolve_config(name, "tiny", ema={"halflife_images": 10.0})
+    model = build_model(config)
+    raw = [v.numpy().copy() for v, _ in model._ema_pairs]
+    with model.inference_weights():
+        pass
     for (variable, _), value in zip(model._ema_pairs, raw):
         np.testing.assert_array_equal(variable.numpy(), value)
 
@@ -307,6 +342,31 @@ def test_augmentation_reaches_the_discriminator():
     assert not np.allclose(seen[1], batch["images"])
 
 
+def test_every_discriminator_call_of_a_step_is_augmented_with_p_and_its_own_fresh_draws(monkeypatch):
+    """The generator's pass is augmented as the discriminator's are (the same p, read before this step's
+    update), each call site with its own draws from the batch, and the next batch of the training stream
+    brings new ones: no site shares draws with another or repeats them from a step before."""
+    config, model = _ada_model(interval=8)  # p moves only at step 8: fixed over these two steps
+    model.ada_p.assign(0.3)
+    calls, real_augment = [], augment_lib.augment
+    def spy(x, draws, p, kind, **kwargs):
+        calls.append((float(p), np.array(draws)))
+        return real_augment(x, draws, p, kind, **kwargs)
+    monkeypatch.setattr(augment_lib, "augment", spy)
+    model.run_eagerly = True  # the spy sees values, not a trace
+    stream = iter(build_inputs(model.input_kind, config, model.training_latent_spec()).batches(0))
+    drawn = []
+    for _ in range(2):
+        batch = {k: np.asarray(v) for k, v in next(stream).items()}
+        calls.clear()
+        model.train_on_batch(batch)
+        assert [p for p, _ in calls] == pytest.approx([0.3] * 3)  # real, fake, then the generator's pass
+        for (_, draws), site in zip(calls, ("real", "fake", "generator")):
+            np.testing.assert_array_equal(draws, batch["augment_" + site])
+        drawn += [draws for _, draws in calls]
+    assert not any(np.array_equal(a, b) for i, a in enumerate(drawn) for b in drawn[i + 1:])
+
+
 def test_sites_without_draws_in_the_batch_draw_from_seed_and_step():
     config, model = _ada_model()
     batch = {"images": _batch(model, config)["images"]}
@@ -378,7 +438,8 @@ def test_samples_and_exports_use_the_ema_generator_unless_asked_for_the_raw_one(
     _, ema_model = load_trained_model(tmp_path / "run")
     _, raw_model = load_trained_model(tmp_path / "run", raw_generator=True)
     for (variable, shadow) in ema_model._ema_pairs:
-        np.testing.assert_array_equal(variable.numpy(), shadow.numpy())
+        if variable.trainable:  # BatchNorm statistics: re-estimated for the EMA weights
+            np.testing.assert_array_equal(variable.numpy(), shadow.numpy())
     noise = np.random.default_rng(1).standard_normal((3, ema_model.config.latent_dim)).astype("float32")
     ema_images = ema_model(noise)["image"].numpy()
     raw_images = raw_model(noise)["image"].numpy()

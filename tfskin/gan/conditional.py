@@ -5,7 +5,7 @@ from keras import ops
 
 from tfskin.errors import BadInputError
 from tfskin.gan.base import images_and_mask
-from tfskin.gan.noise_to_image import NoiseToImageGAN
+from tfskin.gan.noise_to_image import NoiseToImageGAN, generator_input_count
 from tfskin.serving.signatures import noise_label_to_image_signature
 
 
@@ -51,6 +51,13 @@ class ClassConditionalGAN(NoiseToImageGAN):
 
     def example_batch(self, batch_size: int = 2) -> dict:
         return {**super().example_batch(batch_size), "labels": ops.zeros((batch_size,), "int32")}
+
+    def batch_norm_inputs(self, num: int):
+        """``num`` noise vectors and one-hot classes (cycling through them), where the generator is one functional
+        network of the two (else None)."""
+        if generator_input_count(self) != 2:
+            return None
+        return [self.draw_noise(num, seed=self.seed), self.one_hot(np.arange(num) % self.config.num_classes)]
 
     def one_hot(self, labels):
         return ops.one_hot(ops.cast(labels, "int32"), self.config.num_classes)

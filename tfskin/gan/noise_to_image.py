@@ -8,6 +8,16 @@ from tfskin.gan.base import GAN
 from tfskin.serving.signatures import noise_to_image_signature
 
 
+def generator_input_count(model):
+    """How many inputs the model's generator takes, where it is one functional network (else None: a
+    subclassed network, such as the progressive GANs', has no symbolic inputs to probe)."""
+    networks = model.generator_networks
+    try:
+        return len(networks[0].inputs) if len(networks) == 1 else None
+    except AttributeError:
+        return None
+
+
 class NoiseToImageGAN(GAN):
     """A generator of ``config.latent_dim``-d standard-normal noise: samples and the ``generate(noise)`` serving
     endpoint follow from that. Trained on ``noise_and_images`` inputs."""
@@ -24,6 +34,13 @@ class NoiseToImageGAN(GAN):
         for name, (shape, kind) in self.latent_spec().items():
             batch[name] = ops.zeros((batch_size, *shape), "float32" if kind == "normal" else "int32")
         return batch
+
+    def batch_norm_inputs(self, num: int):
+        """``num`` noise vectors from the model's seed, where the generator is one functional network taking only
+        noise (else None)."""
+        if generator_input_count(self) != 1:
+            return None
+        return [self.draw_noise(num, seed=self.seed)]
 
     def draw_noise(self, num: int, seed=None):
         """(num, latent_dim) standard-normal noise from ``seed`` (an int or a SeedGenerator; default: the model's)."""

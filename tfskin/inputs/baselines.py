@@ -11,6 +11,11 @@ images, what a model that learned nothing would be measured against:
 * ``label_map_mean_colours`` (pix2pixHD): each label region of the preview's label maps painted with that
   label's mean colour in the reference examples (an output that learned only the colour of each label).
 
+Beside the colour figure, the preview outputs' sample diversity (``tfskin.diversity``: mean pairwise and
+nearest-neighbour distance of 16 x 16 pixel features) is measured at every sample step, beside the same figures
+for the reference batch's first images and for held-out real images (same count): a collapsed generator (one
+image for every input) is far below them even where its colours match.
+
 Where a class is the point, the share of images a classifier assigns to the target class is measured for the
 outputs (at every sample step), for the inputs and for real images of that class. The classifier is the run's
 own: CycleGAN's Path-Rank-Filter classifier (``filter_classifier``), scored on the unfiltered real images of
@@ -20,6 +25,7 @@ domain B. Other runs hold no classifier; ``class_share`` then says why there is 
 import numpy as np
 
 from tfskin.color_stats import colour_distances
+from tfskin.diversity import FIGURES, diversity_ratio, sample_diversity
 from tfskin.imaging import to_uint8
 
 COLOUR_BINS = 32  # as the sample-grid curve (``callbacks.SampleGrid``)
@@ -29,26 +35,41 @@ DESCRIPTIONS = {
     "untranslated_inputs": "the inputs, untranslated",
     "label_map_mean_colours": "each label region painted its real mean colour",
 }
+DIVERSITY_DESCRIPTIONS = {
+    "real_reference": "real images (the reference batch's first)",
+    "real_held_out": "real images outside the reference batch",
+}
 
 
 class QualityBaselines:
     """The baselines of one run (see the module docstring): ``colour`` (name -> colour distances),
-    ``class_share`` (dict, or None with ``no_class_share`` saying why) and ``output_scores(outputs)``."""
+    ``class_share`` (dict, or None with ``no_class_share`` saying why), ``diversity`` (name -> the real sets'
+    sample diversity) and ``output_scores(outputs)``."""
 
     def __init__(self, colour: dict, class_share: dict = None, scorer=None, no_class_share: str = None,
-                 count: int = 0):
+                 count: int = 0, diversity: dict = None):
         self.colour = colour
         self.class_share = class_share
         self.scorer = scorer
         self.no_class_share = no_class_share
         self.count = count
+        self.diversity = diversity or {}
 
     def output_scores(self, outputs) -> dict:
-        """Scores of the preview outputs at one step beside the fixed baselines (the target-class share)."""
-        if self.scorer is None:
-            return {}
-        share, mean = _class_scores(self.scorer, outputs["image"])
-        return {"class_share": share, "class_probability": mean}
+        """Scores of the preview outputs at one step beside the fixed baselines: their sample diversity (and
+        its ratio to the real reference's, when the counts match) and the target-class share."""
+        scores = {}
+        if len(outputs["image"]) >= 2:
+            diversity = sample_diversity(outputs["image"])
+            scores.update({f"diversity_{name}": diversity[name] for name in FIGURES})
+            real = self.diversity.get("real_reference")
+            if real and real["count"] == diversity["count"]:
+                scores.update({f"diversity_ratio_{name}": value
+                               for name, value in diversity_ratio(diversity, real).items()})
+        if self.scorer is not None:
+            share, mean = _class_scores(self.scorer, outputs["image"])
+            scores.update({"class_share": share, "class_probability": mean})
+        return scores
 
     def scalars(self) -> dict:
         """TensorBoard tag (under ``quality/``) -> value of every fixed baseline."""
@@ -56,6 +77,9 @@ class QualityBaselines:
         for name, d in self.colour.items():
             out[f"colour_wasserstein_baseline_{name}"] = d["wasserstein"]["mean"]
             out[f"colour_js_divergence_baseline_{name}"] = d["js_divergence"]["mean"]
+        for name, d in self.diversity.items():
+            for figure in FIGURES:
+                out[f"diversity_{figure}_baseline_{name}"] = d[figure]
         if self.class_share:
             out["class_share_baseline_inputs"] = self.class_share["inputs"]
             out["class_share_baseline_real"] = self.class_share["real"]
@@ -66,7 +90,9 @@ class QualityBaselines:
     def to_dict(self) -> dict:
         return {"images_per_figure": self.count,
                 "colour": {name: {"description": DESCRIPTIONS[name], **d} for name, d in self.colour.items()},
-                "class_share": self.class_share or ({"none": self.no_class_share} if self.no_class_share else None)}
+                "class_share": self.class_share or ({"none": self.no_class_share} if self.no_class_share else None),
+                "diversity": {name: {"description": DIVERSITY_DESCRIPTIONS[name], **d}
+                              for name, d in self.diversity.items()}}
 
 
 def _class_scores(scorer, images) -> tuple:
@@ -134,6 +160,11 @@ def quality_baselines(inputs, preview: dict, reference, count: int) -> QualityBa
     if held_out is not None and len(held_out):
         colour["real_held_out"] = colour_distances(reference, held_out, bins=COLOUR_BINS)
     colour["mean_colour"] = colour_distances(reference, _mean_colour_images(reference, count), bins=COLOUR_BINS)
+    diversity = {}
+    if count >= 2 and len(reference) >= count:
+        diversity["real_reference"] = sample_diversity(reference[:count])
+        if held_out is not None and len(held_out) == count:
+            diversity["real_held_out"] = sample_diversity(held_out)
     class_share, scorer, reason = None, None, None  # None: no class is the point of this run
     if isinstance(inputs, UnpairedDomains):
         untranslated = _to_uint8_from_model_range(preview["images_a"])
@@ -145,7 +176,7 @@ def quality_baselines(inputs, preview: dict, reference, count: int) -> QualityBa
     elif getattr(inputs, "latent_spec", {}).get("fake_labels"):
         reason = ("none: no classifier in this run (a class-conditional model: score its classes with "
                   "`tfskin evaluate metrics --cas`)")
-    return QualityBaselines(colour, class_share, scorer, None if class_share else reason, count)
+    return QualityBaselines(colour, class_share, scorer, None if class_share else reason, count, diversity)
 
 
 def write_baselines(path, baselines: QualityBaselines, history: dict, resume: bool = False) -> dict:
@@ -169,6 +200,7 @@ def summary_lines(report: dict) -> list:
     if colour:
         shown = " | ".join(f"{d['description']} {d['wasserstein']['mean']:.1f}" for d in colour.values())
         lines.append(f"    beside no-op baselines (same code, {report['images_per_figure']} images): {shown}")
+    lines += _diversity_lines(report)
     share = report.get("class_share")
     if share and "none" in share:
         lines.append(f"  share judged the target class: {share['none']}")
@@ -184,4 +216,22 @@ def summary_lines(report: dict) -> list:
                      f"{share['threshold']}): outputs {curve}; untranslated inputs "
                      f"{shown(share['inputs'], share['inputs_probability'])}; real {share['class']} "
                      f"({share['real_images']}) {shown(share['real'], share['real_probability'])}")
+    return lines
+
+
+def _diversity_lines(report: dict) -> list:
+    """The last step's sample diversity beside the real sets' (mean pairwise | nearest-neighbour distance)."""
+    outputs = {step: scores for step, scores in (report.get("outputs") or {}).items()
+               if "diversity_mean_pairwise" in scores}
+    if not outputs:
+        return []
+    last = max(outputs, key=int)
+    pair = lambda d, prefix="": f"{d[prefix + 'mean_pairwise']:.2f} | {d[prefix + 'mean_nearest']:.2f}"
+    shown = [f"outputs (step {last}) {pair(outputs[last], 'diversity_')}"]
+    shown += [f"{d['description']} {pair(d)}" for d in (report.get("diversity") or {}).values()]
+    lines = ["  sample diversity (mean pairwise | nearest-neighbour distance, 16x16 pixels, "
+             f"{report['images_per_figure']} images): " + "; ".join(shown)]
+    if "diversity_ratio_mean_pairwise" in outputs[last]:
+        lines.append(f"    outputs / real: {pair(outputs[last], 'diversity_ratio_')} (about 1: as varied as real "
+                     f"images; near 0: one image for every input, mode collapse)")
     return lines
