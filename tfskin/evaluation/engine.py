@@ -30,14 +30,24 @@ def check_engine(name) -> str:
     return name
 
 
-def tracing_count(function) -> int:
-    """How many times the ``tf.function``s behind a Keras ``train_function`` (or any callable closing over
-    tf.functions) were traced; None when it holds none (e.g. not built yet)."""
-    if function is None:
+def config_key(kind: str, config) -> tuple:
+    """What of a model config shapes its traced step: every field but the seed, as a hashable key."""
+    import json
+
+    fields = {k: v for k, v in config.to_dict().items() if k != "seed"}
+    return kind, json.dumps(fields, sort_keys=True, default=str)
+
+
+def tracing_count(function, _seen=None) -> int:
+    """How many times the ``tf.function``s behind a Keras ``train_function`` (or any function closing over
+    tf.functions) were traced; None when it holds none (e.g. not made yet)."""
+    seen = set() if _seen is None else _seen
+    if function is None or id(function) in seen:
         return None
+    seen.add(id(function))
     if hasattr(function, "experimental_get_tracing_count"):
         return int(function.experimental_get_tracing_count())
-    counts = [tracing_count(cell.cell_contents) for cell in (getattr(function, "__closure__", None) or ())
+    counts = [tracing_count(cell.cell_contents, seen) for cell in (getattr(function, "__closure__", None) or ())
               if callable(getattr(cell, "cell_contents", None))]
     counts = [c for c in counts if c is not None]
     return sum(counts) if counts else None
