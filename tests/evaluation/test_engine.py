@@ -66,6 +66,19 @@ def test_pool_evicts_the_least_recently_used_model():
         engine.check_engine("batched")
 
 
+def test_the_profile_line_counts_the_runs_on_a_reused_model(tmp_path):
+    from tfskin.evaluation.profile import profile_line, profile_summary
+
+    for rep, reused in enumerate((False, True, True)):
+        path = tmp_path / "runs" / "real" / f"rep{rep:02d}" / "result.json"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps({"seconds": 6.0, "profile": {"trace": 0.0 if reused else 3.0, "train": 3.0},
+                                    "engine": {"name": "reuse", "reused_model": reused}}))
+    summary = profile_summary(tmp_path)
+    assert summary["runs"]["reused"] == 2
+    assert "3 model run(s), 2 on a reused, already traced model" in profile_line(summary)
+
+
 # --- the classifier and the segmenter ----------------------------------------------------------------------
 
 def _phantoms(n, split="train", size=(32, 32), masks=False):
