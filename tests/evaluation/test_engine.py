@@ -43,6 +43,7 @@ def _train_tiny(seed, pool=None):
             "iterations": int(model.optimizer.iterations.numpy())}
 
 
+@pytest.mark.slow  # four traces: 6-14 s on the loaded 2-core machine
 def test_pool_resets_a_kept_model_to_a_fresh_build():
     pool = engine.ModelPool()
     for i, seed in enumerate(SEEDS):
