@@ -1,7 +1,8 @@
 """Side by side: a paper's evaluation phase under the one-by-one (``single``) and the ``reuse`` engine.
 
-Both engines run the same classifier protocol at the same time, one process each with one TensorFlow thread
-(so two cores hold both, as ``workers: 2`` would), on the same machine in the same minutes: bissoto2018's
+Both engines run the same classifier protocol on the same machine in the same minutes, by default interleaved
+in one process (each run under ``single``, then under ``reuse``: paired runs, median ratio), or with
+``--design concurrent`` one process per engine at the same time with one TensorFlow thread each: bissoto2018's
 classifier settings of a budget (default ``cpu``) and its training-set shapes (Real, a synthetic set of the real
 set's size, Real+1x and Real+2x synthetic: 200, 200, 400 and 600 images at ``cpu``) on phantoms, the synthetic
 images being phantoms of the test split written as a PNG folder (what they show does not change the timing).
@@ -9,6 +10,7 @@ Prints one JSON object: seconds per run and per phase for each engine, the ratio
 evaluation phase, the load average, and the largest difference of any run's AUC between the engines (the same
 seeds must give the same numbers). Numbers are measured, never asserted anywhere. Usage:
   python scripts/bench_engine.py [--budget cpu] [--repeats 3] [--work DIR] [--precision auto]
+                                 [--design interleaved|concurrent]
 """
 
 import argparse
@@ -87,12 +89,44 @@ def child(engine: str, config: Path, out: Path):
                       "auc": {f"{r['condition']}/{r['repeat']}": r["test"]["auc"] for r in results}}))
 
 
+def interleaved(config: Path, work: Path) -> dict:
+    """Both engines in this process, run by run: each (condition, repeat) trained under ``single`` and then under
+    ``reuse`` (whose pool persists), so each pair shares its minute of machine load; returns per-run seconds."""
+    from tfskin.evaluation.protocol import execute_run, load_protocol
+
+    cfg = load_protocol(json.loads(config.read_text()))
+    pairs = []
+    for repeat in range(int(cfg["repeats"])):
+        for condition in cfg["conditions"]:
+            row = {"run": f"{condition['name']}/{repeat}"}
+            for engine in ENGINES:
+                result = execute_run({**cfg, "engine": engine}, condition["name"], repeat,
+                                     work / f"interleaved_{engine}" / condition["name"] / f"rep{repeat:02d}")
+                row[engine] = {"seconds": round(result["seconds"], 2), "auc": result["test"]["auc"],
+                               "trace": round(result["profile"].get("trace", 0.0), 2),
+                               "reused": result["engine"]["reused_model"]}
+            row["ratio"] = round(row["single"]["seconds"] / row["reuse"]["seconds"], 2)
+            print(json.dumps(row), file=sys.stderr, flush=True)
+            pairs.append(row)
+    single = sum(r["single"]["seconds"] for r in pairs)
+    reuse = sum(r["reuse"]["seconds"] for r in pairs)
+    later = [r["ratio"] for r in pairs if r["reuse"]["reused"]]
+    return {"design": "interleaved: one process, each run under single then reuse", "runs_per_engine": len(pairs),
+            "seconds_per_run": {"single": round(single / len(pairs), 2), "reuse": round(reuse / len(pairs), 2)},
+            "ratio_single_over_reuse": round(single / reuse, 2),
+            "median_ratio_on_reused_models": float(sorted(later)[len(later) // 2]) if later else None,
+            "max_auc_difference": max(abs(r["single"]["auc"] - r["reuse"]["auc"]) for r in pairs), "runs": pairs}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--budget", default="cpu", choices=("smoke", "cpu"))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--precision", default="auto", help="the classifiers' precision (default: the budget's)")
     parser.add_argument("--work", help="folder for the stand-in samples and both protocols (default: a temp dir)")
+    parser.add_argument("--design", choices=("interleaved", "concurrent"), default="interleaved",
+                        help="interleaved: one process, each run under single then reuse (paired, same minute); "
+                             "concurrent: one process per engine at the same time, one thread each")
     parser.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -105,6 +139,14 @@ def main():
     config.write_text(json.dumps(protocol_config(args.budget, args.repeats, work, args.precision)))
     load_before = os.getloadavg()
     start = time.perf_counter()
+    if args.design == "interleaved":
+        result = interleaved(config, work)
+        print(json.dumps({"budget": args.budget, "repeats": args.repeats,
+                          "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                                      "load_average_before": [round(v, 2) for v in load_before],
+                                      "load_average_after": [round(v, 2) for v in os.getloadavg()]},
+                          "wall_seconds": round(time.perf_counter() - start, 1), **result}, indent=1))
+        return
     children = {e: subprocess.Popen([sys.executable, __file__, "--child", e, "--config", str(config),
                                      "--out", str(work / f"protocol_{e}_{int(time.time())}")],
                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
