@@ -371,7 +371,8 @@ def train_classifier(config: ClassifierConfig, images, labels, *, validation=Non
                      watch=None, pool=None) -> Classifier:
     """Train on uint8 images (N, H, W, 3) and task labels (N,) in 0..K-1. ``validation``: (images, labels).
     ``watch`` (a :class:`tfskin.evaluation.profile.Stopwatch`) receives the seconds spent in ``build`` (model
-    and optimizer), ``trace`` (``fit`` up to the end of its first step) and ``train`` (the rest of ``fit``).
+    and optimizer), ``trace`` (``fit`` up to the end of its first step) and ``train``
+    (the rest of ``fit``; all of it when the step was not traced again).
     ``pool`` (a :class:`tfskin.evaluation.engine.ModelPool`): reuse its model of this config and training-set
     size, reset to this seed's fresh state, with its traced step and TTA augmentation; the classifier returned
     is valid until the pool's next run of that size. ``Classifier.engine`` says whether the model was reused and
@@ -429,6 +430,9 @@ def train_classifier(config: ClassifierConfig, images, labels, *, validation=Non
                         callbacks=[timer])  # the dataset shuffles itself
     fit_seconds = time.perf_counter() - start
     trace = min(timer.first_step if timer.first_step is not None else 0.0, fit_seconds)
+    traces = (tracing_count(model.train_function) or 0) - traces_before
+    if not traces:  # a reused model's first step traced nothing: it is training (and the input pipeline's start)
+        trace = 0.0
     watch.add("trace", trace)
     watch.add("train", fit_seconds - trace)
     logs = {k: [float(v) for v in vals] for k, vals in history.history.items()}
@@ -436,8 +440,7 @@ def train_classifier(config: ClassifierConfig, images, labels, *, validation=Non
     if pool is not None:
         augment = pool.helper(key, "tta_augment", lambda: TracedAugment(config)).reset(config)
     classifier = Classifier(model, config, names, logs, precision=precision, augment=augment)
-    classifier.engine = {"reused_model": reused,
-                         "train_traces": (tracing_count(model.train_function) or 0) - traces_before}
+    classifier.engine = {"reused_model": reused, "train_traces": traces}
     return classifier
 
 
