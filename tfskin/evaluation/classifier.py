@@ -211,6 +211,41 @@ def augmentation_layers(config: ClassifierConfig) -> keras.Sequential:
     return keras.Sequential(pipeline, name="augmentation")
 
 
+class _EagerAugment:
+    """TTA's augmentation as a callable: the layers, called eagerly in training mode."""
+
+    def __init__(self, config: ClassifierConfig):
+        self.layers = augmentation_layers(config)
+
+    def __call__(self, images):
+        return self.layers(images, training=True)
+
+
+class TracedAugment(_EagerAugment):
+    """The same augmentation traced once (a ``tf.function``) and reset per run to a fresh build's seeds, so a
+    reused classifier's TTA draws what a fresh one draws eagerly (stateless random ops seeded by the layers'
+    seed generators give the same numbers in both modes) at a fraction of the eager cost."""
+
+    def __init__(self, config: ClassifierConfig):
+        import tensorflow as tf
+
+        super().__init__(config)
+        self._function = tf.function(lambda x: self.layers(x, training=True), reduce_retracing=True)
+
+    def reset(self, config: ClassifierConfig):
+        """Seed generator states as ``augmentation_layers(config)`` starts with."""
+        fresh = augmentation_layers(config).variables
+        mine = self.layers.variables
+        if len(fresh) != len(mine):
+            raise RuntimeError("cannot reset a reused augmentation: its layers differ from a fresh build's")
+        for variable, value in zip(mine, fresh, strict=True):
+            variable.assign(value)
+        return self
+
+    def __call__(self, images):
+        return self._function(images)
+
+
 @keras.saving.register_keras_serializable(package="tfskin")
 class OneCycleSchedule(keras.optimizers.schedules.LearningRateSchedule):
     """One-cycle learning rate (Smith 2018, as fastai's ``fit_one_cycle``): cosine warm-up from
@@ -256,14 +291,18 @@ def balanced_class_weights(labels, num_classes: int) -> dict:
 class Classifier:
     """A trained classifier with its config and class names: ``predict`` (with TTA), ``features``, ``save``."""
 
-    def __init__(self, model: keras.Model, config: ClassifierConfig, class_names, history=None, precision=None):
+    def __init__(self, model: keras.Model, config: ClassifierConfig, class_names, history=None, precision=None,
+                 augment=None):
         self.model = model
         self.config = config
         self.class_names = tuple(class_names)
         self.history = history or {}
         self.precision = precision or model.dtype_policy.name  # the dtype policy it was built with
-        self._augment = augmentation_layers(config)
-        self._features = keras.Model(model.inputs, model.get_layer("features").output)
+        # TTA's augmentation: these layers called eagerly, or ``augment`` (the same layers traced, which draws
+        # the same replicas: stateless random ops seeded by the layers' seed generators)
+        self._augment = augment or _EagerAugment(config)
+        self._features = None
+        self.engine = {}  # train_classifier: {"reused_model", "train_traces"}
 
     @property
     def backbone(self) -> str:
@@ -284,11 +323,13 @@ class Classifier:
             for start in range(0, len(x), batch_size):
                 batch = x[start:start + batch_size]
                 if replica > 0:  # replica 0 is the un-augmented image
-                    batch = self._augment(batch, training=True)
+                    batch = self._augment(batch)
                 total[start:start + batch_size] += ops.convert_to_numpy(self.model(batch, training=False))
         return total / tta
 
     def features(self, images, batch_size: int = 256) -> np.ndarray:
+        if self._features is None:
+            self._features = keras.Model(self.model.inputs, self.model.get_layer("features").output)
         x = self._prepare(images)
         return np.concatenate([ops.convert_to_numpy(self._features(x[i:i + batch_size], training=False))
                                for i in range(0, len(x), batch_size)]) if len(x) else np.zeros((0, 0))
@@ -327,12 +368,18 @@ class _FirstStepTimer(keras.callbacks.Callback):
 
 
 def train_classifier(config: ClassifierConfig, images, labels, *, validation=None, verbose: int = 0,
-                     watch=None) -> Classifier:
+                     watch=None, pool=None) -> Classifier:
     """Train on uint8 images (N, H, W, 3) and task labels (N,) in 0..K-1. ``validation``: (images, labels).
     ``watch`` (a :class:`tfskin.evaluation.profile.Stopwatch`) receives the seconds spent in ``build`` (model
-    and optimizer), ``trace`` (``fit`` up to the end of its first step) and ``train`` (the rest of ``fit``)."""
+    and optimizer), ``trace`` (``fit`` up to the end of its first step) and ``train``
+    (the rest of ``fit``; all of it when the step was not traced again).
+    ``pool`` (a :class:`tfskin.evaluation.engine.ModelPool`): reuse its model of this config and training-set
+    size, reset to this seed's fresh state, with its traced step and TTA augmentation; the classifier returned
+    is valid until the pool's next run of that size. ``Classifier.engine`` says whether the model was reused and
+    how often its training step was traced."""
     import tensorflow as tf
 
+    from tfskin.evaluation.engine import config_key, tracing_count
     from tfskin.evaluation.profile import Stopwatch
     from tfskin.evaluation.real_data import resize_images
     from tfskin.runtime import precision_policy, resolve_precision
@@ -346,19 +393,31 @@ def train_classifier(config: ClassifierConfig, images, labels, *, validation=Non
     x = resize_images(np.asarray(images), config.image_size)
     keras.utils.set_random_seed(config.seed)
     precision, _ = resolve_precision(config.precision)
-    with watch("build"), precision_policy(precision):
-        model = build_classifier(config, len(names))
-        steps_per_epoch = max(1, math.ceil(len(x) / config.batch_size))
-        lr = (OneCycleSchedule(config.learning_rate, steps_per_epoch * config.epochs) if config.one_cycle
-              else config.learning_rate)
-        model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
+    steps_per_epoch = max(1, math.ceil(len(x) / config.batch_size))
+
+    def build():
+        with precision_policy(precision):
+            model = build_classifier(config, len(names))
+            lr = (OneCycleSchedule(config.learning_rate, steps_per_epoch * config.epochs) if config.one_cycle
+                  else config.learning_rate)
+            model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
+                          metrics=["accuracy"])
+        return model
+
+    # what shapes the traced step: everything but the seed (the schedule's length comes from the set's size)
+    key = (config_key("classifier", config), len(names), steps_per_epoch, precision)
+    with watch("build"):
+        model, reused = pool.model(key, build) if pool is not None else (build(), False)
+    traces_before = tracing_count(model.train_function) or 0
     ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True)
     ds = ds.batch(config.batch_size).map(lambda a, b: (tf.cast(a, tf.float32), b))
     if config.augment:
         augment = augmentation_layers(config)
-        ds = ds.map(lambda a, b: (augment(a, training=True), b), num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.prefetch(tf.data.AUTOTUNE)
+        # one batch at a time: the layers' seed generators advance per call, so parallel calls would draw in a
+        # racy order and the same seed would not give the same classifier
+        ds = ds.map(lambda a, b: (augment(a, training=True), b))
+    # every epoch from one iterator (the same batches as one iterator per epoch; a new iterator cost ~0.2 s)
+    ds = ds.repeat(config.epochs).prefetch(tf.data.AUTOTUNE)
     val = None
     if validation is not None:
         vx = resize_images(np.asarray(validation[0]), config.image_size).astype(np.float32)
@@ -366,14 +425,23 @@ def train_classifier(config: ClassifierConfig, images, labels, *, validation=Non
     class_weight = balanced_class_weights(y, len(names)) if config.class_weight == "balanced" else None
     timer = _FirstStepTimer()
     start = time.perf_counter()
-    history = model.fit(ds, epochs=config.epochs, validation_data=val, class_weight=class_weight, verbose=verbose,
-                        shuffle=False, callbacks=[timer])  # the dataset shuffles itself
+    history = model.fit(ds, epochs=config.epochs, steps_per_epoch=steps_per_epoch, validation_data=val,
+                        class_weight=class_weight, verbose=verbose, shuffle=False,
+                        callbacks=[timer])  # the dataset shuffles itself
     fit_seconds = time.perf_counter() - start
     trace = min(timer.first_step if timer.first_step is not None else 0.0, fit_seconds)
+    traces = (tracing_count(model.train_function) or 0) - traces_before
+    if not traces:  # a reused model's first step traced nothing: it is training (and the input pipeline's start)
+        trace = 0.0
     watch.add("trace", trace)
     watch.add("train", fit_seconds - trace)
     logs = {k: [float(v) for v in vals] for k, vals in history.history.items()}
-    return Classifier(model, config, names, logs, precision=precision)
+    augment = None
+    if pool is not None:
+        augment = pool.helper(key, "tta_augment", lambda: TracedAugment(config)).reset(config)
+    classifier = Classifier(model, config, names, logs, precision=precision, augment=augment)
+    classifier.engine = {"reused_model": reused, "train_traces": traces}
+    return classifier
 
 
 def evaluate_classifier(classifier: Classifier, images, labels, *, tta: int = None, out_dir=None,

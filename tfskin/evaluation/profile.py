@@ -54,13 +54,13 @@ def profile_summary(out_dir) -> dict:
     "total_seconds", "runs": {"count", "seconds", "phases": {phase: seconds}, "precisions": [dtype policies]},
     "scoring": {phase: seconds}}``.
 
-    ``runs`` sums the ``profile`` of each classifier/segmenter ``result.json`` (any depth) and lists the
-    precisions they trained in, ``scoring`` the
+    ``runs`` sums the ``profile`` of each classifier/segmenter ``result.json`` (any depth), lists the
+    precisions they trained in and counts the runs on a reused model (``reused``), ``scoring`` the
     ``profile`` of stored step results (``steps/*.json``, e.g. lunagariya's ``score_samples``). Missing files
     give empty sections, so a half-finished experiment can be summed too."""
     out = Path(out_dir)
     timing = _read(out / "timing.json") or {}
-    runs = {"count": 0, "seconds": 0.0, "phases": {}, "precisions": []}
+    runs = {"count": 0, "seconds": 0.0, "phases": {}, "precisions": [], "reused": 0}
     for path in sorted(out.rglob("result.json")):
         result = _read(path)
         if not isinstance(result, dict) or not isinstance(result.get("profile"), dict):
@@ -68,6 +68,7 @@ def profile_summary(out_dir) -> dict:
         runs["count"] += 1
         runs["seconds"] += float(result.get("seconds", 0.0))
         _add_into(runs["phases"], result["profile"])
+        runs["reused"] += bool((result.get("engine") or {}).get("reused_model"))
         if result.get("precision") and result["precision"] not in runs["precisions"]:
             runs["precisions"].append(result["precision"])
     scoring = {}
@@ -90,7 +91,8 @@ def profile_line(summary: dict) -> str:
     runs = summary.get("runs", {})
     if runs.get("count"):
         precision = ", ".join(runs.get("precisions", [])) or "not recorded"
-        parts.append(f"Evaluation: {runs['count']} model run(s), {runs['seconds'] / 60:.1f} min "
+        reused = f", {runs['reused']} on a reused, already traced model" if runs.get("reused") else ""
+        parts.append(f"Evaluation: {runs['count']} model run(s){reused}, {runs['seconds'] / 60:.1f} min "
                      f"({_minutes(runs['phases'])} min); downstream models trained in {precision}.")
     if summary.get("scoring"):
         parts.append(f"Sample scoring: {_minutes(summary['scoring'])} min.")

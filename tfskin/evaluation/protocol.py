@@ -11,7 +11,9 @@ already exists (resume), and keeps every run's outputs under ``OUT/runs/<conditi
 
 Config keys (see ``configs/augmentation_phantoms_cpu.yaml``)::
 
-    name, seed, repeats (10), workers (1), metric (auc), reference (a condition name)
+    name, seed, repeats (10), workers (1), metric (auc), reference (a condition name),
+    engine (reuse | single: keep one traced classifier per shape and reset it per run, or build each afresh;
+            the same numbers either way, see tfskin.evaluation.engine)
     data: {name, image_size, train_split, train_pool, train_size, test_split, test_size,
            ood_test: {name, split, size, seed} (optional)}
     classifier: ClassifierConfig fields (task, backbone, epochs, tta, ...; image_size comes from data)
@@ -41,6 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from tfskin.errors import ConfigError
+from tfskin.evaluation.engine import DEFAULT_ENGINE, check_engine, release_process_pool
 from tfskin.evaluation.errors import MissingFileError
 from tfskin.evaluation.jsonio import write_json
 from tfskin.evaluation.results import RESULT_FILE, collect_results, run_dir_of  # noqa: F401 (re-exported)
@@ -106,7 +109,7 @@ def load_protocol(path_or_dict) -> dict:
     """Read and validate a protocol config (YAML path or dict); returns it with defaults filled in."""
     cfg = read_config(path_or_dict)
     _check_keys(cfg, {"name", "seed", "repeats", "workers", "metric", "reference", "data", "classifier", "sources",
-                      "conditions", "selection_classifier", "realism_features", "output", *REPLICATE_KEYS},
+                      "conditions", "selection_classifier", "realism_features", "output", "engine", *REPLICATE_KEYS},
                 "protocol")
     cfg.setdefault("name", "augmentation")
     cfg.setdefault("seed", 0)
@@ -114,6 +117,7 @@ def load_protocol(path_or_dict) -> dict:
     cfg.setdefault("workers", 1)
     cfg.setdefault("metric", "auc")
     cfg.setdefault("realism_features", "pixels:32")
+    cfg["engine"] = check_engine(cfg.get("engine", DEFAULT_ENGINE))
     data = cfg.setdefault("data", {})
     _check_keys(data, {"name", "image_size", "train_split", "train_pool", "train_size", "test_split", "test_size",
                        "ood_test", "seed"}, "data")
@@ -411,7 +415,7 @@ def execute_run(cfg: dict, condition_name: str, repeat: int, out_dir) -> dict:
     with watch("io"):
         train = build_training_set(cfg, condition, repeat)
         gallery = _save_gallery(train, run_dir / GALLERY_FILE)
-    model = train_classifier(clf_cfg, train["image"], train["label"], watch=watch)
+    model = train_classifier(clf_cfg, train["image"], train["label"], watch=watch, pool=engine_pool(cfg))
     with watch("io"):
         sets = _real_sets(cfg, repeat)
     result = {"condition": condition_name, "repeat": repeat, "classifier_seed": clf_cfg.seed,
@@ -432,9 +436,17 @@ def execute_run(cfg: dict, condition_name: str, repeat: int, out_dir) -> dict:
     result["precision"] = model.precision
     result["seconds"] = time.perf_counter() - start
     result["profile"] = watch.seconds  # build, trace, train, predict, score, io (the rest of seconds: setup)
+    result["engine"] = {"name": cfg.get("engine", DEFAULT_ENGINE), **model.engine}
     result["final_train_loss"] = model.history.get("loss", [float("nan")])[-1]
     _atomic_json(run_dir / RESULT_FILE, result)
     return result
+
+
+def engine_pool(cfg):
+    """This process's model pool under the ``reuse`` engine; None under ``single``."""
+    from tfskin.evaluation.engine import process_pool
+
+    return process_pool() if cfg.get("engine", DEFAULT_ENGINE) == "reuse" else None
 
 
 def _worker_init(threads: int):
@@ -467,20 +479,22 @@ def _run_safely(cfg, condition, repeat, run_dir, execute=None):
     return result, None
 
 
-def run_protocol(config, out_dir, *, workers: int = None, stream=None) -> dict:
-    """Run every (condition, repeat) not finished yet, in parallel, then write the report. Returns the summary."""
+def run_protocol(config, out_dir, *, workers: int = None, engine: str = None, stream=None) -> dict:
+    """Run every (condition, repeat) not finished yet, in parallel, then write the report. Returns the summary.
+    ``workers`` and ``engine`` override the config's (both may change when a protocol is resumed)."""
     import sys
 
     stream = stream or sys.stdout
-    cfg = load_protocol(config)
+    cfg = load_protocol(config if engine is None else {**read_config(config), "engine": engine})
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     config_path = out / "protocol.json"
     if config_path.is_file():
         saved = json.loads(config_path.read_text())
         cfg = json.loads(json.dumps(cfg, default=float))  # tuples -> lists, as saved
-        # more repeats or workers extend a protocol (the design only describes it); nothing else may change
-        free = ("workers", "repeats", "output", "design")
+        # more repeats or workers extend a protocol (the design only describes it; the engines give the same
+        # numbers); nothing else may change
+        free = ("workers", "repeats", "output", "design", "engine")
         if {k: v for k, v in saved.items() if k not in free} != {k: v for k, v in cfg.items() if k not in free}:
             raise ConfigError(f"{out} holds a protocol with different settings; use another output folder or "
                               f"delete it to start over (only repeats and workers may change on resume)")
@@ -493,8 +507,8 @@ def run_protocol(config, out_dir, *, workers: int = None, stream=None) -> dict:
                 done += 1
             else:
                 todo.append((cond["name"], repeat))
-    print(f"protocol {cfg['name']}: {len(todo)} run(s) to do, {done} already finished; {workers} worker(s); "
-          f"output {out}", file=stream, flush=True)
+    print(f"protocol {cfg['name']}: {len(todo)} run(s) to do, {done} already finished; {workers} worker(s), "
+          f"{cfg['engine']} engine; output {out}", file=stream, flush=True)
     start = time.perf_counter()
     failures = []
     if todo and workers == 1:
@@ -503,6 +517,7 @@ def run_protocol(config, out_dir, *, workers: int = None, stream=None) -> dict:
             _progress(stream, cond, rep, err, start)
             if err:
                 failures.append((cond, rep, err))
+        release_process_pool()  # the kept models of this call's runs
     elif todo:
         import multiprocessing
 

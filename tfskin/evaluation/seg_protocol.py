@@ -17,7 +17,8 @@ skipped (resume) and a failing run leaves ``error.txt`` while the others continu
 Config keys (see ``configs/segmentation_phantoms_cpu.yaml``)::
 
     name, seed (0), repeats (10), workers (1), metric (jaccard | thresholded_jaccard | dice),
-    reference (a condition name; default the first), output (default output folder, for the CLI)
+    reference (a condition name; default the first), output (default output folder, for the CLI),
+    engine (reuse | single, as in the classifier protocol)
     data: {name, image_size [H, W] (divisible by 16), train_split, train_pool, train_size, test_split,
            test_size, ood_test: {name, split, size, seed} (optional), seed}
     segmenter: SegmenterConfig fields (arch, channels, loss, width, learning_rate, batch_size, augment) and
@@ -47,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from tfskin.errors import ConfigError
+from tfskin.evaluation.engine import DEFAULT_ENGINE, check_engine, release_process_pool
 from tfskin.evaluation.jsonio import write_json
 from tfskin.evaluation.protocol import (
     ERROR_FILE,
@@ -58,6 +60,7 @@ from tfskin.evaluation.protocol import (
     _worker_init,
     check_replicates,
     data_of,
+    engine_pool,
     read_config,
     replicate_fields,
     replicate_of,
@@ -71,10 +74,10 @@ PROBS_FILE = "probs_{split}.npy"
 SOURCE_SCHEMES = ("run", "savedmodel", "png", "serving")
 # Changing these does not invalidate finished runs: more repeats or workers extend a protocol, ensembles are
 # computed afresh from the runs' saved probabilities, and the design only describes the protocol.
-FREE_ON_RESUME = ("workers", "repeats", "output", "ensemble", "design")
+FREE_ON_RESUME = ("workers", "repeats", "output", "ensemble", "design", "engine")
 
 TOP_KEYS = {"name", "seed", "repeats", "workers", "metric", "reference", "output", "data", "segmenter", "sources",
-            "conditions", "ensemble", *REPLICATE_KEYS}
+            "conditions", "ensemble", "engine", *REPLICATE_KEYS}
 DATA_KEYS = {"name", "image_size", "train_split", "train_pool", "train_size", "test_split", "test_size",
              "ood_test", "seed"}
 OOD_KEYS = {"name", "split", "size", "seed"}
@@ -232,6 +235,7 @@ def load_seg_protocol(path_or_dict) -> dict:
     cfg.setdefault("seed", 0)
     cfg["repeats"] = _count(cfg.get("repeats", 10), "repeats", minimum=1)
     cfg["workers"] = _count(cfg.get("workers", 1), "workers", minimum=1)
+    cfg["engine"] = check_engine(cfg.get("engine", DEFAULT_ENGINE))
     cfg.setdefault("metric", "jaccard")
     if cfg["metric"] not in SCORES:
         raise ConfigError(f"metric {cfg['metric']!r} is not one of {', '.join(SCORES)}")
@@ -384,7 +388,7 @@ def execute_seg_run(cfg: dict, condition_name: str, repeat: int, out_dir) -> dic
         source = _source(cfg, condition["synthetic"], repeat) if condition["synthetic"] else None
     model, history = train_segmenter(seg_cfg, real["image"], real["mask"], real_steps=condition["real_steps"],
                                      synthetic_source=source, synthetic_steps=condition["synthetic_steps"],
-                                     watch=watch)
+                                     watch=watch, pool=engine_pool(cfg))
     result = {"condition": condition_name, "repeat": repeat, "segmenter_seed": seg_cfg.seed,
               "train_size": int(len(real["indices"])), "train_subset_sha256": _subset_digest(real["indices"]),
               "steps": {"synthetic": condition["synthetic_steps"], "real": condition["real_steps"]},
@@ -402,6 +406,8 @@ def execute_seg_run(cfg: dict, condition_name: str, repeat: int, out_dir) -> dic
     result["precision"] = history["precision"]
     result["seconds"] = time.perf_counter() - start
     result["profile"] = watch.seconds  # build, generate, trace, train, predict, score, io
+    result["engine"] = {"name": cfg.get("engine", DEFAULT_ENGINE),
+                        **{k: history[k] for k in ("reused_model", "train_traces")}}
     write_json(run_dir / RESULT_FILE, result)
     return result
 
@@ -496,6 +502,7 @@ def _execute(cfg, out: Path, todo, workers: int, stream) -> list:
             _progress(stream, cond, rep, err, start)
             if err:
                 failures.append((cond, rep, err))
+        release_process_pool()  # the kept models of this call's runs
         return failures
     import multiprocessing
 
@@ -513,11 +520,12 @@ def _execute(cfg, out: Path, todo, workers: int, stream) -> list:
     return failures
 
 
-def run_seg_protocol(config, out_dir, *, workers: int = None, stream=None) -> dict:
+def run_seg_protocol(config, out_dir, *, workers: int = None, engine: str = None, stream=None) -> dict:
     """Run every (condition, repeat) not finished yet, update the ensembles, write the report; returns the
-    report's summary plus ``failures`` (this call's failed runs and ensembles)."""
+    report's summary plus ``failures`` (this call's failed runs and ensembles). ``workers`` and ``engine``
+    override the config's."""
     stream = stream or sys.stdout
-    cfg = load_seg_protocol(config)
+    cfg = load_seg_protocol(config if engine is None else {**read_config(config), "engine": engine})
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _check_resume(cfg, out)
@@ -526,7 +534,7 @@ def run_seg_protocol(config, out_dir, *, workers: int = None, stream=None) -> di
     todo = pending_runs(cfg, out)
     total = len(cfg["conditions"]) * cfg["repeats"]
     print(f"segmentation protocol {cfg['name']}: {len(todo)} run(s) to do, {total - len(todo)} already finished; "
-          f"{workers} worker(s); output {out}", file=stream, flush=True)
+          f"{workers} worker(s), {cfg['engine']} engine; output {out}", file=stream, flush=True)
     start = time.perf_counter()
     failures = _execute(cfg, out, todo, workers, stream) if todo else []
     failures += update_ensembles(cfg, out)

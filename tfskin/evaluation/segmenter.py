@@ -18,6 +18,7 @@ ensemble: the dual threshold (0.8, connected components, biggest object, then 0.
 """
 
 import dataclasses
+import time
 from pathlib import Path
 
 import keras
@@ -212,12 +213,16 @@ def augment_pairs(images, masks, rng):
 
 def train_segmenter(config: SegmenterConfig, real_images=None, real_masks=None, *, real_steps: int = 0,
                     synthetic_source=None, synthetic_steps: int = 0, model: keras.Model = None,
-                    log_every: int = 0, stream=None, watch=None) -> tuple:
+                    log_every: int = 0, stream=None, watch=None, pool=None) -> tuple:
     """Two-step training: ``synthetic_steps`` batches drawn fresh from ``synthetic_source`` (one
     ``sample(batch_size, seed)`` call per batch), then ``real_steps`` batches of real pairs. Returns
     (model, history) where history holds the loss per step, the phase boundaries and the dtype policy.
     ``watch`` (a :class:`tfskin.evaluation.profile.Stopwatch`) receives seconds for ``build``, ``generate``
-    (synthetic batches), ``trace`` (the first step) and ``train`` (the other steps)."""
+    (synthetic batches), ``trace`` (the first step, when it traced) and ``train`` (the other steps). ``pool`` (a
+    :class:`tfskin.evaluation.engine.ModelPool`, without ``model``): reuse its model of this config, reset to
+    this seed's fresh state, with its traced step (valid until the pool's next run of this config); the history
+    then says whether the model was reused (``reused_model``) and how often its step was traced."""
+    from tfskin.evaluation.engine import config_key, tracing_count
     from tfskin.evaluation.profile import Stopwatch
 
     watch = watch if watch is not None else Stopwatch()
@@ -229,8 +234,13 @@ def train_segmenter(config: SegmenterConfig, real_images=None, real_masks=None, 
     if real_steps and (real_images is None or real_masks is None or len(real_images) == 0):
         raise BadInputError("real_steps > 0 needs real images and masks")
     keras.utils.set_random_seed(config.seed)
+    reused = False
     with watch("build"):
+        if model is None and pool is not None:
+            model, reused = pool.model(config_key("segmenter", config), lambda: build_segmenter(config))
         model = model or build_segmenter(config)
+    traces_before = tracing_count(model.train_function) or 0
+    watch.add("trace", 0.0)
     rng = np.random.default_rng(config.seed)
     losses = []
     if real_steps:
@@ -247,13 +257,17 @@ def train_segmenter(config: SegmenterConfig, real_images=None, real_masks=None, 
                 x, m = x_real[idx], m_real[idx]
             if config.augment:
                 x, m = augment_pairs(x, m, rng)
-            with watch("train" if losses else "trace"):
-                loss = model.train_on_batch(x, m)
+            started = time.perf_counter()
+            loss = model.train_on_batch(x, m)
+            # the first step traces, unless a reused model's step was traced already
+            first = not losses and (tracing_count(model.train_function) or 0) > traces_before
+            watch.add("trace" if first else "train", time.perf_counter() - started)
             losses.append(float(loss if np.isscalar(loss) else loss[0]))
             if log_every and (len(losses) % log_every == 0) and stream is not None:
                 print(f"  {phase} step {step + 1}/{steps}: loss {np.mean(losses[-log_every:]):.4f}", file=stream)
     return model, {"loss": losses, "synthetic_steps": int(synthetic_steps), "real_steps": int(real_steps),
-                   "precision": model.dtype_policy.name}
+                   "precision": model.dtype_policy.name, "reused_model": reused,
+                   "train_traces": (tracing_count(model.train_function) or 0) - traces_before}
 
 
 def predict_masks(model, images, image_size=None, batch_size: int = 32) -> np.ndarray:
