@@ -5,7 +5,8 @@ test (tests/test_jax_backend.py): one process has one Keras backend, so each sid
 
 For each model (its ``tiny`` preset, float32): ``--write-state`` (the TF side) draws the initial weights and the
 first batch of the run's stream and writes them to DIR/MODEL-state.npz; otherwise they are read from there.
-DIR/MODEL-BACKEND[-dp].npz receives every model weight after one ``train_on_batch`` step, and the step's losses.
+DIR/MODEL-BACKEND[-dp].npz receives every model weight after one ``train_on_batch`` step (eager on TF, jitted on
+JAX), and the step's losses.
 ``--data-parallel`` (JAX) trains under ``keras.distribution.DataParallel`` over every local device (on a CPU,
 ``XLA_FLAGS=--xla_force_host_platform_device_count=2`` makes two).
 """
@@ -51,6 +52,9 @@ def one_step(model_name, directory, write_state, suffix):
     config = resolve_config(model_name, "tiny", train={"precision": "float32"})
     model = build_model(config)
     batch = shared_start(model, config, os.path.join(directory, f"{model_name}-state.npz"), write_state)
+    # TF runs the same train_step eagerly: tracing it costs 5-10x the step at these sizes, and graph-mode fit
+    # steps of every model are covered by tests/test_model_contract.py. JAX jit-compiles it as training does.
+    model.run_eagerly = keras.backend.backend() == "tensorflow"
     logs = model.train_on_batch(batch, return_dict=True)
     save_after_steps(model, logs, os.path.join(directory, f"{model_name}-{keras.backend.backend()}{suffix}.npz"))
     print(f"{keras.backend.backend()}{suffix}: {model_name} {len(model.weights)} weights, losses "

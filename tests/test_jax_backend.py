@@ -1,7 +1,8 @@
 """Keras' JAX backend: the stateless GAN step (``tfskin.gan.jax_step``) computes the TF step.
 
 One process has one Keras backend, so each side runs ``tests/backend_step.py`` in its own process: the TF side
-draws the initial weights and the first batch of each model's ``tiny`` run and takes one step; the JAX side
+draws the initial weights and the first batch of each model's ``tiny`` run and takes one step (eagerly:
+its graph-mode step is the contract test's); the JAX side
 loads the same weights and batch and takes one step; the updated weights must agree. A third process takes the
 JAX step under ``keras.distribution.DataParallel`` over two host devices, which must equal the one-device step
 for the same global batch. Skipped (with the reason) where JAX is not installed: ``pip install -e ".[jax]"``.
