@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tfskin.errors import ConfigError
 from tfskin.evaluation.jsonio import write_json
-from tfskin.reproduce.papers import Experiment, paper_module, settings_for
+from tfskin.reproduce.papers import Experiment, paper_module, real_splits, settings_for
 from tfskin.reproduce.workflow import Workflow
 
 EXPERIMENT_FILE = "experiment.json"
@@ -29,10 +29,11 @@ def reproduce(paper: str, out_dir, *, data: str = "phantoms", ood_data: str = No
         raise ConfigError(f"--repeats {repeats}: the {budget} budget has {replicates} GAN replicates, each holding "
                           f"the same number of classifier repeats; give a multiple of {replicates}")
     roles = module.datasets(data, ood_data)
+    splits = real_splits(module, data)
     out = Path(out_dir)
     if dry_run:
         exp = Experiment(paper=paper, out=out, data=data, ood_data=roles.get("ood"), budget=budget,
-                         settings=settings, workers=workers, workflow=None, datasets=roles)
+                         settings=settings, workers=workers, workflow=None, datasets=roles, splits=splits)
         return describe_plan(module.plan(exp), settings, roles)
     _check_same_experiment(out, {"paper": paper, "data": data, "budget": budget, "datasets": roles,
                                  "settings": settings})
@@ -40,7 +41,7 @@ def reproduce(paper: str, out_dir, *, data: str = "phantoms", ood_data: str = No
     workflow.log(f"reproducing {paper} ({module.SUMMARY}); budget {budget}; data "
                  + ", ".join(f"{k}={v}" for k, v in roles.items()) + f"; output {out}")
     exp = Experiment(paper=paper, out=out, data=data, ood_data=roles.get("ood"), budget=budget, settings=settings,
-                     workers=workers, workflow=workflow, datasets=roles)
+                     workers=workers, workflow=workflow, datasets=roles, splits=splits)
     result = module.run(exp)
     workflow.log(f"report: {result['report']}")
     return result

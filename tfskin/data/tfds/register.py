@@ -18,7 +18,7 @@ import importlib
 import importlib.abc
 import importlib.util
 import os
-from functools import partial
+from functools import lru_cache, partial
 
 from tfskin import errors
 from tfskin.classes import ATTRIBUTE_NAMES, CLASS_NAMES
@@ -28,7 +28,8 @@ from tfskin.data.tfds.catalog import source as _source
 from tfskin.data.tfds.common import MissingInputError
 
 __all__ = ["BUILDER_MODULES", "DATA_DIR_ENV", "REPORT_FILE", "SOURCES", "build", "builder_class", "class_names",
-           "config_of", "data_dir", "get_builder", "isic2019_labels", "load_real"]
+           "config_of", "data_dir", "get_builder", "isic2019_labels", "load_real", "paper_split_positions",
+           "split_size"]
 
 STORED_FEATURES = ("image", "mask", "attributes", "label", "malignant", "index", "file_name", "metadata",
                    "original_size", "clinical_image", "criteria")
@@ -132,6 +133,7 @@ def load_real(name: str, split: str, image_size, *, seed: int, num_examples, fea
 
     from tfskin.data.conditioning import add_conditioning
     from tfskin.data.instances import cached_slic_superpixels_tf
+    from tfskin.data.paper_splits import parse_paper_split
     from tfskin.data.resize import resize_with_pad, valid_region
 
     del seed  # the order is the prepared dataset's, fixed; training pipelines shuffle
@@ -144,7 +146,8 @@ def load_real(name: str, split: str, image_size, *, seed: int, num_examples, fea
     if not builder.is_prepared():
         raise MissingInputError(f"dataset {name} is not prepared in {data_dir()}; run `tfskin data build {name} "
                                 f"--manual-dir DIR` (or set {DATA_DIR_ENV} to where it was built)")
-    if split.partition("[")[0] not in builder.info.splits:  # a TFDS slice ("train[400:800]") reads a block
+    paper_split = parse_paper_split(name, split)  # a paper's re-split ("fossen2020_train[0:400]")
+    if paper_split is None and split.partition("[")[0] not in builder.info.splits:  # a TFDS slice reads a block
         raise errors.ConfigError(f"{name} has no split {split!r}; valid splits: {', '.join(builder.info.splits)}")
     if "mask" in wanted and cfg.has_mask and builder.info.metadata and \
             builder.info.metadata.get("tfskin", {}).get("has_masks") is False:
@@ -160,7 +163,10 @@ def load_real(name: str, split: str, image_size, *, seed: int, num_examples, fea
         decoders["file_name"] = True
         cache_dir = os.path.join(builder.data_dir, "superpixel_cache", f"{image_size[0]}x{image_size[1]}")
     decoders = tfds.decode.PartialDecoding(decoders)
-    ds = builder.as_dataset(split=split, shuffle_files=False, decoders=decoders)
+    if paper_split is None:
+        ds = builder.as_dataset(split=split, shuffle_files=False, decoders=decoders).enumerate()
+    else:
+        ds = _paper_split_dataset(builder, name, paper_split, decoders)
     if num_examples is not None:
         ds = ds.take(int(num_examples))
     target = tuple(int(v) for v in image_size)
@@ -192,7 +198,55 @@ def load_real(name: str, split: str, image_size, *, seed: int, num_examples, fea
             out = add_conditioning(out, extra)
         return {k: v for k, v in out.items() if k in wanted}
 
-    return ds.enumerate().map(convert, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.map(convert, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+
+def split_size(name: str, split: str) -> int:
+    """Examples in a prepared dataset's split: an official one or a paper's re-split (``fossen2020_train``)."""
+    from tfskin.data.paper_splits import parse_paper_split
+
+    paper_split = parse_paper_split(name, split)
+    if paper_split is None:
+        return int(get_builder(name).info.splits[split].num_examples)
+    paper, part, cut = paper_split
+    return len(paper_split_positions(name, paper, part)[cut])
+
+
+def paper_split_positions(name: str, paper: str, part: str):
+    """Positions (in the source split's stored order) of ``paper``'s part of prepared dataset ``name``."""
+    from tfskin.data.paper_splits import PAPER_SPLITS
+
+    source = PAPER_SPLITS[paper].source
+    return _paper_partition(name, data_dir(), source, paper)[part]
+
+
+@lru_cache(maxsize=8)
+def _paper_partition(name: str, folder: str, source: str, paper: str) -> dict:
+    import numpy as np
+    import tensorflow_datasets as tfds
+
+    from tfskin.data.paper_splits import paper_partition
+
+    builder = get_builder(name, folder)
+    ds = builder.as_dataset(split=source, shuffle_files=False,
+                            decoders=tfds.decode.PartialDecoding({"label": True}))
+    labels = np.fromiter((ex["label"] for ex in ds.as_numpy_iterator()), dtype=np.int64)
+    return paper_partition(paper, labels, class_names(name))
+
+
+def _paper_split_dataset(builder, name: str, paper_split, decoders):
+    """(source position, example) of one part of a paper's re-split, sliced as asked."""
+    import numpy as np
+    import tensorflow as tf
+
+    from tfskin.data.paper_splits import PAPER_SPLITS
+
+    paper, part, cut = paper_split
+    positions = paper_split_positions(name, paper, part)
+    keep = tf.constant(np.isin(np.arange(positions.max() + 1 if len(positions) else 0), positions[cut]))
+    ds = builder.as_dataset(split=PAPER_SPLITS[paper].source, shuffle_files=False, decoders=decoders).enumerate()
+    ds = ds.take(int(keep.shape[0]))
+    return ds.filter(lambda index, ex: keep[index])
 
 
 for _name in SOURCES:
