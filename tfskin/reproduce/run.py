@@ -62,6 +62,11 @@ def describe_plan(plan: dict, settings: dict, roles: dict) -> dict:
                              "data": protocol["data"], "runs": len(protocol["conditions"]) * protocol["repeats"],
                              "baseline": protocol.get("baseline"), "design": protocol.get("design"),
                              "gan_replicates": len(protocol.get("replicates") or [None])}
+    if len(plan.get("protocols") or {}) > 1:  # one protocol per network variant (pollastri2020's CDNN0-6)
+        out["evaluation"]["variants"] = {
+            name: {"conditions": [c["name"] for c in p["conditions"]], "image_size": p["data"]["image_size"],
+                   "runs": len(p["conditions"]) * p["repeats"]} for name, p in plan["protocols"].items()}
+        out["evaluation"]["runs"] = sum(v["runs"] for v in out["evaluation"]["variants"].values())
     if "scoring" in plan:
         out["evaluation"] = plan["scoring"]
     missing = sorted({name for name in roles.values() if name and not _prepared(name)})
