@@ -326,12 +326,13 @@ class AlternatingSource(SyntheticSource):
     """Several sources taking turns batch by batch (002's "Both GANs": the first training phase alternates the
     DCGAN and the LAPGAN): ``sample(n, seed)`` draws the whole batch from source ``seed % k``, so consecutive
     seeds (a segmenter's step seeds) alternate. ``path`` joins the sources' specs with ``|``
-    (``{"type": "alternate", "path": "run:gans/dcgan|run:gans/lapgan"}``)."""
+    (``{"type": "alternate", "path": "run:gans/dcgan|run:gans/lapgan"}``) or is a list of specs or sources."""
 
     scheme = "alternate"
 
-    def __init__(self, path: str, label: str = None):
-        self.parts = [make_source(part) for part in str(path).split("|") if part]
+    def __init__(self, path, label: str = None):
+        parts = path if isinstance(path, (list, tuple)) else [p for p in str(path).split("|") if p]
+        self.parts = [p if isinstance(p, SyntheticSource) else make_source(p) for p in parts]
         if len(self.parts) < 2:
             raise ConfigError(f"an alternating source needs two or more sources joined by '|', got {path!r}")
         self.has_masks = all(part.has_masks for part in self.parts)
