@@ -35,6 +35,8 @@ CONDITIONS = (
     ("Real+Instance+PGAN", True, (("instance", 1), ("pgan", 1))),
 )
 
+PAPER_IMAGES = {"train": 2346, "test": 900}  # the paper's train set and the Atlas test set
+
 SETTINGS = {
     "smoke": {
         "gan_image_size": 32, "pix2pixhd_preset": "tiny", "semantic_preset": "tiny_semantic", "pgan_preset": "tiny",

@@ -24,6 +24,8 @@ REFERENCE = "Real"
 BASELINE = "Real"
 CLASSES = ("MEL", "NV", "BCC", "AK", "BKL", "DF", "VASC", "SCC")
 
+PAPER_IMAGES = {"train": 20264, "test": 2534}  # Table 1
+
 SETTINGS = {
     "smoke": {
         "gan_image_size": 32, "acgan_preset": "tiny", "acgan_steps": 2, "cyclegan_preset": "tiny",

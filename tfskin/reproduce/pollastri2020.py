@@ -27,6 +27,8 @@ SUMMARY = ("Table 2: Jaccard of a CDNN segmenter trained on real data only vs tw
 REFERENCE = "Original data"
 BASELINE = REFERENCE
 
+PAPER_IMAGES = {"train": 1882, "test": 600}  # ISIC 2017 train without 118 non-dermoscopic, test
+
 SETTINGS = {
     "smoke": {
         "image_size": (32, 48), "dcgan_preset": "tiny_mask", "dcgan_steps": 2, "lapgan_preset": "tiny",

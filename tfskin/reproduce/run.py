@@ -13,10 +13,12 @@ EXPERIMENT_FILE = "experiment.json"
 
 
 def reproduce(paper: str, out_dir, *, data: str = "phantoms", ood_data: str = None, budget: str = "cpu",
-              repeats: int = None, workers: int = 1, dry_run: bool = False, stream=None) -> dict:
+              repeats: int = None, workers: int = 1, dry_run: bool = False, gpu_hours: bool = False,
+              stream=None) -> dict:
     """Run (or resume) ``paper``'s experiment in ``out_dir``; returns the report's summary (``reproduce.json``).
     ``dry_run``: resolve and validate every GAN config and the evaluation protocol, write nothing, and return
-    the plan as JSON-able text."""
+    the plan as JSON-able text; with ``gpu_hours`` also its estimated GPU hours (``tfskin.reproduce.gpu_hours``:
+    builds every network once to count its FLOPs, seconds to a minute)."""
     stream = stream or sys.stdout
     module = paper_module(paper)
     if repeats is not None and repeats < 2:
@@ -34,7 +36,14 @@ def reproduce(paper: str, out_dir, *, data: str = "phantoms", ood_data: str = No
     if dry_run:
         exp = Experiment(paper=paper, out=out, data=data, ood_data=roles.get("ood"), budget=budget,
                          settings=settings, workers=workers, workflow=None, datasets=roles, splits=splits)
-        return describe_plan(module.plan(exp), settings, roles)
+        plan = module.plan(exp)
+        described = describe_plan(plan, settings, roles)
+        if gpu_hours:
+            from tfskin.reproduce.gpu_hours import estimate
+
+            images = getattr(module, "PAPER_IMAGES", {"train": 0, "test": 0})
+            described["estimated_gpu_hours"] = estimate(plan, images["train"], images["test"])
+        return described
     _check_same_experiment(out, {"paper": paper, "data": data, "budget": budget, "datasets": roles,
                                  "settings": settings})
     workflow = Workflow(out, stream)
