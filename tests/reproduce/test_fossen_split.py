@@ -3,17 +3,13 @@ release (Table 1 cell by cell), proportional on smaller data, disjoint, determin
 ``fossen2020_train`` / ``fossen2020_test`` of a prepared ``isic2019`` release (one the test writes in the
 release's file layout)."""
 
-import csv
-import io
-
 import numpy as np
 import pytest
-from PIL import Image
 
 from tfskin.data.paper_splits import PAPER_SPLITS, paper_partition, parse_paper_split, proportional_sizes
 from tfskin.errors import ConfigError
 
-LABELS_2019 = ("MEL", "NV", "BCC", "AK", "BKL", "DF", "VASC", "SCC", "UNK")
+from .release_files import LABELS_2019, write_isic2019
 
 
 def _table1():
@@ -67,33 +63,6 @@ def test_split_names_parse_and_belong_to_isic2019():
         parse_paper_split("isic2019", "fossen2020_holdout")
 
 
-def _jpeg(seed: int) -> bytes:
-    pixels = np.random.default_rng(seed).integers(0, 255, (12, 16, 3), dtype=np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="JPEG")
-    return buffer.getvalue()
-
-
-def _write_isic2019(root, counts: dict) -> list:
-    """A tiny ISIC 2019 training release (the official file names and CSV headers); returns (image, class)."""
-    rows = [(f"ISIC_{1000 + i:07d}", name) for i, name in enumerate(n for n, k in counts.items() for _ in range(k))]
-    images = root / "ISIC_2019_Training_Input"
-    images.mkdir(parents=True)
-    for i, (image_id, _) in enumerate(rows):
-        (images / f"{image_id}.jpg").write_bytes(_jpeg(i))
-    (images / "ATTRIBUTION.txt").write_text("drawn by the test\n")
-    (images / "LICENSE.txt").write_text("CC-0 (test data)\n")
-    with open(root / "ISIC_2019_Training_GroundTruth.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(("image", *LABELS_2019))
-        writer.writerows((i, *("1.0" if n == c else "0.0" for n in LABELS_2019)) for i, c in rows)
-    with open(root / "ISIC_2019_Training_Metadata.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(("image", "age_approx", "anatom_site_general", "lesion_id", "sex"))
-        writer.writerows((i, "50", "", "", "") for i, _ in rows)
-    return rows
-
-
 @pytest.mark.slow
 def test_a_prepared_isic2019_reads_the_paper_split(tmp_path, monkeypatch):
     """Built from release-layout files: the parts are disjoint, cover the training split, keep each class's
@@ -105,7 +74,8 @@ def test_a_prepared_isic2019_reads_the_paper_split(tmp_path, monkeypatch):
     from tfskin.reproduce.replicates import design, plan_replicates
 
     counts = {"NV": 20, "MEL": 10, "BCC": 5, "BKL": 3, "AK": 1, "DF": 1}
-    rows = _write_isic2019(tmp_path / "manual", counts)
+    rows = [(f"ISIC_{1000 + i:07d}", name) for i, name in enumerate(n for n, k in counts.items() for _ in range(k))]
+    write_isic2019(tmp_path / "manual", rows)
     register.build("isic2019", tmp_path / "manual", data_dir_override=str(tmp_path / "tfds"), workers=0,
                    progress=False)
     monkeypatch.setenv(register.DATA_DIR_ENV, str(tmp_path / "tfds"))

@@ -89,11 +89,18 @@ def design(exp) -> dict:
     phantoms = is_phantoms(exp.data)
     overlap = None
     if not phantoms and not s["train_size"]:  # every replicate trains on the whole split
-        overlap = {"n_train": _split_size(exp.data, exp.splits["train"]),
-                   "n_test": s.get("test_size") or _split_size(exp.data, exp.splits["test"])}
+        overlap = {"n_train": _split_size(real_dataset(exp), exp.splits["train"]),
+                   "n_test": s.get("test_size") or _split_size(real_dataset(exp), exp.splits["test"])}
     unit = "gan_replicate" if int(s["repeats"]) > gan_replicates(exp) else "replicate"
     return {"test_set": "resampled" if phantoms else "fixed", "training_overlap": overlap, "unit": unit,
             "gan_replicates": gan_replicates(exp), "repeats": int(s["repeats"])}
+
+
+def real_dataset(exp) -> str:
+    """The dataset S_g is drawn from: the evaluation's (bissoto2018's real data is ISIC 2018 task 1/2 with
+    joined diagnoses, whatever ``--data`` named), else ``--data``."""
+    roles = exp.datasets or {}
+    return roles.get("classifier") or roles.get("segmenter") or exp.data
 
 
 def _split_size(name: str, split: str):
@@ -113,6 +120,7 @@ def check_train_size(exp):
     n, g = exp.settings["train_size"], gan_replicates(exp)
     if is_phantoms(exp.data) or not n:
         return
-    total = _split_size(exp.data, exp.splits["train"])
+    total = _split_size(real_dataset(exp), exp.splits["train"])
     if total is not None and g * n > total:
-        raise ConfigError(f"{exp.data}: {g} replicates of {n} training images need {g * n}, the split has {total}")
+        raise ConfigError(f"{real_dataset(exp)}: {g} replicates of {n} training images need {g * n}, the split has "
+                          f"{total}")
