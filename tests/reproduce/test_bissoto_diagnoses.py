@@ -34,8 +34,8 @@ def test_bissoto_reads_task1_2_with_the_named_diagnoses():
 
 @pytest.mark.slow
 def test_joined_diagnoses_label_task1_2_and_leave_the_rest_out(tmp_path, monkeypatch):
-    from tfskin.data.diagnoses import coverage
     from tfskin.data.tfds import register
+    from tfskin.data.tfds.register import diagnosis_coverage as coverage
     from tfskin.evaluation.real_data import load_arrays
     from tfskin.reproduce import bissoto2018
     from tfskin.reproduce.papers import Experiment, settings_for

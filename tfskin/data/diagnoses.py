@@ -3,11 +3,11 @@ their masks and attribute maps) labelled with the ISIC 2019 class that dataset `
 id (``ISIC_0000030``; ISIC 2019's ``_downsampled`` suffix is ignored). Task 1/2 ships no diagnosis, so pix2pixHD's
 synthetic images and a classifier on those images need one from another release: ISIC 2019's training ground
 truth or ``isic_archive`` (the ISIC Archive's metadata) hold the archive's ids; ISIC 2018 task 3 / HAM10000 only
-their own (ISIC_0024306 on), which task 1/2 does not use. Images without a diagnosis are left out; ``coverage``
-counts them. Labels are mapped onto ISIC 2019's classes (``isic2019_labels``), so only sound mappings count.
+their own (ISIC_0024306 on), which task 1/2 does not use. Images without a diagnosis are left out
+(``tfskin.data.tfds.register.diagnosis_coverage`` counts them). Labels are mapped onto ISIC 2019's classes
+(``isic2019_labels``), so only sound mappings count. This module joins; ``register`` reads the releases.
 """
 
-import functools
 import re
 from pathlib import Path
 
@@ -25,48 +25,19 @@ def image_id(file_name) -> str:
     return match.group(1) if match else text
 
 
-@functools.lru_cache(maxsize=4)
-def diagnosis_table(source: str, folder: str) -> dict:
-    """{image id: ISIC 2019 class index} over every split of prepared dataset ``source`` (``folder``: the data
-    folder it was read from, part of the cache key)."""
-    from tfskin.data.tfds.register import get_builder, isic2019_labels, load_real
-
-    del folder
-    to_isic = np.asarray(isic2019_labels(source), np.int64)
+def diagnosis_table(file_names, labels, to_isic) -> dict:
+    """{image id: ISIC 2019 class index} from a labelled release's file names and own labels, ``to_isic`` mapping
+    each own class onto ISIC 2019's (-1: no sound mapping; such images give no diagnosis)."""
+    to_isic = np.asarray(to_isic, np.int64)
     if not len(to_isic) or (to_isic < 0).all():
-        raise ConfigError(f"diagnoses={source}: {source} has no labels that map onto ISIC 2019's classes")
+        raise ConfigError("the diagnosis source has no labels that map onto ISIC 2019's classes")
     table = {}
-    for split in get_builder(source).info.splits:
-        ds = load_real(source, split, (8, 8), seed=0, num_examples=None, features=("file_name", "label"))
-        for ex in ds.as_numpy_iterator():
-            label = int(ex["label"])
-            if 0 <= label < len(to_isic) and to_isic[label] >= 0:
-                table.setdefault(image_id(ex["file_name"]), int(to_isic[label]))
+    for name, label in zip(file_names, labels, strict=True):
+        if 0 <= int(label) < len(to_isic) and to_isic[int(label)] >= 0:
+            table.setdefault(image_id(name), int(to_isic[int(label)]))
     return table
 
 
-@functools.lru_cache(maxsize=8)
-def joined_labels(name: str, source: str, split: str, folder: str) -> np.ndarray:
-    """ISIC 2019 class index per stored example of ``name``'s ``split`` from ``source`` (-1: no diagnosis)."""
-    import tensorflow_datasets as tfds
-
-    from tfskin.data.tfds.register import get_builder
-
-    table = diagnosis_table(source, folder)
-    ds = get_builder(name).as_dataset(split=split, shuffle_files=False,
-                                      decoders=tfds.decode.PartialDecoding({"file_name": True}))
-    return np.asarray([table.get(image_id(ex["file_name"]), -1) for ex in ds.as_numpy_iterator()], np.int64)
-
-
-def coverage(name: str, split: str = "train") -> dict:
-    """How many images of ``split`` of a joined dataset (``isic2018_task1_2:diagnoses=isic2019``) have a
-    diagnosis and how many are left out."""
-    from tfskin.data.names import split_dataset_name
-    from tfskin.data.tfds.register import data_dir
-
-    base, options = split_dataset_name(name)
-    if "diagnoses" not in options:
-        raise ConfigError(f"{name}: not a dataset with joined diagnoses (NAME:diagnoses=SOURCE)")
-    labels = joined_labels(base, options["diagnoses"], split, data_dir())
-    return {"dataset": base, "diagnoses_from": options["diagnoses"], "split": split,
-            "with_diagnosis": int((labels >= 0).sum()), "left_out": int((labels < 0).sum())}
+def join(file_names, table: dict) -> np.ndarray:
+    """The ISIC 2019 class of each file's image id in ``table`` (-1: no diagnosis)."""
+    return np.asarray([table.get(image_id(name), -1) for name in file_names], np.int64)

@@ -226,9 +226,9 @@ def run(exp) -> dict:
 
 
 def _coverage(name: str) -> dict:
-    from tfskin.data.diagnoses import coverage
+    from tfskin.data.tfds.register import diagnosis_coverage
 
-    return {split: coverage(name, split) for split in ("train", "test")}
+    return {split: diagnosis_coverage(name, split) for split in ("train", "test")}
 
 
 def coverage_note(joined) -> str:

@@ -28,8 +28,8 @@ from tfskin.data.tfds.catalog import source as _source
 from tfskin.data.tfds.common import MissingInputError
 
 __all__ = ["BUILDER_MODULES", "DATA_DIR_ENV", "REPORT_FILE", "SOURCES", "build", "builder_class", "class_names",
-           "config_of", "data_dir", "get_builder", "isic2019_labels", "load_real", "paper_split_positions",
-           "split_size"]
+           "config_of", "data_dir", "diagnosis_coverage", "get_builder", "isic2019_labels", "joined_labels",
+           "load_real", "paper_split_positions", "split_size"]
 
 STORED_FEATURES = ("image", "mask", "attributes", "label", "malignant", "index", "file_name", "metadata",
                    "original_size", "clinical_image", "criteria")
@@ -225,14 +225,53 @@ def split_size(name: str, split: str) -> int:
     from tfskin.data.paper_splits import parse_paper_split
 
     if _joined(name):
-        from tfskin.data.diagnoses import coverage
-
-        return coverage(name, split)["with_diagnosis"]
+        return diagnosis_coverage(name, split)["with_diagnosis"]
     paper_split = parse_paper_split(name, split)
     if paper_split is None:
         return int(get_builder(name).info.splits[split].num_examples)
     paper, part, cut = paper_split
     return len(paper_split_positions(name, paper, part)[cut])
+
+
+@lru_cache(maxsize=4)
+def _diagnosis_table(source: str, folder: str) -> dict:
+    """{image id: ISIC 2019 class} over every split of prepared dataset ``source`` in data folder ``folder``."""
+    from tfskin.data.diagnoses import diagnosis_table
+
+    names, labels = [], []
+    for split in get_builder(source, folder).info.splits:
+        for ex in load_real(source, split, (8, 8), seed=0, num_examples=None,
+                            features=("file_name", "label")).as_numpy_iterator():
+            names.append(ex["file_name"])
+            labels.append(ex["label"])
+    try:
+        return diagnosis_table(names, labels, isic2019_labels(source))
+    except errors.ConfigError as err:
+        raise errors.ConfigError(f"diagnoses={source}: {err}") from None
+
+
+@lru_cache(maxsize=8)
+def joined_labels(name: str, source: str, split: str, folder: str):
+    """ISIC 2019 class per stored example of ``name``'s ``split``, joined by image id from ``source`` (-1: none)."""
+    import tensorflow_datasets as tfds
+
+    from tfskin.data.diagnoses import join
+
+    ds = get_builder(name, folder).as_dataset(split=split, shuffle_files=False,
+                                              decoders=tfds.decode.PartialDecoding({"file_name": True}))
+    return join([ex["file_name"] for ex in ds.as_numpy_iterator()], _diagnosis_table(source, folder))
+
+
+def diagnosis_coverage(name: str, split: str = "train") -> dict:
+    """How many images of ``split`` of a joined dataset (``isic2018_task1_2:diagnoses=isic2019``) have a
+    diagnosis and how many are left out."""
+    base, _, options = str(name).partition(":")
+    key, _, source = options.partition("=")
+    if key != "diagnoses" or not source:
+        raise errors.ConfigError(f"{name}: not a dataset with joined diagnoses (NAME:diagnoses=SOURCE)")
+    labels = joined_labels(base, source, split, data_dir())
+    return {"dataset": base, "diagnoses_from": source, "split": split,
+            "with_diagnosis": int((labels >= 0).sum()), "left_out": int((labels < 0).sum())}
 
 
 _MALIGNANT = tuple(CLASS_NAMES.index(c) for c in ("MEL", "BCC", "SCC"))
@@ -245,8 +284,6 @@ def _joined_dataset(builder, name: str, diagnoses: str, split: str, decoders):
 
     import numpy as np
     import tensorflow as tf
-
-    from tfskin.data.diagnoses import joined_labels
 
     match = re.fullmatch(r"(\w+)(?:\[(\d*):(\d*)\])?", split)
     if not match:
