@@ -122,6 +122,11 @@ def segmenter_flops(cfg: dict, n_test: int, cache: dict) -> float:
     return (steps * batch * 6 * macs + len(cfg["conditions"]) * n_test * 2 * macs) * int(cfg["repeats"])
 
 
+def _hours(value: float) -> float:
+    """Hours to 0.1 h, or to two significant digits below 10 h (a small plan is not 0 hours)."""
+    return round(value, 1) if value >= 10 else float(f"{value:.2g}")
+
+
 def estimate(plan: dict, n_train: int, n_test: int) -> dict:
     """GPU hours of ``plan`` (a paper module's ``plan(exp)``); ``n_train`` / ``n_test``: the real training and
     test images per replicate where the budget says "all of the split"."""
@@ -140,9 +145,9 @@ def estimate(plan: dict, n_train: int, n_test: int) -> dict:
         test = (data.get("test_size") or n_test) + ((data.get("ood_test") or {}).get("size") or 0)
         eval_flops += (segmenter_flops(cfg, test, cache) if "segmenter" in cfg
                        else classifier_flops(cfg, train, test, cache))
-    out = {"gpu_hours": round((gan_flops + eval_flops) * hours_per_flop, 1),
-           "gan_training_hours": round(gan_flops * hours_per_flop, 1),
-           "evaluation_hours": round(eval_flops * hours_per_flop, 1), "basis": basis(),
+    out = {"gpu_hours": _hours((gan_flops + eval_flops) * hours_per_flop),
+           "gan_training_hours": _hours(gan_flops * hours_per_flop),
+           "evaluation_hours": _hours(eval_flops * hours_per_flop), "basis": basis(),
            "flops": {"gan_training": gan_flops, "evaluation": eval_flops},
            "real_images_assumed": {"train": n_train, "test": n_test}}
     if skipped:
