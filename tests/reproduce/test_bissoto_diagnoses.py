@@ -32,6 +32,17 @@ def test_bissoto_reads_task1_2_with_the_named_diagnoses():
         assert roles["pix2pixhd"] == roles["pgan"] == roles["classifier"] == joined and roles["diagnoses"] == source
 
 
+def test_the_dry_run_names_the_releases_to_build(tmp_path, monkeypatch):
+    from tfskin.data.tfds import register
+    from tfskin.reproduce.run import reproduce
+
+    monkeypatch.setenv(register.DATA_DIR_ENV, str(tmp_path / "empty"))
+    plan = reproduce("bissoto2018", tmp_path / "out", data="isic2019", budget="smoke", dry_run=True)
+    assert plan["datasets"]["diagnoses"] == "isic2019"
+    assert plan["not_prepared"]["isic2018_task1_2"] == "tfskin data build isic2018_task1_2 --manual-dir DIR"
+    assert "isic2019" in plan["not_prepared"] and all(":" not in name for name in plan["not_prepared"])
+
+
 @pytest.mark.slow
 def test_joined_diagnoses_label_task1_2_and_leave_the_rest_out(tmp_path, monkeypatch):
     from tfskin.data.tfds import register

@@ -78,7 +78,7 @@ def describe_plan(plan: dict, settings: dict, roles: dict) -> dict:
         out["evaluation"]["runs"] = sum(v["runs"] for v in out["evaluation"]["variants"].values())
     if "scoring" in plan:
         out["evaluation"] = plan["scoring"]
-    missing = sorted({name for name in roles.values() if name and not _prepared(name)})
+    missing = sorted({name.partition(":")[0] for name in roles.values() if name and not _prepared(name)})
     if missing:
         out["not_prepared"] = {name: f"tfskin data build {name} --manual-dir DIR" for name in missing}
     return out
