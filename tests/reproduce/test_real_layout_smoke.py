@@ -13,6 +13,22 @@ from .release_files import write_isic2019
 DERM7PT_DUMMY = Path(__file__).resolve().parents[2] / "datasets" / "derm7pt" / "dummy_data"
 
 
+def test_evaluators_get_isic2019_classes_from_any_release():
+    """Evaluators read labels as ISIC 2019 classes: a release's own class indices are mapped (derm7pt's 20
+    diagnoses, ISIC 2017's three), unknown or unmappable ones become -1."""
+    from tfskin.classes import CLASS_NAMES
+    from tfskin.data.tfds.register import class_names
+    from tfskin.evaluation.real_data import to_isic2019
+
+    own = class_names("isic2017")
+    mapped = to_isic2019("isic2017", [own.index("melanoma"), own.index("seborrheic_keratosis"), -1])
+    assert [CLASS_NAMES[i] if i >= 0 else None for i in mapped] == ["MEL", "BKL", None]
+    derm = class_names("derm7pt")
+    mapped = to_isic2019("derm7pt", [derm.index("basal cell carcinoma"), derm.index("clark nevus")])
+    assert [CLASS_NAMES[i] for i in mapped] == ["BCC", "NV"]
+    assert list(to_isic2019("isic2018_task1_2", [-1])) == [-1]
+
+
 @pytest.mark.e2e
 def test_fossen2020_smoke_on_a_release_layout_isic2019_with_derm7pt(tmp_path, monkeypatch):
     from tfskin.data.tfds import register
