@@ -321,6 +321,31 @@ class ServingSource(SyntheticSource):
         return f"TF Serving {self.url} ({self.generator.signature}{png})"
 
 
+@register_scheme("alternate")
+class AlternatingSource(SyntheticSource):
+    """Several sources taking turns batch by batch (002's "Both GANs": the first training phase alternates the
+    DCGAN and the LAPGAN): ``sample(n, seed)`` draws the whole batch from source ``seed % k``, so consecutive
+    seeds (a segmenter's step seeds) alternate. ``path`` joins the sources' specs with ``|``
+    (``{"type": "alternate", "path": "run:gans/dcgan|run:gans/lapgan"}``) or is a list of specs or sources."""
+
+    scheme = "alternate"
+
+    def __init__(self, path, label: str = None):
+        parts = path if isinstance(path, (list, tuple)) else [p for p in str(path).split("|") if p]
+        self.parts = [p if isinstance(p, SyntheticSource) else make_source(p) for p in parts]
+        if len(self.parts) < 2:
+            raise ConfigError(f"an alternating source needs two or more sources joined by '|', got {path!r}")
+        self.has_masks = all(part.has_masks for part in self.parts)
+        self.classes = tuple(sorted({c for part in self.parts for c in part.classes}))
+        super().__init__(label)
+
+    def _draw(self, n, seed):
+        return self.parts[seed % len(self.parts)].sample(n, seed)
+
+    def describe(self):
+        return "alternating " + " | ".join(part.describe() for part in self.parts)
+
+
 def parse_spec(spec) -> dict:
     """``"scheme:PATH[,key=value...]"`` or a dict -> {"type", "path", **options}."""
     if isinstance(spec, dict):

@@ -10,14 +10,20 @@ IN_MEMORY_DATASETS = ("phantoms",)  # registered by tfskin.data.sources (a Tenso
 
 
 def split_dataset_name(name: str) -> tuple:
-    """``phantoms:domain=clinic,melanoma=0.3`` -> ("phantoms", {"domain": "clinic", "class_prior": (...)}); only
-    phantoms take options: ``domain=NAME`` and class shares ``melanoma=P`` or ``<CLASS>=P`` (ISIC 2019 class
-    names, e.g. ``nv=0.5``; the other classes keep their ISIC 2019 proportions)."""
+    """``phantoms:domain=clinic,melanoma=0.3`` -> ("phantoms", {"domain": "clinic", "class_prior": (...)}):
+    phantoms take ``domain=NAME`` and class shares ``melanoma=P`` or ``<CLASS>=P`` (ISIC 2019 class names, e.g.
+    ``nv=0.5``; the other classes keep their ISIC 2019 proportions). A real dataset takes one option,
+    ``diagnoses=NAME`` (``isic2018_task1_2:diagnoses=isic2019``): its images labelled with ISIC 2019 classes
+    joined by image id from prepared dataset NAME, the images without one left out."""
     base, _, rest = str(name).partition(":")
     if not rest:
         return base, {}
     if base != "phantoms":
-        raise ConfigError(f"dataset {name!r}: only phantoms take options (phantoms:domain=NAME,melanoma=P)")
+        key, eq, value = (part.strip() for part in rest.partition("="))
+        if key == "diagnoses" and eq and value and "," not in value and ":" not in value:
+            return base, {"diagnoses": value}  # labels joined by image id (tfskin.data.diagnoses)
+        raise ConfigError(f"dataset {name!r}: only phantoms take options (phantoms:domain=NAME,melanoma=P); a real "
+                          f"dataset takes diagnoses=NAME (its labels joined by image id from dataset NAME)")
     options, shares = {}, {}
     for item in rest.split(","):
         key, eq, value = (part.strip() for part in item.partition("="))

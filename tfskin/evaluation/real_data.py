@@ -9,7 +9,9 @@ from tfskin.saved_classifier import resize_images  # noqa: F401 (re-exported: ev
 def load_arrays(name: str, split: str, image_size, *, num_examples=None, seed: int = 0,
                 features=("image", "label"), classes=None) -> dict:
     """All examples of a dataset split as a dict of stacked arrays (``image`` uint8 (N, H, W, 3), ``label``
-    int64, ``mask`` uint8 (N, H, W, 1) when asked for)."""
+    int64 ISIC 2019 class indices, -1 where the dataset's own class has no sound ISIC 2019 class
+    (``isic2019_labels``: derm7pt's or ISIC 2017's own class indices are not ISIC 2019's), ``mask`` uint8
+    (N, H, W, 1) when asked for)."""
     ds = load_examples(name, split, tuple(image_size), seed=seed, num_examples=num_examples,
                        features=tuple(features), classes=classes)
     parts = {k: [] for k in features}
@@ -18,8 +20,18 @@ def load_arrays(name: str, split: str, image_size, *, num_examples=None, seed: i
             parts[k].append(batch[k])
     out = {k: np.concatenate(v) if v else np.zeros((0,)) for k, v in parts.items()}
     if "label" in out:
-        out["label"] = out["label"].astype(np.int64)
+        out["label"] = to_isic2019(name, out["label"].astype(np.int64))
     return out
+
+
+def to_isic2019(name: str, labels) -> np.ndarray:
+    """A dataset's own class indices as ISIC 2019 class indices (-1: unknown or no sound mapping)."""
+    from tfskin.data.tfds.register import isic2019_labels
+
+    lookup = np.asarray(isic2019_labels(name), np.int64)
+    labels = np.asarray(labels, np.int64)
+    known = (labels >= 0) & (labels < len(lookup))
+    return np.where(known, lookup[np.clip(labels, 0, max(len(lookup) - 1, 0))] if len(lookup) else -1, -1)
 
 
 

@@ -35,6 +35,8 @@ CONDITIONS = (
     ("Real+Instance+PGAN", True, (("instance", 1), ("pgan", 1))),
 )
 
+PAPER_IMAGES = {"train": 2346, "test": 900}  # the paper's train set and the Atlas test set
+
 SETTINGS = {
     "smoke": {
         "gan_image_size": 32, "pix2pixhd_preset": "tiny", "semantic_preset": "tiny_semantic", "pgan_preset": "tiny",
@@ -60,13 +62,24 @@ SETTINGS = {
 }
 
 
+TASK1_2 = "isic2018_task1_2"
+DEFAULT_DIAGNOSES = "isic2019"
+
+
 def datasets(data: str, ood: str = None) -> dict:
-    """Phantoms for everything on phantoms; with real data the paper's: pix2pixHD on ISIC 2018 task 1/2's maps,
-    PGAN and the classifier on ``data`` (the paper: ISIC 2018 task 2's training images, ISIC 2017 for PGAN),
-    derm7pt (by default) standing in for the Interactive Atlas of Dermoscopy as the OOD test."""
+    """Phantoms for everything on phantoms. With real data the paper's images: ISIC 2018 task 1/2 (its maps for
+    pix2pixHD; the PGAN and the classifier on the same images, so every arm and GAN of a replicate sees one S_g),
+    labelled by joining their ids to the diagnoses of ``data`` (``--data isic2019``, ``isic_archive``, or
+    ``isic2018_task1_2:diagnoses=NAME``; plain ``isic2018_task1_2`` takes ISIC 2019's), images without one left
+    out; derm7pt (by default) stands in for the Interactive Atlas of Dermoscopy as the OOD test."""
+    from tfskin.data.names import split_dataset_name
+
     if is_phantoms(data):
         return {"pix2pixhd": data, "pgan": data, "classifier": data, "ood": ood or PHANTOM_OOD}
-    return {"pix2pixhd": "isic2018_task1_2", "pgan": data, "classifier": data, "ood": ood or "derm7pt"}
+    base, options = split_dataset_name(data)
+    source = options.get("diagnoses", DEFAULT_DIAGNOSES) if base == TASK1_2 else data
+    joined = f"{TASK1_2}:diagnoses={source}"
+    return {"pix2pixhd": joined, "pgan": joined, "classifier": joined, "diagnoses": source, "ood": ood or "derm7pt"}
 
 
 def _gan_config(exp, rep, model, preset, dataset, steps_key):
@@ -200,10 +213,29 @@ def run(exp) -> dict:
 
     extra = wf.timed("provenance", record_experiment, cfg, exp.out / "protocol", runs, arms_synthetic(), "auc",
                      maps=maps)
+    joined = None if is_phantoms(exp.data) else wf.step("diagnosis_coverage", _coverage, exp.datasets["classifier"])
     classifier_paper_report(exp, cfg, summary, paper="bissoto2018", metric="auc", published_table="table1",
                             published_split="ood",
                             note="The published figures are AUC (%) of an Inception-v4 trained on the 2,346 "
                                  "training images of ISIC 2018 task 2 (real) and tested on the Interactive "
                                  "Atlas of Dermoscopy (900 images, another source), so they sit beside our "
-                                 "out-of-distribution column.")
+                                 "out-of-distribution column." + coverage_note(joined))
+    if joined:
+        extra["diagnoses"] = joined
     return add_to_summary(exp, extra)
+
+
+def _coverage(name: str) -> dict:
+    from tfskin.data.tfds.register import diagnosis_coverage
+
+    return {split: diagnosis_coverage(name, split) for split in ("train", "test")}
+
+
+def coverage_note(joined) -> str:
+    """One sentence: where the diagnoses came from and how many images had none (left out)."""
+    if not joined:
+        return ""
+    t, e = joined["train"], joined["test"]
+    return (f" ISIC 2018 task 1/2 ships no diagnosis: each image is labelled by joining its id to "
+            f"{t['diagnoses_from']}; {t['left_out']} of {t['with_diagnosis'] + t['left_out']} training and "
+            f"{e['left_out']} of {e['with_diagnosis'] + e['left_out']} test images had none and were left out.")

@@ -10,9 +10,15 @@ def _cmd_reproduce(args):
 
     out = args.out or f"reproduce/{args.paper}-{args.budget}"
     result = reproduce(args.paper, out, data=args.data, ood_data=args.ood_data, budget=args.budget,
-                       repeats=args.repeats, workers=args.workers, dry_run=args.dry_run)
+                       repeats=args.repeats, workers=args.workers, dry_run=args.dry_run,
+                       gpu_hours=args.dry_run and args.budget == "paper")
     if args.dry_run:
         print(json.dumps(result, indent=2))
+        if "estimated_gpu_hours" in result:
+            hours = result["estimated_gpu_hours"]
+            print(f"estimated GPU hours: {hours['gpu_hours']:g} ({hours['gan_training_hours']:g} training GANs, "
+                  f"{hours['evaluation_hours']:g} evaluating); basis: {hours['basis']}"
+                  + (f"; not counted: {', '.join(hours['not_counted'])}" if hours.get("not_counted") else ""))
         print(f"(dry run: nothing trained or written; the experiment would go to {out})")
         return 0
     text = open(result["report"]).read()

@@ -24,31 +24,47 @@ REFERENCE = "Real"
 BASELINE = "Real"
 CLASSES = ("MEL", "NV", "BCC", "AK", "BKL", "DF", "VASC", "SCC")
 
+PAPER_IMAGES = {"train": 20264, "test": 2534}  # Table 1
+
 SETTINGS = {
     "smoke": {
         "gan_image_size": 32, "acgan_preset": "tiny", "acgan_steps": 2, "cyclegan_preset": "tiny",
         "cyclegan_steps": 2, "pipeline_classes": ("MEL", "NV"), "samples_per_class": 8, "nv_to_mel_steps": 2,
-        "alpha": 0.5, "translated": 16, "image_size": 32, "train_size": 48, "test_size": 32, "ood_size": 32,
+        "alphas": (0.5,), "translated": 16, "image_size": 32, "train_size": 48, "test_size": 32, "ood_size": 32,
         "synthetic_share": "0.5x", "gan_replicates": 2, "repeats": 2, "selection_epochs": 1,
         "classifier": {"backbone": "small_cnn", "width": 4, "epochs": 1, "batch_size": 8, "tta": 1},
     },
     "cpu": {
         "gan_image_size": 32, "acgan_preset": "quick", "acgan_steps": 800, "cyclegan_preset": "quick",
         "cyclegan_steps": 80, "pipeline_classes": CLASSES, "samples_per_class": 60, "nv_to_mel_steps": 300,
-        "alpha": 0.5, "translated": 200, "image_size": 32, "train_size": 400, "test_size": 300, "ood_size": 300,
+        "alphas": (0.5,), "translated": 200, "image_size": 32, "train_size": 400, "test_size": 300, "ood_size": 300,
         "synthetic_share": "0.5x", "gan_replicates": 3, "repeats": 9, "selection_epochs": 8,
         "classifier": {"backbone": "small_cnn", "width": 16, "epochs": 8, "batch_size": 32, "learning_rate": 0.01,
                        "tta": 3},
     },
-    "paper": {  # ACGAN 128x128, CycleGANs 256x256, ResNet-50 with a one-cycle schedule on ISIC 2019
+    # paper: ACGAN 128x128, CycleGANs 256x256, ResNet-50 with a one-cycle schedule on the paper's ISIC 2019 split;
+    # Table 3's alpha sweep (one NV -> MEL CycleGAN per alpha), 4,000 translated melanomas added (Table 3's row)
+    "paper": {
         "gan_image_size": None, "acgan_preset": "paper128", "acgan_steps": None, "cyclegan_preset": "paper256",
         "cyclegan_steps": None, "pipeline_classes": CLASSES, "samples_per_class": 1000, "nv_to_mel_steps": None,
-        "alpha": 0.5, "translated": 4000, "image_size": 224, "train_size": None, "test_size": None,
+        "alphas": (1 / 8, 1 / 4, 1 / 2, 1.0), "translated": 4000, "nv_to_mel_n": 4000, "image_size": 224,
+        "train_size": None, "test_size": None,
         "ood_size": None, "synthetic_share": "0.25x", "gan_replicates": 10, "repeats": 10, "selection_epochs": 15,
         "classifier": {"backbone": "resnet50", "weights": "imagenet", "epochs": 15, "batch_size": 32,
                        "learning_rate": 1e-3, "tta": 10},
     },
 }
+
+
+def splits(data: str) -> dict:
+    """ISIC 2019: the paper's own split of its training images (Table 1: 20,264 / 2,533 / 2,534, seeded and
+    stratified by diagnosis; ``tfskin.data.paper_splits``), train for S_g and test for the test set; the
+    validation part is left unused (every GAN trains on S_g only)."""
+    from tfskin.data.paper_splits import paper_split_name
+
+    if data.partition(":")[0] != "isic2019":
+        return {}
+    return {"train": paper_split_name("fossen2020", "train"), "test": paper_split_name("fossen2020", "test")}
 
 
 def datasets(data: str, ood: str = None) -> dict:
@@ -136,6 +152,19 @@ def translate_nevi(run_dir, out_dir, num: int) -> dict:
     return {"MEL": len(translated), "image_size": list(size), "requested": num, "nevi_available": int(len(nevi))}
 
 
+NV_TO_MEL = "cyclegan_nv_to_mel_prf"
+
+
+def nv_to_mel_name(settings, alpha: float, base: str = NV_TO_MEL) -> str:
+    """The NV -> MEL CycleGAN's (or its source's) name for ``alpha``: the plain name with one alpha, suffixed
+    ``_alpha<a>`` in Table 3's sweep."""
+    return base if len(settings["alphas"]) == 1 else f"{base}_alpha{alpha:g}"
+
+
+def nv_to_mel_arm(alpha: float) -> str:
+    return f"Real+NV->MEL CycleGAN (PRF alpha={alpha:g})"
+
+
 def protocol_config(exp) -> dict:
     from tfskin.reproduce.replicates import design, plan_replicates, protocol_replicates
 
@@ -146,9 +175,10 @@ def protocol_config(exp) -> dict:
         {"name": "Real"},
         {"name": "Real+ACGAN", "synthetic": [{"source": "acgan", "n": share}]},
         {"name": "Real+ACGAN->CycleGAN", "synthetic": [{"source": "acgan_cyclegan", "n": share}]},
-        {"name": f"Real+NV->MEL CycleGAN (PRF alpha={s['alpha']:g})",
-         "synthetic": [{"source": "nv_to_mel", "n": share, "label": "MEL"}]},
     ]
+    conditions += [{"name": nv_to_mel_arm(a), "synthetic": [{"source": nv_to_mel_name(s, a, "nv_to_mel"),
+                                                             "n": s.get("nv_to_mel_n") or share, "label": "MEL"}]}
+                   for a in s["alphas"]]
     data = protocol_data(exp, "classifier", size)
     return {"name": f"fossen2020_{exp.budget}", "seed": 0, "repeats": s["repeats"], "workers": exp.workers,
             "metric": "macro_f1", "reference": REFERENCE, "baseline": BASELINE, "design": design(exp), "data": data,
@@ -157,15 +187,15 @@ def protocol_config(exp) -> dict:
             "replicates": protocol_replicates(exp, lambda rep: _sources(exp, rep))}
 
 
-def arms_synthetic(cfg) -> dict:
+def arms_synthetic(cfg, settings) -> dict:
     """Each arm's GANs (the sources of its synthetic images)."""
-    gans = {"acgan": ["acgan"], "acgan_cyclegan": ["acgan", "acgan_cyclegan"],
-            "nv_to_mel": ["cyclegan_nv_to_mel_prf"]}
+    gans = {"acgan": ["acgan"], "acgan_cyclegan": ["acgan", "acgan_cyclegan"]}
+    gans.update({nv_to_mel_name(settings, a, "nv_to_mel"): [nv_to_mel_name(settings, a)] for a in settings["alphas"]})
     return {c["name"]: sorted({g for piece in c.get("synthetic", []) for g in gans[piece["source"]]})
             for c in cfg["conditions"]}
 
 
-def _nv_to_mel_config(exp, rep, ranker: str):
+def _nv_to_mel_config(exp, rep, ranker: str, alpha: float):
     from tfskin.training import resolve_config
 
     s = exp.settings
@@ -173,13 +203,17 @@ def _nv_to_mel_config(exp, rep, ranker: str):
         "cyclegan", s["cyclegan_preset"], data=_data(exp, rep),
         train=_train_settings(s["nv_to_mel_steps"], rep.gan_seed),
         model_overrides={"domain_a": "NV", "domain_b": "MEL", "filter_classifier": str(Path(ranker).resolve()),
-                         "filter_alpha": s["alpha"], "filter_input_range": "0-255"})
+                         "filter_alpha": alpha, "filter_input_range": "0-255"})
 
 
 def _sources(exp, rep) -> dict:
     synthetic = exp.out / "synthetic" / rep.tag
-    return {"acgan": f"run:{exp.out / 'gans' / 'acgan' / rep.tag}",
-            "acgan_cyclegan": f"png:{synthetic / 'acgan_cyclegan'}", "nv_to_mel": f"png:{synthetic / 'nv_to_mel'}"}
+    out = {"acgan": f"run:{exp.out / 'gans' / 'acgan' / rep.tag}",
+           "acgan_cyclegan": f"png:{synthetic / 'acgan_cyclegan'}"}
+    for a in exp.settings["alphas"]:
+        name = nv_to_mel_name(exp.settings, a, "nv_to_mel")
+        out[name] = f"png:{synthetic / name}"
+    return out
 
 
 def _acgan_config(exp, rep):
@@ -204,7 +238,9 @@ def plan(exp) -> dict:
             f"acgan ({rep.tag})": _acgan_config(exp, rep),
             f"acgan_cyclegan ({rep.tag}; one per class: " + ",".join(s["pipeline_classes"]) + ")": resolve_config(
                 "cyclegan", s["cyclegan_preset"], data=real, train={"steps": s["cyclegan_steps"], "seed": 0}),
-            f"cyclegan_nv_to_mel_prf ({rep.tag})": _nv_to_mel_config(exp, rep, exp.out / "ranker" / rep.tag)})
+        })
+        gans.update({f"{nv_to_mel_name(s, a)} ({rep.tag})": _nv_to_mel_config(exp, rep, exp.out / "ranker" / rep.tag, a)
+                     for a in s["alphas"]})
     return {"gans": gans, "protocol": load_protocol(protocol_config(exp))}
 
 
@@ -224,9 +260,12 @@ def run_replicate(exp, rep) -> dict:
     wf.step(f"sample_acgan_cyclegan_{tag}", write_pipeline_samples, str(pipeline_dir),
             str(synthetic / "acgan_cyclegan"), list(s["pipeline_classes"]), s["samples_per_class"])
     ranker = wf.step(f"train_ranker_{tag}", train_ranker, exp, rep, str(exp.out / "ranker" / tag))
-    nv_run = wf.train_gan("cyclegan_nv_to_mel_prf", _nv_to_mel_config(exp, rep, ranker), replicate=rep.index)
-    wf.step(f"translate_nevi_{tag}", translate_nevi, nv_run, str(synthetic / "nv_to_mel"), s["translated"])
-    runs = {"acgan": acgan_run, "cyclegan_nv_to_mel_prf": nv_run}
+    runs = {"acgan": acgan_run}
+    for alpha in s["alphas"]:  # one NV -> MEL CycleGAN per alpha (Table 3), all behind the same ranker
+        name, folder = nv_to_mel_name(s, alpha), nv_to_mel_name(s, alpha, "nv_to_mel")
+        runs[name] = wf.train_gan(name, _nv_to_mel_config(exp, rep, ranker, alpha), replicate=rep.index)
+        step = "translate_nevi" if len(s["alphas"]) == 1 else f"translate_nevi_alpha{alpha:g}"
+        wf.step(f"{step}_{tag}", translate_nevi, runs[name], str(synthetic / folder), s["translated"])
     runs.update({f"acgan_cyclegan_{c}": str(pipeline_dir / f"cyclegan_{c}") for c in s["pipeline_classes"]})
     return runs
 
@@ -243,8 +282,8 @@ def run(exp) -> dict:
     wf.log(f"classifier protocol: {len(cfg['conditions'])} conditions x {cfg['repeats']} repeats "
            f"({len(cfg['replicates'])} GAN replicates)")
     summary = wf.timed("evaluation", run_protocol, cfg, exp.out / "protocol", workers=exp.workers, stream=wf.stream)
-    extra = wf.timed("provenance", record_experiment, cfg, exp.out / "protocol", runs, arms_synthetic(cfg),
-                     "macro_f1")
+    extra = wf.timed("provenance", record_experiment, cfg, exp.out / "protocol", runs,
+                     arms_synthetic(cfg, exp.settings), "macro_f1")
     write_report(exp, cfg, summary)
     return add_to_summary(exp, extra)
 
@@ -308,6 +347,7 @@ def write_report(exp, cfg, summary) -> dict:
         lines += markdown_table(["Training data", *CLASSES], rows) + [""]
         lines += _f1_test_lines(cfg, tests, fmt_p) + [""]
     lines += accuracy_lines(exp, summary, splits)
+    lines += alpha_sweep_lines(exp, summary, per_class["test"])
     lines += [f"Balanced accuracy, every repeat and the synthetic images each condition used: "
               f"[{rel}/report.md]({rel}/report.md).", ""]
     for split in splits:
@@ -347,9 +387,47 @@ def accuracy_lines(exp, summary, splits) -> list:
             + markdown_table(columns, rows) + [""])
 
 
-def _pct(entry) -> str:
+def alpha_sweep_lines(exp, summary, tests) -> list:
+    """Table 3 beside ours: per alpha, MEL precision / recall and accuracy of Real + NV->MEL, in distribution,
+    with the published cells at the same number of added melanomas (when Table 3 has that row)."""
+    from tfskin.reproduce.report import markdown_table, mean_std, published, published_row
+
+    s = exp.settings
+    added = s.get("nv_to_mel_n") or s["synthetic_share"]
+    table = published("fossen2020").get("table3")
+    pub = published_row(table, str(added)) if isinstance(added, int) else {}
+    real = published_row(table, "ISIC-0")
+    rows = []
+    for name, alpha in [("Real", None)] + [(nv_to_mel_arm(a), a) for a in s["alphas"]]:
+        if name not in tests:
+            continue
+        key = "1" if alpha is None else _alpha_key(alpha)
+        ref = real if alpha is None else pub
+        cells = [ref.get(f"{m}@alpha={key}") for m in ("acc", "mel_precision", "mel_recall")]
+        entry = summary["splits"]["test"][name]
+        rows.append([name, *("—" if c is None else f"{c * 100:.1f}" for c in cells),
+                     mean_std(entry.get("accuracy")), _pct(tests[name]["MEL"]["precision"], 1),
+                     _pct(tests[name]["MEL"]["recall"], 1)])
+    where = f"Table 3's row {added}" if pub else f"no Table 3 row for {added} added images"
+    return ([f"## Table 3: the alpha sweep (Path-Rank-Filter), {exp.measured_on}, in distribution", "",
+             f"Each alpha trains its own NV -> MEL CycleGAN on the alpha fraction of S_g's melanomas the ranker is "
+             f"most confident about; {added} translated melanomas are added to S_g ({where}). Published: one "
+             f"classifier per cell; ours: mean ± std over repeats (MEL precision / recall: mean), in %.", ""]
+            + markdown_table(["Training data", "accuracy, published", "MEL precision, published",
+                              "MEL recall, published", "accuracy, ours", "MEL precision, ours", "MEL recall, ours"],
+                             rows) + [""])
+
+
+def _alpha_key(alpha: float) -> str:
+    """Table 3's column label of ``alpha`` (1/8, 1/4, 1/2, 1)."""
+    from fractions import Fraction
+
+    return str(Fraction(alpha).limit_denominator(64))
+
+
+def _pct(entry, digits: int = 0) -> str:
     m = entry.get("mean")
-    return "—" if m is None or not np.isfinite(m) else f"{m * 100:.0f}"
+    return "—" if m is None or not np.isfinite(m) else f"{m * 100:.{digits}f}"
 
 
 def _f1_test_lines(cfg, tests, fmt_p) -> list:

@@ -19,6 +19,8 @@ SUMMARY = ("Sample quality of the DCGAN and the phase-frozen progressive GAN: co
 FEATURE_CACHE_DIR = "features"  # extracted features by content hash: a rerun of the scoring reads them back
 MODELS = (("DCGAN", "dcgan", "dcgan"), ("Phase-frozen PGAN", "progan_frozen", "pgan"))  # (row, model, settings key)
 
+PAPER_IMAGES = {"train": 2000, "test": 0}  # ISIC 2017's training images; no classifier test
+
 SETTINGS = {
     "smoke": {"dcgan_preset": "tiny", "pgan_preset": "tiny", "dcgan_steps": 2, "pgan_steps": None,
               "train_size": 64, "gan_replicates": 2, "repeats": 2, "samples": 32, "draws": 2, "features": "pixels:8",

@@ -25,6 +25,7 @@ PAPERS = {
 BUDGETS = ("smoke", "cpu", "paper")
 PHANTOMS = "phantoms"
 PHANTOM_OOD = "phantoms:domain=clinic"
+OFFICIAL_SPLITS = {"train": "train", "test": "test"}
 
 
 def paper_module(key: str):
@@ -50,11 +51,19 @@ class Experiment:
     workers: int
     workflow: object  # tfskin.reproduce.workflow.Workflow
     datasets: dict  # role -> dataset name
+    splits: dict = dataclasses.field(default_factory=lambda: dict(OFFICIAL_SPLITS))  # role -> split of the data
 
     @property
     def measured_on(self) -> str:
         """How the report marks our figures: 'measured, phantoms' or 'measured, <dataset>'."""
         return f"measured, {'phantoms' if is_phantoms(self.data) else self.data}"
+
+
+def real_splits(module, data: str) -> dict:
+    """The splits a paper reads from ``data``: its own re-split where the module defines one
+    (``splits(data)``, e.g. Fossen-Romsaas et al.'s of ISIC 2019), else the release's train and test."""
+    own = getattr(module, "splits", None)
+    return {**OFFICIAL_SPLITS, **(own(data) if own else {})}
 
 
 def settings_for(module, budget: str, overrides: dict = None) -> dict:
@@ -73,7 +82,8 @@ def protocol_data(exp, role: str, image_size) -> dict:
     replicate overrides the pool, subset and seeds: ``tfskin.reproduce.replicates``)."""
     s = exp.settings
     data = {"name": exp.datasets[role], "image_size": list(image_size), "train_pool": s.get("train_pool"),
-            "train_size": s["train_size"], "test_size": s["test_size"]}
+            "train_size": s["train_size"], "test_size": s["test_size"], "train_split": exp.splits["train"],
+            "test_split": exp.splits["test"]}
     if exp.datasets.get("ood"):
         data["ood_test"] = {"name": exp.datasets["ood"], "split": "test", "size": s["ood_size"]}
     return data

@@ -13,7 +13,8 @@ How S_g is drawn:
   the test split's own ids) and the shifted-domain test set draws *new* lesions (another seed), not
   re-renders of the in-distribution ones;
 - real data: the g-th block of ``n`` examples of the prepared training split (TFDS writes a split in a shuffled
-  order, so blocks are disjoint random subsets); the whole split when the budget uses all of it. The test
+  order, so blocks are disjoint random subsets); the whole split when the budget uses all of it. The training
+  split is the paper's own where it made one (``exp.splits``: Fossen-Romsaas et al.'s ``fossen2020_train``). The test
   split is fixed: the same test set in every replicate (its sampling variance is the statistics' bootstrap).
 """
 
@@ -54,7 +55,8 @@ def plan_replicates(exp) -> list:
     phantoms = is_phantoms(exp.data)
     out = []
     for g in range(gan_replicates(exp)):
-        split = "train" if phantoms or not n else f"train[{g * n}:{(g + 1) * n}]"
+        train = "train" if phantoms else exp.splits["train"]
+        split = train if phantoms or not n else f"{train}[{g * n}:{(g + 1) * n}]"
         out.append(Replicate(index=g, train_split=split, data_seed=_seed("data", g) if phantoms else 0,
                              ood_seed=_seed("ood", g) if phantoms else 0, gan_seed=_seed("gan", g), n_train=n))
     return out
@@ -87,19 +89,26 @@ def design(exp) -> dict:
     phantoms = is_phantoms(exp.data)
     overlap = None
     if not phantoms and not s["train_size"]:  # every replicate trains on the whole split
-        overlap = {"n_train": _split_size(exp.data, "train"),
-                   "n_test": s.get("test_size") or _split_size(exp.data, "test")}
+        overlap = {"n_train": _split_size(real_dataset(exp), exp.splits["train"]),
+                   "n_test": s.get("test_size") or _split_size(real_dataset(exp), exp.splits["test"])}
     unit = "gan_replicate" if int(s["repeats"]) > gan_replicates(exp) else "replicate"
     return {"test_set": "resampled" if phantoms else "fixed", "training_overlap": overlap, "unit": unit,
             "gan_replicates": gan_replicates(exp), "repeats": int(s["repeats"])}
 
 
+def real_dataset(exp) -> str:
+    """The dataset S_g is drawn from: the evaluation's (bissoto2018's real data is ISIC 2018 task 1/2 with
+    joined diagnoses, whatever ``--data`` named), else ``--data``."""
+    roles = exp.datasets or {}
+    return roles.get("classifier") or roles.get("segmenter") or exp.data
+
+
 def _split_size(name: str, split: str):
     """Examples in a prepared dataset's split (None when it cannot be read now)."""
     try:
-        from tfskin.data.tfds.register import get_builder
+        from tfskin.data.tfds.register import split_size
 
-        return int(get_builder(name).info.splits[split].num_examples)
+        return split_size(name, split)
     except Exception:  # noqa: BLE001 - a dry run on unprepared data still describes the design
         return None
 
@@ -111,6 +120,7 @@ def check_train_size(exp):
     n, g = exp.settings["train_size"], gan_replicates(exp)
     if is_phantoms(exp.data) or not n:
         return
-    total = _split_size(exp.data, "train")
+    total = _split_size(real_dataset(exp), exp.splits["train"])
     if total is not None and g * n > total:
-        raise ConfigError(f"{exp.data}: {g} replicates of {n} training images need {g * n}, the split has {total}")
+        raise ConfigError(f"{real_dataset(exp)}: {g} replicates of {n} training images need {g * n}, the split has "
+                          f"{total}")

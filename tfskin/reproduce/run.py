@@ -6,17 +6,19 @@ from pathlib import Path
 
 from tfskin.errors import ConfigError
 from tfskin.evaluation.jsonio import write_json
-from tfskin.reproduce.papers import Experiment, paper_module, settings_for
+from tfskin.reproduce.papers import Experiment, paper_module, real_splits, settings_for
 from tfskin.reproduce.workflow import Workflow
 
 EXPERIMENT_FILE = "experiment.json"
 
 
 def reproduce(paper: str, out_dir, *, data: str = "phantoms", ood_data: str = None, budget: str = "cpu",
-              repeats: int = None, workers: int = 1, dry_run: bool = False, stream=None) -> dict:
+              repeats: int = None, workers: int = 1, dry_run: bool = False, gpu_hours: bool = False,
+              stream=None) -> dict:
     """Run (or resume) ``paper``'s experiment in ``out_dir``; returns the report's summary (``reproduce.json``).
     ``dry_run``: resolve and validate every GAN config and the evaluation protocol, write nothing, and return
-    the plan as JSON-able text."""
+    the plan as JSON-able text; with ``gpu_hours`` also its estimated GPU hours (``tfskin.reproduce.gpu_hours``:
+    builds every network once to count its FLOPs, seconds to a minute)."""
     stream = stream or sys.stdout
     module = paper_module(paper)
     if repeats is not None and repeats < 2:
@@ -29,18 +31,26 @@ def reproduce(paper: str, out_dir, *, data: str = "phantoms", ood_data: str = No
         raise ConfigError(f"--repeats {repeats}: the {budget} budget has {replicates} GAN replicates, each holding "
                           f"the same number of classifier repeats; give a multiple of {replicates}")
     roles = module.datasets(data, ood_data)
+    splits = real_splits(module, data)
     out = Path(out_dir)
     if dry_run:
         exp = Experiment(paper=paper, out=out, data=data, ood_data=roles.get("ood"), budget=budget,
-                         settings=settings, workers=workers, workflow=None, datasets=roles)
-        return describe_plan(module.plan(exp), settings, roles)
+                         settings=settings, workers=workers, workflow=None, datasets=roles, splits=splits)
+        plan = module.plan(exp)
+        described = describe_plan(plan, settings, roles)
+        if gpu_hours:
+            from tfskin.reproduce.gpu_hours import estimate
+
+            images = getattr(module, "PAPER_IMAGES", {"train": 0, "test": 0})
+            described["estimated_gpu_hours"] = estimate(plan, images["train"], images["test"])
+        return described
     _check_same_experiment(out, {"paper": paper, "data": data, "budget": budget, "datasets": roles,
                                  "settings": settings})
     workflow = Workflow(out, stream)
     workflow.log(f"reproducing {paper} ({module.SUMMARY}); budget {budget}; data "
                  + ", ".join(f"{k}={v}" for k, v in roles.items()) + f"; output {out}")
     exp = Experiment(paper=paper, out=out, data=data, ood_data=roles.get("ood"), budget=budget, settings=settings,
-                     workers=workers, workflow=workflow, datasets=roles)
+                     workers=workers, workflow=workflow, datasets=roles, splits=splits)
     result = module.run(exp)
     workflow.log(f"report: {result['report']}")
     return result
@@ -61,9 +71,14 @@ def describe_plan(plan: dict, settings: dict, roles: dict) -> dict:
                              "data": protocol["data"], "runs": len(protocol["conditions"]) * protocol["repeats"],
                              "baseline": protocol.get("baseline"), "design": protocol.get("design"),
                              "gan_replicates": len(protocol.get("replicates") or [None])}
+    if len(plan.get("protocols") or {}) > 1:  # one protocol per network variant (pollastri2020's CDNN0-6)
+        out["evaluation"]["variants"] = {
+            name: {"conditions": [c["name"] for c in p["conditions"]], "image_size": p["data"]["image_size"],
+                   "runs": len(p["conditions"]) * p["repeats"]} for name, p in plan["protocols"].items()}
+        out["evaluation"]["runs"] = sum(v["runs"] for v in out["evaluation"]["variants"].values())
     if "scoring" in plan:
         out["evaluation"] = plan["scoring"]
-    missing = sorted({name for name in roles.values() if name and not _prepared(name)})
+    missing = sorted({name.partition(":")[0] for name in roles.values() if name and not _prepared(name)})
     if missing:
         out["not_prepared"] = {name: f"tfskin data build {name} --manual-dir DIR" for name in missing}
     return out
