@@ -49,7 +49,8 @@ def test_profile_summary_adds_up_every_run_and_the_scoring_steps(tmp_path):
 
 def test_profile_summary_of_an_empty_folder_is_empty(tmp_path):
     summary = profile_summary(tmp_path / "missing")
-    assert summary["runs"] == {"count": 0, "seconds": 0.0, "phases": {}, "precisions": [], "reused": 0} and summary["scoring"] == {}
+    assert summary["runs"] == {"count": 0, "seconds": 0.0, "phases": {}, "precisions": [], "reused": 0}
+    assert summary["scoring"] == {}
     assert profile_line(summary) == ""
 
 
