@@ -64,8 +64,9 @@ def pytest_addoption(parser):
 
 def pytest_collection_modifyitems(session, config, items):
     """The longest modules first, then the other tests marked ``slow``, then the rest (stable order otherwise):
-    ``pytest -n 2`` hands tests out in collection order, so a long test collected last would run alone while
-    the other worker idles."""
+    ``pytest -n 2`` hands tests out in collection order (``--dist worksteal``, set in setup.cfg: a worker that
+    runs out takes half of the other's queue), so a long test collected last would run alone while the other
+    worker idles."""
     if not config.getoption("--run-slow"):
         skip = pytest.mark.skip(reason="opt-in tier: run with --run-slow")
         for item in items:
