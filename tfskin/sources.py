@@ -323,9 +323,9 @@ class ServingSource(SyntheticSource):
 
 @register_scheme("alternate")
 class AlternatingSource(SyntheticSource):
-    """Several sources taking turns batch by batch (002's "Both GANs": the first training phase alternates the
-    DCGAN and the LAPGAN): ``sample(n, seed)`` draws the whole batch from source ``seed % k``, so consecutive
-    seeds (a segmenter's step seeds) alternate. ``path`` joins the sources' specs with ``|``
+    """Several sources taking turns batch by batch (Pollastri et al. 2020's "Both GANs": the first training phase
+    alternates the DCGAN and the LAPGAN): ``sample(n, seed)`` draws the whole batch from source ``seed % k``, so
+    consecutive seeds (a segmenter's step seeds) alternate. ``path`` joins the sources' specs with ``|``
     (``{"type": "alternate", "path": "run:gans/dcgan|run:gans/lapgan"}``) or is a list of specs or sources."""
 
     scheme = "alternate"

@@ -59,7 +59,7 @@ def test_png_folder_labels_from_subfolders(tmp_path):
 def test_spec_errors_are_one_line_config_errors(tmp_path):
     with pytest.raises(ConfigError, match="SCHEME:PATH"):
         sources.make_source("runs/x")
-    with pytest.raises(ConfigError, match="valid: png, run, savedmodel, serving"):
+    with pytest.raises(ConfigError, match="valid: alternate, png, run, savedmodel, serving"):
         sources.make_source("gif:x")
     with pytest.raises(UserError, match="not a TF Serving URL"):
         sources.make_source("serving:ftp://localhost/dcgan")
