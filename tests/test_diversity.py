@@ -3,12 +3,11 @@ ratio) for real images, and in the end-of-training baselines beside the real set
 
 import numpy as np
 import pytest
-import tensorflow as tf
+from array_inputs import ArrayInputs
 
 from tfskin.data.sources import load_examples
 from tfskin.diversity import diversity_features, diversity_ratio, sample_diversity
 from tfskin.inputs.baselines import quality_baselines, summary_lines, write_baselines
-from tfskin.inputs.images import RunInputs
 
 
 def _phantoms(count, seed=0):
@@ -55,18 +54,9 @@ def test_a_collapsed_generator_scores_far_below_real_images_and_real_images_abou
         sample_diversity(real[:1])
 
 
-class _ArrayInputs(RunInputs):
-    def __init__(self, images):
-        super().__init__(None)
-        self.images = images
-
-    def load_examples(self):
-        return tf.data.Dataset.from_tensor_slices({"image": self.images})
-
-
 def test_the_summary_shows_the_outputs_diversity_beside_real_images(tmp_path):
     real = _phantoms(80)
-    inputs = _ArrayInputs(real)
+    inputs = ArrayInputs(real)
     reference = inputs.reference_images(48)
     baselines = quality_baselines(inputs, {}, reference, 16)
     assert baselines.diversity["real_reference"] == sample_diversity(reference[:16])

@@ -8,29 +8,19 @@ import json
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
+from array_inputs import ArrayInputs
 
 from tfskin.color_stats import colour_distances
 from tfskin.inputs import domains
 from tfskin.inputs.baselines import COLOUR_BINS, quality_baselines, summary_lines, write_baselines
-from tfskin.inputs.images import RunInputs
 from tfskin.inputs.unpaired import UnpairedDomains
 from tfskin.training import resolve_config, train
-
-
-class _ArrayInputs(RunInputs):
-    def __init__(self, images):
-        super().__init__(None)
-        self.images = images
-
-    def load_examples(self):
-        return tf.data.Dataset.from_tensor_slices({"image": self.images})
 
 
 def test_noise_to_image_baselines_are_the_real_floor_and_the_mean_colour():
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (300, 8, 8, 3)).astype(np.uint8)
-    inputs = _ArrayInputs(images)
+    inputs = ArrayInputs(images)
     reference = inputs.reference_images(256)
     baselines = quality_baselines(inputs, {}, reference, 32)
     assert set(baselines.colour) == {"real_held_out", "mean_colour"} and baselines.class_share is None
