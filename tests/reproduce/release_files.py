@@ -33,3 +33,73 @@ def write_isic2019(root, rows):
         writer = csv.writer(f)
         writer.writerow(("image", "age_approx", "anatom_site_general", "lesion_id", "sex"))
         writer.writerows((i, "50", "", "", "") for i, _ in rows)
+
+
+def lesion(seed: int, shape=(24, 32)) -> tuple:
+    """(RGB image, 0/255 mask) of one drawn lesion: a dark ellipse on skin-coloured noise."""
+    rng = np.random.default_rng(seed)
+    h, w = shape
+    yy, xx = np.mgrid[:h, :w]
+    cy, cx = rng.uniform(0.35, 0.65) * h, rng.uniform(0.35, 0.65) * w
+    ry, rx = rng.uniform(0.15, 0.35) * h, rng.uniform(0.15, 0.35) * w
+    inside = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1.0
+    skin = np.array([200, 150, 130]) + rng.normal(0, 12, (h, w, 3))
+    image = np.where(inside[..., None], skin * 0.45, skin).clip(0, 255).astype(np.uint8)
+    return image, (inside * 255).astype(np.uint8)
+
+
+def _save(array, path, format):
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format=format)
+    path.write_bytes(buffer.getvalue())
+
+
+ISIC2017_PARTS = {"train": "Training", "validation": "Validation", "test": "Test_v2"}
+
+
+def write_isic2017(root, splits):
+    """An ISIC 2017 release of ``splits`` {split: [(image id, "melanoma" | "seborrheic_keratosis" | "nevus")]}:
+    per split ``ISIC-2017_<part>_Data/`` (JPEGs and the metadata CSV), ``..._Part1_GroundTruth/`` (lowercase
+    ``_segmentation.png`` masks, 0/255) and the Part 3 ground-truth CSV."""
+    seed = 0
+    for split, rows in splits.items():
+        part = ISIC2017_PARTS[split]
+        images, masks = root / f"ISIC-2017_{part}_Data", root / f"ISIC-2017_{part}_Part1_GroundTruth"
+        images.mkdir(parents=True)
+        masks.mkdir(parents=True)
+        for image_id, _ in rows:
+            image, mask = lesion(seed)
+            seed += 1
+            _save(image, images / f"{image_id}.jpg", "JPEG")
+            _save(mask, masks / f"{image_id}_segmentation.png", "PNG")
+        with open(images / f"ISIC-2017_{part}_Data_metadata.csv", "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(("image_id", "age_approximate", "sex"))
+            writer.writerows((i, "55", "unknown") for i, _ in rows)
+        with open(root / f"ISIC-2017_{part}_Part3_GroundTruth.csv", "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(("image_id", "melanoma", "seborrheic_keratosis"))
+            writer.writerows((i, "1.0" if c == "melanoma" else "0.0", "1.0" if c == "seborrheic_keratosis" else "0.0")
+                             for i, c in rows)
+
+
+PH2_HEADER = ("||   Name   || Histological Diagnosis || Clinical Diagnosis || Asymmetry | Pigment Network | "
+              "Dots/Globules | Streaks | Regression Areas | Blue-Whitish Veil || Colors ||")
+
+
+def write_ph2(root, names):
+    """A PH2 release of ``names`` [(IMDnnn, clinical diagnosis 0/1/2)]: ``PH2Dataset/PH2_dataset.txt`` and, per
+    image, ``PH2 Dataset images/IMDnnn/IMDnnn_Dermoscopic_Image/IMDnnn.bmp`` and the 1-channel lesion BMP
+    ``IMDnnn_lesion/IMDnnn_lesion.bmp``."""
+    base = root / "PH2Dataset"
+    lines = [PH2_HEADER]
+    for i, (name, clinical) in enumerate(names):
+        folder = base / "PH2 Dataset images" / name
+        (folder / f"{name}_Dermoscopic_Image").mkdir(parents=True)
+        (folder / f"{name}_lesion").mkdir(parents=True)
+        image, mask = lesion(1000 + i, shape=(28, 36))
+        _save(image, folder / f"{name}_Dermoscopic_Image" / f"{name}.bmp", "BMP")
+        _save(mask, folder / f"{name}_lesion" / f"{name}_lesion.bmp", "BMP")
+        lines.append(f"||  {name}  ||                        ||  {clinical}  ||  0  |  T  |  A  |  A  |  A  |  A  "
+                     f"||  3 4  ||")
+    (base / "PH2_dataset.txt").write_text("\n".join(lines) + "\n\nLegends: (drawn by the test)\n", encoding="latin-1")
