@@ -143,3 +143,23 @@ def test_memorization_lists_flagged_samples(tmp_path):
     base = np.sort(rep["pixel"]["distance"])
     assert [c["distance"] for c in rep["pixel"]["closest"][:3]] == pytest.approx(base[:3].tolist())
     assert (tmp_path / "p.png").is_file()
+
+
+def test_classifier_features_see_the_images_the_classifier_sees(tmp_path):
+    """``classifier:PATH`` features equal the classifier's own penultimate layer on the same uint8 images (float
+    images in [0, 1] too), and differ between different images: the network hands the classifier its pixels on
+    the scale it reads (a float 0..255 array read as [0, 1] saturates to white, every image the same features)."""
+    from tfskin.evaluation.classifier import ClassifierConfig, train_classifier
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (24, 16, 16, 3), dtype=np.uint8)
+    labels = np.arange(24) % 2
+    config = ClassifierConfig(task="melanoma", backbone="small_cnn", width=4, image_size=(16, 16), epochs=1,
+                              batch_size=8, tta=1, seed=0)
+    train_classifier(config, images, labels).save(tmp_path / "clf")
+    network = features.make_feature_network(f"classifier:{tmp_path / 'clf'}")
+    direct = network.classifier.features(images)
+    assert np.allclose(network(images), direct, atol=1e-5)
+    assert np.allclose(network(images.astype(np.float32) / 255.0), direct, atol=1e-5)
+    out = network(images)
+    assert np.abs(out[0] - out[1]).max() > 1e-3 * (np.abs(out).max() + 1e-12)

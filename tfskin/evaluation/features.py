@@ -68,7 +68,7 @@ def as_uint8(images) -> np.ndarray:
 
 
 #: Bumped when the features a network computes for the same images change, so old cache files are not read.
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: classifier features had read float 0..255 pixels as [0, 1] (all white)
 
 
 def content_hash(array) -> str:
@@ -312,7 +312,8 @@ class ClassifierFeatures(FeatureNetwork):
         return self._stable_key
 
     def _features(self, x):
-        return self.classifier.features(x)
+        # x is float 0..255; the classifier reads floats as [0, 1] (uint8 as 0..255), so hand it uint8
+        return self.classifier.features(as_uint8(x / 255.0))
 
 
 class PixelFeatures(FeatureNetwork):
