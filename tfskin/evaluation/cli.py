@@ -317,7 +317,7 @@ def register(subparsers):
                                        "image+mask pairs)")
     p.add_argument("--data", default="phantoms")
     p.add_argument("--arch", default="cdnn0", choices=[*CDNN_VARIANTS, "unet"],
-                   help="CDNN variant of 002 Table 1 or unet")
+                   help="CDNN variant of Pollastri et al. 2020, Table 1, or unet")
     p.add_argument("--channels", choices=list(CHANNEL_MODES))
     p.add_argument("--loss", choices=SEGMENTATION_LOSSES)
     p.add_argument("--image-size", help="HxW divisible by 16 (default: the variant's)")
