@@ -12,6 +12,7 @@ from pathlib import Path
 from tfskin.config import count_type
 from tfskin.errors import ConfigError, UserError
 from tfskin.evaluation.choices import BACKBONES, CDNN_VARIANTS, CHANNEL_MODES, SEGMENTATION_LOSSES, TASKS
+from tfskin.evaluation.engine import ENGINES
 
 
 def _image_size(text):
@@ -346,11 +347,20 @@ def _cas(args, sources, classes) -> dict:
                                                                 f"{args.test_split})"}
 
 
-def _run_protocol_command(args, load, run, failure_keys):
-    """``evaluate augmentation`` / ``segmentation``: load, apply --repeats, dry-run or run, print the report."""
+def protocol_config(args, load) -> dict:
+    """The protocol ``evaluate augmentation`` / ``segmentation`` runs: the file's (read by ``load``), with
+    --repeats and --engine applied."""
     cfg = load(args.config)
     if args.repeats:
         cfg["repeats"] = args.repeats
+    if args.engine:
+        cfg["engine"] = args.engine
+    return cfg
+
+
+def _run_protocol_command(args, load, run, failure_keys):
+    """``evaluate augmentation`` / ``segmentation``: load, apply the flags, dry-run or run, print the report."""
+    cfg = protocol_config(args, load)
     out = args.out or cfg.get("output") or str(Path("results") / cfg["name"])
     if args.dry_run:
         print(json.dumps(cfg, indent=2))
@@ -470,6 +480,9 @@ def register(subparsers):
     p.add_argument("--out", help="output folder (default: the config's output, else results/<name>)")
     p.add_argument("--workers", type=count_type(1), help="parallel processes (default: the config's)")
     p.add_argument("--repeats", type=count_type(1), help="override the number of repeats")
+    p.add_argument("--engine", choices=ENGINES,
+                   help="override the config's engine: reuse (one traced model per shape, reset per run) or single "
+                        "(a fresh model per run); the same numbers either way")
     p.add_argument("--dry-run", action="store_true", help="print the resolved protocol and exit")
     p.set_defaults(func=_cmd_augmentation, validate=_check_protocol)
 
@@ -479,5 +492,8 @@ def register(subparsers):
     p.add_argument("--out", help="output folder (default: the config's output, else results/<name>)")
     p.add_argument("--workers", type=count_type(1), help="parallel processes (default: the config's)")
     p.add_argument("--repeats", type=count_type(1), help="override the number of repeats")
+    p.add_argument("--engine", choices=ENGINES,
+                   help="override the config's engine: reuse (one traced model per shape, reset per run) or single "
+                        "(a fresh model per run); the same numbers either way")
     p.add_argument("--dry-run", action="store_true", help="print the resolved protocol and exit")
     p.set_defaults(func=_cmd_segmentation, validate=_check_protocol)
