@@ -1,6 +1,6 @@
-"""Colour statistics MelanoGANs compared real and synthetic sets by (001 section 6.1.2): the Jensen-Shannon
-divergence between normalized per-channel colour histograms, and the per-channel Wasserstein (earth mover's)
-distance between pixel-intensity distributions.
+"""The colour statistics by which MelanoGANs compared real and synthetic sets (Lunagariya and Patel, section
+6.1.2): the Jensen-Shannon divergence between normalized per-channel colour histograms, and the per-channel
+Wasserstein (earth mover's) distance between pixel-intensity distributions.
 
 Images are uint8 (N, H, W, 3) or floats in [0, 1]; intensities are measured on the 0..255 scale.
 """

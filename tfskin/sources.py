@@ -13,7 +13,8 @@ endpoint, all behind one small interface so evaluators (and CycleGAN's generator
 ``source.classes`` names the classes the source draws from (a run trained on ``--classes MEL`` draws MEL), so a
 task can map them (e.g. to benign/malignant) even when single labels are unknown. The same (n, seed) always
 gives the same images. To add a scheme (``serving:URL``), subclass :class:`SyntheticSource` and register it
-with :func:`register_scheme`; nothing else changes.
+with :func:`register_scheme`; nothing else changes. :func:`check_spec` checks a spec without loading anything;
+importing this module does not import TensorFlow (the sources that need it import it when built).
 """
 
 import json
@@ -25,9 +26,8 @@ from PIL import Image
 from tfskin.classes import CLASS_NAMES, class_index
 from tfskin.errors import BadInputError, ConfigError, MissingFileError
 from tfskin.imaging import save_png, to_uint8
-from tfskin.runs import load_trained_model, read_run_config
 from tfskin.serving.batching import MAX_BATCH_SIZE
-from tfskin.serving.client import ServingGenerator, split_options
+from tfskin.serving.client import ServingGenerator, parse_url, split_options
 
 _SCHEMES: dict = {}
 SEED_MODULUS = 2 ** 31
@@ -60,6 +60,11 @@ class SyntheticSource:
     scheme = "base"
     has_masks = False
     classes: tuple = ()  # class names the source draws from (empty: unknown)
+
+    @classmethod
+    def check_path(cls, path):
+        """Raise the ``UserError`` that building this source from ``path`` would, where that needs no loading
+        (a local folder that is missing); nothing for a path only a connection can check."""
 
     def __init__(self, label: str = None):
         self.fixed_label = class_index(label) if label else None
@@ -125,6 +130,8 @@ class ArraySource(SyntheticSource):
 
 
 def _run_classes(run_dir: Path) -> tuple:
+    from tfskin.runs import read_run_config  # TensorFlow: imported on use, so specs are checked without it
+
     config = read_run_config(run_dir)
     return tuple(config.data.classes or ())
 
@@ -135,10 +142,16 @@ class RunDirSource(SyntheticSource):
 
     scheme = "run"
 
+    @classmethod
+    def check_path(cls, path):
+        if not (Path(path) / "config.json").is_file():
+            raise MissingFileError(f"{path} is not a tfskin run directory (no config.json)")
+
     def __init__(self, path, label: str = None, batch_size: int = 256):
+        from tfskin.runs import load_trained_model  # TensorFlow: imported on use
+
+        self.check_path(path)
         self.path = Path(path)
-        if not (self.path / "config.json").is_file():
-            raise MissingFileError(f"{self.path} is not a tfskin run directory (no config.json)")
         self.config, self.model = load_trained_model(self.path)
         self.classes = tuple(self.config.data.classes or ())
         super().__init__(label)
@@ -180,6 +193,10 @@ class SavedModelSource(SyntheticSource):
     classes are read from its config.json."""
 
     scheme = "savedmodel"
+
+    @classmethod
+    def check_path(cls, path):
+        _latest_version(Path(path))
 
     def __init__(self, path, label: str = None, signature: str = "generate", batch_size: int = 256):
         import tensorflow as tf
@@ -235,10 +252,14 @@ class PngFolderSource(SyntheticSource):
 
     scheme = "png"
 
+    @classmethod
+    def check_path(cls, path):
+        if not Path(path).is_dir():
+            raise MissingFileError(f"PNG folder {path} not found")
+
     def __init__(self, path, label: str = None):
+        self.check_path(path)
         self.path = Path(path)
-        if not self.path.is_dir():
-            raise MissingFileError(f"PNG folder {self.path} not found")
         self.files = sorted(p for p in self.path.rglob("*.png")
                             if not p.stem.endswith("_mask") and not p.name.endswith(".grid.png"))
         if not self.files:
@@ -293,12 +314,24 @@ class ServingSource(SyntheticSource):
     scheme = "serving"
     options = ("signature", "label", "batch_size")
 
-    def __init__(self, path, label: str = None, signature: str = None, batch_size: int = None):
+    @classmethod
+    def check_path(cls, path):
+        url, options = cls._url_and_options(path)
+        parse_url(url)
+        if options.get("label"):
+            class_index(options["label"])
+
+    @classmethod
+    def _url_and_options(cls, path) -> tuple:
         url, options = split_options(str(path))  # parse_spec leaves a URL's options on it
-        unknown = set(options) - set(self.options)
+        unknown = set(options) - set(cls.options)
         if unknown:
             raise ConfigError(f"unknown serving source option(s) {', '.join(sorted(unknown))}; valid: "
-                              f"{', '.join(self.options)}")
+                              f"{', '.join(cls.options)}")
+        return url, options
+
+    def __init__(self, path, label: str = None, signature: str = None, batch_size: int = None):
+        url, options = self._url_and_options(path)
         label = label or options.get("label") or None
         signature = signature or options.get("signature") or "generate"
         batch_size = int(batch_size or options.get("batch_size") or MAX_BATCH_SIZE)
@@ -329,6 +362,12 @@ class AlternatingSource(SyntheticSource):
     (``{"type": "alternate", "path": "run:gans/dcgan|run:gans/lapgan"}``) or is a list of specs or sources."""
 
     scheme = "alternate"
+
+    @classmethod
+    def check_path(cls, path):
+        for part in path if isinstance(path, (list, tuple)) else [p for p in str(path).split("|") if p]:
+            if not isinstance(part, SyntheticSource):
+                check_spec(part)
 
     def __init__(self, path, label: str = None):
         parts = path if isinstance(path, (list, tuple)) else [p for p in str(path).split("|") if p]
@@ -367,8 +406,8 @@ def parse_spec(spec) -> dict:
     return values
 
 
-def make_source(spec) -> SyntheticSource:
-    """Build a source from ``run:DIR``, ``savedmodel:DIR``, ``png:DIR`` (``,label=MEL`` optional) or a dict."""
+def _scheme_and_values(spec) -> tuple:
+    """(source class, path, options) of a spec, with the scheme, the option names and the class name checked."""
     values = parse_spec(spec)
     kind = values.pop("type")
     try:
@@ -381,6 +420,20 @@ def make_source(spec) -> SyntheticSource:
         raise ConfigError(f"unknown source option(s) {', '.join(sorted(unknown))}; valid: label")
     if values.get("label"):
         class_index(values["label"])  # fail on a bad class name before loading anything
+    return cls, path, values
+
+
+def check_spec(spec) -> None:
+    """Raise the ``UserError`` that ``make_source(spec)`` would for a malformed spec, an unknown scheme, option
+    or class, or a local folder that is missing, without loading anything (no TensorFlow): for checking a
+    command's flags before the work starts."""
+    cls, path, _ = _scheme_and_values(spec)
+    cls.check_path(path)
+
+
+def make_source(spec) -> SyntheticSource:
+    """Build a source from ``run:DIR``, ``savedmodel:DIR``, ``png:DIR`` (``,label=MEL`` optional) or a dict."""
+    cls, path, values = _scheme_and_values(spec)
     return cls(path, **values)
 
 

@@ -43,7 +43,7 @@ def test_losses_match_equations():
     for name, value in expected.items():
         assert float(seg_losses.get_loss(name)(t, p)) == pytest.approx(value, rel=1e-5)
     assert float(seg_losses.jaccard_minmax_loss(t, p)) == pytest.approx(expected["jaccard"], rel=1e-5)
-    # Tanimoto and Jaccard agree for binary predictions and differ for soft ones (the 002 point)
+    # Tanimoto and Jaccard agree for binary predictions and differ for soft ones (the point Pollastri et al. 2020 make)
     pb = (p > 0.5).astype(np.float32)
     assert float(seg_losses.tanimoto_loss(t, pb)) == pytest.approx(float(seg_losses.jaccard_loss(t, pb)), rel=1e-5)
     assert abs(expected["tanimoto"] - expected["jaccard"]) > 0.01

@@ -1,7 +1,9 @@
 """``tfskin data ...`` subcommands: build (prepare a real dataset), inspect (statistics), preview (image grid).
 
 Start-up time: this module and ``register`` import no TensorFlow (nor modules that do); each command imports
-what it needs when it runs. Dataset names and download instructions come from ``tfskin.data.tfds.catalog``.
+what it needs when it runs, after its ``validate`` has checked the flags it can without it (dataset names, the
+folders and files named, image sizes, counts). Dataset names and download instructions come from
+``tfskin.data.tfds.catalog``.
 """
 
 import json
@@ -10,6 +12,7 @@ import signal
 import sys
 
 from tfskin import errors
+from tfskin.config import count_type
 from tfskin.data.tfds import catalog
 
 INTERRUPTED = 130  # the shell's status for a command ended by SIGINT
@@ -54,14 +57,33 @@ def _build_needs_tensorflow(args) -> bool:
     return not args.instructions
 
 
-def _cmd_build(args):
+def _flag(name, check, *values):
+    """Run a check of a flag's value (no TensorFlow); its error names the flag."""
+    try:
+        return check(*values)
+    except errors.UserError as err:
+        raise type(err)(f"{name}: {err}") from None
+
+
+def _check_build(args):
+    """Before TensorFlow is imported: the dataset name, and the manual folder and exclusion list exist."""
+    from tfskin.data.tfds.building import check_manual_dir
+
     catalog.source(args.name)  # an unknown name fails here, listing the valid ones
     if args.instructions:
-        print(catalog.instructions(args.name), end="")
-        return 0
+        return
     if not args.manual_dir:
         raise errors.CommandError(f"--manual-dir is required (the folder with the downloaded {args.name} files; "
                                   f"`tfskin data build {args.name} --instructions` lists them)")
+    _flag("--manual-dir", check_manual_dir, args.name, args.manual_dir)
+    if args.exclude is not None and not os.path.isfile(args.exclude):
+        raise errors.MissingFileError(f"--exclude: exclusion list {args.exclude} not found")
+
+
+def _cmd_build(args):
+    if args.instructions:
+        print(catalog.instructions(args.name), end="")
+        return 0
     # Imported here, not at the top: TensorFlow (Datasets) takes seconds to import (start-up time).
     import tensorflow_datasets as tfds
 
@@ -102,6 +124,25 @@ def _cmd_build(args):
     return 0
 
 
+def _check_dataset_name(name: str):
+    """phantoms (with options) or a buildable real dataset; a ConfigError lists the valid names."""
+    if name.partition(":")[0] != "phantoms" and name not in catalog.SOURCES:
+        raise errors.ConfigError(f"unknown dataset {name!r}; valid: phantoms, {', '.join(catalog.names())}")
+
+
+def _check_inspect(args):
+    """Before TensorFlow is imported: the dataset name, the image size, and a real dataset has been prepared."""
+    from tfskin.config import parse_image_size
+
+    if args.name != "phantoms" and args.name not in catalog.SOURCES:  # plain phantoms only: no options
+        raise errors.ConfigError(f"unknown dataset {args.name!r}; valid: phantoms, {', '.join(catalog.names())}")
+    _flag("--image-size", parse_image_size, args.image_size)
+    if args.name in catalog.SOURCES and not catalog.has_prepared_folder(args.name, args.data_dir):
+        raise errors.MissingFileError(f"dataset {args.name} is not prepared in "
+                                      f"{catalog.data_dir(args.data_dir)}; run `tfskin data build {args.name} "
+                                      f"--manual-dir DIR`")
+
+
 def _cmd_inspect(args):
     from tfskin.config import parse_image_size
     from tfskin.data.inspection import format_inspection, inspect_dataset
@@ -135,15 +176,16 @@ def _default_panels(name: str) -> tuple:
 
 
 def _check_preview_args(args):
-    name = args.name.partition(":")[0]
-    if name != "phantoms" and name not in catalog.SOURCES:
-        raise errors.ConfigError(f"unknown dataset {args.name!r}; valid: phantoms, {', '.join(catalog.names())}")
+    """Before TensorFlow is imported: the dataset name, the counts and the image size."""
+    from tfskin.config import parse_image_size
+
+    _check_dataset_name(args.name)
     if args.n < 1 or args.columns < 1:
         raise errors.CommandError(f"--n and --columns must be >= 1, got --n {args.n} --columns {args.columns}")
+    _flag("--image-size", parse_image_size, args.image_size)
 
 
 def _cmd_preview(args):
-    _check_preview_args(args)
     phantoms = args.name.partition(":")[0] == "phantoms"  # phantoms, or phantoms with options
     from tfskin.config import parse_image_size
     from tfskin.data.sources import load_examples
@@ -204,7 +246,8 @@ def register(subparsers):
                    help="skip bad inputs (corrupt images, missing masks, rows without images, ...) and list each "
                         "in the report instead of failing")
     p.add_argument("--exclude", help="text file of image ids to leave out (one per line, '#' comments)")
-    p.add_argument("--workers", type=int, help="preparation processes (default: $TFSKIN_PREPARE_WORKERS or cores)")
+    p.add_argument("--workers", type=count_type(0),
+                   help="preparation processes (default: $TFSKIN_PREPARE_WORKERS or cores; 0: in this process)")
     p.add_argument("--overwrite", action="store_true",
                    help="rebuild if already prepared (the old version stays until the new one is complete)")
     p.add_argument("--superpixels", choices=("store", "defer"), default="store",
@@ -212,15 +255,16 @@ def register(subparsers):
                         "slow) or when first loaded, at the requested image size (defer)")
     p.add_argument("--instructions", action="store_true", help="print which files NAME needs and exit")
     # `tfskin` imports TensorFlow (quietly) before a command only when it needs it: not for --instructions
-    p.set_defaults(func=_cmd_build, needs_tensorflow=_build_needs_tensorflow)
+    p.set_defaults(func=_cmd_build, needs_tensorflow=_build_needs_tensorflow, validate=_check_build)
 
     p = data_sub.add_parser("inspect", help="counts per split and class, image sizes, empty attribute masks")
     p.add_argument("name", help="dataset name: phantoms or a prepared config")
     p.add_argument("--data-dir", help=data_dir_help)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--image-size", default="64", help="phantoms: size to draw the attribute sample at")
-    p.add_argument("--sample", type=int, default=128, help="phantoms: examples drawn for the attribute counts")
-    p.set_defaults(func=_cmd_inspect)
+    p.add_argument("--sample", type=count_type(1), default=128,
+                   help="phantoms: examples drawn for the attribute counts")
+    p.set_defaults(func=_cmd_inspect, validate=_check_inspect)
 
     p = data_sub.add_parser("preview", help="write a labelled grid of examples with mask / attribute / label-map "
                                             "overlays")
@@ -235,4 +279,4 @@ def register(subparsers):
     p.add_argument("--overlays", help="comma-separated panels: image, attributes, label_map, boundary (default for "
                                       "real data: all it has; phantoms: the plain grid)")
     p.add_argument("--data-dir", help=data_dir_help)
-    p.set_defaults(func=_cmd_preview)
+    p.set_defaults(func=_cmd_preview, validate=_check_preview_args)

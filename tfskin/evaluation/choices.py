@@ -8,7 +8,7 @@ SEGMENTATION_LOSSES = ("tanimoto", "jaccard", "mse", "bce")
 CHANNEL_MODES = {"rgb": 3, "rgb_hsv_l": 7, "rgb_hsv_lab": 9}
 ARCHITECTURES = ("cdnn", "unet")
 
-# The CDNN variants of 002 Table 1 (CDNN0 is the baseline; CDNN5 uses Eq. 3, CDNN6 MSE).
+# The CDNN variants of Pollastri et al. 2020, Table 1 (CDNN0 is the baseline; CDNN5 uses Eq. 3, CDNN6 MSE).
 CDNN_VARIANTS = {
     "cdnn0": dict(channels="rgb_hsv_l", image_size=(192, 256), loss="tanimoto"),
     "cdnn1": dict(channels="rgb", image_size=(192, 256), loss="tanimoto"),

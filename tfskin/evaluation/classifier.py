@@ -1,5 +1,5 @@
-"""Keras lesion classifiers for the downstream evaluation (000 Table 1, 003 Tables 2-3) and for the CycleGAN
-confidence filter.
+"""Keras lesion classifiers for the downstream evaluation (Bissoto et al. 2018, Table 1; Fossen-Romsaas et al.
+2020, Tables 2-3) and for the CycleGAN confidence filter.
 
 Backbones: ``small_cnn`` (trains in minutes on CPU), ``inception_v3``, ``inception_resnet_v2``, ``resnet50``
 and ``efficientnet_b0`` .. ``efficientnet_b7`` from ``keras.applications``; weights ``none``, ``imagenet``

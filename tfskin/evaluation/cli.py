@@ -1,17 +1,93 @@
-"""``tfskin evaluate classify | segment | metrics | augmentation | segmentation`` (registered by ``tfskin.cli``)."""
+"""``tfskin evaluate classify | segment | metrics | augmentation | segmentation`` (registered by ``tfskin.cli``).
 
+Each command's ``validate`` checks what it can without TensorFlow (dataset and class names, image sizes, source
+specs, files and folders named by flags) before ``tfskin.cli`` imports it, so a mistyped flag answers at once.
+"""
+
+import argparse
 import json
 import sys
 from pathlib import Path
 
 from tfskin.config import count_type
+from tfskin.errors import ConfigError, UserError
 from tfskin.evaluation.choices import BACKBONES, CDNN_VARIANTS, CHANNEL_MODES, SEGMENTATION_LOSSES, TASKS
+from tfskin.evaluation.engine import ENGINES
 
 
 def _image_size(text):
     from tfskin.config import parse_image_size
 
     return parse_image_size(text)
+
+
+def _positive(text):
+    """An argparse ``type``: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
+def _flag(name, check, *values):
+    """Run a check of a flag's value (no TensorFlow); its error names the flag."""
+    try:
+        return check(*values)
+    except UserError as err:
+        raise type(err)(f"{name}: {err}") from None
+
+
+def _check_dataset(flag, name):
+    from tfskin.data.names import check_dataset
+
+    _flag(flag, check_dataset, name)
+
+
+def _check_synthetic(flag, specs):
+    from tfskin.sources import check_spec
+
+    for spec in specs if isinstance(specs, list) else [specs] if specs else []:
+        _flag(flag, check_spec, spec)
+
+
+def _check_classify(args):
+    """Before TensorFlow is imported: datasets, class names, image size, weights file, synthetic source."""
+    from tfskin.classes import class_index
+    from tfskin.config import parse_image_size
+
+    _check_dataset("--data", args.data)
+    if args.ood_data:
+        _check_dataset("--ood-data", args.ood_data)
+    for name in (args.classes or "").split(","):
+        if name.strip():
+            _flag("--classes", class_index, name.strip())
+    _flag("--image-size", parse_image_size, args.image_size)
+    if args.weights not in ("none", "None", "imagenet") and not Path(args.weights).is_file():
+        raise ConfigError(f"--weights: file {args.weights} not found (none, imagenet or a local weights file of "
+                          f"the headless backbone)")
+    _check_synthetic("--synthetic", args.synthetic)
+
+
+def _check_segment(args):
+    """Before TensorFlow is imported: dataset, image size (divisible by 16), synthetic source."""
+    from tfskin.config import parse_image_size
+
+    _check_dataset("--data", args.data)
+    if args.image_size:
+        h, w = _flag("--image-size", parse_image_size, args.image_size)
+        if h % 16 or w % 16:
+            raise ConfigError(f"--image-size: {h}x{w} must be divisible by 16 (the segmenter pools four times)")
+    _check_synthetic("--synthetic", args.synthetic)
+
+
+def _check_protocol(args):
+    """Before TensorFlow is imported: the protocol file exists and is a YAML mapping."""
+    from tfskin.evaluation.protocol import read_config
+
+    read_config(args.config, f"{args.evaluate_command} protocol")
 
 
 def _print_json(payload, path=None):
@@ -129,11 +205,29 @@ def _real_classes(args):
 
 
 def _check_metrics(args):
-    """Before TensorFlow is imported: the --real-classes names exist."""
+    """Before TensorFlow is imported: --real (a dataset, or a folder that exists) and its --real-classes, the
+    synthetic sources, the feature network, and --cas's needs."""
     from tfskin.classes import class_index
+    from tfskin.config import parse_image_size
+    from tfskin.evaluation.features import check_feature_spec
 
+    folder = str(args.real).startswith("png:")  # real_data.is_folder_spec (that module imports TensorFlow)
     for name in _real_classes(args) or ():
-        class_index(name)
+        _flag("--real-classes", class_index, name)
+    if folder:
+        _check_synthetic("--real", args.real)  # png:DIR[,label=CLASS], as a png: source
+    else:
+        _check_dataset("--real", args.real)
+    _check_synthetic("--synthetic", args.synthetic)
+    _flag("--features", check_feature_spec, args.features)
+    if args.cas:
+        _flag("--cas-image-size", parse_image_size, args.cas_image_size)
+        if folder:
+            raise ConfigError(_CAS_NEEDS_SPLITS)
+
+
+_CAS_NEEDS_SPLITS = ("--cas tests on a held-out real split: give --real a dataset name (its --real-split trains the "
+                     "real reference, its --test-split tests both)")
 
 
 def _synthetic_images(sources, n: int, seed: int):
@@ -230,14 +324,12 @@ def _cmd_metrics(args):
 
 def _cas(args, sources, classes) -> dict:
     """``--cas``: the Classification Accuracy Score of the synthetic sources against ``--real``'s splits."""
-    from tfskin.errors import ConfigError
     from tfskin.evaluation import cas
     from tfskin.evaluation.classifier import ClassifierConfig
     from tfskin.evaluation.real_data import is_folder_spec, load_real
 
     if is_folder_spec(args.real):
-        raise ConfigError("--cas tests on a held-out real split: give --real a dataset name (its --real-split "
-                          "trains the real reference, its --test-split tests both)")
+        raise ConfigError(_CAS_NEEDS_SPLITS)
     sampler = cas.ClassSampler(sources, classes)
     size = _image_size(args.cas_image_size)
     # small_cnn as the CPU augmentation protocol trains it (width 16, one-cycle peak 0.01)
@@ -255,11 +347,20 @@ def _cas(args, sources, classes) -> dict:
                                                                 f"{args.test_split})"}
 
 
-def _run_protocol_command(args, load, run, failure_keys):
-    """``evaluate augmentation`` / ``segmentation``: load, apply --repeats, dry-run or run, print the report."""
+def protocol_config(args, load) -> dict:
+    """The protocol ``evaluate augmentation`` / ``segmentation`` runs: the file's (read by ``load``), with
+    --repeats and --engine applied."""
     cfg = load(args.config)
     if args.repeats:
         cfg["repeats"] = args.repeats
+    if args.engine:
+        cfg["engine"] = args.engine
+    return cfg
+
+
+def _run_protocol_command(args, load, run, failure_keys):
+    """``evaluate augmentation`` / ``segmentation``: load, apply the flags, dry-run or run, print the report."""
+    cfg = protocol_config(args, load)
     out = args.out or cfg.get("output") or str(Path("results") / cfg["name"])
     if args.dry_run:
         print(json.dumps(cfg, indent=2))
@@ -294,46 +395,46 @@ def register(subparsers):
     p.add_argument("--backbone", choices=BACKBONES, default="small_cnn")
     p.add_argument("--weights", default="none", help="none | imagenet | local weights file of the headless backbone")
     p.add_argument("--image-size", default="64")
-    p.add_argument("--epochs", type=int, default=15)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--learning-rate", type=float, default=3e-3, help="one-cycle peak learning rate")
+    p.add_argument("--epochs", type=count_type(1), default=15)
+    p.add_argument("--batch-size", type=count_type(1), default=32)
+    p.add_argument("--learning-rate", type=_positive, default=3e-3, help="one-cycle peak learning rate")
     p.add_argument("--class-weight", choices=("none", "balanced"), default="none")
-    p.add_argument("--tta", type=int, default=50, help="test-time augmentation replicas")
+    p.add_argument("--tta", type=count_type(1), default=50, help="test-time augmentation replicas")
     p.add_argument("--train-split", default="train")
     p.add_argument("--test-split", default="test")
-    p.add_argument("--train-examples", type=int)
-    p.add_argument("--test-examples", type=int)
+    p.add_argument("--train-examples", type=count_type(1))
+    p.add_argument("--test-examples", type=count_type(1))
     p.add_argument("--data-seed", type=int, default=0)
     p.add_argument("--ood-data", help="also evaluate on this dataset, e.g. phantoms:domain=clinic or derm7pt")
     p.add_argument("--ood-split", default="test")
     p.add_argument("--synthetic", help="add images from SOURCE (run:DIR, savedmodel:DIR, png:DIR[,label=CLASS])")
-    p.add_argument("--synthetic-n", type=int, default=200)
+    p.add_argument("--synthetic-n", type=count_type(1), default=200)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="output folder (metrics.json, plots, classifier/)")
     p.add_argument("--verbose", action="store_true")
-    p.set_defaults(func=_cmd_classify)
+    p.set_defaults(func=_cmd_classify, validate=_check_classify)
 
     p = sub.add_parser("segment", help="train and evaluate a CDNN / U-Net segmenter (optionally two-step with GAN "
                                        "image+mask pairs)")
     p.add_argument("--data", default="phantoms")
     p.add_argument("--arch", default="cdnn0", choices=[*CDNN_VARIANTS, "unet"],
-                   help="CDNN variant of 002 Table 1 or unet")
+                   help="CDNN variant of Pollastri et al. 2020, Table 1, or unet")
     p.add_argument("--channels", choices=list(CHANNEL_MODES))
     p.add_argument("--loss", choices=SEGMENTATION_LOSSES)
     p.add_argument("--image-size", help="HxW divisible by 16 (default: the variant's)")
-    p.add_argument("--width", type=float, default=1.0, help="filter multiplier (1.0 = paper size)")
-    p.add_argument("--steps", type=int, default=500, help="real-data training steps")
+    p.add_argument("--width", type=_positive, default=1.0, help="filter multiplier (1.0 = paper size)")
+    p.add_argument("--steps", type=count_type(1), default=500, help="real-data training steps")
     p.add_argument("--synthetic", help="4-channel generator SOURCE for the first phase (run:DIR / savedmodel:DIR)")
-    p.add_argument("--synthetic-steps", type=int, default=500)
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--learning-rate", type=float, default=3e-4)
+    p.add_argument("--synthetic-steps", type=count_type(1), default=500)
+    p.add_argument("--batch-size", type=count_type(1), default=16)
+    p.add_argument("--learning-rate", type=_positive, default=3e-4)
     p.add_argument("--train-split", default="train")
     p.add_argument("--test-split", default="test")
-    p.add_argument("--train-examples", type=int)
-    p.add_argument("--test-examples", type=int)
+    p.add_argument("--train-examples", type=count_type(1))
+    p.add_argument("--test-examples", type=count_type(1))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True)
-    p.set_defaults(func=_cmd_segment)
+    p.set_defaults(func=_cmd_segment, validate=_check_segment)
 
     p = sub.add_parser("metrics", help="FID / KID / precision-recall, colour-histogram distances, memorization, "
                                        "and (--cas) the Classification Accuracy Score")
@@ -347,15 +448,16 @@ def register(subparsers):
     p.add_argument("--synthetic", required=True, action="append",
                    help="SOURCE: run:DIR, savedmodel:DIR, png:DIR or serving:URL (,label=CLASS optional); repeat it "
                         "to pool sources, e.g. one per class for --cas (--n is split evenly among them)")
-    p.add_argument("--n", type=int, default=1000, help="synthetic samples")
-    p.add_argument("--n-real", type=int, help="real samples (default: --n)")
+    p.add_argument("--n", type=count_type(1), default=1000, help="synthetic samples")
+    p.add_argument("--n-real", type=count_type(1), help="real samples (default: --n)")
     p.add_argument("--features", default="pixels:32",
                    help="inception-graph:classify_image_graph_def.pb (paper-comparable) | keras-inception-v3[:WEIGHTS] "
                         "| classifier:DIR (domain features of a tfskin classifier: the offline choice when no "
                         "Inception weights are at hand) | pixels[:SIZE] (default pixels:32)")
-    p.add_argument("--kid-subset-size", type=int, help="KID subset size (default min(1000, n/2), so subsets differ)")
-    p.add_argument("--kid-subsets", type=int, default=100, help="number of KID subsets (drawn with --seed)")
-    p.add_argument("--k", type=int, default=3, help="k of the k-NN precision/recall manifolds")
+    p.add_argument("--kid-subset-size", type=count_type(1),
+                   help="KID subset size (default min(1000, n/2), so subsets differ)")
+    p.add_argument("--kid-subsets", type=count_type(1), default=100, help="number of KID subsets (drawn with --seed)")
+    p.add_argument("--k", type=count_type(1), default=3, help="k of the k-NN precision/recall manifolds")
     p.add_argument("--no-memorization", action="store_true")
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic samples and the KID subsets")
     p.add_argument("--out", help="JSON file to write (the closest-pairs PNG goes next to it)")
@@ -376,16 +478,22 @@ def register(subparsers):
     p = sub.add_parser("augmentation", help="run an augmentation protocol (repeated runs, paired tests, report)")
     p.add_argument("config", help="protocol YAML, e.g. configs/augmentation_phantoms_cpu.yaml")
     p.add_argument("--out", help="output folder (default: the config's output, else results/<name>)")
-    p.add_argument("--workers", type=int, help="parallel processes (default: the config's)")
-    p.add_argument("--repeats", type=int, help="override the number of repeats")
+    p.add_argument("--workers", type=count_type(1), help="parallel processes (default: the config's)")
+    p.add_argument("--repeats", type=count_type(1), help="override the number of repeats")
+    p.add_argument("--engine", choices=ENGINES,
+                   help="override the config's engine: reuse (one traced model per shape, reset per run) or single "
+                        "(a fresh model per run); the same numbers either way")
     p.add_argument("--dry-run", action="store_true", help="print the resolved protocol and exit")
-    p.set_defaults(func=_cmd_augmentation)
+    p.set_defaults(func=_cmd_augmentation, validate=_check_protocol)
 
     p = sub.add_parser("segmentation", help="run a segmentation protocol (real-only vs two-step training, repeated "
                                             "runs, paired tests, ensembles, report)")
     p.add_argument("config", help="protocol YAML, e.g. configs/segmentation_phantoms_cpu.yaml")
     p.add_argument("--out", help="output folder (default: the config's output, else results/<name>)")
-    p.add_argument("--workers", type=int, help="parallel processes (default: the config's)")
-    p.add_argument("--repeats", type=int, help="override the number of repeats")
+    p.add_argument("--workers", type=count_type(1), help="parallel processes (default: the config's)")
+    p.add_argument("--repeats", type=count_type(1), help="override the number of repeats")
+    p.add_argument("--engine", choices=ENGINES,
+                   help="override the config's engine: reuse (one traced model per shape, reset per run) or single "
+                        "(a fresh model per run); the same numbers either way")
     p.add_argument("--dry-run", action="store_true", help="print the resolved protocol and exit")
-    p.set_defaults(func=_cmd_segmentation)
+    p.set_defaults(func=_cmd_segmentation, validate=_check_protocol)

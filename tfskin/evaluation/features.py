@@ -183,6 +183,13 @@ class FeatureNetwork:
     comparability_note: str = "not the 2015-12-05 Inception graph"
 
 
+def _check_graph_file(path: Path):
+    if not path.is_file():
+        raise MissingFileError(
+            f"Inception graph {path} not found; download classify_image_graph_def.pb (inception-2015-12-05) "
+            f"yourself and pass its path, or {OFFLINE_HINT}")
+
+
 class InceptionGraphFeatures(FeatureNetwork):
     """pool_3 features of the frozen 2015-12-05 Inception graph (``classify_image_graph_def.pb``); comparable to
     papers only when the file's SHA-256 is ``INCEPTION_2015_SHA256``."""
@@ -193,10 +200,7 @@ class InceptionGraphFeatures(FeatureNetwork):
         import tensorflow as tf
 
         path = Path(path)
-        if not path.is_file():
-            raise MissingFileError(
-                f"Inception graph {path} not found; download classify_image_graph_def.pb (inception-2015-12-05) "
-                f"yourself and pass its path, or {OFFLINE_HINT}")
+        _check_graph_file(path)
         graph_def = tf.compat.v1.GraphDef()
         try:
             graph_def.ParseFromString(path.read_bytes())
@@ -338,24 +342,44 @@ class PixelFeatures(FeatureNetwork):
         return np.clip(x / 255.0, 0.0, 1.0)
 
 
-def make_feature_network(spec: str) -> FeatureNetwork:
-    """Parse ``inception-graph:PATH``, ``keras-inception-v3[:WEIGHTS]``, ``classifier:PATH``, ``pixels[:SIZE]``."""
+def _parse_feature_spec(spec: str) -> tuple:
+    """(kind, argument) of a feature-network spec, both checked for form."""
     kind, _, arg = str(spec).partition(":")
     kind = kind.strip().lower()
+    if kind == "inception-graph" and not arg:
+        raise ConfigError("inception-graph needs a path: inception-graph:classify_image_graph_def.pb")
+    if kind == "classifier" and not arg:
+        raise ConfigError("classifier features need a path: classifier:MODEL.keras")
+    if kind == "pixels":
+        try:
+            return kind, int(arg) if arg else 32
+        except ValueError:
+            raise ConfigError(f"pixels:SIZE needs an integer size, got {arg!r}") from None
+    if kind not in ("inception-graph", "keras-inception-v3", "classifier"):
+        raise ConfigError(f"unknown feature network {spec!r}; valid: inception-graph:PATH, "
+                          f"keras-inception-v3[:WEIGHTS], classifier:PATH, pixels[:SIZE]")
+    return kind, arg
+
+
+def check_feature_spec(spec: str) -> None:
+    """Raise the ``UserError`` that ``make_feature_network(spec)`` would for a malformed spec or a local file
+    that is missing, without loading anything (no TensorFlow)."""
+    kind, arg = _parse_feature_spec(spec)
     if kind == "inception-graph":
-        if not arg:
-            raise ConfigError("inception-graph needs a path: inception-graph:classify_image_graph_def.pb")
+        _check_graph_file(Path(arg))
+    elif kind == "keras-inception-v3":
+        _check_weights(arg or "imagenet")
+    elif kind == "classifier" and not Path(arg).exists():
+        raise MissingFileError(f"classifier {arg} not found (a saved tfskin classifier)")
+
+
+def make_feature_network(spec: str) -> FeatureNetwork:
+    """Parse ``inception-graph:PATH``, ``keras-inception-v3[:WEIGHTS]``, ``classifier:PATH``, ``pixels[:SIZE]``."""
+    kind, arg = _parse_feature_spec(spec)
+    if kind == "inception-graph":
         return InceptionGraphFeatures(arg)
     if kind == "keras-inception-v3":
         return KerasInceptionV3Features(arg or "imagenet")
     if kind == "classifier":
-        if not arg:
-            raise ConfigError("classifier features need a path: classifier:MODEL.keras")
         return ClassifierFeatures(arg)
-    if kind == "pixels":
-        try:
-            return PixelFeatures(int(arg) if arg else 32)
-        except ValueError:
-            raise ConfigError(f"pixels:SIZE needs an integer size, got {arg!r}") from None
-    raise ConfigError(f"unknown feature network {spec!r}; valid: inception-graph:PATH, keras-inception-v3[:WEIGHTS], "
-                     f"classifier:PATH, pixels[:SIZE]")
+    return PixelFeatures(arg)

@@ -237,8 +237,8 @@ SEGMENTATION_SCORE_NAMES = {
 
 def segmentation_report(y_true, y_pred, threshold: float = 0.5, bins: int = 20) -> dict:
     """Mean Jaccard (the ISIC 2017 challenge score), the thresholded Jaccard (the ISIC 2018 score), Dice, the
-    share of images below 0.6 / 0.7 Jaccard (where 002 says correctness becomes debatable) and the per-image
-    Jaccard histogram; ``score_names`` says which is which."""
+    share of images below 0.6 / 0.7 Jaccard (where Pollastri et al. 2020 say correctness becomes debatable) and
+    the per-image Jaccard histogram; ``score_names`` says which is which."""
     jac = jaccard_per_image(y_true, y_pred, threshold)
     dice = dice_per_image(y_true, y_pred, threshold)
     counts, edges = np.histogram(jac, bins=bins, range=(0.0, 1.0))

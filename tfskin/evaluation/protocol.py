@@ -4,7 +4,8 @@ A YAML file names the real data, the classifier, the synthetic sources and the c
 (Real, Synthetic, Real+Synthetic, Real+k x Synthetic, minority-class top-up, several sources at once), each
 trained R times on fixed seeded splits. Repeat r of every condition uses the same real training subset and the
 same classifier seed, so conditions are paired and compared with a paired t-test and a Wilcoxon signed-rank
-test against a reference condition (000 Table 1 compares everything with its best condition that way).
+test against a reference condition (Bissoto et al. 2018, Table 1, compares everything with its best condition
+that way).
 
 Runs are independent: ``run_protocol`` executes them in parallel processes, skips runs whose ``result.json``
 already exists (resume), and keeps every run's outputs under ``OUT/runs/<condition>/rep<r>/``.

@@ -1,7 +1,8 @@
 """The augmentation protocol's report: a plain-language verdict, mean +/- std per condition, paired differences
 with 95% confidence intervals, paired t and Wilcoxon tests against the reference condition with a Holm correction
-across the comparisons, per-class precision/recall, laid out like 000 Table 1 and 003 Tables 2-3; Markdown,
-plots (every repeat drawn), a gallery of the synthetic images each condition trained on, CSV and strict JSON.
+across the comparisons, per-class precision/recall, laid out like Bissoto et al. 2018, Table 1, and
+Fossen-Romsaas et al. 2020, Tables 2-3; Markdown, plots (every repeat drawn), a gallery of the synthetic images
+each condition trained on, CSV and strict JSON.
 It is written from whatever runs have finished, so a half-finished or partly failed protocol still reports what
 it has and says what is missing.
 

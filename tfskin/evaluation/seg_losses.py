@@ -1,9 +1,9 @@
-"""Segmentation losses of 002 section 4.2 and 5.1, as pure functions of (target, prediction) with
-target in {0, 1} and prediction in [0, 1], both (B, H, W, 1). Each is computed per image and averaged over
-the batch.
+"""Segmentation losses of Pollastri et al. 2020, sections 4.2 and 5.1, as pure functions of (target, prediction)
+with target in {0, 1} and prediction in [0, 1], both (B, H, W, 1). Each is computed per image and averaged over
+the batch. Equation numbers are the paper's.
 
-* ``tanimoto`` (002 Eq. 1, the ISIC 2017 winner's loss): 1 - sum(t p) / (sum(t^2) + sum(p^2) - sum(t p))
-* ``jaccard`` (002 Eq. 2, the generalized Jaccard distance): 1 - sum(min(t, p)) / sum(max(t, p)), computed in
+* ``tanimoto`` (Eq. 1, the ISIC 2017 winner's loss): 1 - sum(t p) / (sum(t^2) + sum(p^2) - sum(t p))
+* ``jaccard`` (Eq. 2, the generalized Jaccard distance): 1 - sum(min(t, p)) / sum(max(t, p)), computed in
   the Eq. 3 form 1 - sum(t p) / (sum(t) + sum(p) - sum(t p)), equal to Eq. 2 for binary targets
 * ``mse`` (Eq. 4) and ``bce`` (Eq. 6, the U-Net loss), means over pixels
 """

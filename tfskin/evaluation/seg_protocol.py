@@ -1,13 +1,13 @@
 """The segmentation protocol: "did the synthetic first phase help the segmenter, and how sure are we?"
 
-The lesion-segmentation counterpart of :mod:`tfskin.evaluation.protocol` (002, Pollastri et al. 2020): a YAML
-file names the real image+mask data, the segmenter (a CDNN variant of 002 Table 1 or U-Net), the synthetic
-image+mask sources and the conditions (real-only, synthetic-then-real, synthetic-only, smaller real subsets),
-each trained R times. Repeat r of every condition uses the same real training subset (nested across training
-sizes: a smaller subset lies inside a bigger one) and the same segmenter seed, so conditions are paired and
-compared with a paired t-test and a Wilcoxon signed-rank test against a reference condition. Optional ensembles
-average the probabilities of several conditions' repeat-r models and apply 002's dual threshold (0.8, then 0.4);
-they are computed from each run's saved test probabilities, without retraining.
+The lesion-segmentation counterpart of :mod:`tfskin.evaluation.protocol` (Pollastri et al. 2020): a YAML file
+names the real image+mask data, the segmenter (a CDNN variant of Pollastri et al.'s Table 1 or U-Net), the
+synthetic image+mask sources and the conditions (real-only, synthetic-then-real, synthetic-only, smaller real
+subsets), each trained R times. Repeat r of every condition uses the same real training subset (nested across
+training sizes: a smaller subset lies inside a bigger one) and the same segmenter seed, so conditions are paired
+and compared with a paired t-test and a Wilcoxon signed-rank test against a reference condition. Optional
+ensembles average the probabilities of several conditions' repeat-r models and apply Pollastri et al.'s dual
+threshold (0.8, then 0.4); they are computed from each run's saved test probabilities, without retraining.
 
 Runs are independent, executed sequentially or in spawned processes; a run whose ``result.json`` exists is
 skipped (resume) and a failing run leaves ``error.txt`` while the others continue. Outputs:
@@ -415,8 +415,8 @@ def execute_seg_run(cfg: dict, condition_name: str, repeat: int, out_dir) -> dic
 # --- ensembles ---------------------------------------------------------------------------------------------
 
 def ensemble_result(cfg, out_dir, members, repeat: int) -> dict:
-    """002's ensemble of the members' repeat-``repeat`` models from their saved probabilities: the mean
-    probability, the dual threshold (0.8, biggest object, 0.4) and the protocol's scores per test split."""
+    """Pollastri et al.'s ensemble of the members' repeat-``repeat`` models from their saved probabilities: the
+    mean probability, the dual threshold (0.8, biggest object, 0.4) and the protocol's scores per test split."""
     from tfskin.evaluation.segmenter import dual_threshold
 
     start = time.perf_counter()
@@ -424,7 +424,7 @@ def ensemble_result(cfg, out_dir, members, repeat: int) -> dict:
     member_results = [json.loads((d / RESULT_FILE).read_text()) for d in run_dirs]
     result = {"condition": ensemble_name(members), "repeat": repeat, "members": list(members),
               "member_train_sizes": [r["train_size"] for r in member_results], "train_size": None,
-              "post_processing": "mean probability, dual threshold 0.8 / 0.4 (002 section 5.2)"}
+              "post_processing": "mean probability, dual threshold 0.8 / 0.4 (Pollastri et al. 2020, section 5.2)"}
     if cfg.get("replicates"):
         result["gan_replicate"] = replicate_of(cfg, repeat)
     for split in eval_splits(cfg):

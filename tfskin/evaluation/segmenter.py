@@ -1,19 +1,19 @@
-"""Lesion segmenters for the downstream evaluation of 002 (Pollastri et al. 2020, section 4).
+"""Lesion segmenters for the downstream evaluation of Pollastri et al. 2020 (section 4; "the paper" below).
 
-* ``cdnn``: the convolutional/deconvolutional network of the ISIC 2017 winner as 002 reimplements it: stride-1
-  3x3 convolutions with ReLU, max-pool downsampling, stride-2 transposed convolutions back up, no skip
+* ``cdnn``: the convolutional/deconvolutional network of the ISIC 2017 winner as the paper reimplements it:
+  stride-1 3x3 convolutions with ReLU, max-pool downsampling, stride-2 transposed convolutions back up, no skip
   connections, a sigmoid output. 28 layers (input, 23 convolution/deconvolution layers, 4 pooling layers);
   at ``width=1`` (encoder 32-64-128-256, a 256-wide bottleneck, decoder mirrored) it has 4.9M parameters,
-  the paper's "about 5M". The exact filter table of the original is not in 002; this is tfskin's reading.
-* ``unet``: U-Net (Ronneberger et al. 2015) with skip connections; 002 trains it with BCE.
+  the paper's "about 5M". The exact filter table of the original is not in the paper; this is tfskin's reading.
+* ``unet``: U-Net (Ronneberger et al. 2015) with skip connections; the paper trains it with BCE.
 
-Variants (002 Table 1): input channels ``rgb`` (CDNN1), ``rgb_hsv_l`` (RGB+HSV+L*, the baseline CDNN0) or
-``rgb_hsv_lab`` (all of RGB, HSV and CIELAB, CDNN2); sizes 96x128, 192x256, 384x512; losses tanimoto (Eq. 1),
-jaccard (Eq. 2/3), mse (Eq. 4), bce (Eq. 6). Models take RGB in [0, 1] and compute the extra colour
+Variants (the paper's Table 1): input channels ``rgb`` (CDNN1), ``rgb_hsv_l`` (RGB+HSV+L*, the baseline
+CDNN0) or ``rgb_hsv_lab`` (all of RGB, HSV and CIELAB, CDNN2); sizes 96x128, 192x256, 384x512; losses tanimoto
+(Eq. 1), jaccard (Eq. 2/3), mse (Eq. 4), bce (Eq. 6). Models take RGB in [0, 1] and compute the extra colour
 channels themselves, so inference needs nothing but the image.
 
-Training (002 section 5): optional first phase on synthetic image/mask pairs drawn fresh from a generator for
-every batch, then real data; compare with real-only training of equal total length. Post-processing of an
+Training (the paper's section 5): optional first phase on synthetic image/mask pairs drawn fresh from a
+generator for every batch, then real data; compare with real-only training of equal total length. Post-processing of an
 ensemble: the dual threshold (0.8, connected components, biggest object, then 0.4).
 """
 
@@ -62,7 +62,7 @@ class SegmenterConfig(ConfigMixin):
 
     @classmethod
     def variant(cls, name: str, **overrides) -> "SegmenterConfig":
-        """A CDNN variant of 002 Table 1 by name (cdnn0..cdnn6), with overrides."""
+        """A CDNN variant of Pollastri et al. 2020, Table 1, by name (cdnn0..cdnn6), with overrides."""
         try:
             values = CDNN_VARIANTS[name.lower()]
         except KeyError:
@@ -308,10 +308,10 @@ def _write_report(report, out_dir):
 # --- ensemble ----------------------------------------------------------------------------------------------
 
 def dual_threshold(probability, high: float = 0.8, low: float = 0.4) -> np.ndarray:
-    """002 section 5.2: threshold at ``high``, label connected components, take the biggest object's centre as
-    the lesion centre, then threshold at ``low`` and keep the low-threshold component holding that centre (or,
-    if the centre falls outside it, the one overlapping the biggest high object most). Without any pixel above
-    ``high``, the biggest low-threshold component. Input (H, W) or (H, W, 1); output bool (H, W)."""
+    """Pollastri et al. 2020, section 5.2: threshold at ``high``, label connected components, take the biggest
+    object's centre as the lesion centre, then threshold at ``low`` and keep the low-threshold component holding
+    that centre (or, if the centre falls outside it, the one overlapping the biggest high object most). Without
+    any pixel above ``high``, the biggest low-threshold component. Input (H, W) or (H, W, 1); output bool (H, W)."""
     from scipy import ndimage
 
     p = np.asarray(probability, np.float64)
@@ -353,8 +353,8 @@ def ensemble_predict(models, images, *, output_size=None, high: float = 0.8, low
 
 def two_step_comparison(config: SegmenterConfig, train, test, *, synthetic_source, synthetic_steps: int,
                         real_steps: int, out_dir=None) -> dict:
-    """002's comparison: synthetic-then-real training against real-only training of the same total length,
-    both scored on the same real test set. ``train`` / ``test``: dicts with ``image`` and ``mask``."""
+    """Pollastri et al.'s comparison: synthetic-then-real training against real-only training of the same
+    total length, both scored on the same real test set. ``train`` / ``test``: dicts with ``image`` and ``mask``."""
     results = {}
     runs = {"real_only": dict(real_steps=synthetic_steps + real_steps),
             "synthetic_then_real": dict(synthetic_source=synthetic_source, synthetic_steps=synthetic_steps,
@@ -372,8 +372,9 @@ def two_step_comparison(config: SegmenterConfig, train, test, *, synthetic_sourc
 
 def subset_size_study(config: SegmenterConfig, train, test, *, sizes=(500, 1000, 1500), synthetic_source=None,
                       synthetic_steps: int = 0, real_steps: int = 100, seed: int = 0) -> list:
-    """002 section 5.3: real training subsets of the given sizes, each trained with and without a synthetic
-    first phase (same total steps). Returns rows {size, with_gan, jaccard, thresholded_jaccard, dice}."""
+    """Pollastri et al. 2020, section 5.3: real training subsets of the given sizes, each trained with and
+    without a synthetic first phase (same total steps). Returns rows {size, with_gan, jaccard,
+    thresholded_jaccard, dice}."""
     rows = []
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(train["image"]))

@@ -57,7 +57,8 @@ def ensemble_repeat(protocols: list, arm: str, repeat: int) -> dict:
     ref_cfg = protocols[0][1]
     size = tuple(ref_cfg["data"]["image_size"])
     result = {"condition": arm, "repeat": repeat, "members": [v for v, _, _ in protocols],
-              "post_processing": "mean probability over the variants, dual threshold 0.8 / 0.4 (002 section 5.2)"}
+              "post_processing": "mean probability over the variants, dual threshold 0.8 / 0.4 "
+                                 "(Pollastri et al. 2020, section 5.2)"}
     for split in eval_splits(ref_cfg):
         probs = [_resize(np.load(d / PROBS_FILE.format(split=split)).astype(np.float32), size) for d in run_dirs]
         mean = np.mean(probs, axis=0)

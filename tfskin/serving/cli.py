@@ -108,10 +108,11 @@ def register(subparsers):
     p.add_argument("--grpc-port", type=_non_negative_port, default=8500,
                    help="gRPC port (default 8500; 0: any free; -1: no gRPC)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback 127.0.0.1)")
-    p.add_argument("--model-config-file", help="TF Serving models.config to take version policies and labels from "
-                                               "(default: models.config in or next to --model-base, if any)")
+    p.add_argument("--model-config-file", help="TF Serving models.config: the models to serve (only those it lists), "
+                                               "their version policies and labels (default: models.config in or "
+                                               "next to --model-base, if any; none: every model folder)")
     p.add_argument("--model-config-file-poll-wait-seconds", type=_non_negative(float), default=0.0,
-                   help="re-read the models.config this often, applying changed policies and labels, like TF "
+                   help="re-read the models.config this often, applying changed models, policies and labels, like TF "
                         "Serving's --model_config_file_poll_wait_seconds (default 0: read at start only)")
     p.add_argument("--poll-seconds", type=_non_negative(float), default=2.0,
                    help="how often the model base is scanned for new versions (0: never)")

@@ -1,8 +1,11 @@
-"""The models ``tfskin serve`` serves: every ``<base>/<name>/<version>/saved_model.pb``.
+"""The models ``tfskin serve`` serves: the ``<base>/<name>/<version>/saved_model.pb`` folders.
 
-As in TF Serving, each model's version policy (models.config; default: the newest version) decides which
-versions are loaded; the base is polled, so new versions load and versions leaving the policy unload while the
-server runs. Loading uses ``tf.saved_model.load`` only: no tfskin model code is needed to serve.
+With a models.config, exactly the models it lists are served, as TF Serving's ``--model_config_file`` does (a
+model folder it does not list is skipped, and a model removed from a re-read config is unloaded); without one,
+every model folder under the base. As in TF Serving, each model's version policy (models.config; default: the
+newest version) decides which versions are loaded; the base is polled, so new versions load and versions
+leaving the policy unload while the server runs. Loading uses ``tf.saved_model.load`` only: no tfskin model
+code is needed to serve.
 """
 
 import logging
@@ -118,14 +121,17 @@ def _op_error_code(err) -> str:
 
 class ModelRepository:
     """Models under ``base`` (a ``tfskin export`` base such as ``export/models``), served as TF Serving serves
-    them: each model's version policy decides which versions are loaded (default: the newest), names and labels
-    match exactly, and a base that is empty or missing at start is served once versions appear in it."""
+    them: ``settings`` (from a models.config) lists the models served, None serves every model folder; each
+    model's version policy decides which versions are loaded (default: the newest), names and labels match
+    exactly, and a base that is empty or missing at start is served once versions appear in it."""
 
     def __init__(self, base, settings: dict = None, poll_seconds: float = 2.0, load_now: bool = True):
         self.base = Path(base)
         if self.base.exists() and not self.base.is_dir():
             raise ModelBaseError(f"model base {self.base} is not a folder (expected {self.base}/NAME/VERSION/)")
-        self.settings = dict(settings or {})  # model name -> ModelSettings (from models.config)
+        # model name -> ModelSettings (from models.config); None: no models.config, every model folder is served
+        self.settings = None if settings is None else dict(settings)
+        self._logged_selection = None  # the (served, skipped, missing) names last logged
         self.poll_seconds = poll_seconds
         self._servables: dict = {}  # (name, version) -> Servable
         self._failed: dict = {}  # (name, version) -> (saved_model.pb mtime, message without server paths)
@@ -137,31 +143,47 @@ class ModelRepository:
 
     # --- discovery and loading ----------------------------------------------------------------------------
 
+    def served_folders(self) -> dict:
+        """model name -> folder of the models served: those models.config lists, or every model folder."""
+        folders = model_folders(self.base)
+        if self.settings is None:
+            return folders
+        return {name: folder for name, folder in folders.items() if name in self.settings}
+
     def model_names(self) -> list:
-        return sorted(model_folders(self.base))
+        return sorted(self.served_folders())
+
+    def skipped_folders(self) -> list:
+        """Model folders under the base that models.config does not list (not served)."""
+        if self.settings is None:
+            return []
+        return sorted(set(model_folders(self.base)) - set(self.settings))
 
     def versions(self, name: str) -> dict:
         return version_folders(self.base / name)
 
     def policy(self, name: str) -> VersionPolicy:
-        settings = self.settings.get(name)
+        settings = (self.settings or {}).get(name)
         return settings.policy if settings is not None else DEFAULT_POLICY
 
     def labels(self, name: str) -> dict:
-        settings = self.settings.get(name)
+        settings = (self.settings or {}).get(name)
         return dict(settings.labels) if settings is not None else {}
 
     def configure(self, settings: dict):
-        """New models.config settings (policies, labels), applied now: versions load or unload to match."""
+        """New models.config settings (the models, their policies and labels), applied now: models and versions
+        load or unload to match."""
         with self._lock:
             self.settings = dict(settings)
         self.refresh()
 
     def refresh(self):
-        """Load the versions each model's policy selects and unload the others (and those whose folder is gone)."""
+        """Load the versions each served model's policy selects and unload the others (versions whose folder is
+        gone, and every version of a model models.config no longer lists)."""
         with self._refresh_lock:
+            self._log_selection()
             wanted = {}
-            for name, folder in model_folders(self.base).items():
+            for name, folder in self.served_folders().items():
                 versions = version_folders(folder)
                 wanted[name] = self.policy(name).select(versions)
                 for version in sorted(wanted[name], reverse=True):
@@ -171,7 +193,8 @@ class ModelRepository:
                     name, version = key
                     if version not in wanted.get(name, ()):
                         gone = not (self.base / name / str(version) / "saved_model.pb").is_file()
-                        reason = ("folder removed" if gone else
+                        reason = ("folder removed" if gone else "not listed in models.config"
+                                  if self.settings is not None and name not in self.settings else
                                   f"outside the version policy {self.policy(name).describe()}")
                         log.info("unloaded %s version %d (%s)", name, version, reason)
                         del self._servables[key]
@@ -203,8 +226,23 @@ class ModelRepository:
             self._failed.pop(key, None)
         log.info("loaded %s version %d from %s in %.1f s", name, version, path, servable.load_seconds)
 
+    def _log_selection(self):
+        """With a models.config: one line naming the models served, the folders skipped and the listed models
+        without a folder, logged at start and whenever that changes."""
+        if self.settings is None:
+            return
+        folders = model_folders(self.base)
+        selection = (tuple(sorted(n for n in folders if n in self.settings)), tuple(self.skipped_folders()),
+                     tuple(sorted(n for n in self.settings if n not in folders)))
+        if selection == self._logged_selection:
+            return
+        self._logged_selection = selection
+        served, skipped, missing = (", ".join(names) or "none" for names in selection)
+        log.info("models.config lists the models served: %s; model folders it does not list (not served): %s; "
+                 "listed without a version folder under %s yet: %s", served, skipped, self.base, missing)
+
     def _check_labels(self):
-        for name, settings in self.settings.items():
+        for name, settings in (self.settings or {}).items():
             for label, version in settings.labels.items():
                 if (name, version) not in self._servables:
                     log.warning("label %s of %s names version %d, which is not loaded (TF Serving refuses such a "

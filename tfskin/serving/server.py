@@ -2,8 +2,8 @@
 
 A development and test server (production is TF Serving itself, see ``export/``): loopback by default, bounded
 (worker threads, open connections, read deadlines, body size, batch size), new version folders are picked up
-while it runs, models.config's version policies and labels are honoured (and re-read on a poll interval when
-asked), one log line per request, clean shutdown on SIGINT/SIGTERM.
+while it runs, models.config decides which models are served and their version policies and labels (and is
+re-read on a poll interval when asked), one log line per request, clean shutdown on SIGINT/SIGTERM.
 """
 
 import errno
@@ -56,7 +56,7 @@ class ConfigWatcher:
         except ModelBaseError as err:
             log.error("models.config not applied, the settings in force stay: %s", err)
             return False
-        log.info("models.config changed: applying its version policies and labels")
+        log.info("models.config changed: applying its models, version policies and labels")
         self.repository.configure(settings)
         return True
 
@@ -93,7 +93,7 @@ class Server:
         except ImportError:
             raise ServingError("tfskin serve needs tensorflow-serving-api: pip install 'tfskin[serving]'") from None
         config_file = model_config_file or find_models_config(model_base)
-        settings = settings_from_config(read_models_config(config_file)) if config_file else {}
+        settings = settings_from_config(read_models_config(config_file)) if config_file else None
         self.config_file = config_file
         self.repository = ModelRepository(model_base, settings=settings, poll_seconds=poll_seconds, load_now=False)
         self.watcher = ConfigWatcher(config_file, self.repository, config_poll_seconds) if config_file else None
@@ -147,7 +147,12 @@ class Server:
             listing = (f"none yet (watching {self.repository.base} for NAME/VERSION/saved_model.pb)"
                        if self.repository.poll_seconds > 0 else f"none under {self.repository.base}")
         grpc_part = f", gRPC on {self.host}:{self.grpc_port}" if self.grpc is not None else ""
-        labels = f"; version policies and labels from {self.config_file}" if self.config_file else ""
+        labels = ""
+        if self.config_file:
+            skipped = self.repository.skipped_folders()
+            labels = (f"; the models, version policies and labels of {self.config_file}"
+                      + (f" (not listed there, not served: {', '.join(skipped)}; `tfskin serving-config` "
+                         f"lists every exported model)" if skipped else ""))
         return f"REST on http://{self.host}:{self.port}{grpc_part}; models: {listing}{labels}"
 
 
