@@ -108,21 +108,37 @@ def test_a_below_chance_arm_never_reaches_the_verdict(tmp_path):
     assert "⚠ `Real+B` failed to learn on `test`: mean AUC 0.3" in md
 
 
-def test_one_class_predictions_are_failed_to_learn(tmp_path):
+def _write_one_class_synthetic(out):
+    """Runs whose 'Synthetic' arm predicts the negative class for every test image (probability 0.2) while its
+    AUC (written, 0.72) is fine; every other arm predicts both classes."""
     rng = np.random.default_rng(2)
     test = _means(rng)
     y = (np.arange(40) % 3 == 0).astype(np.int64)
     for cond in ARMS:
         for rep in range(REPEATS):
-            _write(tmp_path, cond, rep, {"test": float(test[cond][rep])})
+            _write(out, cond, rep, {"test": float(test[cond][rep])})
             p1 = np.clip(0.5 * y + rng.uniform(0, 0.5, 40), 0, 1) if cond != "Synthetic" else np.full(40, 0.2)
-            path = run_dir_of(tmp_path, cond, rep) / "test"
+            path = run_dir_of(out, cond, rep) / "test"
             path.mkdir()
             np.savez(path / "predictions.npz", labels=y, probabilities=np.stack([1 - p1, p1], axis=1))
-    summary = report.write_report(_cfg(ood=False), tmp_path)
+
+
+def test_one_class_predictions_fail_a_thresholding_metric(tmp_path):
+    _write_one_class_synthetic(tmp_path)
+    cfg = _cfg(ood=False)
+    cfg["metric"] = "macro_f1"
+    summary = report.write_report(cfg, tmp_path)
     reason = summary["failed_to_learn"]["test"]["Synthetic"]
     assert "predicted one class for every test image in 6 of 6" in reason
     assert set(summary["failed_to_learn"]["test"]) == {"Synthetic"}
+
+
+def test_one_class_predictions_do_not_fail_an_auc_verdict(tmp_path):
+    """AUC ranks the probabilities: an arm whose probabilities all sit below 0.5 but rank the cases well has
+    learned (only a mean AUC at or below 0.55 fails it)."""
+    _write_one_class_synthetic(tmp_path)
+    summary = report.write_report(_cfg(ood=False), tmp_path)
+    assert summary["failed_to_learn"]["test"] == {}
 
 
 def _write_with_predictions(out, rng, shift):

@@ -89,7 +89,8 @@ def primary_arms(cfg, names, baseline) -> list:
 def failed_classifier(values, one_class_repeats: int, repeats_with_result: int, label: str = "AUC"):
     """Why a classifier arm failed to learn on a test set, or None: its mean AUC over the finite replicates is
     at or below FAILED_AUC, or it predicted a single class for every test image in at least half of its
-    finished replicates."""
+    finished replicates (pass ``one_class_repeats`` 0 when the verdict's metric does not threshold, see
+    ``thresholds``)."""
     v = np.asarray([x for x in values if x is not None and np.isfinite(x)], np.float64)
     if v.size and v.mean() <= FAILED_AUC:
         return f"mean {label} {v.mean():.3f} over {v.size} replicate(s) is at or below {FAILED_AUC} (chance is 0.5)"
@@ -97,6 +98,14 @@ def failed_classifier(values, one_class_repeats: int, repeats_with_result: int, 
         return (f"predicted one class for every test image in {one_class_repeats} of {repeats_with_result} "
                 f"replicate(s)")
     return None
+
+
+def thresholds(metric: str) -> bool:
+    """Whether ``metric`` scores the predicted classes (macro-F1, accuracy, ...) rather than the ranking of the
+    probabilities (AUC). Only then does predicting one class for every test image decide the score: a classifier
+    with a good ranking whose melanoma probabilities all stay below 0.5 (common at a 15% melanoma share) has a
+    sound AUC."""
+    return metric != "auc"
 
 
 def failed_segmenter(values, label: str = "mean Jaccard"):

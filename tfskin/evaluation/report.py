@@ -203,11 +203,12 @@ def _one_class(out, result, split) -> bool:
 def failed_to_learn(cfg, results, out, split) -> dict:
     """{arm: reason} of the arms that failed to learn on ``split`` (see comparisons.failed_classifier)."""
     repeats = int(cfg["repeats"])
+    count_one_class = cmp.thresholds(cfg.get("metric", "auc"))
     flagged = {}
     for cond in [c["name"] for c in cfg["conditions"]]:
         mine = [r for r in results if r["condition"] == cond and split in r]
-        reason = cmp.failed_classifier(_values(results, cond, split, "auc", repeats),
-                                       sum(_one_class(out, r, split) for r in mine), len(mine))
+        one_class = sum(_one_class(out, r, split) for r in mine) if count_one_class else 0
+        reason = cmp.failed_classifier(_values(results, cond, split, "auc", repeats), one_class, len(mine))
         if reason:
             flagged[cond] = reason
     return flagged
