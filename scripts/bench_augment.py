@@ -15,22 +15,25 @@ the raw one (EMA off) of that same run on ``--samples`` images:
   trained on ``--cas-per-class`` generated images of each of ``--cas-classes`` and tested on the held-out real
   phantoms, over the same classifier trained on as many of the run's own real training images per class. The
   real-trained reference is trained once per (training-set size, CAS seed) and reused by every run of that
-  size (its draw and seed are the same, so the classifier is the same). Models whose samples carry no class
+  size (its draw and seed are the same, so the classifier is the same). Default cost: 50 images per class of
+  NV, MEL, BCC and BKL (91% of the ISIC 2019 prior), small_cnn width 16 at 32x32, 8 epochs, no TTA, 1 repeat:
+  two classifiers per run (EMA and raw), ~8 s each on a loaded 2-core CPU. Models whose samples carry no class
   (dcgan) get "-";
 * the last ADA p.
 
 The models, each with a CPU-sized default (``--preset`` / ``--steps`` replace them, for all models or per model
 as ``MODEL=VALUE``):
 
-* ``dcgan``: ``quick`` at 32x32, 1,000 steps of 32 images; unconditional, so no CAS;
-* ``acgan``: ``quick`` at 32x32 (8 classes), 1,000 steps of 32; sampled per class through a ``run:``
+* ``dcgan``: ``quick`` at 32x32, 800 steps of 32 images; unconditional, so no CAS;
+* ``acgan``: ``quick`` at 32x32 (8 classes), 800 steps of 32; sampled per class through a ``run:``
   source (``tfskin.sources.RunDirSource``), the way ``tfskin evaluate metrics --cas`` draws it;
-* ``progan``: the conditional progressive GAN's ``quick`` preset (8 classes, ``label_mode`` class), 1,600 steps
+* ``progan``: the conditional progressive GAN's ``quick`` preset (8 classes, ``label_mode`` class), 600 steps
   of 16, with its blocks cut to the last ones that give a 4x4 base at the bench's size (``(128, 64, 32, 16)``
   at 32x32) and its fade-in schedule scaled to the steps: every fade-in and every stabilisation lasts
   steps x batch / (2 x stages) images, so the full resolution is faded in after (2 x stages - 2) / (2 x stages)
-  of the run and trains at alpha 1 for the rest; sampled per class like acgan;
-* ``pix2pixhd``: ``quick`` at 32x32 (semantic + instance maps, 2 discriminator scales), 600 steps of 8. It
+  of the run and trains at alpha 1 for the rest (600 steps: 1,200 images per phase, 32x32 faded in after 450
+  steps); sampled per class like acgan;
+* ``pix2pixhd``: ``quick`` at 32x32 (semantic + instance maps, 2 discriminator scales), 400 steps of 8. It
   does not sample from noise: it synthesizes one image from each label/instance map of further held-out
   phantoms (data seed 9003, the label-map path of ``tfskin labelmaps`` and the bissoto2018 reproduction),
   and each image carries the diagnosis of the phantom its map was drawn from, so CAS is scored on those
@@ -48,7 +51,9 @@ design (dcgan, acgan, progan, pix2pixhd at 200 and 1,000 images, 3 seeds) with t
 
 ``--smoke`` checks every model end to end in a few minutes (3 steps, tiny samples, 2 CAS classes; the numbers
 mean nothing). A setting is ``none``, ``ada``, ``diffaugment`` or ``NAME=JSON`` (an ``augment`` section, e.g.
-``'ada20k={"kind": "ada", "speed_images": 20000}'``).
+``'ada20k={"kind": "ada", "speed_images": 20000}'``). ADA's default speed (p moves at most 1 per 500,000 images,
+StyleGAN2-ADA's) leaves p below 0.06 in runs of these lengths (at most 25,600 images), so the full design
+states a speed that lets p reach its cap within the run.
 """
 
 import argparse
@@ -70,8 +75,8 @@ REAL_SEED, FEATURE_SEED, MAP_SEED = 9001, 9002, 9003
 CLASSIFIER_EPOCHS = 15
 CAS_SEED = 0
 # Per model: the CPU-sized preset and steps (see the module docstring).
-MODEL_DEFAULTS = {"dcgan": ("quick", 1000), "acgan": ("quick", 1000), "progan": ("quick", 1600),
-                  "pix2pixhd": ("quick", 600)}
+MODEL_DEFAULTS = {"dcgan": ("quick", 800), "acgan": ("quick", 800), "progan": ("quick", 600),
+                  "pix2pixhd": ("quick", 400)}
 SMOKE = {"steps": 3, "samples": 16, "seeds": [0], "ema_halflife": 16.0, "cas_per_class": 8, "cas_epochs": 1,
          "cas_classes": ["NV", "MEL"], "reference_images": 64, "classifier_examples": 128, "classifier_epochs": 1}
 
