@@ -24,16 +24,16 @@ the raw one (EMA off) of that same run on ``--samples`` images:
 The models, each with a CPU-sized default (``--preset`` / ``--steps`` replace them, for all models or per model
 as ``MODEL=VALUE``):
 
-* ``dcgan``: ``quick`` at 32x32, 800 steps of 32 images; unconditional, so no CAS;
-* ``acgan``: ``quick`` at 32x32 (8 classes), 800 steps of 32; sampled per class through a ``run:``
+* ``dcgan``: ``quick`` at 32x32, 1,000 steps of 32 images; unconditional, so no CAS;
+* ``acgan``: ``quick`` at 32x32 (8 classes), 1,000 steps of 32; sampled per class through a ``run:``
   source (``tfskin.sources.RunDirSource``), the way ``tfskin evaluate metrics --cas`` draws it;
-* ``progan``: the conditional progressive GAN's ``quick`` preset (8 classes, ``label_mode`` class), 600 steps
+* ``progan``: the conditional progressive GAN's ``quick`` preset (8 classes, ``label_mode`` class), 750 steps
   of 16, with its blocks cut to the last ones that give a 4x4 base at the bench's size (``(128, 64, 32, 16)``
   at 32x32) and its fade-in schedule scaled to the steps: every fade-in and every stabilisation lasts
   steps x batch / (2 x stages) images, so the full resolution is faded in after (2 x stages - 2) / (2 x stages)
-  of the run and trains at alpha 1 for the rest (600 steps: 1,200 images per phase, 32x32 faded in after 450
+  of the run and trains at alpha 1 for the rest (750 steps: 1,500 images per phase, 32x32 faded in after 563
   steps); sampled per class like acgan;
-* ``pix2pixhd``: ``quick`` at 32x32 (semantic + instance maps, 2 discriminator scales), 400 steps of 8. It
+* ``pix2pixhd``: ``quick`` at 32x32 (semantic + instance maps, 2 discriminator scales), 500 steps of 8. It
   does not sample from noise: it synthesizes one image from each label/instance map of further held-out
   phantoms (data seed 9003, the label-map path of ``tfskin labelmaps`` and the bissoto2018 reproduction),
   and each image carries the diagnosis of the phantom its map was drawn from, so CAS is scored on those
@@ -44,15 +44,18 @@ as ``MODEL=VALUE``):
 It prints one table: the median and range (min..max) over seeds per setting, and the median of the per-seed
 paired difference to the first setting, then writes every number to OUT/bench_augment.json. Runs already
 finished in OUT are reused, so a cut-off bench resumes. Numbers are measured, never asserted. The issue's full
-design (dcgan, acgan, progan, pix2pixhd at 200 and 1,000 images, 3 seeds) with the CPU defaults:
+design (dcgan, acgan, progan, pix2pixhd at 200 and 1,000 images, 3 seeds, ADA against none) with the CPU
+defaults, 48 runs, about 66 CPU-minutes (measured per run at 200 images: 4.8 CPU-minutes for the four models'
+runs and their scores; 2 cores: 35-70 minutes, depending on how well TensorFlow spreads these small steps
+over them):
 
   python scripts/bench_augment.py --models dcgan acgan progan pix2pixhd --sizes 200 1000 --seeds 0 1 2 \\
-      --out bench_augment_full
+      --settings none 'ada={"kind": "ada", "speed_images": 20000}' --out bench_augment_full
 
 ``--smoke`` checks every model end to end in a few minutes (3 steps, tiny samples, 2 CAS classes; the numbers
 mean nothing). A setting is ``none``, ``ada``, ``diffaugment`` or ``NAME=JSON`` (an ``augment`` section, e.g.
 ``'ada20k={"kind": "ada", "speed_images": 20000}'``). ADA's default speed (p moves at most 1 per 500,000 images,
-StyleGAN2-ADA's) leaves p below 0.06 in runs of these lengths (at most 25,600 images), so the full design
+StyleGAN2-ADA's) leaves p below 0.07 in runs of these lengths (at most 32,000 images), so the full design
 states a speed that lets p reach its cap within the run.
 """
 
@@ -75,8 +78,8 @@ REAL_SEED, FEATURE_SEED, MAP_SEED = 9001, 9002, 9003
 CLASSIFIER_EPOCHS = 15
 CAS_SEED = 0
 # Per model: the CPU-sized preset and steps (see the module docstring).
-MODEL_DEFAULTS = {"dcgan": ("quick", 800), "acgan": ("quick", 800), "progan": ("quick", 600),
-                  "pix2pixhd": ("quick", 400)}
+MODEL_DEFAULTS = {"dcgan": ("quick", 1000), "acgan": ("quick", 1000), "progan": ("quick", 750),
+                  "pix2pixhd": ("quick", 500)}
 SMOKE = {"steps": 3, "samples": 16, "seeds": [0], "ema_halflife": 16.0, "cas_per_class": 8, "cas_epochs": 1,
          "cas_classes": ["NV", "MEL"], "reference_images": 64, "classifier_examples": 128, "classifier_epochs": 1}
 
@@ -165,10 +168,11 @@ def train_run(config, run_dir: Path) -> dict:
         return json.loads(done.read_text())
     from tfskin.training import train
 
-    start = time.time()
+    start, cpu = time.time(), time.process_time()
     result = train(config, run_dir, stream=open(os.devnull, "w"))
-    record = {"seconds": round(time.time() - start, 1), "steps": config.train.steps,
-              "seconds_per_step": round((time.time() - start) / config.train.steps, 3),
+    # CPU seconds (all threads) beside wall seconds: wall time depends on what else shares the machine
+    record = {"seconds": round(time.time() - start, 1), "cpu_seconds": round(time.process_time() - cpu, 1),
+              "steps": config.train.steps, "seconds_per_step": round((time.time() - start) / config.train.steps, 3),
               "final_logs": {k: float(v) for k, v in result.final_logs.items()}}
     done.write_text(json.dumps(record, indent=2))
     return record
@@ -418,11 +422,12 @@ def main(argv=None):
                     config = run_config(model, presets[model], steps[model], args.image_size, n, augment, seed,
                                         args.ema_halflife)
                     record = train_run(config, run_dir)
-                    start = time.time()
+                    start, cpu = time.time(), time.process_time()
                     scores = score_run(run_dir, networks, real, args.samples, cas, label_maps)
                     rows.append({"model": model, "preset": presets[model], "num_examples": n, "setting": name,
                                  "augment": augment, "seed": seed, **record,
-                                 "score_seconds": round(time.time() - start, 1), "scores": scores})
+                                 "score_seconds": round(time.time() - start, 1),
+                                 "score_cpu_seconds": round(time.process_time() - cpu, 1), "scores": scores})
                     print(json.dumps({k: v for k, v in rows[-1].items() if k != "scores"} |
                                      {"scores": {g: {k: v for k, v in sc.items() if k != "cas"}
                                                  for g, sc in scores.items()}}), flush=True)

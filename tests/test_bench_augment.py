@@ -46,14 +46,14 @@ def test_per_model_values_apply_to_all_or_to_one_model():
 
 @pytest.mark.slow
 def test_conditional_model_gets_kid_diversity_and_cas_for_both_generators(tmp_path):
-    """acgan (class-conditional) and dcgan (no classes) for 3 steps: every row has finite KID and diversity for
-    the EMA and the raw generator; acgan's rows also have a finite CAS ratio, dcgan's none."""
+    """acgan (class-conditional) and dcgan (no classes), 3 steps with ADA: every row has finite KID and diversity
+    for the EMA and the raw generator; acgan's rows also have a finite CAS ratio, dcgan's none (~2-4 min on 2
+    shared cores)."""
     out = tmp_path / "bench"
-    _bench().main(["--smoke", "--models", "acgan", "dcgan", "--sizes", "48", "--settings", "none", "ada",
+    _bench().main(["--smoke", "--models", "acgan", "dcgan", "--sizes", "48", "--settings", "ada",
                    "--out", str(out)])
     result = json.loads((out / "bench_augment.json").read_text())
-    assert {(r["model"], r["setting"]) for r in result["rows"]} == {
-        (m, s) for m in ("acgan", "dcgan") for s in ("none", "ada")}
+    assert sorted((r["model"], r["setting"]) for r in result["rows"]) == [("acgan", "ada"), ("dcgan", "ada")]
     for row in result["rows"]:
         for generator in ("ema", "raw"):
             scores = row["scores"][generator]
@@ -67,6 +67,6 @@ def test_conditional_model_gets_kid_diversity_and_cas_for_both_generators(tmp_pa
                 assert "cas_ratio" not in scores
     acgan_lines = [line for line in result["table"] if line.startswith("acgan")]
     dcgan_lines = [line for line in result["table"] if line.startswith("dcgan")]
-    assert len(acgan_lines) == len(dcgan_lines) == 4  # 2 settings x (ema, raw)
+    assert len(acgan_lines) == len(dcgan_lines) == 2  # ema, raw
     assert all(line.split()[-2] == "-" for line in dcgan_lines)  # no CAS cell for a model without classes
     assert all(line.split()[-2] != "-" for line in acgan_lines)
