@@ -45,9 +45,9 @@ It prints one table: the median and range (min..max) over seeds per setting, and
 paired difference to the first setting, then writes every number to OUT/bench_augment.json. Runs already
 finished in OUT are reused, so a cut-off bench resumes. Numbers are measured, never asserted. The issue's full
 design (dcgan, acgan, progan, pix2pixhd at 200 and 1,000 images, 3 seeds, ADA against none) with the CPU
-defaults, 48 runs, about 66 CPU-minutes (measured per run at 200 images: 4.8 CPU-minutes for the four models'
-runs and their scores; 2 cores: 35-70 minutes, depending on how well TensorFlow spreads these small steps
-over them):
+defaults, 48 runs, about 66 CPU-minutes (measured at 200 images with 800/800/600/400 steps: 4.8 CPU-minutes
+for one run of each of the four models and its scores, 5.4 scaled to the default steps; on 2 cores 35-70 minutes,
+depending on how well TensorFlow spreads these small steps over them):
 
   python scripts/bench_augment.py --models dcgan acgan progan pix2pixhd --sizes 200 1000 --seeds 0 1 2 \\
       --settings none 'ada={"kind": "ada", "speed_images": 20000}' --out bench_augment_full
