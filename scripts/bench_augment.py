@@ -286,7 +286,10 @@ class CasScorer:
 
 def cas_fields(result: dict) -> dict:
     """The CAS figures kept beside KID in every row (the full result goes to ``cas``)."""
-    return {"cas_ratio": result["cas_ratio"]["mean"], "cas_auc_synthetic": result["synthetic_auc"]["mean"],
+    return {"cas_ratio": result["cas_ratio"]["mean"],
+            # chance (AUC 0.5) is a ratio of 0.5 / real AUC, which differs per training-set size; this is 0 there
+            "cas_ratio_above_chance": result["auc_ratio_above_chance"]["mean"],
+            "cas_auc_synthetic": result["synthetic_auc"]["mean"],
             "cas_auc_real": result["real_auc"]["mean"],
             "cas_balanced_accuracy_ratio": result["balanced_accuracy_ratio"]["mean"]}
 
@@ -435,7 +438,8 @@ def main(argv=None):
     cas_text = ("no CAS" if cas is None else
                 f"CAS ratio = AUC of a small_cnn ({args.cas_epochs} epochs) trained on {args.cas_per_class} "
                 f"generated images per class of {', '.join(args.cas_classes)} / the same trained on as many of the "
-                f"run's real training images, both tested on the held-out phantoms, {args.cas_repeats} repeat(s); "
+                f"run's real training images, both tested on the held-out phantoms, {args.cas_repeats} repeat(s), "
+                f"chance = 0.5 / the real-trained AUC (in the JSON: cas_auc_real, cas_ratio_above_chance); "
                 f"- = samples carry no class")
     header = (", ".join(f"{m} {presets[m]} {steps[m]} steps" for m in args.models) +
               f" at {args.image_size}x{args.image_size}, EMA half-life "

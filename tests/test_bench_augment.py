@@ -63,6 +63,7 @@ def test_conditional_model_gets_kid_diversity_and_cas_for_both_generators(tmp_pa
                 assert math.isfinite(scores["cas_ratio"]) and scores["cas_ratio"] > 0
                 assert scores["cas"]["classes"] == ["NV", "MEL"] and scores["cas"]["per_class"] > 0
                 assert scores["cas_ratio"] == pytest.approx(scores["cas_auc_synthetic"] / scores["cas_auc_real"])
+                assert "cas_ratio_above_chance" in scores
             else:
                 assert "cas_ratio" not in scores
     acgan_lines = [line for line in result["table"] if line.startswith("acgan")]
