@@ -115,3 +115,54 @@ def test_a_killed_replicate_is_named(tmp_path):
     with pytest.raises(ReplicateFailedError, match=r"replicate r1 failed: its process was killed by SIGKILL; its "
                                                    r"log: .*r1\.log"):
         run_replicates(exp, toy_replicate, _replicates(2), workers=2)
+
+
+def _generator_weights(run_dir) -> list:
+    from tfskin.runs import load_trained_model
+
+    return load_trained_model(run_dir)[1].generator.get_weights()
+
+
+@pytest.mark.slow
+def test_lunagariya_replicate_trained_in_a_worker_matches_the_one_process_run(tmp_path):
+    """lunagariya at the smoke budget in one process; then a copy with replicate r1's GANs and the scoring
+    removed, resumed with 2 workers: r0 is skipped in its worker, r1 is retrained in its own (1 thread instead of
+    2). r1's DCGAN generator and the scores match. Measured: the DCGAN generator weights differ by <= 3e-7 between
+    1 and 2 threads (float reductions in another order), so 1e-5 is the tolerance. The phase-frozen PGAN is left
+    out: at the smoke budget two runs of it in separate processes with the same thread count already differ by
+    ~0.1 in generator weights, so it cannot tell the engines apart."""
+    import shutil
+
+    import numpy as np
+
+    from tfskin.reproduce.run import reproduce
+
+    one, two = tmp_path / "one", tmp_path / "two"
+    expected = reproduce("lunagariya", one, budget="smoke", workers=1, stream=io.StringIO())
+    shutil.copytree(one, two)
+    for model in ("dcgan", "progan_frozen"):
+        shutil.rmtree(two / "gans" / model / "r1")
+        (two / "steps" / f"train_{model}_r1.json").unlink()
+    for step in ("score_samples", "sample_grids"):
+        (two / "steps" / f"{step}.json").unlink()
+    r0_checkpoints = sorted(p.name for p in (two / "gans" / "dcgan" / "r0" / "checkpoints").iterdir())
+    stream = io.StringIO()
+    got = reproduce("lunagariya", two, budget="smoke", workers=2, stream=stream)
+    log = stream.getvalue()
+    assert "GAN replicates: 2 in 2 worker processes" in log
+    assert "[r0] " in log and "train_dcgan_r0: already done, skipped" in log
+    assert "[r1] " in log and "train_dcgan_r1: running" in log and "train_progan_frozen_r1: running" in log
+    assert sorted(p.name for p in (two / "gans" / "dcgan" / "r0" / "checkpoints").iterdir()) == r0_checkpoints
+
+    dcgan_r1 = [_generator_weights(folder / "gans" / "dcgan" / "r1") for folder in (one, two)]
+    for a, b in zip(*dcgan_r1, strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
+    for row in ("DCGAN", "Real, held out (floor)"):
+        for key in ("js_divergence", "wasserstein", "fid", "kid", "precision", "recall"):
+            want = [d[key] for d in expected["scores"]["rows"][row]["draws"]]
+            have = [d[key] for d in got["scores"]["rows"][row]["draws"]]
+            np.testing.assert_allclose(have, want, rtol=1e-4, atol=1e-6, err_msg=f"{row} {key}")
+    timing = json.loads((two / "timing.json").read_text())
+    assert set(timing["steps"]) == set(expected["timing"]["steps"])
+    assert timing["steps"]["train_dcgan_r1"] > expected["timing"]["steps"]["train_dcgan_r1"]  # both calls' times
+    assert timing["total_seconds"] == pytest.approx(sum(timing["steps"].values()))
