@@ -29,9 +29,14 @@ def _experiment(out, workers: int, **settings):
     return exp, stream
 
 
-def test_workers_resolve_auto_to_the_usable_cores_and_refuse_nonsense():
-    assert resolve_workers("auto") == resolve_workers(None) == usable_cores() >= 1
-    assert resolve_workers("3") == 3 and resolve_workers(2) == 2
+def test_workers_resolve_auto_to_the_usable_cores_and_refuse_nonsense(tmp_path):
+    assert resolve_workers("auto", "cpu") == resolve_workers(None, "paper") == usable_cores() >= 1
+    assert resolve_workers("auto", "smoke") == 1  # seconds of GAN work: less than a worker's start-up
+    assert resolve_workers("3", "smoke") == 3 and resolve_workers(2, "cpu") == 2
+    from tfskin.reproduce.run import reproduce
+
+    plan = reproduce("lunagariya", tmp_path, budget="cpu", workers=8, dry_run=True)
+    assert plan["workers"] == {"gan_replicates": 3, "evaluation": 8}  # capped by the cpu budget's 3 replicates
     for bad in ("0", "-1", "two", "1.5"):
         with pytest.raises(ConfigError, match="--workers"):
             resolve_workers(bad)

@@ -32,10 +32,10 @@ def _workers(text: str):
     import argparse
 
     from tfskin.errors import ConfigError
-    from tfskin.reproduce.parallel import resolve_workers
+    from tfskin.reproduce.parallel import parse_workers
 
     try:
-        return resolve_workers(text)
+        return parse_workers(text)
     except ConfigError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
 
@@ -59,7 +59,8 @@ def register(subparsers):
     p.add_argument("--workers", type=_workers, default="auto",
                    help="processes at once, each with cores/N TensorFlow threads: the GAN replicates (at most one "
                         "process per replicate) and then the evaluation's classifier/segmenter runs; auto (default): "
-                        "one per CPU core this process may use; 1: everything in this one process")
+                        "one per CPU core this process may use (1 at --budget smoke, whose GANs train for seconds); "
+                        "1: everything in this one process")
     p.add_argument("--out", help="output folder (default reproduce/<paper>-<budget>)")
     p.add_argument("--dry-run", action="store_true",
                    help="resolve and validate every GAN config and the evaluation protocol, print the plan, exit")

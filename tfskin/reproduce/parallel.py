@@ -27,6 +27,7 @@ from tfskin.errors import ConfigError, UserError
 
 LOG_DIR = "logs"
 AUTO = "auto"
+SMOKE_BUDGET = "smoke"
 POLL_SECONDS = 0.5
 _PR_SET_PDEATHSIG = 1
 
@@ -43,10 +44,10 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def resolve_workers(value) -> int:
-    """``--workers``: ``auto`` (or None) = the usable cores, else a whole number >= 1."""
+def parse_workers(value):
+    """``--workers`` checked: ``"auto"`` (also for None) or a whole number >= 1."""
     if value is None or str(value).strip().lower() == AUTO:
-        return usable_cores()
+        return AUTO
     try:
         workers = int(str(value).strip())
     except ValueError:
@@ -54,6 +55,16 @@ def resolve_workers(value) -> int:
     if workers < 1:
         raise ConfigError(f"--workers {value}: must be >= 1 (or 'auto': one per CPU core)")
     return workers
+
+
+def resolve_workers(value, budget: str = None) -> int:
+    """The number of processes ``--workers`` asks for: ``auto`` = the usable cores, except at the ``smoke``
+    budget, whose GANs train for seconds, less than a worker process takes to start (measured: two workers made
+    a smoke run slower), so ``auto`` keeps it in one process there."""
+    value = parse_workers(value)
+    if value != AUTO:
+        return value
+    return 1 if budget == SMOKE_BUDGET else usable_cores()
 
 
 def log_path(out_dir, rep) -> Path:

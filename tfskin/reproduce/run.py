@@ -14,11 +14,12 @@ EXPERIMENT_FILE = "experiment.json"
 
 
 def reproduce(paper: str, out_dir, *, data: str = "phantoms", ood_data: str = None, budget: str = "cpu",
-              repeats: int = None, workers=1, dry_run: bool = False, gpu_hours: bool = False,
+              repeats: int = None, workers="auto", dry_run: bool = False, gpu_hours: bool = False,
               stream=None) -> dict:
     """Run (or resume) ``paper``'s experiment in ``out_dir``; returns the report's summary (``reproduce.json``).
-    ``workers``: processes at once (``"auto"``: one per usable CPU core) for the GAN replicates (at most one per
-    replicate: ``tfskin.reproduce.parallel``) and for the evaluation's runs; 1 runs everything in this process.
+    ``workers``: processes at once (``"auto"``: one per usable CPU core, 1 at the smoke budget) for the GAN
+    replicates (at most one per replicate: ``tfskin.reproduce.parallel``) and for the evaluation's runs; 1 runs
+    everything in this process.
     ``dry_run``: resolve and validate every GAN config and the evaluation protocol, write nothing, and return
     the plan as JSON-able text; with ``gpu_hours`` also its estimated GPU hours (``tfskin.reproduce.gpu_hours``:
     builds every network once to count its FLOPs, seconds to a minute)."""
@@ -26,7 +27,7 @@ def reproduce(paper: str, out_dir, *, data: str = "phantoms", ood_data: str = No
     module = paper_module(paper)
     if repeats is not None and repeats < 2:
         raise ConfigError(f"--repeats {repeats}: paired tests need at least 2 repeats (the papers use 10)")
-    workers = resolve_workers(workers)
+    workers = resolve_workers(workers, budget)
     settings = settings_for(module, budget, {"repeats": repeats})
     replicates = settings.get("gan_replicates")
     if repeats is not None and replicates and repeats % replicates:
