@@ -111,6 +111,8 @@ def test_a_failed_replicate_stops_the_experiment_and_a_rerun_does_only_the_rest(
     for step in ("a_r0", "b_r0", "a_r1"):
         assert f"{step}: already done, skipped" in log, step
     assert "b_r1: running" in log and "b_r0: running" not in log
+    kept = (tmp_path / "logs" / "r1.log").read_text()  # both attempts, the failure's traceback included
+    assert kept.count("replicate r1 starts ---") == 2 and "boom in r1" in kept and "Traceback" not in log
     assert results[1] == {**results[1], "square": 1, "seed": 31}
 
 

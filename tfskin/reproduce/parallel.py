@@ -7,7 +7,7 @@ markers), so they can run at the same time. On a CPU the small models of the ``s
 overhead-bound: two processes with one TensorFlow thread each do close to twice the work of one process with
 two threads. Each worker process sets TensorFlow's intra- and inter-op threads to ``cores // workers`` before
 any TensorFlow op (as the evaluation protocols' workers do), rebuilds a ``Workflow`` on the same output folder
-and writes its log to ``logs/r<g>.log``; the parent forwards each line to its own stream prefixed ``[r<g>]``.
+and appends its log to ``logs/r<g>.log``; the parent forwards each line to its own stream prefixed ``[r<g>]``.
 A replicate that fails (an exception, or a process killed) stops the experiment with a ``ReplicateFailedError``
 naming it and its log; the other replicates still running are stopped too, and a rerun resumes every one from
 its finished steps and its GANs' last checkpoints.
@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 import traceback
 from multiprocessing.connection import wait
 from pathlib import Path
@@ -98,12 +99,13 @@ def _run_in_processes(exp, fn, replicates, workers: int) -> dict:
             while pending and len(running) < workers:
                 rep = pending.pop(0)
                 log, result = log_path(exp.out, rep), results_dir / f"{rep.tag}.result.json"
-                log.write_text("")
+                with open(log, "a", encoding="utf-8") as f:  # earlier attempts' lines stay (e.g. a failure's)
+                    f.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}: replicate {rep.tag} starts ---\n")
                 result.unlink(missing_ok=True)
                 process = context.Process(target=_child_main, name=f"tfskin-replicate-{rep.tag}",
                                           args=(fn, child_exp, rep, str(log), str(result), threads, os.getpid()))
                 process.start()
-                running[rep.index] = (process, rep, _LogTail(log, f"[{rep.tag}] ", stream))
+                running[rep.index] = (process, rep, _LogTail(log, f"[{rep.tag}] ", stream, log.stat().st_size))
             wait([p.sentinel for p, _, _ in running.values()], timeout=POLL_SECONDS)
             for index, (process, rep, tail) in list(running.items()):
                 tail.forward()
@@ -118,7 +120,7 @@ def _run_in_processes(exp, fn, replicates, workers: int) -> dict:
                     result.unlink()
                     _say(stream, wf, f"replicate {rep.tag}: GAN work done")
                     continue
-                raise ReplicateFailedError(_failure_message(rep, process.exitcode, tail.path, running))
+                raise ReplicateFailedError(_failure_message(rep, process.exitcode, tail, running))
     finally:
         _stop(running)
     return {rep.index: results[rep.index] for rep in replicates}
@@ -131,8 +133,8 @@ def _say(stream, wf, text: str):
         print(text, file=stream, flush=True)
 
 
-def _failure_message(rep, exitcode: int, log: Path, still_running: dict) -> str:
-    reason = _last_error(log)
+def _failure_message(rep, exitcode: int, tail, still_running: dict) -> str:
+    reason, log = _last_error(tail.path, tail.start), tail.path
     if exitcode is not None and exitcode < 0:
         reason = f"its process was killed by {signal.Signals(-exitcode).name}"
     elif not reason:
@@ -143,12 +145,16 @@ def _failure_message(rep, exitcode: int, log: Path, still_running: dict) -> str:
             f"finished steps are skipped and GANs go on from their last checkpoint")
 
 
-def _last_error(log: Path) -> str:
-    """The exception line a child wrote last (``<Type>: <message>`` after its traceback), if any."""
+def _last_error(log: Path, start: int) -> str:
+    """The exception line this attempt's child wrote last (``<Type>: <message>`` after its traceback), if any;
+    ``start``: where this attempt's lines begin in the log."""
     try:
-        lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+        with open(log, "rb") as f:
+            f.seek(start)
+            text = f.read().decode("utf-8", errors="replace")
     except OSError:
         return ""
+    lines = [line for line in text.splitlines() if line.strip()]
     marker = [i for i, line in enumerate(lines) if line.startswith(_FAILED_PREFIX)]
     return lines[marker[-1]][len(_FAILED_PREFIX):] if marker else ""
 
@@ -169,9 +175,10 @@ def _stop(running: dict):
 class _LogTail:
     """Forwards the complete lines a child appends to its log file to ``stream``, each with ``prefix``."""
 
-    def __init__(self, path: Path, prefix: str, stream):
+    def __init__(self, path: Path, prefix: str, stream, offset: int = 0):
         self.path, self.prefix, self.stream = Path(path), prefix, stream
-        self.offset, self.partial = 0, b""
+        self.start = self.offset = offset
+        self.partial = b""
 
     def forward(self, final: bool = False):
         try:
