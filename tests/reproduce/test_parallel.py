@@ -93,6 +93,8 @@ def test_replicates_in_processes_give_the_in_process_results(tmp_path):
         assert f"[r{g}] " in log and f"toy r{g} starting" in log and f"b_r{g}: done" in log
         assert f"toy r{g} starting" in (tmp_path / "two" / "logs" / f"r{g}.log").read_text()
     assert "3 in 2 worker processes" in log
+    parallel = json.loads((tmp_path / "two" / "timing.json").read_text())["parallel"]["gan_replicates"]
+    assert [c["workers"] for c in parallel] == [2] and parallel[0]["wall_seconds"] > 0
 
 
 @pytest.mark.slow
@@ -173,3 +175,5 @@ def test_lunagariya_replicate_trained_in_a_worker_matches_the_one_process_run(tm
     assert set(timing["steps"]) == set(expected["timing"]["steps"])
     assert timing["steps"]["train_dcgan_r1"] > expected["timing"]["steps"]["train_dcgan_r1"]  # both calls' times
     assert timing["total_seconds"] == pytest.approx(sum(timing["steps"].values()))
+    assert [c["workers"] for c in timing["parallel"]["gan_replicates"]] == [1, 2]  # one record per call
+    assert "Wall-clock time of the GAN replicates: " in (two / "report.md").read_text()

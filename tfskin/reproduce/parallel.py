@@ -29,6 +29,7 @@ from tfskin.errors import ConfigError, UserError
 LOG_DIR = "logs"
 AUTO = "auto"
 SMOKE_BUDGET = "smoke"
+WALL_NAME = "gan_replicates"  # timing.json's "parallel" entry
 POLL_SECONDS = 0.5
 _PR_SET_PDEATHSIG = 1
 
@@ -77,10 +78,15 @@ def run_replicates(exp, fn, replicates, workers: int) -> dict:
     {replicate index: result}, the result as JSON gives it back whichever way it ran. ``workers`` <= 1 or one
     replicate: in this process with ``exp.workflow``; else ``min(workers, len(replicates))`` processes at once."""
     replicates = list(replicates)
-    workers = min(int(workers), len(replicates))
-    if workers <= 1:
-        return {rep.index: json.loads(json.dumps(fn(exp, rep))) for rep in replicates}
-    return _run_in_processes(exp, fn, replicates, workers)
+    workers = max(1, min(int(workers), len(replicates)))
+    start = time.perf_counter()
+    if workers == 1:
+        results = {rep.index: json.loads(json.dumps(fn(exp, rep))) for rep in replicates}
+    else:
+        results = _run_in_processes(exp, fn, replicates, workers)
+    if exp.workflow is not None:
+        exp.workflow.add_wall(WALL_NAME, time.perf_counter() - start, workers)
+    return results
 
 
 def _run_in_processes(exp, fn, replicates, workers: int) -> dict:

@@ -74,6 +74,15 @@ class Workflow:
             timing["total_seconds"] = sum(timing["steps"].values())
             write_json(self.out / TIMING_FILE, timing)
 
+    def add_wall(self, name: str, seconds: float, workers: int):
+        """Wall-clock seconds of a phase that ran in ``workers`` processes, one record per call (not part of
+        ``total_seconds``, which sums the work of every step)."""
+        with self._timing_lock():
+            timing = self.timing()
+            timing.setdefault("parallel", {}).setdefault(name, []).append(
+                {"wall_seconds": seconds, "workers": int(workers)})
+            write_json(self.out / TIMING_FILE, timing)
+
     @contextlib.contextmanager
     def _timing_lock(self):
         with open(self.out / TIMING_LOCK, "a") as handle:
