@@ -185,25 +185,33 @@ def arms_synthetic() -> dict:
     return {name: sorted({GANS[src] for src, _ in pieces}) for name, _, pieces in CONDITIONS}
 
 
+def replicate_gans(exp, rep) -> dict:
+    """Replicate ``rep``'s GAN work: the three GANs trained on S_g, then one pix2pixHD image per map of S_g with
+    each pix2pixHD. Returns {"runs": {GAN: run folder}, "maps": {pix2pixHD GAN: the ids of the maps used}}."""
+    wf = exp.workflow
+    runs = {name: wf.train_gan(name, config, replicate=rep.index) for name, config in gan_configs(exp, rep).items()}
+    synthetic = exp.out / "synthetic" / rep.tag
+    maps = {}
+    for name in ("instance", "semantic"):
+        gan = f"pix2pixhd_{name}"
+        made = wf.step(f"synthesize_{name}_{rep.tag}", synthesize_from_maps, runs[gan], synthetic / name,
+                       rep.n_train)
+        maps[gan] = made["map_ids"]
+    return {"runs": runs, "maps": maps}
+
+
 def run(exp) -> dict:
     """Per replicate: train the three GANs on S_g, synthesize; then the classifier protocol over every replicate,
     the provenance checks and the paper-style report."""
     from tfskin.evaluation.protocol import run_protocol
+    from tfskin.reproduce.parallel import run_replicates
     from tfskin.reproduce.replicates import check_train_size, plan_replicates
 
     wf = exp.workflow
     check_train_size(exp)
-    runs, maps = {}, {}
-    for rep in plan_replicates(exp):
-        runs[rep.index] = {name: wf.train_gan(name, config, replicate=rep.index)
-                           for name, config in gan_configs(exp, rep).items()}
-        synthetic = exp.out / "synthetic" / rep.tag
-        maps[rep.index] = {}
-        for name in ("instance", "semantic"):
-            gan = f"pix2pixhd_{name}"
-            made = wf.step(f"synthesize_{name}_{rep.tag}", synthesize_from_maps, runs[rep.index][gan],
-                           synthetic / name, rep.n_train)
-            maps[rep.index][gan] = made["map_ids"]
+    done = run_replicates(exp, replicate_gans, plan_replicates(exp), exp.workers)
+    runs = {g: r["runs"] for g, r in done.items()}
+    maps = {g: r["maps"] for g, r in done.items()}
     cfg = protocol_config(exp)
     wf.log(f"classifier protocol: {len(cfg['conditions'])} conditions x {cfg['repeats']} repeats "
            f"({len(cfg['replicates'])} GAN replicates)")

@@ -27,6 +27,19 @@ def _cmd_reproduce(args):
     return 1 if result.get("runs_failed") else 0
 
 
+def _workers(text: str):
+    """--workers: checked here, before TensorFlow is imported."""
+    import argparse
+
+    from tfskin.errors import ConfigError
+    from tfskin.reproduce.parallel import parse_workers
+
+    try:
+        return parse_workers(text)
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def register(subparsers):
     papers = "\n".join(f"  {k}: {v}" for k, v in PAPERS.items())
     p = subparsers.add_parser(
@@ -43,7 +56,11 @@ def register(subparsers):
     p.add_argument("--repeats", type=int,
                    help="repeats per condition, a multiple of the budget's GAN replicates (default: the budget's; "
                         "each GAN replicate trains its GANs on its own real images)")
-    p.add_argument("--workers", type=int, default=1, help="parallel evaluation processes")
+    p.add_argument("--workers", type=_workers, default="auto", metavar="N|auto",
+                   help="processes at once, each with cores/N TensorFlow threads: the GAN replicates (at most one "
+                        "process per replicate) and then the evaluation's classifier/segmenter runs; auto (default): "
+                        "one per CPU core this process may use (1 at --budget smoke, whose GANs train for seconds); "
+                        "1: everything in this one process")
     p.add_argument("--out", help="output folder (default reproduce/<paper>-<budget>)")
     p.add_argument("--dry-run", action="store_true",
                    help="resolve and validate every GAN config and the evaluation protocol, print the plan, exit")

@@ -244,7 +244,7 @@ def plan(exp) -> dict:
     return {"gans": gans, "protocol": load_protocol(protocol_config(exp))}
 
 
-def run_replicate(exp, rep) -> dict:
+def replicate_gans(exp, rep) -> dict:
     """Replicate ``rep``'s GANs, all on S_g: the ACGAN, its per-class CycleGANs, the ranker and the NV -> MEL
     CycleGAN; writes their synthetic images. Returns {GAN name: run folder} of the runs provenance checks."""
     from tfskin.pipelines.acgan_cyclegan import train_pipeline
@@ -272,12 +272,13 @@ def run_replicate(exp, rep) -> dict:
 
 def run(exp) -> dict:
     from tfskin.evaluation.protocol import run_protocol
+    from tfskin.reproduce.parallel import run_replicates
     from tfskin.reproduce.provenance import add_to_summary, record_experiment
     from tfskin.reproduce.replicates import check_train_size, plan_replicates
 
     wf = exp.workflow
     check_train_size(exp)
-    runs = {rep.index: run_replicate(exp, rep) for rep in plan_replicates(exp)}
+    runs = run_replicates(exp, replicate_gans, plan_replicates(exp), exp.workers)
     cfg = protocol_config(exp)
     wf.log(f"classifier protocol: {len(cfg['conditions'])} conditions x {cfg['repeats']} repeats "
            f"({len(cfg['replicates'])} GAN replicates)")

@@ -162,16 +162,19 @@ def plan(exp) -> dict:
     return {"gans": gans, "scoring": {**scoring, "gan_replicates": s["gan_replicates"], "design": design(exp)}}
 
 
+def replicate_gans(exp, rep) -> dict:
+    """Replicate ``rep``'s GANs, both trained on S_g only; returns {row: run folder}."""
+    configs = gan_configs(exp, rep)
+    return {row: exp.workflow.train_gan(model, configs[model], replicate=rep.index) for row, model, _ in MODELS}
+
+
 def run(exp) -> dict:
+    from tfskin.reproduce.parallel import run_replicates
     from tfskin.reproduce.replicates import check_train_size, plan_replicates
 
     wf = exp.workflow
     check_train_size(exp)
-    run_dirs = {}
-    for rep in plan_replicates(exp):
-        configs = gan_configs(exp, rep)
-        run_dirs[rep.index] = {row: wf.train_gan(model, configs[model], replicate=rep.index)
-                               for row, model, _ in MODELS}
+    run_dirs = run_replicates(exp, replicate_gans, plan_replicates(exp), exp.workers)
     scores = wf.step("score_samples", score_samples, exp, run_dirs)
     grids = wf.step("sample_grids", _grid, exp, run_dirs[0])
     return write_report(exp, scores, grids, run_dirs)

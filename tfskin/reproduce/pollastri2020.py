@@ -214,18 +214,25 @@ def ensemble_arms(exp) -> list:
     return [n for n in names[0] if all(n in other for other in names) and "images" not in n]
 
 
+def replicate_gans(exp, rep) -> dict:
+    """Replicate ``rep``'s GANs (image+mask DCGAN and LAPGAN, and the subset-study GANs), each on S_g or its
+    subset only; returns {GAN: run folder}."""
+    return {name: exp.workflow.train_gan(name, config, replicate=rep.index)
+            for name, config in gan_configs(exp, rep).items()}
+
+
 def run(exp) -> dict:
     from tfskin.evaluation.seg_protocol import run_seg_protocol
+    from tfskin.reproduce.parallel import run_replicates
     from tfskin.reproduce.provenance import add_to_summary, example_ids, record_experiment
     from tfskin.reproduce.replicates import check_train_size, plan_replicates
     from tfskin.reproduce.variant_ensemble import FOLDER, run_variant_ensembles
 
     wf, s = exp.workflow, exp.settings
     check_train_size(exp)
-    runs, subset_ids = {}, {}
+    runs = run_replicates(exp, replicate_gans, plan_replicates(exp), exp.workers)
+    subset_ids = {}
     for rep in plan_replicates(exp):
-        runs[rep.index] = {name: wf.train_gan(name, config, replicate=rep.index)
-                           for name, config in gan_configs(exp, rep).items()}
         subset_ids[rep.index] = {subset_names(s, gan, n)[0]: example_ids(exp.datasets["gans"], rep.train_split,
                                                                           rep.data_seed, n)
                                  for n in subsets(s) for gan in subset_gans(s)}

@@ -70,12 +70,19 @@ def published_section(paper: str) -> list:
     return lines
 
 
+PHASES = {"gan_replicates": "GAN replicates"}  # timing.json's "parallel" phases, as the report names them
+
+
 def timing_line(exp) -> str:
     timing = exp.workflow.timing()
     total = timing["total_seconds"]
     parts = ", ".join(f"{k} {v / 60:.1f}" for k, v in timing["steps"].items())
+    wall = "".join(f" Wall-clock time of the {PHASES.get(name, name)}: "
+                   + ", ".join(f"{c['wall_seconds'] / 60:.1f} min in {c['workers']} process(es)" for c in calls)
+                   + (" (one per call)." if len(calls) > 1 else ".")
+                   for name, calls in timing.get("parallel", {}).items())
     return (f"Measured time: {total / 60:.1f} min of work in all calls together ({parts} min), on "
-            f"{_machine()}.")
+            f"{_machine()}.{wall}")
 
 
 def _machine() -> str:

@@ -7,15 +7,19 @@ from pathlib import Path
 from tfskin.errors import ConfigError
 from tfskin.evaluation.jsonio import write_json
 from tfskin.reproduce.papers import Experiment, paper_module, real_splits, settings_for
+from tfskin.reproduce.parallel import resolve_workers
 from tfskin.reproduce.workflow import Workflow
 
 EXPERIMENT_FILE = "experiment.json"
 
 
 def reproduce(paper: str, out_dir, *, data: str = "phantoms", ood_data: str = None, budget: str = "cpu",
-              repeats: int = None, workers: int = 1, dry_run: bool = False, gpu_hours: bool = False,
+              repeats: int = None, workers="auto", dry_run: bool = False, gpu_hours: bool = False,
               stream=None) -> dict:
     """Run (or resume) ``paper``'s experiment in ``out_dir``; returns the report's summary (``reproduce.json``).
+    ``workers``: processes at once (``"auto"``: one per usable CPU core, 1 at the smoke budget) for the GAN
+    replicates (at most one per replicate: ``tfskin.reproduce.parallel``) and for the evaluation's runs; 1 runs
+    everything in this process.
     ``dry_run``: resolve and validate every GAN config and the evaluation protocol, write nothing, and return
     the plan as JSON-able text; with ``gpu_hours`` also its estimated GPU hours (``tfskin.reproduce.gpu_hours``:
     builds every network once to count its FLOPs, seconds to a minute)."""
@@ -23,8 +27,7 @@ def reproduce(paper: str, out_dir, *, data: str = "phantoms", ood_data: str = No
     module = paper_module(paper)
     if repeats is not None and repeats < 2:
         raise ConfigError(f"--repeats {repeats}: paired tests need at least 2 repeats (the papers use 10)")
-    if workers < 1:
-        raise ConfigError(f"--workers {workers}: must be >= 1")
+    workers = resolve_workers(workers, budget)
     settings = settings_for(module, budget, {"repeats": repeats})
     replicates = settings.get("gan_replicates")
     if repeats is not None and replicates and repeats % replicates:
@@ -38,6 +41,8 @@ def reproduce(paper: str, out_dir, *, data: str = "phantoms", ood_data: str = No
                          settings=settings, workers=workers, workflow=None, datasets=roles, splits=splits)
         plan = module.plan(exp)
         described = describe_plan(plan, settings, roles)
+        described["workers"] = {"gan_replicates": min(workers, int(settings.get("gan_replicates") or 1)),
+                                "evaluation": workers}
         if gpu_hours:
             from tfskin.reproduce.gpu_hours import estimate
 
@@ -48,7 +53,7 @@ def reproduce(paper: str, out_dir, *, data: str = "phantoms", ood_data: str = No
                                  "settings": settings})
     workflow = Workflow(out, stream)
     workflow.log(f"reproducing {paper} ({module.SUMMARY}); budget {budget}; data "
-                 + ", ".join(f"{k}={v}" for k, v in roles.items()) + f"; output {out}")
+                 + ", ".join(f"{k}={v}" for k, v in roles.items()) + f"; output {out}; {workers} worker(s)")
     exp = Experiment(paper=paper, out=out, data=data, ood_data=roles.get("ood"), budget=budget, settings=settings,
                      workers=workers, workflow=workflow, datasets=roles, splits=splits)
     result = module.run(exp)

@@ -4,9 +4,12 @@ Each finished step leaves ``steps/<name>.json`` (its result and how long it took
 and redoes only what is missing. GAN runs (one per replicate: ``gans/<name>/r<g>``) resume from their last
 checkpoint; the evaluation protocols skip the (condition, repeat) runs whose ``result.json`` exists.
 ``timing.json`` sums the seconds every step took over all calls, so a resumed experiment still reports what
-the whole took.
+the whole took. Several processes may work in one folder at once (a paper's GAN replicates in parallel:
+``tfskin.reproduce.parallel``): step markers are per replicate, and ``timing.json`` is updated under a file lock.
 """
 
+import contextlib
+import fcntl
 import json
 import sys
 import time
@@ -16,6 +19,7 @@ from tfskin.evaluation.jsonio import write_json
 
 STEPS_DIR = "steps"
 TIMING_FILE = "timing.json"
+TIMING_LOCK = "timing.json.lock"
 
 
 class Workflow:
@@ -64,10 +68,29 @@ class Workflow:
             self._add_time(name, time.perf_counter() - start)
 
     def _add_time(self, name: str, seconds: float):
-        timing = self.timing()
-        timing["steps"][name] = timing["steps"].get(name, 0.0) + seconds
-        timing["total_seconds"] = sum(timing["steps"].values())
-        write_json(self.out / TIMING_FILE, timing)
+        with self._timing_lock():  # read-modify-write: another process may add its time at the same moment
+            timing = self.timing()
+            timing["steps"][name] = timing["steps"].get(name, 0.0) + seconds
+            timing["total_seconds"] = sum(timing["steps"].values())
+            write_json(self.out / TIMING_FILE, timing)
+
+    def add_wall(self, name: str, seconds: float, workers: int):
+        """Wall-clock seconds of a phase that ran in ``workers`` processes, one record per call (not part of
+        ``total_seconds``, which sums the work of every step)."""
+        with self._timing_lock():
+            timing = self.timing()
+            timing.setdefault("parallel", {}).setdefault(name, []).append(
+                {"wall_seconds": seconds, "workers": int(workers)})
+            write_json(self.out / TIMING_FILE, timing)
+
+    @contextlib.contextmanager
+    def _timing_lock(self):
+        with open(self.out / TIMING_LOCK, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def timing(self) -> dict:
         path = self.out / TIMING_FILE

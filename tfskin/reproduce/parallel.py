@@ -1,0 +1,259 @@
+"""A paper's per-replicate GAN work (everything a replicate does before the evaluation: train its GANs on S_g,
+synthesize, translate, rank) for every replicate, in this process one after another or in spawned worker
+processes, one replicate per process.
+
+Replicates are independent (replicate g reads only S_g and writes only its own runs, synthetic folders and step
+markers), so they can run at the same time. On a CPU the small models of the ``smoke`` and ``cpu`` budgets are
+overhead-bound: two processes with one TensorFlow thread each do close to twice the work of one process with
+two threads. Each worker process sets TensorFlow's intra- and inter-op threads to ``cores // workers`` before
+any TensorFlow op (as the evaluation protocols' workers do), rebuilds a ``Workflow`` on the same output folder
+and appends its log to ``logs/r<g>.log``; the parent forwards each line to its own stream prefixed ``[r<g>]``.
+A replicate that fails (an exception, or a process killed) stops the experiment with a ``ReplicateFailedError``
+naming it and its log; the other replicates still running are stopped too, and a rerun resumes every one from
+its finished steps and its GANs' last checkpoints.
+"""
+
+import dataclasses
+import json
+import multiprocessing
+import os
+import signal
+import sys
+import time
+import traceback
+from multiprocessing.connection import wait
+from pathlib import Path
+
+from tfskin.errors import ConfigError, UserError
+
+LOG_DIR = "logs"
+AUTO = "auto"
+SMOKE_BUDGET = "smoke"
+WALL_NAME = "gan_replicates"  # timing.json's "parallel" entry
+POLL_SECONDS = 0.5
+_PR_SET_PDEATHSIG = 1
+
+
+class ReplicateFailedError(UserError, RuntimeError):
+    """A replicate's GAN work failed or its process died; the message names the replicate and its log."""
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask, e.g. under ``taskset``)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def parse_workers(value):
+    """``--workers`` checked: ``"auto"`` (also for None) or a whole number >= 1."""
+    if value is None or str(value).strip().lower() == AUTO:
+        return AUTO
+    try:
+        workers = int(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"--workers {value}: give a whole number >= 1 or 'auto' (one per CPU core)") from None
+    if workers < 1:
+        raise ConfigError(f"--workers {value}: must be >= 1 (or 'auto': one per CPU core)")
+    return workers
+
+
+def resolve_workers(value, budget: str = None) -> int:
+    """The number of processes ``--workers`` asks for: ``auto`` = the usable cores, except at the ``smoke``
+    budget, whose GANs train for seconds, less than a worker process takes to start (measured: two workers made
+    a smoke run slower), so ``auto`` keeps it in one process there."""
+    value = parse_workers(value)
+    if value != AUTO:
+        return value
+    return 1 if budget == SMOKE_BUDGET else usable_cores()
+
+
+def log_path(out_dir, rep) -> Path:
+    return Path(out_dir) / LOG_DIR / f"{rep.tag}.log"
+
+
+def run_replicates(exp, fn, replicates, workers: int) -> dict:
+    """``fn(exp, rep)`` (a top-level function returning JSON-able data) for every replicate; returns
+    {replicate index: result}, the result as JSON gives it back whichever way it ran. ``workers`` <= 1 or one
+    replicate: in this process with ``exp.workflow``; else ``min(workers, len(replicates))`` processes at once."""
+    replicates = list(replicates)
+    workers = max(1, min(int(workers), len(replicates)))
+    start = time.perf_counter()
+    if workers == 1:
+        results = {rep.index: json.loads(json.dumps(fn(exp, rep))) for rep in replicates}
+    else:
+        results = _run_in_processes(exp, fn, replicates, workers)
+    if exp.workflow is not None:
+        exp.workflow.add_wall(WALL_NAME, time.perf_counter() - start, workers)
+    return results
+
+
+def _run_in_processes(exp, fn, replicates, workers: int) -> dict:
+    wf = exp.workflow
+    stream = wf.stream if wf is not None else sys.stdout
+    child_exp = dataclasses.replace(exp, workflow=None)  # the workflow holds a stream; each child makes its own
+    threads = max(1, usable_cores() // workers)
+    context = multiprocessing.get_context("spawn")  # not fork: the parent may already run TensorFlow threads
+    results_dir = Path(exp.out) / LOG_DIR
+    results_dir.mkdir(parents=True, exist_ok=True)
+    _say(stream, wf, f"GAN replicates: {len(replicates)} in {workers} worker processes ({threads} TensorFlow "
+                     f"thread(s) each); logs in {results_dir}")
+    pending, running, results = list(replicates), {}, {}
+    try:
+        while pending or running:
+            while pending and len(running) < workers:
+                rep = pending.pop(0)
+                log, result = log_path(exp.out, rep), results_dir / f"{rep.tag}.result.json"
+                with open(log, "a", encoding="utf-8") as f:  # earlier attempts' lines stay (e.g. a failure's)
+                    f.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}: replicate {rep.tag} starts ---\n")
+                result.unlink(missing_ok=True)
+                process = context.Process(target=_child_main, name=f"tfskin-replicate-{rep.tag}",
+                                          args=(fn, child_exp, rep, str(log), str(result), threads, os.getpid()))
+                process.start()
+                running[rep.index] = (process, rep, _LogTail(log, f"[{rep.tag}] ", stream, log.stat().st_size))
+            wait([p.sentinel for p, _, _ in running.values()], timeout=POLL_SECONDS)
+            for index, (process, rep, tail) in list(running.items()):
+                tail.forward()
+                if process.exitcode is None:
+                    continue
+                process.join()
+                tail.forward(final=True)
+                del running[index]
+                result = results_dir / f"{rep.tag}.result.json"
+                if process.exitcode == 0 and result.is_file():
+                    results[index] = json.loads(result.read_text())
+                    result.unlink()
+                    _say(stream, wf, f"replicate {rep.tag}: GAN work done")
+                    continue
+                raise ReplicateFailedError(_failure_message(rep, process.exitcode, tail, running))
+    finally:
+        _stop(running)
+    return {rep.index: results[rep.index] for rep in replicates}
+
+
+def _say(stream, wf, text: str):
+    if wf is not None:
+        wf.log(text)
+    else:
+        print(text, file=stream, flush=True)
+
+
+def _failure_message(rep, exitcode: int, tail, still_running: dict) -> str:
+    reason, log = _last_error(tail.path, tail.start), tail.path
+    if exitcode is not None and exitcode < 0:
+        reason = f"its process was killed by {signal.Signals(-exitcode).name}"
+    elif not reason:
+        reason = f"its process exited with status {exitcode}"
+    stopped = (f"; replicate(s) {', '.join(r.tag for _, r, _ in still_running.values())} stopped"
+               if still_running else "")
+    return (f"replicate {rep.tag} failed: {reason}; its log: {log}{stopped}. Rerun the same command to resume: "
+            f"finished steps are skipped and GANs go on from their last checkpoint")
+
+
+def _last_error(log: Path, start: int) -> str:
+    """The exception line this attempt's child wrote last (``<Type>: <message>`` after its traceback), if any;
+    ``start``: where this attempt's lines begin in the log."""
+    try:
+        with open(log, "rb") as f:
+            f.seek(start)
+            text = f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    lines = [line for line in text.splitlines() if line.strip()]
+    marker = [i for i, line in enumerate(lines) if line.startswith(_FAILED_PREFIX)]
+    return lines[marker[-1]][len(_FAILED_PREFIX):] if marker else ""
+
+
+def _stop(running: dict):
+    """Stop the worker processes still running (after a failure or an interrupt) and wait for them."""
+    for process, _, _ in running.values():
+        if process.is_alive():
+            process.terminate()
+    for process, _, tail in running.values():
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
+            process.join()
+        tail.forward(final=True)
+
+
+class _LogTail:
+    """Forwards the complete lines a child appends to its log file to ``stream``, each with ``prefix``."""
+
+    def __init__(self, path: Path, prefix: str, stream, offset: int = 0):
+        self.path, self.prefix, self.stream = Path(path), prefix, stream
+        self.start = self.offset = offset
+        self.partial = b""
+
+    def forward(self, final: bool = False):
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                data = f.read()
+        except OSError:
+            return
+        self.offset += len(data)
+        lines = (self.partial + data).split(b"\n")
+        self.partial = b"" if final else lines.pop()  # an unfinished line waits for its end
+        for line in lines:
+            if line or not final:
+                print(self.prefix + line.decode("utf-8", errors="replace"), file=self.stream, flush=True)
+
+
+_FAILED_PREFIX = "REPLICATE FAILED: "
+
+
+def _child_main(fn, exp, rep, log: str, result: str, threads: int, parent_pid: int):
+    """One replicate in a worker process: threads set before any TensorFlow op, a Workflow of its own that logs
+    to ``log``, the result written as JSON to ``result`` (only once the whole replicate finished)."""
+    _die_with_parent(parent_pid)
+    with open(log, "a", buffering=1, encoding="utf-8") as stream:
+        try:
+            _set_threads(threads)
+            from tfskin.reproduce.workflow import Workflow
+
+            exp = dataclasses.replace(exp, workflow=Workflow(exp.out, stream))
+            value = json.dumps(fn(exp, rep))
+            tmp = Path(result).with_suffix(".tmp")
+            tmp.write_text(value)
+            tmp.replace(result)
+            stream.flush()
+        except BaseException as err:  # noqa: BLE001 - reported to the parent through the log and exit status
+            stream.write(traceback.format_exc())
+            stream.write(f"{_FAILED_PREFIX}{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}\n")
+            stream.flush()
+            sys.stderr.flush()
+            os._exit(1)
+    # Everything is written (checkpoints, event files, markers, the log): skip the interpreter's teardown of
+    # TensorFlow, which took 10-30 s per worker on a loaded 2-core machine.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def _set_threads(threads: int):
+    """TensorFlow's intra- and inter-op thread pools for this process; must run before any TensorFlow op."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from tfskin.runtime import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def _die_with_parent(parent_pid: int):
+    """A worker does not outlive the experiment: SIGKILL when its parent dies (Linux), and Ctrl-C is left to
+    the parent (which stops the workers itself)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the request took effect
+        os._exit(1)
