@@ -14,7 +14,8 @@ PACKAGE = Path(tfskin.__file__).parent
 
 # Layers from the bottom up: a module may import its own layer and the layers below it, never one above.
 LAYERS = (
-    ("base", ("tfskin", "tfskin.errors", "tfskin.config", "tfskin.registry", "tfskin.runtime", "tfskin.classes")),
+    ("base", ("tfskin", "tfskin.errors", "tfskin.config", "tfskin.registry", "tfskin.runtime", "tfskin.classes",
+              "tfskin.machine")),
     ("primitives", ("tfskin.layers", "tfskin.losses", "tfskin.imaging", "tfskin.color_stats", "tfskin.diversity")),
     ("data", ("tfskin.data",)),
     ("infrastructure", ("tfskin.callbacks", "tfskin.checkpointing", "tfskin.serving")),

@@ -9,8 +9,9 @@ import multiprocessing
 import pytest
 
 from tfskin.errors import ConfigError, UserError
+from tfskin.machine import usable_cores
 from tfskin.reproduce.papers import Experiment
-from tfskin.reproduce.parallel import ReplicateFailedError, resolve_workers, run_replicates, usable_cores
+from tfskin.reproduce.parallel import ReplicateFailedError, resolve_workers, run_replicates
 from tfskin.reproduce.replicates import Replicate
 from tfskin.reproduce.workflow import Workflow
 

@@ -48,6 +48,7 @@ from tfskin.evaluation.engine import DEFAULT_ENGINE, check_engine, release_proce
 from tfskin.evaluation.errors import MissingFileError
 from tfskin.evaluation.jsonio import write_json
 from tfskin.evaluation.results import RESULT_FILE, collect_results, run_dir_of  # noqa: F401 (re-exported)
+from tfskin.machine import usable_cores
 
 ERROR_FILE = "error.txt"
 GALLERY_FILE = "synthetic_examples.png"
@@ -522,7 +523,7 @@ def run_protocol(config, out_dir, *, workers: int = None, engine: str = None, st
     elif todo:
         import multiprocessing
 
-        threads = max(1, (os.cpu_count() or 1) // workers)
+        threads = max(1, usable_cores() // workers)
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                  initializer=_worker_init, initargs=(threads,)) as pool:
             futures = {pool.submit(_run_safely, cfg, cond, rep, run_dir_of(out, cond, rep)): (cond, rep)

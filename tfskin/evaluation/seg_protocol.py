@@ -68,6 +68,7 @@ from tfskin.evaluation.protocol import (
 )
 from tfskin.evaluation.results import RESULT_FILE, run_dir_of
 from tfskin.evaluation.seg_report import SCORES, ensemble_name, eval_splits, write_seg_report
+from tfskin.machine import usable_cores
 
 RESULT_SCORES = (*SCORES, "share_below_0.6", "share_below_0.7", "num_images")
 PROBS_FILE = "probs_{split}.npy"
@@ -506,7 +507,7 @@ def _execute(cfg, out: Path, todo, workers: int, stream) -> list:
         return failures
     import multiprocessing
 
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    threads = max(1, usable_cores() // workers)
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_worker_init, initargs=(threads,)) as pool:
         futures = {pool.submit(_run_safely, cfg, cond, rep, run_dir_of(out, cond, rep), execute_seg_run): (cond, rep)

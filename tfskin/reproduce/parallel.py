@@ -25,6 +25,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from tfskin.errors import ConfigError, UserError
+from tfskin.machine import usable_cores
 
 LOG_DIR = "logs"
 AUTO = "auto"
@@ -36,14 +37,6 @@ _PR_SET_PDEATHSIG = 1
 
 class ReplicateFailedError(UserError, RuntimeError):
     """A replicate's GAN work failed or its process died; the message names the replicate and its log."""
-
-
-def usable_cores() -> int:
-    """The CPU cores this process may run on (its affinity mask, e.g. under ``taskset``)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def parse_workers(value):

@@ -89,7 +89,11 @@ def _machine() -> str:
     import os
     import platform
 
-    return f"{os.cpu_count()} CPU core(s), {platform.machine()}"
+    from tfskin.machine import usable_cores
+
+    used, total = usable_cores(), os.cpu_count() or 1
+    cores = f"{used} CPU core(s)" if used == total else f"{used} of the machine's {total} CPU cores"
+    return f"{cores}, {platform.machine()}"
 
 
 def header(exp, title: str, summary: str) -> list:
