@@ -14,14 +14,13 @@ generator (Wang et al. 2018) use it::
 import keras
 from keras import layers
 
+from tfskin.layers.init import normal_init
 from tfskin.layers.normalization import instance_norm
 from tfskin.layers.padding import ReflectionPadding2D
 from tfskin.layers.transposed import PhasedConv2DTranspose
 
-
-# Both papers initialise convolutions from N(0, 0.02).
-def conv_init():
-    return keras.initializers.RandomNormal(stddev=0.02)
+# Both papers initialise convolutions from N(0, 0.02); one fresh initialiser per layer (see tfskin.layers.init).
+conv_init = normal_init
 
 
 def residual_block(x, filters: int, name: str, dropout: float = 0.0):

@@ -9,10 +9,9 @@ Blocks of earlier phases run in inference mode (frozen) once a later phase start
 import keras
 from keras import layers, ops
 
+from tfskin.layers.init import normal_init
 from tfskin.layers.normalization import batch_norm
 from tfskin.layers.progressive import track_for_checkpoints
-
-_INIT = keras.initializers.RandomNormal(stddev=0.02)
 
 
 @keras.saving.register_keras_serializable(package="tfskin")
@@ -26,14 +25,15 @@ class FrozenGrowthGenerator(layers.Layer):
         for i, width in enumerate(generator_filters):
             if i == 0:
                 conv = layers.Conv2DTranspose(width, self.base_size, padding="valid", use_bias=False,
-                                              kernel_initializer=_INIT, name="project")
+                                              kernel_initializer=normal_init(), name="project")
             else:
                 conv = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False,
-                                              kernel_initializer=_INIT, name=f"up{i}")
+                                              kernel_initializer=normal_init(), name=f"up{i}")
             self.convs.append(conv)
             self.norms.append(batch_norm(name=f"{conv.name}_bn"))
-        self.to_image = [layers.Conv2DTranspose(channels, 4, strides=2, padding="same", kernel_initializer=_INIT,
-                                                dtype="float32", name=f"to_image{s}") for s in range(num_stages)]
+        self.to_image = [layers.Conv2DTranspose(channels, 4, strides=2, padding="same",
+                                                kernel_initializer=normal_init(), dtype="float32",
+                                                name=f"to_image{s}") for s in range(num_stages)]
         track_for_checkpoints(self, self.convs + self.norms + self.to_image)
 
     def blocks_of(self, stage: int) -> list:
@@ -76,15 +76,15 @@ class FrozenGrowthDiscriminator(layers.Layer):
         self.downs, self.norms = [], []
         for i in range(n):
             self.downs.append(layers.Conv2D(generator_filters[i], 4, strides=2, padding="same", use_bias=False,
-                                            kernel_initializer=_INIT, name=f"down{i}"))
+                                            kernel_initializer=normal_init(), name=f"down{i}"))
             self.norms.append(batch_norm(name=f"down{i}_bn"))
         widths = [generator_filters[self.first_blocks - 1 + s] // 2 if s == num_stages - 1 else
                   generator_filters[self.first_blocks + s] for s in range(num_stages)]
-        self.from_image = [layers.Conv2D(widths[s], 1, kernel_initializer=_INIT, name=f"from_image{s}")
+        self.from_image = [layers.Conv2D(widths[s], 1, kernel_initializer=normal_init(), name=f"from_image{s}")
                            for s in range(num_stages)]
         track_for_checkpoints(self, self.downs + self.norms + self.from_image)
-        self.logit = layers.Conv2D(1, self.base_size, padding="valid", kernel_initializer=_INIT, dtype="float32",
-                                   name="logit")
+        self.logit = layers.Conv2D(1, self.base_size, padding="valid", kernel_initializer=normal_init(),
+                                   dtype="float32", name="logit")
 
     def blocks_of(self, stage: int) -> list:
         return list(range(self.first_blocks)) if stage == 0 else [self.first_blocks - 1 + stage]
