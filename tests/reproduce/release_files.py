@@ -103,3 +103,32 @@ def write_ph2(root, names):
         lines.append(f"||  {name}  ||                        ||  {clinical}  ||  0  |  T  |  A  |  A  |  A  |  A  "
                      f"||  3 4  ||")
     (base / "PH2_dataset.txt").write_text("\n".join(lines) + "\n\nLegends: (drawn by the test)\n", encoding="latin-1")
+
+
+TASK2_ATTRIBUTES = ("globules", "milia_like_cyst", "negative_network", "pigment_network", "streaks")
+ISIC2018_PARTS = {"train": ("Training", "Training_GroundTruth_v3"),
+                  "validation": ("Validation", "Validation_GroundTruth"), "test": ("Test", "Test_GroundTruth")}
+
+
+def write_isic2018_task1_2(root, splits):
+    """An ISIC 2018 task 1/2 release of ``splits`` {split: [image id]}: per split ``ISIC2018_Task1-2_<part>_Input/``
+    (JPEGs, ATTRIBUTION/LICENSE), ``ISIC2018_Task1_<part>_GroundTruth/`` (``_segmentation.png`` masks, 0/255) and
+    the task 2 folder (``_attribute_<name>.png`` for its five attributes; the training folder is ``..._v3``)."""
+    seed = 500
+    for split, ids in splits.items():
+        part, task2 = ISIC2018_PARTS[split]
+        folders = [root / f"ISIC2018_Task1-2_{part}_Input", root / f"ISIC2018_Task1_{part}_GroundTruth",
+                   root / f"ISIC2018_Task2_{task2}"]
+        for folder in folders:
+            folder.mkdir(parents=True)
+            (folder / "ATTRIBUTION.txt").write_text("drawn by the test\n")
+            (folder / "LICENSE.txt").write_text("CC-0 (test data)\n")
+        images, masks, attributes = folders
+        for image_id in ids:
+            image, mask = lesion(seed)
+            seed += 1
+            _save(image, images / f"{image_id}.jpg", "JPEG")
+            _save(mask, masks / f"{image_id}_segmentation.png", "PNG")
+            for k, name in enumerate(TASK2_ATTRIBUTES):
+                part_of_lesion = mask if k == 3 else np.zeros_like(mask)  # a pigment network over the lesion
+                _save(part_of_lesion, attributes / f"{image_id}_attribute_{name}.png", "PNG")

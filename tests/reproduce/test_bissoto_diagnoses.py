@@ -82,3 +82,15 @@ def test_joined_diagnoses_label_task1_2_and_leave_the_rest_out(tmp_path, monkeyp
     assert plan["protocol"]["data"]["name"] == name
     note = bissoto2018.coverage_note({"train": coverage(name, "train"), "test": coverage(name, "test")})
     assert "1 of 3 training and 0 of 1 test images had none" in note
+
+
+def test_class_filters_on_joined_diagnoses_use_isic2019_classes():
+    """Selecting a class of a joined dataset (pix2pixHD synthesizes per class) reads the joined ISIC 2019 labels,
+    not task 1/2's own vocabulary (it has none: every class was 'not in the dataset')."""
+    from tfskin.classes import CLASS_NAMES
+    from tfskin.data.names import label_indices
+
+    name = "isic2018_task1_2:diagnoses=isic2019"
+    assert label_indices(name, ["MEL", "NV"]) == [CLASS_NAMES.index("MEL"), CLASS_NAMES.index("NV")]
+    with pytest.raises(ConfigError, match="has no class"):
+        label_indices("isic2018_task1_2", ["MEL"])

@@ -54,7 +54,7 @@ def label_indices(name: str, classes) -> list:
     names (``NV``) mapped onto its vocabulary. Raises ValueError naming the valid choices."""
     from tfskin.data.tfds.register import class_names, isic2019_labels
 
-    name = split_dataset_name(name)[0]
+    split_dataset_name(name)  # checks the options; joined diagnoses (NAME:diagnoses=SOURCE) bring ISIC 2019's names
     own = tuple(class_names(name))
     to_isic = isic2019_labels(name)
     indices = []

@@ -51,7 +51,7 @@ def load_examples(
     ds = source(split, tuple(image_size), seed=seed, num_examples=num_examples,
                 features=features + (("label",) if filter_only else ()), **options)
     if classes:
-        wanted = tf.constant(label_indices(base, classes), dtype=tf.int64)
+        wanted = tf.constant(label_indices(name, classes), dtype=tf.int64)
         ds = ds.filter(lambda ex: tf.reduce_any(tf.equal(ex["label"], wanted)))
         if filter_only:
             ds = ds.map(lambda ex: {k: v for k, v in ex.items() if k != "label"})
