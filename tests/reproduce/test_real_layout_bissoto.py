@@ -2,12 +2,12 @@
 attribute masks) written by the test in its release layout, labelled by joining its ids to an ISIC 2019 release
 (also written by the test), with derm7pt's release as the out-of-distribution test, down to the report."""
 
-import io
 import json
 from pathlib import Path
 
 import pytest
 
+from .real_smoke import run_smoke
 from .release_files import write_isic2018_task1_2, write_isic2019
 
 DERM7PT_DUMMY = Path(__file__).resolve().parents[2] / "datasets" / "derm7pt" / "dummy_data"
@@ -17,8 +17,6 @@ DERM7PT_DUMMY = Path(__file__).resolve().parents[2] / "datasets" / "derm7pt" / "
 def test_bissoto2018_smoke_on_release_layout_task1_2_with_isic2019_diagnoses_and_derm7pt(tmp_path, monkeypatch):
     from tfskin.data.tfds import register
     from tfskin.reproduce import bissoto2018
-    from tfskin.reproduce.papers import Experiment, real_splits, settings_for
-    from tfskin.reproduce.workflow import Workflow
 
     splits = {"train": [f"ISIC_{1000 + i:07d}" for i in range(60)], "validation": ["ISIC_0002000"],
               "test": [f"ISIC_{3000 + i:07d}" for i in range(12)]}
@@ -34,24 +32,17 @@ def test_bissoto2018_smoke_on_release_layout_task1_2_with_isic2019_diagnoses_and
     register.build("derm7pt", DERM7PT_DUMMY, data_dir_override=folder, workers=0, progress=False)
     monkeypatch.setenv(register.DATA_DIR_ENV, folder)
 
-    settings = {**settings_for(bissoto2018, "smoke"), "test_size": None, "ood_size": None}
-    out = tmp_path / "out"
-    datasets = bissoto2018.datasets("isic2019")
-    assert datasets["ood"] == "derm7pt"
-    exp = Experiment(paper="bissoto2018", out=out, data="isic2019", ood_data="derm7pt", budget="smoke",
-                     settings=settings, workers=1, workflow=Workflow(out, io.StringIO()), datasets=datasets,
-                     splits=real_splits(bissoto2018, "isic2019"))
-    summary = bissoto2018.run(exp)
-
-    report = (out / "report.md").read_text()
+    assert bissoto2018.datasets("isic2019")["ood"] == "derm7pt"
+    settings = {"test_size": None, "ood_size": None}
+    summary, report = run_smoke(bissoto2018, "bissoto2018", tmp_path / "out", "isic2019", **settings)
     assert "out of distribution" in report and "Table 1" in report
     assert "2 of 60 training" in report  # the images without a diagnosis are counted, not silently dropped
     assert summary["runs_failed"] == []
     labelled_train = set(splits["train"]) - unlabelled
     for record in summary["replicates"]:
         real = set(record["real_train_ids"])
-        assert len(real) == settings["train_size"] and real <= labelled_train
+        assert len(real) == 24 and real <= labelled_train
         assert set(record["test_ids"]["in_distribution"]) == set(splits["test"])
         ood = record["test_ids"]["out_of_distribution"]
         assert ood and not set(ood) & (set(splits["train"]) | set(splits["test"]))
-    json.loads((out / "reproduce.json").read_text())
+    json.loads((tmp_path / "out" / "reproduce.json").read_text())

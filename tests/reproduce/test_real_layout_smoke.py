@@ -2,12 +2,12 @@
 test writes in the official file layout (read through the paper's own split), with derm7pt (its dummy release)
 as the out-of-distribution test, down to the report."""
 
-import io
 import json
 from pathlib import Path
 
 import pytest
 
+from .real_smoke import run_smoke
 from .release_files import write_isic2019
 
 DERM7PT_DUMMY = Path(__file__).resolve().parents[2] / "datasets" / "derm7pt" / "dummy_data"
@@ -33,8 +33,6 @@ def test_evaluators_get_isic2019_classes_from_any_release():
 def test_fossen2020_smoke_on_a_release_layout_isic2019_with_derm7pt(tmp_path, monkeypatch):
     from tfskin.data.tfds import register
     from tfskin.reproduce import fossen2020
-    from tfskin.reproduce.papers import Experiment, real_splits, settings_for
-    from tfskin.reproduce.workflow import Workflow
 
     mix = {"NV": 90, "MEL": 50, "BCC": 25, "BKL": 15, "AK": 8, "SCC": 6, "VASC": 3, "DF": 3}
     rows = [(f"ISIC_{2000 + i:07d}", c) for i, c in enumerate(c for c, k in mix.items() for _ in range(k))]
@@ -44,22 +42,17 @@ def test_fossen2020_smoke_on_a_release_layout_isic2019_with_derm7pt(tmp_path, mo
     register.build("derm7pt", DERM7PT_DUMMY, data_dir_override=folder, workers=0, progress=False)
     monkeypatch.setenv(register.DATA_DIR_ENV, folder)
 
-    settings = {**settings_for(fossen2020, "smoke"), "test_size": None, "ood_size": None}
-    out = tmp_path / "out"
-    exp = Experiment(paper="fossen2020", out=out, data="isic2019", ood_data="derm7pt", budget="smoke",
-                     settings=settings, workers=1, workflow=Workflow(out, io.StringIO()),
-                     datasets=fossen2020.datasets("isic2019", "derm7pt"), splits=real_splits(fossen2020, "isic2019"))
-    summary = fossen2020.run(exp)
-    report = (out / "report.md").read_text()
+    summary, report = run_smoke(fossen2020, "fossen2020", tmp_path / "out", "isic2019", "derm7pt", test_size=None,
+                                ood_size=None)
     assert "measured, isic2019" in report and "out of distribution" in report
     assert "## Accuracy (Table 2's column) and macro F1" in report and "## Table 3: the alpha sweep" in report
     assert summary["runs_failed"] == []
     ids = {row[0] for row in rows}
     for record in summary["replicates"]:
-        assert len(record["real_train_ids"]) == settings["train_size"] and set(record["real_train_ids"]) <= ids
+        assert len(record["real_train_ids"]) == 48 and set(record["real_train_ids"]) <= ids
         assert len(record["test_ids"]["in_distribution"]) == 20  # fossen2020_test: 2,534 / 25,331 of 200
         assert not set(record["test_ids"]["in_distribution"]) & set(record["real_train_ids"])
         assert record["test_ids"]["out_of_distribution"] and not set(record["test_ids"]["out_of_distribution"]) & ids
     blocks = [set(r["real_train_ids"]) for r in summary["replicates"]]
     assert not blocks[0] & blocks[1]  # disjoint blocks of fossen2020_train
-    json.loads((out / "reproduce.json").read_text())
+    json.loads((tmp_path / "out" / "reproduce.json").read_text())
