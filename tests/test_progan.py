@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from gan_harness import eager_step_logs, preset_model
+from keras import ops
 
+from tfskin.classes import CLASS_NAMES
 from tfskin.config import ConfigError
 from tfskin.gan.staged import Phase, StageSchedule
 from tfskin.models.progan.config import ProGANConfig
@@ -47,6 +49,32 @@ def test_one_step_logs_a_gradient_penalty_and_each_variant_makes_its_image_size(
     assert model(batch["noise"], batch["fake_labels"])["image"].shape == (4, 16, 16, 3)
     frozen = build_model(resolve_config("progan_frozen", "tiny"))
     assert frozen(_batch(frozen, labels=False)["noise"])["image"].shape == (4, 32, 32, 3)
+
+
+@pytest.mark.parametrize("label_mode", ["melanoma", "class"])
+def test_a_score_of_the_class_alone_cannot_move_the_critics_wasserstein_estimate(monkeypatch, label_mode):
+    """The critic sees the label, and the gradient penalty constrains only the image: if real and fake carried
+    classes in different shares, a score of the label alone would raise the estimate without bound (the PGAN's
+    critic diverged that way when its fakes' classes were drawn uniformly and the data's were not)."""
+    changes = {} if label_mode == "melanoma" else {"label_mode": "class", "num_classes": 8,
+                                                   "class_names": tuple(CLASS_NAMES)}
+    model = preset_model(ProGAN, "progan", "tiny", **changes)
+    assert model.config.fake_label_prior == "real"
+    mel = int(ops.convert_to_numpy(model.model_labels(np.array([CLASS_NAMES.index("MEL")])))[0])
+    batch = _batch(model)
+    batch["labels"] = np.full(4, CLASS_NAMES.index("MEL"), "int32")  # every real image a melanoma
+    batch["fake_labels"] = np.full(4, 1 - mel, "int32")  # and every prior-drawn class another one
+    fakes = model.generate(batch)
+    plain = float(model.discriminator_losses(batch, fakes)["wasserstein"])
+    critic_call = model.discriminator.call
+
+    def with_a_class_score(image, one_hot, **kwargs):
+        score, classes = critic_call(image, one_hot, **kwargs)
+        return score + 100.0 * ops.cast(one_hot[:, mel:mel + 1], score.dtype), classes
+
+    monkeypatch.setattr(model.discriminator, "call", with_a_class_score)
+    shifted = float(model.discriminator_losses(batch, fakes)["wasserstein"])
+    assert shifted == pytest.approx(plain, abs=1e-3)
 
 
 def test_stage_variable_selects_the_inference_stage_and_alpha_blends():

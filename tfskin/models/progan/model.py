@@ -102,11 +102,19 @@ class ProGAN(_ProgressiveMixin, ClassConditionalGAN, StagedGAN):
             return ops.cast(ops.equal(labels, _MEL), "int32")
         return labels
 
+    def fake_labels(self, batch):
+        """The classes the training fakes are made for: the real batch's (``fake_label_prior`` "real") or the
+        prior-drawn ``fake_labels`` (see ``ProGANConfig``)."""
+        if self.config.fake_label_prior == "real":
+            return self.model_labels(batch["labels"])
+        return ops.cast(batch["fake_labels"], "int32")
+
     # --- losses ---
     def generate(self, batch, training=False):
-        image = self.generator(ops.convert_to_tensor(batch["noise"]), self.one_hot(batch["fake_labels"]),
+        labels = self.fake_labels(batch)
+        image = self.generator(ops.convert_to_tensor(batch["noise"]), self.one_hot(labels),
                                stage=self.current_stage, alpha=self.alpha)
-        return {"images": image}
+        return {"images": image, "labels": labels}
 
     discriminator_sites = ("real", "fake", "penalty", "generator")
 
@@ -122,8 +130,8 @@ class ProGAN(_ProgressiveMixin, ClassConditionalGAN, StagedGAN):
         cfg = self.config
         real = self._real_at_stage(batch["images"], fade=True)
         fake = ops.cast(fakes["images"], "float32")
-        real_labels = self.model_labels(batch["labels"])
-        real_oh, fake_oh = self.one_hot(real_labels), self.one_hot(batch["fake_labels"])
+        real_labels, fake_labels = self.model_labels(batch["labels"]), fakes["labels"]
+        real_oh, fake_oh = self.one_hot(real_labels), self.one_hot(fake_labels)
         real_score, real_cls = self._critic(real, real_oh, batch, "real", real=True)
         fake_score, fake_cls = self._critic(fake, fake_oh, batch, "fake")
         wasserstein = ops.mean(real_score) - ops.mean(fake_score)
@@ -134,14 +142,14 @@ class ProGAN(_ProgressiveMixin, ClassConditionalGAN, StagedGAN):
         penalty = losses.gradient_penalty(_input_gradient(
             lambda x: ops.sum(self._critic(x, real_oh, batch, "penalty")[0]), mixed))
         d_class = (losses.auxiliary_classification_loss(real_labels, real_cls)
-                   + losses.auxiliary_classification_loss(batch["fake_labels"], fake_cls))
+                   + losses.auxiliary_classification_loss(fake_labels, fake_cls))
         return {"d_loss": adversarial + cfg.gp_weight * penalty + cfg.class_weight * d_class,
                 "wasserstein": wasserstein, "gradient_penalty": penalty, "d_class": d_class}
 
     def generator_losses(self, batch, fakes):
-        fake_score, fake_cls = self._critic(ops.cast(fakes["images"], "float32"), self.one_hot(batch["fake_labels"]),
+        fake_score, fake_cls = self._critic(ops.cast(fakes["images"], "float32"), self.one_hot(fakes["labels"]),
                                             batch, "generator")
-        g_class = losses.auxiliary_classification_loss(batch["fake_labels"], fake_cls)
+        g_class = losses.auxiliary_classification_loss(fakes["labels"], fake_cls)
         return {"g_loss": losses.wasserstein_generator_loss(fake_score) + self.config.class_weight * g_class,
                 "g_class": g_class}
 
