@@ -29,7 +29,8 @@ numbers as an uninterrupted single-device run.
 Step hooks (``configure_step``; all off by default, and then the step is exactly the plain one): every
 discriminator call of a model goes through :meth:`GAN.discriminate`, which augments the discriminator's input
 (``tfskin.gan.augment``, with per-example uniform draws from the pipeline, one set per call site), records
-sign(D(real)) for ADA's controller and adds R1 at real inputs during the discriminator's update. After the
+sign(D(real)) for ADA's controller and adds R1 at real inputs during the discriminator's update (lazily: on
+TensorFlow the input gradient is taken only on the steps it is due, see :meth:`GAN._run_with_r1`). After the
 generator's update the base updates the generator EMA and, every ``augment.interval`` steps, ADA's p. p, its
 accumulators and the EMA weights are non-trainable variables, so checkpoints carry them.
 """
@@ -50,6 +51,8 @@ from tfskin.gan.r1 import logit_sum, output_and_input_gradient, squared_gradient
 
 #: Latent names of the augmentation draws of a discriminator call site: ``augment_<site>``.
 AUGMENT_PREFIX = "augment_"
+#: ``losses[name + TRACKER_WEIGHT]``: the weight of this step's ``losses[name]`` in its tracker's mean.
+TRACKER_WEIGHT = "/weight"
 _AUGMENT_FOLD = 1000  # in-step augmentation draws: apart from the image pools' folds (1, 2)
 
 
@@ -280,9 +283,8 @@ class GAN(keras.Model):
         score = score or (lambda out: out)
         records = getattr(self._hook_state, "records", None) if real else None
         if records is not None and self.r1_config.enabled:
-            x = ops.cast(x, "float32")
-            out, grad = output_and_input_gradient(run, x, lambda o: logit_sum(score(o)))
-            records["r1"].append(squared_gradient_norm(grad))
+            out, penalty = self._run_with_r1(run, ops.cast(x, "float32"), score)
+            records["r1"].append(penalty)
         else:
             out = run(x)
         if records is not None and self.augment_config.enabled:
@@ -291,6 +293,26 @@ class GAN(keras.Model):
             records["signs"].append(sum(ops.sum(ops.sign(ops.cast(ops.stop_gradient(s), "float32"))) for s in scores))
             records["count"].append(sum(ops.cast(ops.size(s), "float32") for s in scores))
         return out
+
+    def r1_due(self):
+        """True (a boolean tensor) on the steps whose discriminator update adds R1: every ``r1.interval`` steps."""
+        return ops.equal(ops.mod(self.train_step_counter.value, self.r1_config.interval), 0)
+
+    def _run_with_r1(self, run, x, score):
+        """``(run(x), R1's squared gradient norm at x)``, the norm taken only when due (lazy regularisation).
+
+        TensorFlow: a ``tf.cond`` on :meth:`r1_due`, so off-interval steps run the discriminator once, without the
+        input gradient and its second-order backward pass, and the norm is 0 there. JAX: the norm is computed on
+        every step (weighted 0 off-interval by ``discriminator_step_losses``, so the numbers are the same): the
+        R1 branch updates discriminator state (BatchNorm statistics) inside the stateless step's scope, which a
+        ``lax.cond`` would have to carry out as branch outputs."""
+        def with_penalty():
+            out, grad = output_and_input_gradient(run, x, lambda o: logit_sum(score(o)))
+            return out, squared_gradient_norm(grad)
+
+        if keras.backend.backend() != "tensorflow" or self.r1_config.interval == 1:
+            return with_penalty()
+        return tf.cond(self.r1_due(), with_penalty, lambda: (run(x), tf.zeros((), "float32")))
 
     def _augment_draws(self, batch, site, x):
         """The site's (B, num_draws) uniform draws: from the batch when the input object adds them
@@ -312,10 +334,11 @@ class GAN(keras.Model):
         if records["r1"]:
             penalty = sum(records["r1"])
             cfg = self.r1_config
-            due = ops.equal(ops.mod(self.train_step_counter.value, cfg.interval), 0)
+            due = self.r1_due()
             weight = ops.where(due, 0.5 * cfg.gamma * cfg.interval, 0.0)
             losses["d_loss"] = losses["d_loss"] + ops.cast(weight, "float32") * penalty
             losses["r1_penalty"] = penalty
+            losses["r1_penalty" + TRACKER_WEIGHT] = ops.cast(due, "float32")  # logged as the mean over due steps
         if records["signs"]:
             losses["ada_signs"] = sum(records["signs"])
             losses["ada_count"] = sum(records["count"])
@@ -517,7 +540,7 @@ class GAN(keras.Model):
     def _track(self, losses: dict) -> dict:
         for name, tracker in self.trackers.items():
             if name in losses:
-                tracker.update_state(losses[name])
+                tracker.update_state(losses[name], sample_weight=losses.get(name + TRACKER_WEIGHT))
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     # --- serialization -----------------------------------------------------------------------------------
