@@ -30,8 +30,14 @@ class ImageToImageGAN(GAN):
         raise NotImplementedError
 
     def training_callbacks(self, run_config, run_dir, inputs, stream=None) -> list:
-        """The panel grid (``samples/<panel_prefix>_step_*.png``) on the first ``PANEL_SAMPLES`` examples."""
+        """The panel grid (``samples/<panel_prefix>_step_*.png``) on the first ``PANEL_SAMPLES`` examples, drawn
+        like the sample grid by the EMA generator when the run keeps one."""
         fixed = inputs.preview(PANEL_SAMPLES)
         run_dir = Path(run_dir)
-        return [PanelGrid(lambda: self.panels(fixed), run_dir, run_config.train.sample_every, self.panel_prefix,
+
+        def render():
+            with self.inference_weights():
+                return self.panels(fixed)
+
+        return [PanelGrid(render, run_dir, run_config.train.sample_every, self.panel_prefix,
                           log_dir=run_dir / "logs" / self.panel_prefix)]
