@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 from numerics import float_arrays, max_abs_diff, rounding_tolerance
 
-from tfskin.gan import base
+from tfskin.gan import base, r1
 from tfskin.inputs import build_inputs
 from tfskin.training import build_model, resolve_config
 
@@ -24,15 +24,15 @@ def _batch(model, config):
 
 
 def _counting(monkeypatch):
-    """Counts executions (not traces) of R1's input gradient inside compiled steps."""
+    """Counts executions (not traces) of R1's backward pass, in eager and in compiled steps."""
     calls = tf.Variable(0, dtype=tf.int64, trainable=False)
-    original = base.output_and_input_gradient
+    original = r1.input_gradient
 
     def counted(*args, **kwargs):
         calls.assign_add(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(base, "output_and_input_gradient", counted)
+    monkeypatch.setattr(r1, "input_gradient", counted)
     return calls
 
 
@@ -72,8 +72,8 @@ def test_lazy_steps_equal_steps_that_take_the_gradient_every_time(monkeypatch):
     config = _config()
     with monkeypatch.context() as patch:
         def every_step(self, run, x, score):  # what the step did before: the norm always, weighted 0 off-interval
-            out, grad = base.output_and_input_gradient(run, x, lambda o: base.logit_sum(score(o)))
-            return out, base.squared_gradient_norm(grad)
+            out, grad = r1.output_and_input_gradient(run, x, lambda o: r1.logit_sum(score(o)))
+            return out, r1.squared_gradient_norm(grad)
 
         patch.setattr(base.GAN, "_run_with_r1", every_step)
         reference, reference_logs = _train(config)
@@ -85,3 +85,24 @@ def test_lazy_steps_equal_steps_that_take_the_gradient_every_time(monkeypatch):
     assert max_abs_diff(expected, got) <= tolerance
     for step in range(STEPS):
         assert float(lazy_logs[step]["d_loss"]) == pytest.approx(float(reference_logs[step]["d_loss"]), rel=1e-4)
+
+
+@pytest.mark.slow
+@pytest.mark.numerics
+def test_lazy_r1_split_over_two_replicas_equals_one_device():
+    """The due/off-interval branch is taken alike on every replica (tolerance as in tests/test_distribution.py)."""
+    from tfskin.runtime import make_strategy
+
+    if len(tf.config.list_logical_devices("CPU")) < 2:
+        pytest.skip("needs two logical CPU devices (set up in conftest)")
+    config = resolve_config("dcgan", "tiny", train={"export_at_end": False, "precision": "float32"},
+                            r1={"gamma": 1.0, "interval": 2})
+    batch, models = None, []
+    for strategy in (tf.distribute.get_strategy(), make_strategy("mirrored")):
+        with strategy.scope():
+            model = build_model(config)
+        batch = batch or _batch(model, config)
+        model.fit(tf.data.Dataset.from_tensors(batch).repeat(), steps_per_epoch=4, epochs=1, verbose=0)
+        models.append(model)
+    single, mirrored = (float_arrays(m.weights) for m in models)
+    assert max_abs_diff(single, mirrored) <= rounding_tolerance(single, steps=4)

@@ -30,8 +30,8 @@ Step hooks (``configure_step``; all off by default, and then the step is exactly
 discriminator call of a model goes through :meth:`GAN.discriminate`, which augments the discriminator's input
 (``tfskin.gan.augment``, with per-example uniform draws from the pipeline, one set per call site), records
 sign(D(real)) for ADA's controller and adds R1 at real inputs during the discriminator's update (lazily: on
-TensorFlow the input gradient is taken only on the steps it is due, see :meth:`GAN._run_with_r1`). After the
-generator's update the base updates the generator EMA and, every ``augment.interval`` steps, ADA's p. p, its
+TensorFlow on one replica the input gradient is taken only on the steps it is due, see :meth:`GAN._run_with_r1`).
+After the generator's update the base updates the generator EMA and, every ``augment.interval`` steps, ADA's p. p, its
 accumulators and the EMA weights are non-trainable variables, so checkpoints carry them.
 """
 
@@ -301,18 +301,19 @@ class GAN(keras.Model):
     def _run_with_r1(self, run, x, score):
         """``(run(x), R1's squared gradient norm at x)``, the norm taken only when due (lazy regularisation).
 
-        TensorFlow: a ``tf.cond`` on :meth:`r1_due`, so off-interval steps run the discriminator once, without the
-        input gradient and its second-order backward pass, and the norm is 0 there. JAX: the norm is computed on
-        every step (weighted 0 off-interval by ``discriminator_step_losses``, so the numbers are the same): the
-        R1 branch updates discriminator state (BatchNorm statistics) inside the stateless step's scope, which a
-        ``lax.cond`` would have to carry out as branch outputs."""
-        def with_penalty():
-            out, grad = output_and_input_gradient(run, x, lambda o: logit_sum(score(o)))
-            return out, squared_gradient_norm(grad)
-
-        if keras.backend.backend() != "tensorflow" or self.r1_config.interval == 1:
-            return with_penalty()
-        return tf.cond(self.r1_due(), with_penalty, lambda: (run(x), tf.zeros((), "float32")))
+        TensorFlow on one replica: the discriminator runs on every step; its input gradient (and so the
+        second-order backward pass of the update) only on due steps, under a ``tf.cond`` on :meth:`r1_due`; the
+        norm is 0 in between. Elsewhere the gradient is taken on every step and weighted 0 off-interval by
+        ``discriminator_step_losses`` (the same numbers, no saving): under tf.distribute with several replicas
+        the backward pass of synchronized BatchNorm all-reduces, which a cond branch may not do; on JAX
+        ``jax.vjp`` runs the forward and backward pass together, and the forward pass updates discriminator
+        state (BatchNorm statistics) in the stateless step's scope, which a ``lax.cond`` would have to carry
+        out of both branches."""
+        lazy = (keras.backend.backend() == "tensorflow" and self.r1_config.interval > 1
+                and self._num_replicas() == 1)
+        out, grad = output_and_input_gradient(run, x, lambda o: logit_sum(score(o)),
+                                              when=self.r1_due() if lazy else None)
+        return out, squared_gradient_norm(grad)
 
     def _augment_draws(self, batch, site, x):
         """The site's (B, num_draws) uniform draws: from the batch when the input object adds them
