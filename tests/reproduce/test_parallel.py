@@ -5,6 +5,7 @@ rerun redoing only what is missing, and ``timing.json`` sums that stay right whe
 import io
 import json
 import multiprocessing
+import re
 
 import pytest
 
@@ -180,11 +181,11 @@ def _generator_weights(run_dir) -> list:
 @pytest.mark.slow
 def test_lunagariya_replicate_trained_in_a_worker_matches_the_one_process_run(tmp_path):
     """lunagariya at the smoke budget in one process; then a copy with replicate r1's GANs and the scoring
-    removed, resumed with 2 workers: r0 is skipped in its worker, r1 is retrained in its own (1 thread instead of
-    2). r1's DCGAN generator and the scores match. Measured: the DCGAN generator weights differ by <= 3e-7 between
-    1 and 2 threads (float reductions in another order), so 1e-5 is the tolerance. The phase-frozen PGAN is left
-    out: at the smoke budget two runs of it in separate processes with the same thread count already differ by
-    ~0.1 in generator weights, so it cannot tell the engines apart."""
+    removed, resumed with 2 workers: r0's GANs are skipped in their workers, r1's are retrained each in its own
+    (1 thread instead of 2). r1's DCGAN generator and the scores match. Measured: the DCGAN generator weights
+    differ by <= 3e-7 between 1 and 2 threads (float reductions in another order), so 1e-5 is the tolerance. The
+    phase-frozen PGAN is left out: at the smoke budget two runs of it in separate processes with the same thread
+    count already differ by ~0.1 in generator weights, so it cannot tell the engines apart."""
     import shutil
 
     import numpy as np
@@ -203,9 +204,10 @@ def test_lunagariya_replicate_trained_in_a_worker_matches_the_one_process_run(tm
     stream = io.StringIO()
     got = reproduce("lunagariya", two, budget="smoke", workers=2, stream=stream)
     log = stream.getvalue()
-    assert "GAN replicates: 2 in 2 worker processes" in log
-    assert "[r0] " in log and "train_dcgan_r0: already done, skipped" in log
-    assert "[r1] " in log and "train_dcgan_r1: running" in log and "train_progan_frozen_r1: running" in log
+    assert "GAN replicates: 2 x 2 parts (progan_frozen, dcgan) in 2 worker processes" in log
+    assert "[r0-dcgan] " in log and "train_dcgan_r0: already done, skipped" in log
+    assert re.search(r"\[r1-dcgan\] .*train_dcgan_r1: running", log)
+    assert re.search(r"\[r1-progan_frozen\] .*train_progan_frozen_r1: running", log)
     assert sorted(p.name for p in (two / "gans" / "dcgan" / "r0" / "checkpoints").iterdir()) == r0_checkpoints
 
     dcgan_r1 = [_generator_weights(folder / "gans" / "dcgan" / "r1") for folder in (one, two)]
