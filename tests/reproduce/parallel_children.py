@@ -37,3 +37,11 @@ def add_times(out_dir, worker: int, times: int):
     wf = Workflow(out_dir, stream=open(os.devnull, "w"))
     for _ in range(times):
         wf._add_time(f"s{worker % 2}", 0.25)
+
+
+def toy_part(exp, rep, part: str) -> dict:
+    """One step for part ``part`` of replicate ``rep``; returns {"parts": {part: what it did}} (parts merge)."""
+    wf = exp.workflow
+    wf.log(f"toy {rep.tag} part {part} starting")
+    done = wf.step(f"{part}_{rep.tag}", lambda: {"value": rep.index * 10 + len(part)})
+    return {"parts": {part: {**done, "pid": os.getpid()}}, "seed": rep.gan_seed}

@@ -5,17 +5,25 @@ rerun redoing only what is missing, and ``timing.json`` sums that stay right whe
 import io
 import json
 import multiprocessing
+import re
 
 import pytest
 
 from tfskin.errors import ConfigError, UserError
 from tfskin.machine import usable_cores
 from tfskin.reproduce.papers import Experiment
-from tfskin.reproduce.parallel import ReplicateFailedError, resolve_workers, run_replicates
+from tfskin.reproduce.parallel import (
+    ReplicateFailedError,
+    Task,
+    merge_parts,
+    plan_tasks,
+    resolve_workers,
+    run_replicates,
+)
 from tfskin.reproduce.replicates import Replicate
 from tfskin.reproduce.workflow import Workflow
 
-from .parallel_children import add_times, toy_replicate
+from .parallel_children import add_times, toy_part, toy_replicate
 
 
 def _replicates(count: int) -> list:
@@ -37,7 +45,8 @@ def test_workers_resolve_auto_to_the_usable_cores_and_refuse_nonsense(tmp_path):
     from tfskin.reproduce.run import reproduce
 
     plan = reproduce("lunagariya", tmp_path, budget="cpu", workers=8, dry_run=True)
-    assert plan["workers"] == {"gan_replicates": 3, "evaluation": 8}  # capped by the cpu budget's 3 replicates
+    # capped by the cpu budget's 3 replicates x 2 GANs, each GAN its own task
+    assert plan["workers"] == {"gan_replicates": 6, "gan_tasks": 6, "evaluation": 8}
     for bad in ("0", "-1", "two", "1.5"):
         with pytest.raises(ConfigError, match="--workers"):
             resolve_workers(bad)
@@ -75,6 +84,42 @@ def test_one_worker_runs_in_this_process(tmp_path):
     results = run_replicates(exp, toy_replicate, _replicates(2), workers=1)
     assert sorted(results) == [0, 1] and {r["pid"] for r in results.values()} == {os.getpid()}
     assert results[1]["square"] == 1 and results[1]["seed"] == 31
+
+
+def test_parts_start_longest_first_across_replicates_and_merge_per_replicate(tmp_path):
+    reps = _replicates(2)
+    assert [t.tag for t in plan_tasks(reps, ("long", "short"))] == ["r0-long", "r1-long", "r0-short", "r1-short"]
+    assert [t.tag for t in plan_tasks(reps)] == ["r0", "r1"]
+    assert merge_parts([{"runs": {"a": 1}, "maps": {"a": [1]}}, {"runs": {"b": 2}}, {"seed": 3}]) == {
+        "runs": {"a": 1, "b": 2}, "maps": {"a": [1]}, "seed": 3}
+    with pytest.raises(ValueError, match="'seed'"):
+        merge_parts([{"seed": 1}, {"seed": 2}])
+    exp, stream = _experiment(tmp_path, 1)
+    results = run_replicates(exp, toy_part, reps, workers=1, parts=("long", "short"))
+    assert results[1]["parts"]["long"]["value"] == 14 and results[1]["parts"]["short"]["value"] == 15
+    assert results[0]["seed"] == 30
+    log = stream.getvalue()  # in one process: replicate by replicate, its parts in order
+    assert log.index("toy r0 part short") < log.index("toy r1 part long")
+    assert Task(reps[0], "x").tag == "r0-x" and Task(reps[0]).tag == "r0"
+
+
+@pytest.mark.slow
+def test_parts_in_processes_give_the_in_process_results(tmp_path):
+    """One replicate's two parts run in two processes at once, as ``r0-long`` and ``r0-short``; the merged
+    results are the ones a single process gives."""
+    alone, _ = _experiment(tmp_path / "one", 1)
+    expected = run_replicates(alone, toy_part, _replicates(1), workers=1, parts=("long", "short"))
+    exp, stream = _experiment(tmp_path / "two", 2)
+    results = run_replicates(exp, toy_part, _replicates(1), workers=2, parts=("long", "short"))
+    pids = {part: results[0]["parts"][part].pop("pid") for part in ("long", "short")}
+    for part in ("long", "short"):
+        expected[0]["parts"][part].pop("pid")
+    assert results == expected
+    assert len(set(pids.values())) == 2  # a process per part
+    log = stream.getvalue()
+    assert "1 x 2 parts (long, short) in 2 worker processes" in log
+    assert "[r0-short] " in log and "replicate r0-long: GAN work done" in log
+    assert "toy r0 part short" in (tmp_path / "two" / "logs" / "r0-short.log").read_text()
 
 
 @pytest.mark.slow
@@ -136,11 +181,11 @@ def _generator_weights(run_dir) -> list:
 @pytest.mark.slow
 def test_lunagariya_replicate_trained_in_a_worker_matches_the_one_process_run(tmp_path):
     """lunagariya at the smoke budget in one process; then a copy with replicate r1's GANs and the scoring
-    removed, resumed with 2 workers: r0 is skipped in its worker, r1 is retrained in its own (1 thread instead of
-    2). r1's DCGAN generator and the scores match. Measured: the DCGAN generator weights differ by <= 3e-7 between
-    1 and 2 threads (float reductions in another order), so 1e-5 is the tolerance. The phase-frozen PGAN is left
-    out: at the smoke budget two runs of it in separate processes with the same thread count already differ by
-    ~0.1 in generator weights, so it cannot tell the engines apart."""
+    removed, resumed with 2 workers: r0's GANs are skipped in their workers, r1's are retrained each in its own
+    (1 thread instead of 2). r1's DCGAN generator and the scores match. Measured: the DCGAN generator weights
+    differ by <= 3e-7 between 1 and 2 threads (float reductions in another order), so 1e-5 is the tolerance. The
+    phase-frozen PGAN is left out: at the smoke budget two runs of it in separate processes with the same thread
+    count already differ by ~0.1 in generator weights, so it cannot tell the engines apart."""
     import shutil
 
     import numpy as np
@@ -159,9 +204,10 @@ def test_lunagariya_replicate_trained_in_a_worker_matches_the_one_process_run(tm
     stream = io.StringIO()
     got = reproduce("lunagariya", two, budget="smoke", workers=2, stream=stream)
     log = stream.getvalue()
-    assert "GAN replicates: 2 in 2 worker processes" in log
-    assert "[r0] " in log and "train_dcgan_r0: already done, skipped" in log
-    assert "[r1] " in log and "train_dcgan_r1: running" in log and "train_progan_frozen_r1: running" in log
+    assert "GAN replicates: 2 x 2 parts (progan_frozen, dcgan) in 2 worker processes" in log
+    assert "[r0-dcgan] " in log and "train_dcgan_r0: already done, skipped" in log
+    assert re.search(r"\[r1-dcgan\] .*train_dcgan_r1: running", log)
+    assert re.search(r"\[r1-progan_frozen\] .*train_progan_frozen_r1: running", log)
     assert sorted(p.name for p in (two / "gans" / "dcgan" / "r0" / "checkpoints").iterdir()) == r0_checkpoints
 
     dcgan_r1 = [_generator_weights(folder / "gans" / "dcgan" / "r1") for folder in (one, two)]

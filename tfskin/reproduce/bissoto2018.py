@@ -185,19 +185,29 @@ def arms_synthetic() -> dict:
     return {name: sorted({GANS[src] for src, _ in pieces}) for name, _, pieces in CONDITIONS}
 
 
-def replicate_gans(exp, rep) -> dict:
-    """Replicate ``rep``'s GAN work: the three GANs trained on S_g, then one pix2pixHD image per map of S_g with
-    each pix2pixHD. Returns {"runs": {GAN: run folder}, "maps": {pix2pixHD GAN: the ids of the maps used}}."""
+#: A replicate's GANs (``replicate_gans``' parts), none feeding another; the longest first.
+REPLICATE_PARTS = ("pgan", "instance", "semantic")
+
+
+def replicate_parts(exp) -> tuple:
+    """The parts of a replicate's GAN work that can run at the same time: one per GAN."""
+    return REPLICATE_PARTS
+
+
+def replicate_gans(exp, rep, part: str) -> dict:
+    """Part ``part`` of replicate ``rep``'s GAN work: ``pgan`` trains the PGAN on S_g; ``instance`` and
+    ``semantic`` train that pix2pixHD on S_g, then make one image per map of S_g with it. Returns {"runs": {GAN:
+    run folder}, "maps": {pix2pixHD GAN: the ids of the maps used}} (no "maps" for the PGAN)."""
+    if part not in REPLICATE_PARTS:
+        raise ValueError(f"bissoto2018 has no replicate part {part!r}; parts: {', '.join(REPLICATE_PARTS)}")
     wf = exp.workflow
-    runs = {name: wf.train_gan(name, config, replicate=rep.index) for name, config in gan_configs(exp, rep).items()}
-    synthetic = exp.out / "synthetic" / rep.tag
-    maps = {}
-    for name in ("instance", "semantic"):
-        gan = f"pix2pixhd_{name}"
-        made = wf.step(f"synthesize_{name}_{rep.tag}", synthesize_from_maps, runs[gan], synthetic / name,
-                       rep.n_train)
-        maps[gan] = made["map_ids"]
-    return {"runs": runs, "maps": maps}
+    gan = "pgan" if part == "pgan" else f"pix2pixhd_{part}"
+    run = wf.train_gan(gan, gan_configs(exp, rep)[gan], replicate=rep.index)
+    if part == "pgan":
+        return {"runs": {gan: run}}
+    made = wf.step(f"synthesize_{part}_{rep.tag}", synthesize_from_maps, run, exp.out / "synthetic" / rep.tag / part,
+                   rep.n_train)
+    return {"runs": {gan: run}, "maps": {gan: made["map_ids"]}}
 
 
 def run(exp) -> dict:
@@ -209,7 +219,7 @@ def run(exp) -> dict:
 
     wf = exp.workflow
     check_train_size(exp)
-    done = run_replicates(exp, replicate_gans, plan_replicates(exp), exp.workers)
+    done = run_replicates(exp, replicate_gans, plan_replicates(exp), exp.workers, replicate_parts(exp))
     runs = {g: r["runs"] for g, r in done.items()}
     maps = {g: r["maps"] for g, r in done.items()}
     cfg = protocol_config(exp)

@@ -244,29 +244,44 @@ def plan(exp) -> dict:
     return {"gans": gans, "protocol": load_protocol(protocol_config(exp))}
 
 
-def replicate_gans(exp, rep) -> dict:
-    """Replicate ``rep``'s GANs, all on S_g: the ACGAN, its per-class CycleGANs, the ranker and the NV -> MEL
-    CycleGAN; writes their synthetic images. Returns {GAN name: run folder} of the runs provenance checks."""
-    from tfskin.pipelines.acgan_cyclegan import train_pipeline
+#: A replicate's two independent chains (``replicate_gans``' parts), the longer first.
+REPLICATE_PARTS = ("acgan_cyclegan", "nv_to_mel")
 
+
+def replicate_parts(exp) -> tuple:
+    """The parts of a replicate's GAN work that can run at the same time: the ACGAN and its per-class CycleGANs;
+    the ranker and the NV -> MEL CycleGAN(s) (the ranker is trained on real images only)."""
+    return REPLICATE_PARTS
+
+
+def replicate_gans(exp, rep, part: str) -> dict:
+    """Part ``part`` of replicate ``rep``'s GAN work, all on S_g: ``acgan_cyclegan``, the ACGAN and its
+    per-class CycleGANs with their samples; ``nv_to_mel``, the ranker and the NV -> MEL CycleGAN per alpha with
+    the translated nevi. Returns {GAN name: run folder} of the runs provenance checks."""
     s, wf, tag = exp.settings, exp.workflow, rep.tag
-    acgan_run = wf.train_gan("acgan", _acgan_config(exp, rep), replicate=rep.index)
-    pipeline_dir = exp.out / "gans" / "acgan_cyclegan" / tag
-    wf.step(f"train_acgan_cyclegan_{tag}", lambda: str(train_pipeline(
-        acgan_run, pipeline_dir, classes=list(s["pipeline_classes"]), cyclegan_preset=s["cyclegan_preset"],
-        samples_per_class=s["samples_per_class"], steps=s["cyclegan_steps"], seed=rep.gan_seed % 100_000,
-        resume=True, stream=wf.stream)))
     synthetic = exp.out / "synthetic" / tag
-    wf.step(f"sample_acgan_cyclegan_{tag}", write_pipeline_samples, str(pipeline_dir),
-            str(synthetic / "acgan_cyclegan"), list(s["pipeline_classes"]), s["samples_per_class"])
+    if part == "acgan_cyclegan":
+        from tfskin.pipelines.acgan_cyclegan import train_pipeline
+
+        acgan_run = wf.train_gan("acgan", _acgan_config(exp, rep), replicate=rep.index)
+        pipeline_dir = exp.out / "gans" / "acgan_cyclegan" / tag
+        wf.step(f"train_acgan_cyclegan_{tag}", lambda: str(train_pipeline(
+            acgan_run, pipeline_dir, classes=list(s["pipeline_classes"]), cyclegan_preset=s["cyclegan_preset"],
+            samples_per_class=s["samples_per_class"], steps=s["cyclegan_steps"], seed=rep.gan_seed % 100_000,
+            resume=True, stream=wf.stream)))
+        wf.step(f"sample_acgan_cyclegan_{tag}", write_pipeline_samples, str(pipeline_dir),
+                str(synthetic / "acgan_cyclegan"), list(s["pipeline_classes"]), s["samples_per_class"])
+        return {"acgan": acgan_run,
+                **{f"acgan_cyclegan_{c}": str(pipeline_dir / f"cyclegan_{c}") for c in s["pipeline_classes"]}}
+    if part != "nv_to_mel":
+        raise ValueError(f"fossen2020 has no replicate part {part!r}; parts: {', '.join(REPLICATE_PARTS)}")
     ranker = wf.step(f"train_ranker_{tag}", train_ranker, exp, rep, str(exp.out / "ranker" / tag))
-    runs = {"acgan": acgan_run}
+    runs = {}
     for alpha in s["alphas"]:  # one NV -> MEL CycleGAN per alpha (Table 3), all behind the same ranker
         name, folder = nv_to_mel_name(s, alpha), nv_to_mel_name(s, alpha, "nv_to_mel")
         runs[name] = wf.train_gan(name, _nv_to_mel_config(exp, rep, ranker, alpha), replicate=rep.index)
         step = "translate_nevi" if len(s["alphas"]) == 1 else f"translate_nevi_alpha{alpha:g}"
         wf.step(f"{step}_{tag}", translate_nevi, runs[name], str(synthetic / folder), s["translated"])
-    runs.update({f"acgan_cyclegan_{c}": str(pipeline_dir / f"cyclegan_{c}") for c in s["pipeline_classes"]})
     return runs
 
 
@@ -278,7 +293,7 @@ def run(exp) -> dict:
 
     wf = exp.workflow
     check_train_size(exp)
-    runs = run_replicates(exp, replicate_gans, plan_replicates(exp), exp.workers)
+    runs = run_replicates(exp, replicate_gans, plan_replicates(exp), exp.workers, replicate_parts(exp))
     cfg = protocol_config(exp)
     wf.log(f"classifier protocol: {len(cfg['conditions'])} conditions x {cfg['repeats']} repeats "
            f"({len(cfg['replicates'])} GAN replicates)")

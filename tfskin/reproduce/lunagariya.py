@@ -162,10 +162,19 @@ def plan(exp) -> dict:
     return {"gans": gans, "scoring": {**scoring, "gan_replicates": s["gan_replicates"], "design": design(exp)}}
 
 
-def replicate_gans(exp, rep) -> dict:
-    """Replicate ``rep``'s GANs, both trained on S_g only; returns {row: run folder}."""
-    configs = gan_configs(exp, rep)
-    return {row: exp.workflow.train_gan(model, configs[model], replicate=rep.index) for row, model, _ in MODELS}
+def replicate_parts(exp) -> list:
+    """The parts of a replicate's GAN work that can run at the same time: one per GAN (the phase-frozen PGAN, the
+    longer, first)."""
+    return sorted((model for _, model, _ in MODELS), key=lambda model: model != "progan_frozen")
+
+
+def replicate_gans(exp, rep, part: str) -> dict:
+    """Replicate ``rep``'s GAN ``part`` (a model name of ``MODELS``), trained on S_g only; returns {row: run
+    folder}."""
+    rows = {model: row for row, model, _ in MODELS}
+    if part not in rows:
+        raise ValueError(f"lunagariya has no replicate part {part!r}; parts: {', '.join(rows)}")
+    return {rows[part]: exp.workflow.train_gan(part, gan_configs(exp, rep)[part], replicate=rep.index)}
 
 
 def run(exp) -> dict:
@@ -174,7 +183,7 @@ def run(exp) -> dict:
 
     wf = exp.workflow
     check_train_size(exp)
-    run_dirs = run_replicates(exp, replicate_gans, plan_replicates(exp), exp.workers)
+    run_dirs = run_replicates(exp, replicate_gans, plan_replicates(exp), exp.workers, replicate_parts(exp))
     scores = wf.step("score_samples", score_samples, exp, run_dirs)
     grids = wf.step("sample_grids", _grid, exp, run_dirs[0])
     return write_report(exp, scores, grids, run_dirs)

@@ -2,8 +2,10 @@
 
 A paper module (``tfskin/reproduce/<key>.py``) defines ``TITLE``, ``SUMMARY``, ``SETTINGS`` (one dict per
 budget: ``smoke`` for tests, ``cpu`` for a 2-core CPU in under an hour, ``paper`` for the papers' sizes on a
-GPU), ``datasets(data, ood)`` (the dataset of each role) and ``run(experiment) -> dict``. Papers are imported on
-use, so listing them costs nothing.
+GPU), ``datasets(data, ood)`` (the dataset of each role), ``run(experiment) -> dict``, and for its GAN work
+``replicate_parts(experiment)`` (the parts of one replicate's GAN work that can run at the same time, the longest
+first) and ``replicate_gans(experiment, replicate, part) -> dict`` (``tfskin.reproduce.parallel`` runs them).
+Papers are imported on use, so listing them costs nothing.
 """
 
 import dataclasses

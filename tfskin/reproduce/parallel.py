@@ -1,16 +1,20 @@
 """A paper's per-replicate GAN work (everything a replicate does before the evaluation: train its GANs on S_g,
 synthesize, translate, rank) for every replicate, in this process one after another or in spawned worker
-processes, one replicate per process.
+processes.
 
 Replicates are independent (replicate g reads only S_g and writes only its own runs, synthetic folders and step
-markers), so they can run at the same time. On a CPU the small models of the ``smoke`` and ``cpu`` budgets are
-overhead-bound: two processes with one TensorFlow thread each do close to twice the work of one process with
-two threads. Each worker process sets TensorFlow's intra- and inter-op threads to ``cores // workers`` before
-any TensorFlow op (as the evaluation protocols' workers do), rebuilds a ``Workflow`` on the same output folder
-and appends its log to ``logs/r<g>.log``; the parent forwards each line to its own stream prefixed ``[r<g>]``.
-A replicate that fails (an exception, or a process killed) stops the experiment with a ``ReplicateFailedError``
-naming it and its log; the other replicates still running are stopped too, and a rerun resumes every one from
-its finished steps and its GANs' last checkpoints.
+markers), so they can run at the same time; so can the independent parts of one replicate (its GANs, where none
+feeds another), which a paper lists with its ``replicate_parts``. One task is one replicate, or one part of one
+replicate when the paper names parts: with 3 replicates on 2 workers, whole replicates leave one core idle while
+the third runs alone; 3 x 3 parts keep both busy until the last part. On a CPU the small models of the ``smoke``
+and ``cpu`` budgets are overhead-bound: two processes with one TensorFlow thread each do close to twice the work
+of one process with two threads. Each worker process (one per task) sets TensorFlow's intra- and inter-op
+threads to ``cores // workers`` before any TensorFlow op (as the evaluation protocols' workers do), rebuilds a
+``Workflow`` on the same output folder and appends its log to ``logs/<task>.log`` (``r<g>`` or
+``r<g>-<part>``); the parent forwards each line to its own stream prefixed ``[<task>]``. A task that fails (an
+exception, or a process killed) stops the experiment with a ``ReplicateFailedError`` naming it and its log; the
+tasks still running are stopped too, and a rerun resumes every one from its finished steps and its GANs' last
+checkpoints.
 """
 
 import dataclasses
@@ -39,6 +43,44 @@ class ReplicateFailedError(UserError, RuntimeError):
     """A replicate's GAN work failed or its process died; the message names the replicate and its log."""
 
 
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """One unit of GAN work: replicate ``rep`` whole (``part`` None) or one of its parts."""
+
+    rep: object
+    part: str = None
+
+    @property
+    def tag(self) -> str:
+        return self.rep.tag if self.part is None else f"{self.rep.tag}-{self.part}"
+
+    def run(self, fn, exp):
+        return fn(exp, self.rep) if self.part is None else fn(exp, self.rep, self.part)
+
+
+def plan_tasks(replicates, parts=None) -> list:
+    """The tasks in the order they start: each part for every replicate before the next part (a paper lists its
+    longest part first, so the short ones fill the gaps at the end)."""
+    if not parts:
+        return [Task(rep) for rep in replicates]
+    return [Task(rep, part) for part in parts for rep in replicates]
+
+
+def merge_parts(results: list):
+    """One replicate's result from its parts' results: dicts merged key by key (nested dicts too); a key two
+    parts both set to different values is a programming error."""
+    merged = {}
+    for result in results:
+        for key, value in result.items():
+            if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                merged[key] = merge_parts([merged[key], value])
+            elif key in merged and merged[key] != value:
+                raise ValueError(f"two parts of one replicate both set {key!r}")
+            else:
+                merged[key] = value
+    return merged
+
+
 def parse_workers(value):
     """``--workers`` checked: ``"auto"`` (also for None) or a whole number >= 1."""
     if value is None or str(value).strip().lower() == AUTO:
@@ -62,27 +104,34 @@ def resolve_workers(value, budget: str = None) -> int:
     return 1 if budget == SMOKE_BUDGET else usable_cores()
 
 
-def log_path(out_dir, rep) -> Path:
-    return Path(out_dir) / LOG_DIR / f"{rep.tag}.log"
+def log_path(out_dir, task) -> Path:
+    """The log of ``task`` (a Task or a replicate) in a run with worker processes."""
+    return Path(out_dir) / LOG_DIR / f"{task.tag}.log"
 
 
-def run_replicates(exp, fn, replicates, workers: int) -> dict:
-    """``fn(exp, rep)`` (a top-level function returning JSON-able data) for every replicate; returns
-    {replicate index: result}, the result as JSON gives it back whichever way it ran. ``workers`` <= 1 or one
-    replicate: in this process with ``exp.workflow``; else ``min(workers, len(replicates))`` processes at once."""
+def run_replicates(exp, fn, replicates, workers: int, parts=None) -> dict:
+    """``fn(exp, rep)`` (a top-level function returning JSON-able data) for every replicate, or with ``parts``
+    (the names of a replicate's independent parts, longest first) ``fn(exp, rep, part)`` for every replicate and
+    part, the parts' dicts merged per replicate (``merge_parts``). Returns {replicate index: result}, the result as
+    JSON gives it back whichever way it ran. ``workers`` <= 1 or one task: in this process with ``exp.workflow``,
+    replicate by replicate; else ``min(workers, tasks)`` processes at once, one per task."""
     replicates = list(replicates)
-    workers = max(1, min(int(workers), len(replicates)))
+    tasks = plan_tasks(replicates, parts)
+    workers = max(1, min(int(workers), len(tasks)))
     start = time.perf_counter()
     if workers == 1:
-        results = {rep.index: json.loads(json.dumps(fn(exp, rep))) for rep in replicates}
+        done = {(t.rep.index, t.part): json.loads(json.dumps(t.run(fn, exp)))
+                for t in sorted(tasks, key=lambda t: t.rep.index)}
     else:
-        results = _run_in_processes(exp, fn, replicates, workers)
+        done = _run_in_processes(exp, fn, tasks, workers, len(replicates))
     if exp.workflow is not None:
         exp.workflow.add_wall(WALL_NAME, time.perf_counter() - start, workers)
-    return results
+    if not parts:
+        return {rep.index: done[(rep.index, None)] for rep in replicates}
+    return {rep.index: merge_parts([done[(rep.index, part)] for part in parts]) for rep in replicates}
 
 
-def _run_in_processes(exp, fn, replicates, workers: int) -> dict:
+def _run_in_processes(exp, fn, tasks, workers: int, replicates: int) -> dict:
     wf = exp.workflow
     stream = wf.stream if wf is not None else sys.stdout
     child_exp = dataclasses.replace(exp, workflow=None)  # the workflow holds a stream; each child makes its own
@@ -90,39 +139,41 @@ def _run_in_processes(exp, fn, replicates, workers: int) -> dict:
     context = multiprocessing.get_context("spawn")  # not fork: the parent may already run TensorFlow threads
     results_dir = Path(exp.out) / LOG_DIR
     results_dir.mkdir(parents=True, exist_ok=True)
-    _say(stream, wf, f"GAN replicates: {len(replicates)} in {workers} worker processes ({threads} TensorFlow "
+    parts = list(dict.fromkeys(t.part for t in tasks if t.part is not None))
+    what = f"{replicates} x {len(parts)} parts ({', '.join(parts)})" if parts else f"{replicates}"
+    _say(stream, wf, f"GAN replicates: {what} in {workers} worker processes ({threads} TensorFlow "
                      f"thread(s) each); logs in {results_dir}")
-    pending, running, results = list(replicates), {}, {}
+    pending, running, results = list(tasks), {}, {}
     try:
         while pending or running:
             while pending and len(running) < workers:
-                rep = pending.pop(0)
-                log, result = log_path(exp.out, rep), results_dir / f"{rep.tag}.result.json"
+                task = pending.pop(0)
+                log, result = log_path(exp.out, task), results_dir / f"{task.tag}.result.json"
                 with open(log, "a", encoding="utf-8") as f:  # earlier attempts' lines stay (e.g. a failure's)
-                    f.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}: replicate {rep.tag} starts ---\n")
+                    f.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}: replicate {task.tag} starts ---\n")
                 result.unlink(missing_ok=True)
-                process = context.Process(target=_child_main, name=f"tfskin-replicate-{rep.tag}",
-                                          args=(fn, child_exp, rep, str(log), str(result), threads, os.getpid()))
+                process = context.Process(target=_child_main, name=f"tfskin-replicate-{task.tag}",
+                                          args=(fn, child_exp, task, str(log), str(result), threads, os.getpid()))
                 process.start()
-                running[rep.index] = (process, rep, _LogTail(log, f"[{rep.tag}] ", stream, log.stat().st_size))
+                running[task.tag] = (process, task, _LogTail(log, f"[{task.tag}] ", stream, log.stat().st_size))
             wait([p.sentinel for p, _, _ in running.values()], timeout=POLL_SECONDS)
-            for index, (process, rep, tail) in list(running.items()):
+            for tag, (process, task, tail) in list(running.items()):
                 tail.forward()
                 if process.exitcode is None:
                     continue
                 process.join()
                 tail.forward(final=True)
-                del running[index]
-                result = results_dir / f"{rep.tag}.result.json"
+                del running[tag]
+                result = results_dir / f"{tag}.result.json"
                 if process.exitcode == 0 and result.is_file():
-                    results[index] = json.loads(result.read_text())
+                    results[(task.rep.index, task.part)] = json.loads(result.read_text())
                     result.unlink()
-                    _say(stream, wf, f"replicate {rep.tag}: GAN work done")
+                    _say(stream, wf, f"replicate {tag}: GAN work done")
                     continue
-                raise ReplicateFailedError(_failure_message(rep, process.exitcode, tail, running))
+                raise ReplicateFailedError(_failure_message(task, process.exitcode, tail, running))
     finally:
         _stop(running)
-    return {rep.index: results[rep.index] for rep in replicates}
+    return results
 
 
 def _say(stream, wf, text: str):
@@ -197,9 +248,9 @@ class _LogTail:
 _FAILED_PREFIX = "REPLICATE FAILED: "
 
 
-def _child_main(fn, exp, rep, log: str, result: str, threads: int, parent_pid: int):
-    """One replicate in a worker process: threads set before any TensorFlow op, a Workflow of its own that logs
-    to ``log``, the result written as JSON to ``result`` (only once the whole replicate finished)."""
+def _child_main(fn, exp, task, log: str, result: str, threads: int, parent_pid: int):
+    """One task in a worker process: threads set before any TensorFlow op, a Workflow of its own that logs
+    to ``log``, the result written as JSON to ``result`` (only once the whole task finished)."""
     _die_with_parent(parent_pid)
     with open(log, "a", buffering=1, encoding="utf-8") as stream:
         try:
@@ -207,7 +258,7 @@ def _child_main(fn, exp, rep, log: str, result: str, threads: int, parent_pid: i
             from tfskin.reproduce.workflow import Workflow
 
             exp = dataclasses.replace(exp, workflow=Workflow(exp.out, stream))
-            value = json.dumps(fn(exp, rep))
+            value = json.dumps(task.run(fn, exp))
             tmp = Path(result).with_suffix(".tmp")
             tmp.write_text(value)
             tmp.replace(result)

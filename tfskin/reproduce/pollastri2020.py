@@ -214,11 +214,21 @@ def ensemble_arms(exp) -> list:
     return [n for n in names[0] if all(n in other for other in names) and "images" not in n]
 
 
-def replicate_gans(exp, rep) -> dict:
-    """Replicate ``rep``'s GANs (image+mask DCGAN and LAPGAN, and the subset-study GANs), each on S_g or its
-    subset only; returns {GAN: run folder}."""
-    return {name: exp.workflow.train_gan(name, config, replicate=rep.index)
-            for name, config in gan_configs(exp, rep).items()}
+def replicate_parts(exp) -> list:
+    """The parts of a replicate's GAN work that can run at the same time: one per GAN of ``gan_configs``, the
+    LAPGANs (the longer) first."""
+    from tfskin.reproduce.replicates import plan_replicates
+
+    return sorted(gan_configs(exp, plan_replicates(exp)[0]), key=lambda name: not name.startswith("lapgan"))
+
+
+def replicate_gans(exp, rep, part: str) -> dict:
+    """Replicate ``rep``'s GAN ``part`` (a name of ``gan_configs``: the image+mask DCGAN or LAPGAN, or a
+    subset-study GAN), trained on S_g or its subset only; returns {GAN: run folder}."""
+    configs = gan_configs(exp, rep)
+    if part not in configs:
+        raise ValueError(f"pollastri2020 has no replicate part {part!r}; parts: {', '.join(configs)}")
+    return {part: exp.workflow.train_gan(part, configs[part], replicate=rep.index)}
 
 
 def run(exp) -> dict:
@@ -230,7 +240,7 @@ def run(exp) -> dict:
 
     wf, s = exp.workflow, exp.settings
     check_train_size(exp)
-    runs = run_replicates(exp, replicate_gans, plan_replicates(exp), exp.workers)
+    runs = run_replicates(exp, replicate_gans, plan_replicates(exp), exp.workers, replicate_parts(exp))
     subset_ids = {}
     for rep in plan_replicates(exp):
         subset_ids[rep.index] = {subset_names(s, gan, n)[0]: example_ids(exp.datasets["gans"], rep.train_split,

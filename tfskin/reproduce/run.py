@@ -41,8 +41,8 @@ def reproduce(paper: str, out_dir, *, data: str = "phantoms", ood_data: str = No
                          settings=settings, workers=workers, workflow=None, datasets=roles, splits=splits)
         plan = module.plan(exp)
         described = describe_plan(plan, settings, roles)
-        described["workers"] = {"gan_replicates": min(workers, int(settings.get("gan_replicates") or 1)),
-                                "evaluation": workers}
+        tasks = int(settings.get("gan_replicates") or 1) * len(module.replicate_parts(exp) or (None,))
+        described["workers"] = {"gan_replicates": min(workers, tasks), "gan_tasks": tasks, "evaluation": workers}
         if gpu_hours:
             from tfskin.reproduce.gpu_hours import estimate
 
