@@ -3,6 +3,7 @@ structure of its paper-style report, and resume: after deleting one repeat's res
 
 import io
 import json
+import shutil
 
 import pytest
 
@@ -204,9 +205,9 @@ def test_pollastri2020_smoke_report_and_resume(tmp_path):
 
 
 @pytest.mark.slow
-def test_lunagariya_smoke_report_and_resume(tmp_path):
+def test_lunagariya_smoke_report_and_resume(tmp_path, lunagariya_smoke):
     out = tmp_path / "lunagariya"
-    _run("lunagariya", out)
+    shutil.copytree(lunagariya_smoke[0], out)  # the session's run (tests/reproduce/test_parallel.py reads it too)
     report = (out / "report.md").read_text()
     for row in ("DCGAN", "Phase-frozen PGAN", "Real, held out (floor)"):
         assert f"| {row} |" in report, row

@@ -134,21 +134,22 @@ def _generator_weights(run_dir) -> list:
 
 
 @pytest.mark.slow
-def test_lunagariya_replicate_trained_in_a_worker_matches_the_one_process_run(tmp_path):
-    """lunagariya at the smoke budget in one process; then a copy with replicate r1's GANs and the scoring
-    removed, resumed with 2 workers: r0 is skipped in its worker, r1 is retrained in its own (1 thread instead of
-    2). r1's DCGAN generator and the scores match. Measured: the DCGAN generator weights differ by <= 3e-7 between
-    1 and 2 threads (float reductions in another order), so 1e-5 is the tolerance. The phase-frozen PGAN is left
-    out: at the smoke budget two runs of it in separate processes with the same thread count already differ by
-    ~0.1 in generator weights, so it cannot tell the engines apart."""
+def test_lunagariya_replicate_trained_in_a_worker_matches_the_one_process_run(tmp_path, lunagariya_smoke):
+    """lunagariya at the smoke budget in one process (the session's run: ``lunagariya_smoke``); then a copy with
+    replicate r1's GANs and the scoring removed, resumed with 2 workers: r0 is skipped in its worker, r1 is
+    retrained in its own (1 thread instead of 2). r1's DCGAN generator and the scores match. Measured: the DCGAN
+    generator weights differ by <= 3e-7 between 1 and 2 threads (float reductions in another order), so 1e-5 is
+    the tolerance. The phase-frozen PGAN is left out: at the smoke budget two runs of it in separate processes
+    with the same thread count already differ by ~0.1 in generator weights, so it cannot tell the engines
+    apart."""
     import shutil
 
     import numpy as np
 
     from tfskin.reproduce.run import reproduce
 
-    one, two = tmp_path / "one", tmp_path / "two"
-    expected = reproduce("lunagariya", one, budget="smoke", workers=1, stream=io.StringIO())
+    one, expected = lunagariya_smoke  # read only
+    two = tmp_path / "two"
     shutil.copytree(one, two)
     for model in ("dcgan", "progan_frozen"):
         shutil.rmtree(two / "gans" / model / "r1")
