@@ -6,7 +6,7 @@ workers share one ``root``: the first worker to need a run trains it while the o
 all read the same folder. Tests only read these runs (copy an export before changing it).
 
 ``TinyRuns(root).paper_smoke("lunagariya")`` does the same for a paper's whole smoke-budget experiment
-(``tfskin reproduce``, in one process): tests copy its folder before resuming or changing it.
+(``tfskin reproduce``, in one process); ``copy_experiment`` gives a test its own copy to resume or change.
 """
 
 import contextlib
@@ -69,6 +69,20 @@ class TinyRuns:
                 reproduce(paper, folder / "out", budget="smoke", workers=1, stream=io.StringIO())
                 done.write_text("{}")
         return folder / "out", json.loads((folder / "out" / "reproduce.json").read_text())
+
+
+def copy_experiment(src, dst) -> Path:
+    """A copy of the experiment folder ``src`` at ``dst`` that points only into itself: the absolute paths its
+    JSON and Markdown files hold (run folders, protocol sources) are moved along, so a rerun there resumes it
+    as it would the original."""
+    src, dst = Path(src), Path(dst)
+    shutil.copytree(src, dst)
+    for path in dst.rglob("*"):
+        if path.suffix in (".json", ".md") and path.is_file():
+            text = path.read_text()
+            if str(src) in text:
+                path.write_text(text.replace(str(src), str(dst)))
+    return dst
 
 
 def _train(model, preset, classes, steps, run_dir):
