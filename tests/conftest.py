@@ -41,6 +41,20 @@ def dcgan_mask_run(tiny_runs):
     return tiny_runs.get("dcgan", "tiny_mask")
 
 
+@pytest.fixture(scope="session")
+def lunagariya_smoke(tiny_runs):
+    """lunagariya's smoke-budget experiment run once per session in one process: (folder, its reproduce.json).
+    Copy the folder before resuming or changing it."""
+    return tiny_runs.paper_smoke("lunagariya")
+
+
+@pytest.fixture(scope="session")
+def pollastri_smoke(tiny_runs):
+    """pollastri2020's smoke-budget experiment run once per session in one process: (folder, its
+    reproduce.json). Copy the folder before resuming or changing it."""
+    return tiny_runs.paper_smoke("pollastri2020")
+
+
 @pytest.fixture(autouse=True)
 def _float32_policy():
     keras.config.set_dtype_policy("float32")

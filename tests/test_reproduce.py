@@ -5,6 +5,7 @@ import io
 import json
 
 import pytest
+from tiny_runs import copy_experiment
 
 from tfskin.errors import ConfigError
 from tfskin.evaluation.results import run_dir_of
@@ -176,9 +177,9 @@ def test_fossen2020_smoke_report_and_resume(tmp_path):
 
 
 @pytest.mark.slow
-def test_pollastri2020_smoke_report_and_resume(tmp_path):
+def test_pollastri2020_smoke_report_and_resume(tmp_path, pollastri_smoke):
     out = tmp_path / "pollastri"
-    _run("pollastri2020", out)
+    copy_experiment(pollastri_smoke[0], out)  # the session's run (its GANs also seed test_pollastri_paper.py's)
     report = (out / "report.md").read_text()
     assert "| published, ISIC 2017 test (Pollastri et al. 2020, Table 2), Jaccard | 0.746 | 0.751 | 0.739 |" in report
     assert "mean Jaccard (ISIC 2017 score)" in report and "thresholded Jaccard (ISIC 2018 score)" in report
@@ -204,9 +205,9 @@ def test_pollastri2020_smoke_report_and_resume(tmp_path):
 
 
 @pytest.mark.slow
-def test_lunagariya_smoke_report_and_resume(tmp_path):
+def test_lunagariya_smoke_report_and_resume(tmp_path, lunagariya_smoke):
     out = tmp_path / "lunagariya"
-    _run("lunagariya", out)
+    copy_experiment(lunagariya_smoke[0], out)  # the session's run (tests/reproduce/test_parallel.py reads it too)
     report = (out / "report.md").read_text()
     for row in ("DCGAN", "Phase-frozen PGAN", "Real, held out (floor)"):
         assert f"| {row} |" in report, row

@@ -4,6 +4,9 @@
 returns where it lies (``run_dir``, ``export_path``: its SavedModel version folder). Under pytest-xdist the
 workers share one ``root``: the first worker to need a run trains it while the others wait on a file lock, then
 all read the same folder. Tests only read these runs (copy an export before changing it).
+
+``TinyRuns(root).paper_smoke("lunagariya")`` does the same for a paper's whole smoke-budget experiment
+(``tfskin reproduce``, in one process); ``copy_experiment`` gives a test its own copy to resume or change.
 """
 
 import contextlib
@@ -52,6 +55,34 @@ class TinyRuns:
                 done.write_text(json.dumps({"run_dir": str(result.run_dir), "export_path": str(result.export_path)}))
             where = json.loads(done.read_text())
         return TinyRun(Path(where["run_dir"]), Path(where["export_path"]))
+
+    def paper_smoke(self, paper: str) -> tuple:
+        """(folder, reproduce.json as JSON gives it back) of ``paper``'s smoke budget run with one worker."""
+        from tfskin.reproduce.run import reproduce
+
+        key = f"reproduce-{paper}-smoke"
+        folder = self.root / key
+        with _exclusive(self.root / f"{key}.lock"):
+            done = folder / "done.json"
+            if not done.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                reproduce(paper, folder / "out", budget="smoke", workers=1, stream=io.StringIO())
+                done.write_text("{}")
+        return folder / "out", json.loads((folder / "out" / "reproduce.json").read_text())
+
+
+def copy_experiment(src, dst) -> Path:
+    """A copy of the experiment folder ``src`` at ``dst`` that points only into itself: the absolute paths its
+    JSON and Markdown files hold (run folders, protocol sources) are moved along, so a rerun there resumes it
+    as it would the original."""
+    src, dst = Path(src), Path(dst)
+    shutil.copytree(src, dst)
+    for path in dst.rglob("*"):
+        if path.suffix in (".json", ".md") and path.is_file():
+            text = path.read_text()
+            if str(src) in text:
+                path.write_text(text.replace(str(src), str(dst)))
+    return dst
 
 
 def _train(model, preset, classes, steps, run_dir):

@@ -179,21 +179,20 @@ def _generator_weights(run_dir) -> list:
 
 
 @pytest.mark.slow
-def test_lunagariya_replicate_trained_in_a_worker_matches_the_one_process_run(tmp_path):
-    """lunagariya at the smoke budget in one process; then a copy with replicate r1's GANs and the scoring
-    removed, resumed with 2 workers: r0's GANs are skipped in their workers, r1's are retrained each in its own
-    (1 thread instead of 2). r1's DCGAN generator and the scores match. Measured: the DCGAN generator weights
-    differ by <= 3e-7 between 1 and 2 threads (float reductions in another order), so 1e-5 is the tolerance. The
-    phase-frozen PGAN is left out: at the smoke budget two runs of it in separate processes with the same thread
-    count already differ by ~0.1 in generator weights, so it cannot tell the engines apart."""
+def test_lunagariya_replicate_trained_in_a_worker_matches_the_one_process_run(tmp_path, lunagariya_smoke):
+    """lunagariya at the smoke budget in one process (the session's run: ``lunagariya_smoke``); then a copy with
+    replicate r1's GANs and the scoring removed, resumed with 2 workers: r0's GANs are skipped in their workers,
+    r1's are retrained each in its own (1 thread instead of 2). r1's generators and the scores match. Measured:
+    the DCGAN generator weights differ by <= 3e-7 between 1 and 2 threads (float reductions in another order), so
+    1e-5 is the tolerance."""
     import shutil
 
     import numpy as np
 
     from tfskin.reproduce.run import reproduce
 
-    one, two = tmp_path / "one", tmp_path / "two"
-    expected = reproduce("lunagariya", one, budget="smoke", workers=1, stream=io.StringIO())
+    one, expected = lunagariya_smoke  # read only
+    two = tmp_path / "two"
     shutil.copytree(one, two)
     for model in ("dcgan", "progan_frozen"):
         shutil.rmtree(two / "gans" / model / "r1")
@@ -210,9 +209,10 @@ def test_lunagariya_replicate_trained_in_a_worker_matches_the_one_process_run(tm
     assert re.search(r"\[r1-progan_frozen\] .*train_progan_frozen_r1: running", log)
     assert sorted(p.name for p in (two / "gans" / "dcgan" / "r0" / "checkpoints").iterdir()) == r0_checkpoints
 
-    dcgan_r1 = [_generator_weights(folder / "gans" / "dcgan" / "r1") for folder in (one, two)]
-    for a, b in zip(*dcgan_r1, strict=True):
-        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
+    for model in ("dcgan", "progan_frozen"):
+        r1 = [_generator_weights(folder / "gans" / model / "r1") for folder in (one, two)]
+        for a, b in zip(*r1, strict=True):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-5, err_msg=model)
     for row in ("DCGAN", "Real, held out (floor)"):
         for key in ("js_divergence", "wasserstein", "fid", "kid", "precision", "recall"):
             want = [d[key] for d in expected["scores"]["rows"][row]["draws"]]

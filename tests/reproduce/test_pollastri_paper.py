@@ -99,17 +99,42 @@ def test_the_variant_ensemble_averages_every_member_at_the_first_members_size(tm
     assert ensemble_repeat([("cdnn0", right, tmp_path / "a")], "DCGAN", 0) is None  # no such run yet
 
 
+SHARED_GANS = ("dcgan_mask", "lapgan_mask")
+
+
+def _seed_with_smoke_gans(exp, smoke_out):
+    """Copy the smoke run's DCGAN and LAPGAN of every replicate (and their finished-step markers) into ``exp``'s
+    folder, so its workflow skips training them; their configs must be exactly the ones ``exp`` plans."""
+    import shutil
+
+    from tfskin.runs import read_run_config
+
+    planned = pollastri2020.plan(exp)["gans"]
+    for rep in plan_replicates(exp):
+        for name in SHARED_GANS:
+            run = exp.out / "gans" / name / rep.tag
+            shutil.copytree(smoke_out / "gans" / name / rep.tag, run)
+            assert read_run_config(run).to_json() == planned[f"{name} ({rep.tag})"].to_json(), (name, rep.tag)
+            marker = f"steps/train_{name}_{rep.tag}.json"
+            shutil.copy(smoke_out / marker, exp.out / marker)
+
+
 @pytest.mark.e2e
-def test_the_paper_structure_runs_end_to_end_at_smoke_sizes(tmp_path):
-    """Two variants, Both GANs, a subset DCGAN and the cross-variant ensemble, trained at smoke sizes (CDNN4's
-    real-only arm is checked in the plan test)."""
+def test_the_paper_structure_runs_end_to_end_at_smoke_sizes(tmp_path, pollastri_smoke):
+    """Two variants, Both GANs, a subset DCGAN and the cross-variant ensemble at smoke sizes (CDNN4's real-only
+    arm is checked in the plan test). The DCGAN and LAPGAN are the smoke run's (the same configs, checked; their
+    training is tested there): only the subset DCGANs are trained here."""
     from tfskin.reproduce.workflow import Workflow
 
     settings = {**settings_for(pollastri2020, "smoke"), "variants": ("cdnn0", "cdnn1"), "both_gans": True,
                 "subsets": (8,), "subset_gans": ("dcgan",), "ensemble_variants": ("cdnn0", "cdnn1")}
     exp = _experiment(tmp_path / "out", budget="smoke", settings=settings)
-    exp.workflow = Workflow(exp.out, io.StringIO())
+    (exp.out / "steps").mkdir(parents=True)
+    _seed_with_smoke_gans(exp, pollastri_smoke[0])
+    log = io.StringIO()
+    exp.workflow = Workflow(exp.out, log)
     summary = pollastri2020.run(exp)
+    assert "train_lapgan_mask_r1: already done, skipped" in log.getvalue()
     report = (exp.out / "report.md").read_text()
     assert "## Table 2, every CDNN variant" in report and "| CDNN1 | 0.759 | 0.753 | 0.764 | 0.752 |" in report
     assert "## The paper's ensemble (section 5.2)" in report

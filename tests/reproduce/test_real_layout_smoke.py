@@ -42,8 +42,10 @@ def test_fossen2020_smoke_on_a_release_layout_isic2019_with_derm7pt(tmp_path, mo
     register.build("derm7pt", DERM7PT_DUMMY, data_dir_override=folder, workers=0, progress=False)
     monkeypatch.setenv(register.DATA_DIR_ENV, folder)
 
+    # the real-data path, not the training: one refining CycleGAN per replicate (the phantom smoke run in
+    # tests/test_reproduce.py trains both), fewer refined and translated images
     summary, report = run_smoke(fossen2020, "fossen2020", tmp_path / "out", "isic2019", "derm7pt", test_size=None,
-                                ood_size=None)
+                                ood_size=None, pipeline_classes=("MEL",), samples_per_class=4, translated=8)
     assert "measured, isic2019" in report and "out of distribution" in report
     assert "## Accuracy (Table 2's column) and macro F1" in report and "## Table 3: the alpha sweep" in report
     assert summary["runs_failed"] == []
