@@ -57,8 +57,9 @@ def register(subparsers):
                    help="repeats per condition, a multiple of the budget's GAN replicates (default: the budget's; "
                         "each GAN replicate trains its GANs on its own real images)")
     p.add_argument("--workers", type=_workers, default="auto", metavar="N|auto",
-                   help="processes at once, each with cores/N TensorFlow threads: the GAN replicates (at most one "
-                        "process per replicate) and then the evaluation's classifier/segmenter runs; auto (default): "
+                   help="processes at once, each with cores/N TensorFlow threads: the GAN replicates (one process "
+                        "per independent part of a replicate, e.g. per GAN) and then the evaluation's "
+                        "classifier/segmenter runs; auto (default): "
                         "one per CPU core this process may use (1 at --budget smoke, whose GANs train for seconds); "
                         "1: everything in this one process")
     p.add_argument("--out", help="output folder (default reproduce/<paper>-<budget>)")
