@@ -123,7 +123,7 @@ def run_replicates(exp, fn, replicates, workers: int, parts=None) -> dict:
         done = {(t.rep.index, t.part): json.loads(json.dumps(t.run(fn, exp)))
                 for t in sorted(tasks, key=lambda t: t.rep.index)}
     else:
-        done = _run_in_processes(exp, fn, tasks, workers, len(replicates))
+        done = _run_in_processes(exp, fn, tasks, workers, len(replicates), parts)
     if exp.workflow is not None:
         exp.workflow.add_wall(WALL_NAME, time.perf_counter() - start, workers)
     if not parts:
@@ -131,7 +131,7 @@ def run_replicates(exp, fn, replicates, workers: int, parts=None) -> dict:
     return {rep.index: merge_parts([done[(rep.index, part)] for part in parts]) for rep in replicates}
 
 
-def _run_in_processes(exp, fn, tasks, workers: int, replicates: int) -> dict:
+def _run_in_processes(exp, fn, tasks, workers: int, replicates: int, parts) -> dict:
     wf = exp.workflow
     stream = wf.stream if wf is not None else sys.stdout
     child_exp = dataclasses.replace(exp, workflow=None)  # the workflow holds a stream; each child makes its own
@@ -139,7 +139,6 @@ def _run_in_processes(exp, fn, tasks, workers: int, replicates: int) -> dict:
     context = multiprocessing.get_context("spawn")  # not fork: the parent may already run TensorFlow threads
     results_dir = Path(exp.out) / LOG_DIR
     results_dir.mkdir(parents=True, exist_ok=True)
-    parts = list(dict.fromkeys(t.part for t in tasks if t.part is not None))
     what = f"{replicates} x {len(parts)} parts ({', '.join(parts)})" if parts else f"{replicates}"
     _say(stream, wf, f"GAN replicates: {what} in {workers} worker processes ({threads} TensorFlow "
                      f"thread(s) each); logs in {results_dir}")
