@@ -150,11 +150,9 @@ def run_config(model: str, preset: str, steps: int, size: int, num_examples: int
     overrides = {}
     if model == "progan":
         chosen = get_model(model).preset(preset)
-        stages = int(np.log2(size // 4)) + 1
-        batch = chosen.train.get("batch_size", 16)
-        phase = max(1, steps * batch // (2 * stages))
-        overrides = {"feature_maps": tuple(chosen.model_config.feature_maps[-stages:]),
-                     "transition_images": phase, "stabilise_images": phase}
+        fitted = chosen.model_config.fitted_to((size, size), steps, chosen.train.get("batch_size", 16))
+        overrides = {"feature_maps": fitted.feature_maps, "transition_images": fitted.transition_images,
+                     "stabilise_images": fitted.stabilise_images}
     return resolve_config(model, preset, data={"num_examples": num_examples, "image_size": (size, size)},
                           train={"steps": steps, "seed": seed, "export_at_end": False, "sample_every": steps,
                                  "checkpoint_every": steps, "log_every": max(1, steps // 10)},

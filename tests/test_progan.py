@@ -161,3 +161,38 @@ def test_paper_presets():
     assert frozen.generator.to_image[2].count_params() == 3_072 + 3
     with pytest.raises(ConfigError, match="divisible"):
         ProGAN(ProGANConfig(feature_maps=(8, 8, 8)), image_shape=(18, 18, 3))
+
+
+def test_a_preset_fitted_to_a_short_run_grows_from_4x4_to_full_size_within_it():
+    quick = get_model("progan").preset("quick")
+    batch = quick.train["batch_size"]
+    at_preset = ProGAN(quick.model_config, image_shape=(32, 32, 3))
+    assert at_preset.stage_schedule(batch).phases[0].name == "2x2"  # its five blocks start at 2x2 for 32x32
+    assert at_preset.stage_schedule(batch).full_from >= 900  # 900 steps end while 8x8 fades in
+
+    fitted = quick.model_config.fitted_to((32, 32), steps=900, batch_size=batch)
+    assert fitted.feature_maps == quick.model_config.feature_maps[-4:]
+    assert fitted.transition_images == fitted.stabilise_images == 900 * batch // 8
+    schedule = ProGAN(fitted, image_shape=(32, 32, 3)).stage_schedule(batch)
+    assert [p.name for p in schedule.phases] == ["4x4", "8x8", "16x16", "32x32"]
+    assert schedule.full_from == 6 * 113 and schedule.total_steps <= 900  # 1,800 images = 113 steps a phase
+    with pytest.raises(ConfigError, match="24x24"):
+        quick.model_config.fitted_to((24, 24), steps=900, batch_size=batch)
+    with pytest.raises(ConfigError, match="need 7 feature_maps"):
+        quick.model_config.fitted_to((256, 256), steps=900, batch_size=batch)
+
+
+def test_a_run_that_ends_before_the_last_stage_is_faded_in_says_so():
+    model = preset_model(ProGAN, "progan", "tiny")  # phases of 4 steps at batch 8: 16x16 fully in from step 17
+    notice = model.schedule_notice(6, 8)
+    assert "fully faded in only at step 17" in notice and "stage 1 (8x8, fading in at alpha 0.50" in notice
+    assert "ends in stage 1 (8x8; stages 0-2)" in model.schedule_notice(10, 8)
+    assert model.schedule_notice(16, 8) is not None and model.schedule_notice(17, 8) is None
+
+
+def test_the_runner_prints_the_schedule_warning(tmp_path):
+    import io
+
+    out = io.StringIO()
+    train(_progan_config(2, checkpoint_every=2), tmp_path / "run", stream=out)
+    assert "warning: progan trains 2 steps but its schedule reaches its last stage (16x16)" in out.getvalue()

@@ -273,3 +273,14 @@ def test_more_repeats_extend_a_replicated_protocol_but_other_replicates_do_not(t
     other["replicates"][0]["data"]["seed"] += 1
     with pytest.raises(ConfigError, match="replicates"):
         _check_resume(other, tmp_path)
+
+
+def test_the_cpu_budgets_pgan_reaches_its_full_resolution_within_its_steps(tmp_path):
+    from tfskin.training import build_model
+
+    exp = _experiment(bissoto2018, tmp_path, budget="cpu")
+    config = bissoto2018.gan_configs(exp, plan_replicates(exp)[0])["pgan"]
+    model = build_model(config)
+    assert model.schedule_notice(config.train.steps, config.train.batch_size) is None
+    schedule = model.stage_schedule(config.train.batch_size)
+    assert schedule.phases[-1].name == "32x32" and schedule.full_from < 0.8 * config.train.steps

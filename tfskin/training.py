@@ -235,6 +235,9 @@ def _train_run(config, run_dir, strategy, replicas, backend, resume, stream, exp
               f"replica(s), batch {config.train.batch_size}{share}, precision {config.train.precision} "
               f"({config.train.precision_reason or 'requested'}); run dir {run_dir}",
               file=stream, flush=True)
+        notice = model.schedule_notice(config.train.steps, config.train.batch_size)
+        if notice:
+            print(f"warning: {notice}", file=stream, flush=True)
         steps_per_epoch = config.train.log_every
         epochs = -(-remaining // steps_per_epoch) + 1
         try:

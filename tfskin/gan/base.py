@@ -200,6 +200,11 @@ class GAN(keras.Model):
         """Keras callbacks this model's training needs beyond the runner's own (stage schedules, panel grids)."""
         return []
 
+    def schedule_notice(self, steps: int, batch_size: int):
+        """A warning when ``steps`` end before the model's growth schedule reaches its last stage (staged GANs);
+        None otherwise."""
+        return None
+
     def after_restore(self):
         """Called after weights were restored from a checkpoint (staged models re-read their stage)."""
 

@@ -50,6 +50,12 @@ class StageSchedule:
             start += phase.steps
         return out
 
+    @property
+    def full_from(self) -> int:
+        """The index of the first step that trains the last stage fully faded in (alpha 1)."""
+        start, last = self.boundaries()[-1]
+        return start + last.transition_steps
+
     def phase_at(self, step: int) -> Phase:
         for start, phase in self.boundaries():
             if step < start + phase.steps:
@@ -122,6 +128,17 @@ class StagedGAN(GAN):
 
     def after_restore(self):
         self.sync_stage()
+
+    def schedule_notice(self, steps: int, batch_size: int):
+        schedule = self.stage_schedule(batch_size)
+        if len(schedule.phases) < 2 or steps > schedule.full_from:
+            return None
+        stage, alpha = schedule.at(max(0, steps - 1))
+        where = schedule.phase_at(max(0, steps - 1)).name + (f", fading in at alpha {alpha:.2f}" if alpha < 1 else "")
+        return (f"{self.model_name} trains {steps} steps but its schedule reaches its last stage "
+                f"({schedule.phases[-1].name}) fully faded in only at step {schedule.full_from + 1}: training ends in "
+                f"stage {stage} ({where}; stages 0-{len(schedule.phases) - 1}), so samples and exports come from that "
+                f"stage. Raise train.steps or shorten the phases.")
 
     def schedule_scalars(self) -> dict:
         """Scalars TensorBoard shows under ``schedule/``."""

@@ -46,8 +46,8 @@ SETTINGS = {
     },
     "cpu": {
         "gan_image_size": 32, "pix2pixhd_preset": "quick", "semantic_preset": "quick_semantic", "pgan_preset": "quick",
-        "gan_steps": None, "pix2pixhd_steps": 400, "pgan_steps": 900, "image_size": 32, "train_size": 200,
-        "test_size": 200, "ood_size": 200, "gan_replicates": 3, "repeats": 9,
+        "gan_steps": None, "pix2pixhd_steps": 400, "pgan_steps": 900, "pgan_fit_schedule": True, "image_size": 32,
+        "train_size": 200, "test_size": 200, "ood_size": 200, "gan_replicates": 3, "repeats": 9,
         "classifier": {"backbone": "small_cnn", "width": 16, "epochs": 8, "batch_size": 32, "learning_rate": 0.01,
                        "tta": 3},
     },
@@ -95,7 +95,20 @@ def _gan_config(exp, rep, model, preset, dataset, steps_key):
     if steps:
         every = max(1, steps // 4)
         train.update(checkpoint_every=every, sample_every=every, log_every=max(1, steps // 20))
-    return resolve_config(model, preset, data=data, train=train)
+    overrides = {}
+    if model == "progan" and s.get("pgan_fit_schedule"):
+        overrides = _fitted_schedule(preset, data["image_size"], steps)
+    return resolve_config(model, preset, data=data, train=train, model_overrides=overrides)
+
+
+def _fitted_schedule(preset, image_size, steps) -> dict:
+    """The PGAN preset's blocks and phase lengths fitted to grow from 4x4 to ``image_size`` within ``steps``."""
+    from tfskin.registry import get_model
+
+    chosen = get_model("progan").preset(preset)
+    fitted = chosen.model_config.fitted_to(image_size, steps, chosen.train.get("batch_size", 16))
+    return {"feature_maps": fitted.feature_maps, "transition_images": fitted.transition_images,
+            "stabilise_images": fitted.stabilise_images}
 
 
 def synthesize_from_maps(run_dir, out_dir, num: int) -> dict:

@@ -2,7 +2,7 @@
 phase-frozen variant (Lunagariya & Patel, section 7.2)."""
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tfskin.config import ConfigError, ModelConfig, check_halvable, doubled, halved
 
@@ -73,6 +73,25 @@ class ProGANConfig(ModelConfig):
     def resolution(self, stage: int, image_size) -> tuple:
         """Stage ``stage``'s size for ``image_size`` images."""
         return doubled(self.base_size(image_size), stage)
+
+    def fitted_to(self, image_size, steps: int, batch_size: int, base: int = 4) -> "ProGANConfig":
+        """This config grown from ``base`` x ``base`` (the shorter side) to ``image_size`` within ``steps`` steps of
+        ``batch_size``: the last blocks of ``feature_maps``, one per stage, and every fade-in and stabilisation
+        lasting steps x batch / (2 x stages) images, so the last stage is fully faded in after (2 x stages - 2)
+        / (2 x stages) of the run and trains at alpha 1 for the rest. A preset's phase lengths are set for its own
+        size and step count; a shorter run at them ends at a low resolution (900 steps of ``quick`` at 32x32 end
+        while 8x8 fades in)."""
+        side = min(image_size)
+        stages = int(math.log2(side // base)) + 1 if side >= base and side % base == 0 else 0
+        if stages < 1 or base * 2 ** (stages - 1) != side:
+            raise ConfigError(f"progan: cannot grow from {base}x{base} to {image_size[0]}x{image_size[1]} by "
+                              f"doubling")
+        if stages > len(self.feature_maps):
+            raise ConfigError(f"progan: {stages} stages ({base} -> {side}) need {stages} feature_maps entries, the "
+                              f"config has {len(self.feature_maps)}")
+        phase = max(1, steps * batch_size // (2 * stages))
+        return replace(self, feature_maps=tuple(self.feature_maps[-stages:]), transition_images=phase,
+                       stabilise_images=phase)
 
 
 @dataclass(frozen=True)
