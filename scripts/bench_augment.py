@@ -52,7 +52,9 @@ depending on how well TensorFlow spreads these small steps over them):
   python scripts/bench_augment.py --models dcgan acgan progan pix2pixhd --sizes 200 1000 --seeds 0 1 2 \\
       --settings none 'ada={"kind": "ada", "speed_images": 20000}' --out bench_augment_full
 
-``--smoke`` checks every model end to end in a few minutes (3 steps, tiny samples, 2 CAS classes; the numbers
+Every bench also writes ``OUT/samples_<n>.png`` per training-set size (a row per model, a column per setting,
+the first seed's last sample grid); ``--sheets-only`` writes them from the runs in OUT without training or
+scoring. ``--smoke`` checks every model end to end in a few minutes (3 steps, tiny samples, 2 CAS classes; the numbers
 mean nothing). A setting is ``none``, ``ada``, ``diffaugment`` or ``NAME=JSON`` (an ``augment`` section, e.g.
 ``'ada20k={"kind": "ada", "speed_images": 20000}'``). ADA's default speed (p moves at most 1 per 500,000 images,
 StyleGAN2-ADA's) leaves p below 0.07 in runs of these lengths (at most 32,000 images), so the full design
@@ -174,6 +176,47 @@ def train_run(config, run_dir: Path) -> dict:
               "final_logs": {k: float(v) for k, v in result.final_logs.items()}}
     done.write_text(json.dumps(record, indent=2))
     return record
+
+
+def write_sample_sheets(out: Path, models, sizes, settings, seed: int) -> list:
+    """``OUT/samples_<n>.png`` per training-set size: a row per model, a column per setting, each cell the last
+    sample grid its run wrote (the EMA generator's; pix2pixHD's panels: map, real, synthesized) for ``seed``.
+    Runs not in OUT leave their cell empty. Returns the paths written."""
+    from PIL import Image, ImageDraw
+
+    written = []
+    for n in sizes:
+        cells = {}
+        for model in models:
+            for name in settings:
+                grids = sorted((out / f"{model}_{n}_{name}_seed{seed}" / "samples").glob("step_*.png"))
+                if grids:
+                    cells[model, name] = Image.open(grids[-1]).convert("RGB")
+        if not cells:
+            continue
+        label_w, label_h, pad = 90, 16, 6
+        col_w = {name: max((im.width for (m, s), im in cells.items() if s == name), default=0) for name in settings}
+        row_h = {m: max((im.height for (mm, s), im in cells.items() if mm == m), default=0) for m in models}
+        sheet = Image.new("RGB", (label_w + sum(col_w.values()) + pad * len(settings),
+                                  label_h + sum(row_h.values()) + pad * len(models)), "white")
+        draw = ImageDraw.Draw(sheet)
+        x = label_w
+        for name in settings:
+            draw.text((x, 2), f"{name} (seed {seed}, {n} images)", fill="black")
+            x += col_w[name] + pad
+        y = label_h
+        for model in models:
+            draw.text((2, y + row_h[model] // 2), model, fill="black")
+            x = label_w
+            for name in settings:
+                if (model, name) in cells:
+                    sheet.paste(cells[model, name], (x, y))
+                x += col_w[name] + pad
+            y += row_h[model] + pad
+        path = out / f"samples_{n}.png"
+        sheet.save(path)
+        written.append(path)
+    return written
 
 
 def loaded_run_source(run_dir, config, model):
@@ -388,6 +431,8 @@ def main(argv=None):
     parser.add_argument("--no-cas", action="store_true", help="skip the CAS ratio")
     parser.add_argument("--smoke", action="store_true",
                         help="every model end to end in minutes: 3 steps, 16 samples, one seed, tiny CAS")
+    parser.add_argument("--sheets-only", action="store_true",
+                        help="only write OUT/samples_<n>.png from the runs already in OUT (no training or scoring)")
     parser.add_argument("--out", type=Path, default=Path("bench_augment_runs"))
     args = parser.parse_args(argv)
     reference_count, classifier = 2 * max(512, args.samples), (1000, CLASSIFIER_EPOCHS)
@@ -401,6 +446,10 @@ def main(argv=None):
     steps = per_model(args.steps, args.models, {m: d[1] for m, d in MODEL_DEFAULTS.items()}, int)
     settings = [parse_setting(s) for s in args.settings]
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.sheets_only:
+        for path in write_sample_sheets(args.out, args.models, args.sizes, [n for n, _ in settings], args.seeds[0]):
+            print(f"wrote {path}")
+        return
     features = feature_network(args.features, args.image_size, args.out, *classifier)
     pixels = feature_network("pixels:32", args.image_size, args.out)
     held_out_data = phantoms(reference_count, args.image_size, REAL_SEED)
@@ -457,6 +506,8 @@ def main(argv=None):
     print("\n".join(reference_lines))
     if cas is not None:
         print(f"CAS: {cas.trainer.trained} small_cnn classifiers trained (real-trained references reused per size)")
+    for path in write_sample_sheets(args.out, args.models, args.sizes, [n for n, _ in settings], args.seeds[0]):
+        print(f"samples: {path}")
     (args.out / "bench_augment.json").write_text(json.dumps(
         {"header": header, "table": lines, "references": references, "feature_classifier": accuracy,
          "cas_classifier": None if cas is None else cas.config.to_dict(), "rows": rows}, indent=2))
