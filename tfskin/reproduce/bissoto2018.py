@@ -238,7 +238,8 @@ def run(exp) -> dict:
     cfg = protocol_config(exp)
     wf.log(f"classifier protocol: {len(cfg['conditions'])} conditions x {cfg['repeats']} repeats "
            f"({len(cfg['replicates'])} GAN replicates)")
-    summary = wf.timed("evaluation", run_protocol, cfg, exp.out / "protocol", workers=exp.workers, stream=wf.stream)
+    summary = wf.timed("evaluation", run_protocol, cfg, exp.out / "protocol", workers=exp.workers,
+                       engine=exp.engine, stream=wf.stream)
     from tfskin.reproduce.provenance import add_to_summary, record_experiment
     from tfskin.reproduce.report import classifier_paper_report
 

@@ -1,5 +1,6 @@
 """``tfskin reproduce PAPER``: a paper's experiment as one resumable command."""
 
+from tfskin.evaluation.engine import ENGINES
 from tfskin.reproduce.papers import BUDGETS, PAPERS
 
 
@@ -10,7 +11,7 @@ def _cmd_reproduce(args):
 
     out = args.out or f"reproduce/{args.paper}-{args.budget}"
     result = reproduce(args.paper, out, data=args.data, ood_data=args.ood_data, budget=args.budget,
-                       repeats=args.repeats, workers=args.workers, dry_run=args.dry_run,
+                       repeats=args.repeats, workers=args.workers, engine=args.engine, dry_run=args.dry_run,
                        gpu_hours=args.dry_run and args.budget == "paper")
     if args.dry_run:
         print(json.dumps(result, indent=2))
@@ -62,6 +63,10 @@ def register(subparsers):
                         "classifier/segmenter runs; auto (default): "
                         "one per CPU core this process may use (1 at --budget smoke, whose GANs train for seconds); "
                         "1: everything in this one process")
+    p.add_argument("--engine", choices=ENGINES,
+                   help="how the evaluation trains its many small classifiers/segmenters: reuse (default) keeps one "
+                        "traced model per shape and resets it per run; single builds each afresh (the one-by-one "
+                        "engine, for comparisons); the same numbers either way")
     p.add_argument("--out", help="output folder (default reproduce/<paper>-<budget>)")
     p.add_argument("--dry-run", action="store_true",
                    help="resolve and validate every GAN config and the evaluation protocol, print the plan, exit")

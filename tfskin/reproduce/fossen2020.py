@@ -297,7 +297,8 @@ def run(exp) -> dict:
     cfg = protocol_config(exp)
     wf.log(f"classifier protocol: {len(cfg['conditions'])} conditions x {cfg['repeats']} repeats "
            f"({len(cfg['replicates'])} GAN replicates)")
-    summary = wf.timed("evaluation", run_protocol, cfg, exp.out / "protocol", workers=exp.workers, stream=wf.stream)
+    summary = wf.timed("evaluation", run_protocol, cfg, exp.out / "protocol", workers=exp.workers,
+                       engine=exp.engine, stream=wf.stream)
     extra = wf.timed("provenance", record_experiment, cfg, exp.out / "protocol", runs,
                      arms_synthetic(cfg, exp.settings), "macro_f1")
     write_report(exp, cfg, summary)

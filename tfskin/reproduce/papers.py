@@ -54,6 +54,7 @@ class Experiment:
     workflow: object  # tfskin.reproduce.workflow.Workflow
     datasets: dict  # role -> dataset name
     splits: dict = dataclasses.field(default_factory=lambda: dict(OFFICIAL_SPLITS))  # role -> split of the data
+    engine: str = None  # how the evaluation trains its many small models (None: the protocol's default, reuse)
 
     @property
     def measured_on(self) -> str:

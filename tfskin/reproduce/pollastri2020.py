@@ -254,7 +254,7 @@ def run(exp) -> dict:
                f"({len(cfg['replicates'])} GAN replicates)")
         folder = protocol_dir(exp, variant)
         summaries[variant] = wf.timed("evaluation", run_seg_protocol, cfg, folder, workers=exp.workers,
-                                      stream=wf.stream)
+                                      engine=exp.engine, stream=wf.stream)
         arms = {c["name"]: list(gans_of[c["synthetic"]]) if c.get("synthetic") else [] for c in cfg["conditions"]}
         extras[variant] = wf.timed("provenance", record_experiment, cfg, folder, runs, arms, "jaccard",
                                    subsets=subset_ids)

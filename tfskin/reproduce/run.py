@@ -14,12 +14,14 @@ EXPERIMENT_FILE = "experiment.json"
 
 
 def reproduce(paper: str, out_dir, *, data: str = "phantoms", ood_data: str = None, budget: str = "cpu",
-              repeats: int = None, workers="auto", dry_run: bool = False, gpu_hours: bool = False,
-              stream=None) -> dict:
+              repeats: int = None, workers="auto", engine: str = None, dry_run: bool = False,
+              gpu_hours: bool = False, stream=None) -> dict:
     """Run (or resume) ``paper``'s experiment in ``out_dir``; returns the report's summary (``reproduce.json``).
     ``workers``: processes at once (``"auto"``: one per usable CPU core, 1 at the smoke budget) for the GAN
     replicates (at most one per replicate: ``tfskin.reproduce.parallel``) and for the evaluation's runs; 1 runs
     everything in this process.
+    ``engine``: how the evaluation trains its classifiers and segmenters (``tfskin.evaluation.engine``: reuse, the
+    default, or single, one fresh model per run); both give the same numbers, so it may change on resume.
     ``dry_run``: resolve and validate every GAN config and the evaluation protocol, write nothing, and return
     the plan as JSON-able text; with ``gpu_hours`` also its estimated GPU hours (``tfskin.reproduce.gpu_hours``:
     builds every network once to count its FLOPs, seconds to a minute)."""
@@ -28,6 +30,10 @@ def reproduce(paper: str, out_dir, *, data: str = "phantoms", ood_data: str = No
     if repeats is not None and repeats < 2:
         raise ConfigError(f"--repeats {repeats}: paired tests need at least 2 repeats (the papers use 10)")
     workers = resolve_workers(workers, budget)
+    if engine is not None:
+        from tfskin.evaluation.engine import check_engine
+
+        engine = check_engine(engine)
     settings = settings_for(module, budget, {"repeats": repeats})
     replicates = settings.get("gan_replicates")
     if repeats is not None and replicates and repeats % replicates:
@@ -53,9 +59,10 @@ def reproduce(paper: str, out_dir, *, data: str = "phantoms", ood_data: str = No
                                  "settings": settings})
     workflow = Workflow(out, stream)
     workflow.log(f"reproducing {paper} ({module.SUMMARY}); budget {budget}; data "
-                 + ", ".join(f"{k}={v}" for k, v in roles.items()) + f"; output {out}; {workers} worker(s)")
+                 + ", ".join(f"{k}={v}" for k, v in roles.items()) + f"; output {out}; {workers} worker(s)"
+                 + (f"; {engine} engine" if engine else ""))
     exp = Experiment(paper=paper, out=out, data=data, ood_data=roles.get("ood"), budget=budget, settings=settings,
-                     workers=workers, workflow=workflow, datasets=roles, splits=splits)
+                     workers=workers, workflow=workflow, datasets=roles, splits=splits, engine=engine)
     result = module.run(exp)
     workflow.log(f"report: {result['report']}")
     return result
