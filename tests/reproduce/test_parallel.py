@@ -156,8 +156,8 @@ def test_a_failed_replicate_stops_the_experiment_and_a_rerun_does_only_the_rest(
     exp, stream = _experiment(tmp_path, 2)
     results = run_replicates(exp, toy_replicate, _replicates(2), workers=2)
     log = stream.getvalue()
-    for step in ("a_r0", "b_r0", "a_r1"):
-        assert f"{step}: already done, skipped" in log, step
+    assert "replicate r0: GAN work already done (no worker started)" in log  # r0 finished before r1 failed
+    assert "a_r1: already done, skipped" in log
     assert "b_r1: running" in log and "b_r0: running" not in log
     kept = (tmp_path / "logs" / "r1.log").read_text()  # both attempts, the failure's traceback included
     assert kept.count("replicate r1 starts ---") == 2 and "boom in r1" in kept and "Traceback" not in log
@@ -224,3 +224,27 @@ def test_lunagariya_replicate_trained_in_a_worker_matches_the_one_process_run(tm
     assert timing["total_seconds"] == pytest.approx(sum(timing["steps"].values()))
     assert [c["workers"] for c in timing["parallel"]["gan_replicates"]] == [1, 2]  # one record per call
     assert "Wall-clock time of the GAN replicates: " in (two / "report.md").read_text()
+
+
+@pytest.mark.slow
+def test_a_rerun_of_finished_work_starts_no_worker_until_a_step_marker_is_gone(tmp_path, monkeypatch):
+    exp, _ = _experiment(tmp_path, 2)
+    first = run_replicates(exp, toy_part, _replicates(2), workers=2, parts=("long", "short"))
+
+    started = []
+    real_start = multiprocessing.process.BaseProcess.start
+
+    def counting_start(process):
+        started.append(process.name)
+        real_start(process)
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", counting_start)
+    exp, stream = _experiment(tmp_path, 2)
+    assert run_replicates(exp, toy_part, _replicates(2), workers=2, parts=("long", "short")) == first
+    assert started == [] and "replicate r1-short: GAN work already done (no worker started)" in stream.getvalue()
+
+    (tmp_path / "steps" / "short_r1.json").unlink()  # redo one step: only its task gets a worker
+    exp, stream = _experiment(tmp_path, 2)
+    again = run_replicates(exp, toy_part, _replicates(2), workers=2, parts=("long", "short"))
+    assert started == ["tfskin-replicate-r1-short"] and "short_r1: running" in stream.getvalue()
+    assert again[1]["parts"]["short"]["value"] == first[1]["parts"]["short"]["value"]

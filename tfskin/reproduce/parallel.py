@@ -14,7 +14,9 @@ threads to ``cores // workers`` before any TensorFlow op (as the evaluation prot
 ``r<g>-<part>``); the parent forwards each line to its own stream prefixed ``[<task>]``. A task that fails (an
 exception, or a process killed) stops the experiment with a ``ReplicateFailedError`` naming it and its log; the
 tasks still running are stopped too, and a rerun resumes every one from its finished steps and its GANs' last
-checkpoints.
+checkpoints. A task that finished in a worker leaves ``logs/<task>.done.json`` (its result and the step
+markers it went through); a rerun takes the result from there, without starting a worker, while those markers
+all exist (deleting a step's marker redoes the task, the other steps skipped as usual).
 """
 
 import dataclasses
@@ -142,7 +144,14 @@ def _run_in_processes(exp, fn, tasks, workers: int, replicates: int, parts) -> d
     what = f"{replicates} x {len(parts)} parts ({', '.join(parts)})" if parts else f"{replicates}"
     _say(stream, wf, f"GAN replicates: {what} in {workers} worker processes ({threads} TensorFlow "
                      f"thread(s) each); logs in {results_dir}")
-    pending, running, results = list(tasks), {}, {}
+    pending, running, results = [], {}, {}
+    for task in tasks:
+        finished = _finished(results_dir, task, exp.out)
+        if finished is None:
+            pending.append(task)
+        else:
+            results[(task.rep.index, task.part)] = finished
+            _say(stream, wf, f"replicate {task.tag}: GAN work already done (no worker started)")
     try:
         while pending or running:
             while pending and len(running) < workers:
@@ -165,7 +174,9 @@ def _run_in_processes(exp, fn, tasks, workers: int, replicates: int, parts) -> d
                 del running[tag]
                 result = results_dir / f"{tag}.result.json"
                 if process.exitcode == 0 and result.is_file():
-                    results[(task.rep.index, task.part)] = json.loads(result.read_text())
+                    record = json.loads(result.read_text())
+                    results[(task.rep.index, task.part)] = record["result"]
+                    _write_atomically(_done_path(results_dir, task), record)
                     result.unlink()
                     _say(stream, wf, f"replicate {tag}: GAN work done")
                     continue
@@ -173,6 +184,31 @@ def _run_in_processes(exp, fn, tasks, workers: int, replicates: int, parts) -> d
     finally:
         _stop(running)
     return results
+
+
+def _done_path(results_dir: Path, task) -> Path:
+    return results_dir / f"{task.tag}.done.json"
+
+
+def _finished(results_dir: Path, task, out_dir):
+    """The result a worker recorded for ``task``, or None when it has none or a step marker it went through is
+    gone (a step to redo)."""
+    from tfskin.reproduce.workflow import Workflow
+
+    path = _done_path(results_dir, task)
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text())
+    markers = Workflow(out_dir)
+    if not all(markers.done(name) for name in record["steps"]):
+        return None
+    return record["result"]
+
+
+def _write_atomically(path: Path, value):
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(value))
+    tmp.replace(path)
 
 
 def _say(stream, wf, text: str):
@@ -256,11 +292,9 @@ def _child_main(fn, exp, task, log: str, result: str, threads: int, parent_pid: 
             _set_threads(threads)
             from tfskin.reproduce.workflow import Workflow
 
-            exp = dataclasses.replace(exp, workflow=Workflow(exp.out, stream))
-            value = json.dumps(task.run(fn, exp))
-            tmp = Path(result).with_suffix(".tmp")
-            tmp.write_text(value)
-            tmp.replace(result)
+            workflow = Workflow(exp.out, stream)
+            value = task.run(fn, dataclasses.replace(exp, workflow=workflow))
+            _write_atomically(Path(result), {"result": value, "steps": workflow.touched})
             stream.flush()
         except BaseException as err:  # noqa: BLE001 - reported to the parent through the log and exit status
             stream.write(traceback.format_exc())

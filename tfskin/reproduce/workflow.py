@@ -30,6 +30,7 @@ class Workflow:
         self.out.mkdir(parents=True, exist_ok=True)
         self.stream = stream or sys.stdout
         self.ran: list = []  # steps run (not skipped) in this call
+        self.touched: list = []  # steps run or skipped in this call, in order
         self.call_start = time.perf_counter()
 
     def marker(self, name: str) -> Path:
@@ -45,6 +46,7 @@ class Workflow:
     def step(self, name: str, fn, *args, **kwargs):
         """``fn(*args, **kwargs)`` once: its (JSON-able) result is stored and returned again on later calls."""
         path = self.marker(name)
+        self.touched.append(name)
         if path.is_file():
             self.log(f"{name}: already done, skipped")
             return json.loads(path.read_text())["result"]
