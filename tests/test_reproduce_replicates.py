@@ -284,3 +284,19 @@ def test_the_cpu_budgets_pgan_reaches_its_full_resolution_within_its_steps(tmp_p
     assert model.schedule_notice(config.train.steps, config.train.batch_size) is None
     schedule = model.stage_schedule(config.train.batch_size)
     assert schedule.phases[-1].name == "32x32" and schedule.full_from < 0.8 * config.train.steps
+
+
+def test_the_cpu_budgets_keep_a_generator_ema_only_where_no_gan_comparison_hinges_on_it(tmp_path):
+    """The dcgan and acgan quick presets keep a generator EMA (measured better); lunagariya and pollastri2020
+    compare the DCGAN with another family trained without one, so their GANs keep none; fossen2020's ACGAN keeps
+    the preset's."""
+    from tfskin.reproduce import fossen2020, lunagariya
+
+    halflives = {}
+    for module in (lunagariya, pollastri2020):
+        exp = _experiment(module, tmp_path / module.__name__, budget="cpu")
+        for name, config in module.gan_configs(exp, plan_replicates(exp)[0]).items():
+            halflives[name] = config.ema.halflife_images
+    assert set(halflives.values()) == {0} and {"dcgan", "dcgan_mask"} & set(halflives)
+    exp = _experiment(fossen2020, tmp_path / "fossen", budget="cpu")
+    assert fossen2020._acgan_config(exp, plan_replicates(exp)[0]).ema.halflife_images == 2000

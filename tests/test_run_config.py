@@ -23,6 +23,8 @@ COPIES = {"image_size", "channels", "seed", "learning_rate", "discriminator_lear
 # Defaults changed on purpose since layout 1 was recorded, which a recorded run keeps: progan's fakes took
 # uniformly drawn classes (now the real batch's; see ProGANConfig).
 CHANGED_DEFAULTS = {"progan": {"fake_label_prior": "uniform"}}
+#: Presets that gained a generator EMA after layout 1 (whose run folders load with it off, as recorded)
+EMA_SINCE_LAYOUT1 = ("dcgan/quick", "acgan/quick")
 
 
 def _layout1(name: str) -> dict:
@@ -188,6 +190,9 @@ def test_every_preset_keeps_its_values():
     assert len(recorded) == sum(len(get_model(m).presets) for m in model_names())
     for key, old in recorded.items():
         model, preset = key.split("/")
+        ema = {"halflife_images": 0} if key in EMA_SINCE_LAYOUT1 else None
         assert _read(old) == resolve_config(model, preset, train={"precision": "float32"},
-                                            model_overrides=_kept(old)), key
+                                            model_overrides=_kept(old), ema=ema), key
     assert resolve_config("progan", "tiny").model_config.fake_label_prior == "real"  # the new default
+    for key in EMA_SINCE_LAYOUT1:
+        assert resolve_config(*key.split("/")).ema.halflife_images == 2000
