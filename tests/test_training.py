@@ -98,6 +98,11 @@ def test_existing_run_needs_resume_and_resume_needs_a_checkpoint(tmp_path):
         train(_config(2), tmp_path / "empty", resume=True)
     with pytest.raises(ConfigError, match="only --steps"):
         train(_config(4, seed=3), tmp_path / "run", resume=True)
+    # the message names each changed setting (a reproduce budget resuming a run of another preset version)
+    changed = resolve_config("dcgan", "tiny", data=TINY["data"], train={**TINY["train"], "steps": 4, "seed": 3},
+                             ema={"halflife_images": 2000})
+    with pytest.raises(ConfigError, match=r"\(train\.seed: 0 -> 3; ema\.halflife_images: 0\.0 -> 2000\)"):
+        train(changed, tmp_path / "run", resume=True)
 
 
 def test_corrupt_checkpoint_is_reported_by_path(tmp_path):

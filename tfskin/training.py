@@ -141,19 +141,36 @@ def _prepare_run_dir(run_dir: Path, config: RunConfig, resume: bool):
     if resume:
         if not has_checkpoint:
             raise CheckpointError(f"--resume: no checkpoint in {run_dir / 'checkpoints'}")
-        saved = read_run_config(run_dir)
         # Only the length of the run may change on resume; anything else would not be a continuation.
-        if dataclasses.replace(saved.train, steps=config.train.steps) != config.train or \
-                saved.model_config != config.model_config or saved.data != config.data or \
-                saved.optimizer != config.optimizer or \
-                any(getattr(saved, name) != getattr(config, name) for name in STEP_SECTIONS):
-            raise ConfigError(f"--resume: settings differ from {config_path}; only --steps may change on resume")
+        changed = resume_differences(read_run_config(run_dir), config)
+        if changed:
+            raise ConfigError(f"--resume: settings differ from {config_path} ({'; '.join(changed)}); only --steps "
+                              f"may change on resume")
     elif has_checkpoint:
         raise ConfigError(f"run dir {run_dir} already holds a run; pass --resume to continue it or choose "
                           f"another --run-dir")
     tmp = config_path.with_suffix(".json.tmp")
     tmp.write_text(config.to_json())
     os.replace(tmp, config_path)
+
+
+def resume_differences(saved: RunConfig, config: RunConfig) -> list:
+    """``section.field: saved -> requested`` for every setting that differs between a run's saved config and the
+    one it would resume with, ``train.steps`` aside (the one setting a resume may change)."""
+    sections = [("train", dataclasses.replace(saved.train, steps=config.train.steps), config.train),
+                ("model", saved.model_config, config.model_config), ("data", saved.data, config.data),
+                ("optimizer", saved.optimizer, config.optimizer)]
+    sections += [(name, getattr(saved, name), getattr(config, name)) for name in STEP_SECTIONS]
+    out = []
+    for section, old, new in sections:
+        if old == new:
+            continue
+        if dataclasses.is_dataclass(old) and type(old) is type(new):
+            out += [f"{section}.{f.name}: {getattr(old, f.name)!r} -> {getattr(new, f.name)!r}"
+                    for f in dataclasses.fields(old) if getattr(old, f.name) != getattr(new, f.name)]
+        else:
+            out.append(f"{section}: {old!r} -> {new!r}")
+    return out
 
 
 def train(config: RunConfig, run_dir, *, resume: bool = False, stream=None, export_dir=None) -> TrainResult:
