@@ -5,6 +5,7 @@ rerun redoing only what is missing, and ``timing.json`` sums that stay right whe
 import io
 import json
 import multiprocessing
+import os
 import re
 
 import pytest
@@ -248,3 +249,9 @@ def test_a_rerun_of_finished_work_starts_no_worker_until_a_step_marker_is_gone(t
     again = run_replicates(exp, toy_part, _replicates(2), workers=2, parts=("long", "short"))
     assert started == ["tfskin-replicate-r1-short"] and "short_r1: running" in stream.getvalue()
     assert again[1]["parts"]["short"]["value"] == first[1]["parts"]["short"]["value"]
+
+    marker = tmp_path / "steps" / "long_r0.json"  # a step written again (e.g. redone in one process)
+    os.utime(marker, ns=(marker.stat().st_atime_ns, marker.stat().st_mtime_ns + 1_000_000))
+    exp, _ = _experiment(tmp_path, 2)
+    run_replicates(exp, toy_part, _replicates(2), workers=2, parts=("long", "short"))
+    assert started == ["tfskin-replicate-r1-short", "tfskin-replicate-r0-long"]

@@ -15,8 +15,9 @@ threads to ``cores // workers`` before any TensorFlow op (as the evaluation prot
 exception, or a process killed) stops the experiment with a ``ReplicateFailedError`` naming it and its log; the
 tasks still running are stopped too, and a rerun resumes every one from its finished steps and its GANs' last
 checkpoints. A task that finished in a worker leaves ``logs/<task>.done.json`` (its result and the step
-markers it went through); a rerun takes the result from there, without starting a worker, while those markers
-all exist (deleting a step's marker redoes the task, the other steps skipped as usual).
+markers it went through, with their modification times); a rerun takes the result from there, without starting
+a worker, while those markers are unchanged (deleting a step's marker redoes the task, the other steps skipped as
+usual).
 """
 
 import dataclasses
@@ -176,7 +177,8 @@ def _run_in_processes(exp, fn, tasks, workers: int, replicates: int, parts) -> d
                 if process.exitcode == 0 and result.is_file():
                     record = json.loads(result.read_text())
                     results[(task.rep.index, task.part)] = record["result"]
-                    _write_atomically(_done_path(results_dir, task), record)
+                    _write_atomically(_done_path(results_dir, task),
+                                      {"result": record["result"], "steps": _marker_times(exp.out, record["steps"])})
                     result.unlink()
                     _say(stream, wf, f"replicate {tag}: GAN work done")
                     continue
@@ -192,17 +194,21 @@ def _done_path(results_dir: Path, task) -> Path:
 
 def _finished(results_dir: Path, task, out_dir):
     """The result a worker recorded for ``task``, or None when it has none or a step marker it went through is
-    gone (a step to redo)."""
-    from tfskin.reproduce.workflow import Workflow
-
+    gone or was written again since (a step to redo, or redone)."""
     path = _done_path(results_dir, task)
     if not path.is_file():
         return None
     record = json.loads(path.read_text())
+    return record["result"] if _marker_times(out_dir, record["steps"]) == record["steps"] else None
+
+
+def _marker_times(out_dir, names) -> dict:
+    """{step: its marker's modification time in ns, or None when it has none}: a marker written again (the step
+    redone, e.g. in one process) or deleted no longer matches a task's record."""
+    from tfskin.reproduce.workflow import Workflow
+
     markers = Workflow(out_dir)
-    if not all(markers.done(name) for name in record["steps"]):
-        return None
-    return record["result"]
+    return {name: markers.marker(name).stat().st_mtime_ns if markers.done(name) else None for name in names}
 
 
 def _write_atomically(path: Path, value):
