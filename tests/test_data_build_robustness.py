@@ -242,6 +242,25 @@ def test_ctrl_c_or_sigterm_during_a_build_ends_with_one_line(tmp_path, signum, s
     assert _leftovers(data) == [] and not list(data.rglob("*.tfrecord*"))
 
 
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="no signal masks (Windows)")
+def test_ctrl_c_while_a_worker_interpreter_starts_does_not_kill_it(tmp_path):
+    """Ctrl-C reaches the whole process group, including a worker whose interpreter is still starting and has
+    not yet ignored SIGINT (a CI run lost a worker that way: "Fatal Python error: init_import_site"). Here each
+    worker sends itself SIGINT from ``sitecustomize``, the earliest code Python runs; the map still finishes."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import os, signal, sys\n"
+        "if '--multiprocessing-fork' in sys.argv:\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n")
+    script = ("from tfskin.data.tfds.parallel import ordered_map\n"
+              "print([r for _, r in ordered_map(abs, range(-40, 0), workers=2, num_tasks=40)])\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]))
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(list(range(40, 0, -1)))
+    assert "Fatal Python error" not in done.stderr and "KeyboardInterrupt" not in done.stderr
+
+
 def test_a_stop_whose_exception_python_dropped_still_ends_the_map():
     """The Ctrl-C handler both raises and records; if the raise is lost (an exception raised while Python runs a
     finalizer is printed and dropped), the map raises the recorded stop at its next item."""

@@ -4,7 +4,9 @@ queued or running, so memory stays flat however long the input is.
 Workers never outlive the build that started them: each one asks the kernel for SIGKILL when its parent dies
 (``PR_SET_PDEATHSIG`` on Linux) and also watches its parent's pid from a thread (every platform, and the case
 where the parent died before the request), ignores SIGINT (Ctrl-C reaches the whole process group; the parent
-decides what happens), and a pool left by an interrupted or failed map is terminated, not waited for
+decides what happens; workers are started with SIGINT blocked, so a Ctrl-C that lands while a worker's
+interpreter is still starting, before it can ignore the signal, is dropped instead of ending it with a
+"Fatal Python error" traceback), and a pool left by an interrupted or failed map is terminated, not waited for
 (``terminate_all`` ends any pool still open, e.g. when an exception holds the generator).
 
 A stop request (``request_stop``, made by the build command's Ctrl-C and SIGTERM handlers as they raise) is
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -68,9 +71,26 @@ def default_workers() -> int:
     return min(cores, 16)
 
 
+@contextlib.contextmanager
+def _sigint_blocked():
+    """Block SIGINT in this thread while it spawns workers: a spawned process inherits the blocked mask, so a
+    Ctrl-C during its start-up stays pending until ``_die_with_parent`` ignores it. This process still gets the
+    signal (another thread takes it, or it is delivered when the block ends)."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _die_with_parent(parent_pid: int):
     """Worker initializer: leave Ctrl-C to the parent, and exit as soon as the parent is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # blocked by _sigint_blocked; a pending Ctrl-C is now discarded
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -143,7 +163,9 @@ def ordered_map(fn: Callable, tasks: Iterable, *, workers: int, num_tasks: int =
     try:
         for task in tasks:
             raise_if_stop_requested()
-            pending.append((task, pool.submit(fn, task)))
+            with _sigint_blocked():  # submit starts a worker while fewer than ``workers`` run
+                future = pool.submit(fn, task)
+            pending.append((task, future))
             if len(pending) >= in_flight:
                 task0, future = pending.popleft()
                 result = _outcome(future)
