@@ -135,6 +135,10 @@ def test_bissoto2018_smoke_report_and_resume(tmp_path):
     synthetic = sorted(p.parent.name for p in (out / "synthetic" / "r0" / "instance").glob("*/*.png"))
     assert synthetic and set(synthetic) <= set(paper_module("fossen2020").CLASSES)
     _check_provenance(summary, gans={"pix2pixhd_instance", "pix2pixhd_semantic", "pgan"}, real_arm="Real")
+    per_replicate = summary["per_replicate"]  # each arm's AUC per GAN replicate, both test sets
+    assert per_replicate["replicates"] == 2 and set(per_replicate["splits"]) == {"test", "ood"}
+    assert set(per_replicate["splits"]["ood"]) == set(summary["conditions"])
+    assert "## Per replicate" in report and "| PGAN | " in report.split("## Per replicate")[1]
 
     before = _results(out / "protocol")
     assert len(before) == 9 * 2
@@ -166,6 +170,7 @@ def test_fossen2020_smoke_report_and_resume(tmp_path):
                                                                                                     "cyclegan_NV"]
     _check_provenance(summary, gans={"acgan", "acgan_cyclegan_MEL", "acgan_cyclegan_NV", "cyclegan_nv_to_mel_prf"},
                       real_arm="Real")
+    assert summary["per_replicate"]["metric"] == "auc" and "## Per replicate" in report
 
     before = _results(out / "protocol")
     deleted = run_dir_of(out / "protocol", "Real", 0) / "result.json"
@@ -190,6 +195,7 @@ def test_pollastri2020_smoke_report_and_resume(tmp_path, pollastri_smoke):
     assert "ensemble(DCGAN+LAPGAN)" in summary["conditions"]
     assert [r["size"] for r in summary["subset_study"]] == [24, 8] and "Training-subset-size study" in report
     _check_provenance(summary, gans={"dcgan_mask", "lapgan_mask"}, real_arm="Original data")
+    assert summary["per_replicate"]["metric"] == "jaccard" and "## Per replicate" in report
     for record in summary["replicates"]:
         small = record["gans"]["lapgan_mask_small"]["train_ids"]
         assert len(small) == 8 and set(small) <= set(record["real_train_ids"])

@@ -246,3 +246,44 @@ def test_resamples_without_a_class_are_dropped_not_poisoning_the_variance(tmp_pa
     for c in _primary(summary):
         assert "test-case bootstrap variance" in c["test"] and np.isfinite(c["p"])
         assert all(np.isfinite(c["ci_bootstrap"]))
+
+
+def _replicated(cfg, replicates=3):
+    cfg["replicates"] = [{"data": {}, "sources": {}} for _ in range(replicates)]  # repeat r: replicate r % 3
+    return cfg
+
+
+def test_per_replicate_table_finds_the_replicate_whose_gans_failed(tmp_path):
+    """Synthetic learns from replicates 0 and 2 but not from replicate 1 (repeats 1 and 4); Real+B fails in
+    every replicate. The table averages each replicate's repeats and says which replicate sits on which side."""
+    test = {"Real": [0.70, 0.72, 0.74, 0.72, 0.70, 0.76], "Real+A": [0.75] * REPEATS,
+            "Real+B": [0.50, 0.52, 0.54, 0.50, 0.52, 0.48], "Synthetic": [0.66, 0.48, 0.62, 0.70, 0.52, 0.64],
+            "Real half": [0.70] * REPEATS}
+    for cond in ARMS:
+        for rep in range(REPEATS):
+            _write(tmp_path, cond, rep, {"test": test[cond][rep]})
+    summary = report.write_report(_replicated(_cfg(ood=False)), tmp_path)
+    record = summary["per_replicate"]
+    assert record["metric"] == "auc" and record["replicates"] == 3 and list(record["splits"]) == ["test"]
+    assert record["splits"]["test"]["Synthetic"] == pytest.approx([0.68, 0.50, 0.63])
+    assert record["splits"]["test"]["Real"] == pytest.approx([0.71, 0.71, 0.75])
+    md = (tmp_path / "report.md").read_text()
+    assert "| Synthetic | 68.0 | 50.0 ⚠ | 63.0 |" in md
+    assert "`Synthetic`: replicate(s) r1 (50.0) at or below the line, r0 (68.0), r2 (63.0) above it." in md
+    assert "`Real+B`: every replicate at or below the line." in md
+    assert "`Real`:" not in md and "| Real | 71.0 | 71.0 | 75.0 |" in md
+
+
+def test_no_per_replicate_table_without_replicates(tmp_path):
+    for cond in ARMS:
+        for rep in range(REPEATS):
+            _write(tmp_path, cond, rep, {"test": 0.7})
+    summary = report.write_report(_cfg(ood=False), tmp_path)
+    assert summary["per_replicate"] == {} and "## Per replicate" not in (tmp_path / "report.md").read_text()
+
+
+def test_per_replicate_means_skip_missing_and_nan_repeats():
+    from tfskin.evaluation.comparisons import per_replicate_means
+
+    assert per_replicate_means([0.6, None, 0.8, float("nan"), 0.5, 0.7], 2) == pytest.approx([1.9 / 3, 0.7])
+    assert per_replicate_means([0.6, None, 0.8, None], 2) == [pytest.approx(0.7), None]

@@ -30,6 +30,10 @@ def _cfg():
 
 @pytest.fixture
 def paper_run(tmp_path):
+    return _paper_run(tmp_path)
+
+
+def _paper_run(tmp_path, replicates=0):
     rng = np.random.default_rng(11)
     base = 0.75 + rng.normal(0, 0.01, REPEATS)
     aucs = {"Real": base, "Real+Instance": base + rng.normal(0, 0.01, REPEATS),
@@ -45,6 +49,8 @@ def paper_run(tmp_path):
                        {"condition": cond, "repeat": rep, "train_size": 50, "train_composition": {"real": 50},
                         "test": split_values, "ood": split_values})
     cfg = _cfg()
+    if replicates:
+        cfg["replicates"] = [{"data": {}, "sources": {}} for _ in range(replicates)]
     summary = report.write_report(cfg, out / "protocol")
     exp = Experiment(paper="bissoto2018", out=out, data="phantoms", ood_data="phantoms:domain=clinic",
                      budget="smoke", settings={}, workers=1, workflow=Workflow(out, stream=io.StringIO()),
@@ -72,6 +78,16 @@ def test_paper_report_flags_words_and_counts(paper_run):
     assert "## Primary comparisons: does synthetic data help against Real?" in md
     verdict = md.split("**Verdict (measured).** ")[1].split("\n")[0]
     assert "hurt in 'Real'" not in verdict and "Real+Semantic' (" not in verdict
+
+
+def test_paper_report_shows_each_replicate_in_percent(tmp_path):
+    out, aucs, _ = _paper_run(tmp_path, replicates=2)  # repeats 0, 2, 4 and 1, 3 (5 repeats, 2 replicates)
+    md = (out / "report.md").read_text()
+    assert "## Per replicate" in md and "failed-to-learn line (55.0)" in md
+    real = aucs["Real"]
+    assert f"| Real | {100 * real[[0, 2, 4]].mean():.1f} | {100 * real[[1, 3]].mean():.1f} |" in md
+    assert "`Real+Semantic`: every replicate at or below the line." in md
+    assert "## Per replicate" not in (_paper_run(tmp_path / "plain")[0] / "report.md").read_text()
 
 
 def test_reproduce_json_comparisons_are_recomputable(paper_run):

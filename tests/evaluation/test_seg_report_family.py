@@ -3,6 +3,7 @@ out of the verdict, a smaller real subset is compared with the real-only row of 
 synthetic data are primary."""
 
 import numpy as np
+import pytest
 
 from tfskin.evaluation import seg_protocol as sp
 from tfskin.evaluation import seg_report
@@ -56,3 +57,21 @@ def test_seg_family_flags_collapse_and_keeps_real_data_equal(tmp_path):
     md = (tmp_path / "report.md").read_text()
     assert "| LAPGAN ⚠ failed to learn |" in md
     assert "LAPGAN, 4 images (vs Original data, 4 images, the same real data)" in md
+
+
+def test_seg_per_replicate_table_uses_the_collapse_line(tmp_path):
+    cfg = _cfg()
+    cfg["replicates"] = [{"data": {}, "sources": {}} for _ in range(2)]  # repeat r: replicate r % 2
+    values = {"Original data": [0.6, 0.62, 0.64, 0.6], "DCGAN": [0.6, 0.05, 0.62, 0.07],
+              "LAPGAN": [0.6] * 4, "Original data, 4 images": [0.5] * 4, "LAPGAN, 4 images": [0.5] * 4,
+              "ensemble(DCGAN+LAPGAN)": [0.6] * 4}
+    for name, v in values.items():
+        for rep in range(REPEATS):
+            _result(tmp_path, name, rep, v[rep])
+    summary = seg_report.write_seg_report(cfg, tmp_path)
+    assert summary["per_replicate"]["metric"] == "jaccard"
+    assert summary["per_replicate"]["splits"]["test"]["DCGAN"] == pytest.approx([0.61, 0.06])
+    md = (tmp_path / "report.md").read_text()
+    assert "| DCGAN | 0.610 | 0.060 ⚠ |" in md
+    assert "`DCGAN`: replicate(s) r1 (0.060) below the line, r0 (0.610) above it." in md
+    assert "| ensemble(DCGAN+LAPGAN) | 0.600 | 0.600 |" in md

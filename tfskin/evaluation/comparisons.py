@@ -93,10 +93,10 @@ def failed_classifier(values, one_class_repeats: int, repeats_with_result: int, 
     ``thresholds``)."""
     v = np.asarray([x for x in values if x is not None and np.isfinite(x)], np.float64)
     if v.size and v.mean() <= FAILED_AUC:
-        return f"mean {label} {v.mean():.3f} over {v.size} replicate(s) is at or below {FAILED_AUC} (chance is 0.5)"
+        return f"mean {label} {v.mean():.3f} over {v.size} repeat(s) is at or below {FAILED_AUC} (chance is 0.5)"
     if repeats_with_result and 2 * one_class_repeats >= repeats_with_result:
         return (f"predicted one class for every test image in {one_class_repeats} of {repeats_with_result} "
-                f"replicate(s)")
+                f"repeat(s)")
     return None
 
 
@@ -113,8 +113,74 @@ def failed_segmenter(values, label: str = "mean Jaccard"):
     FAILED_JACCARD."""
     v = np.asarray([x for x in values if x is not None and np.isfinite(x)], np.float64)
     if v.size and v.mean() < FAILED_JACCARD:
-        return f"{label} {v.mean():.3f} over {v.size} replicate(s) is below {FAILED_JACCARD} (the segmenter collapsed)"
+        return f"{label} {v.mean():.3f} over {v.size} repeat(s) is below {FAILED_JACCARD} (the segmenter collapsed)"
     return None
+
+
+# --- per GAN replicate ----------------------------------------------------------------------------------------
+
+#: What the per-replicate table scores and where its failed-to-learn line lies, per kind of protocol.
+REPLICATE_LINES = {"auc": ("AUC", FAILED_AUC, "at or below"), "jaccard": ("mean Jaccard", FAILED_JACCARD, "below")}
+
+
+def _fails(mean, metric) -> bool:
+    _, line, side = REPLICATE_LINES[metric]
+    return mean <= line if side == "at or below" else mean < line
+
+
+def per_replicate_means(values, replicates: int) -> list:
+    """The mean of each replicate's finite values (repeat r belongs to replicate r % ``replicates``, as in the
+    protocol), in replicate order; None for a replicate without one."""
+    out = []
+    for g in range(replicates):
+        v = [x for r, x in enumerate(values) if r % replicates == g and x is not None and np.isfinite(x)]
+        out.append(float(np.mean(v)) if v else None)
+    return out
+
+
+def replicate_record(cfg, values_by_split, metric: str) -> dict:
+    """{"metric", "replicates", "splits": {split: {arm: per-replicate means}}} of a protocol with two or more
+    replicates (``cfg["replicates"]``), else {}; ``values_by_split[split][arm]``: per-repeat values of
+    ``metric`` (one of REPLICATE_LINES: the failed-to-learn metric)."""
+    replicates = len(cfg.get("replicates") or [])
+    if replicates < 2:
+        return {}
+    return {"metric": metric, "replicates": replicates,
+            "splits": {split: {arm: per_replicate_means(v, replicates) for arm, v in arms.items()}
+                       for split, arms in values_by_split.items()}}
+
+
+def replicate_lines(record: dict, num, split_titles: dict, label: str = None) -> list:
+    """The per-replicate tables (one per test set) and a sentence for each arm whose replicates fall on both
+    sides of the failed-to-learn line, or all below it; [] for an empty record. ``num`` formats a score
+    (``label``, e.g. "AUC (%)", names its unit)."""
+    if not record:
+        return []
+    metric, g = record["metric"], record["replicates"]
+    default_label, line, side = REPLICATE_LINES[metric]
+    label = label or default_label
+    lines = ["## Per replicate", "",
+             f"Each arm's {label} averaged over the repeats of each replicate (its own real training set, GANs "
+             f"and synthetic images); ⚠ marks a replicate {side} the failed-to-learn line ({num(line)}). An arm whose "
+             f"replicates disagree learned in some and not in others; where it is a synthetic-only arm and the "
+             f"real arm learned in every replicate, that points at the failing replicates' GANs.", ""]
+    for split, arms in record["splits"].items():
+        notes = []
+        lines += [f"{split_titles.get(split, split)}:", "",
+                  "| Arm | " + " | ".join(f"r{i}" for i in range(g)) + " |", "|---" * (g + 1) + "|"]
+        for arm, means in arms.items():
+            cells = ["n/a" if m is None else num(m) + (" ⚠" if _fails(m, metric) else "") for m in means]
+            lines.append(f"| {arm} | " + " | ".join(cells) + " |")
+            known = [(i, m) for i, m in enumerate(means) if m is not None]
+            low = [(i, m) for i, m in known if _fails(m, metric)]
+            if low and len(low) == len(known):
+                notes.append(f"`{arm}`: every replicate {side} the line.")
+            elif low:
+                high = [(i, m) for i, m in known if not _fails(m, metric)]
+                notes.append(f"`{arm}`: replicate(s) {', '.join(f'r{i} ({num(m)})' for i, m in low)} {side} the "
+                             f"line, {', '.join(f'r{i} ({num(m)})' for i, m in high)} above it.")
+        lines += [""] + notes + ([""] if notes else [])
+    return lines
 
 
 # --- the family ---------------------------------------------------------------------------------------------

@@ -303,6 +303,10 @@ def write_report(cfg, out_dir) -> dict:
                                "secondary": f"paired t-test vs the paper's reference {cfg['reference']!r}, Holm per "
                                             f"metric and test set (does not feed the verdict)"}
     summary["verdict"] = " ".join(cmp.verdict_sentences(cfg, family, _pct, "pp " + _metric_label(metric)))
+    names = [c["name"] for c in cfg["conditions"]]
+    summary["per_replicate"] = cmp.replicate_record(
+        cfg, {split: {n: _values(results, n, split, "auc", int(cfg["repeats"])) for n in names} for split in splits},
+        "auc")
     clf = cfg["classifier"]
     data = cfg["data"]
     md = [f"# Augmentation protocol: {cfg['name']}", "", "**Verdict.** " + summary["verdict"], ""]
@@ -339,6 +343,7 @@ def write_report(cfg, out_dir) -> dict:
         plot = conditions_png({c: e[metric]["values"] for c, e in rows.items()}, out / f"{split}_{metric}.png",
                               metric=_metric_label(metric))
         md += [f"![{metric} per condition, every repeat]({plot.name})", ""]
+    md += cmp.replicate_lines(summary["per_replicate"], _pct, SPLIT_TITLES, "AUC (%)")
     gallery = _gallery(cfg, results, out)
     if gallery:
         md += ["## Synthetic images each condition used", ""] + gallery

@@ -335,7 +335,10 @@ def write_seg_report(cfg, out_dir) -> dict:
                "family": {k: v for k, v in family.items() if k != "comparisons"},
                "comparisons": cmp.comparison_records(family) + cmp.secondary_records(rows_by_split, metric,
                                                                                      cfg["reference"]),
-               "splits": rows_by_split, "verdict": verdict(cfg, family)}
+               "splits": rows_by_split, "verdict": verdict(cfg, family),
+               "per_replicate": cmp.replicate_record(
+                   cfg, {split: {n: _values(results, n, split, "jaccard", repeats) for n in names}
+                         for split in rows_by_split}, "jaccard")}
     md = [f"# Segmentation protocol: {cfg['name']}", "", "**Verdict.** " + summary["verdict"], ""]
     md += _setup_lines(cfg, finished, total, failures, family)
     missing = _missing_lines(cfg, rows_by_split, failures)
@@ -359,6 +362,7 @@ def write_seg_report(cfg, out_dir) -> dict:
             md += [f"Paired differences vs {cfg['reference']} in every score (Holm-adjusted paired t p):", "",
                    *_differences_table(cfg, rows, flags), ""]
         md += [f"![{SCORE_LABELS[metric]} per condition, every repeat]({plot.name})", ""]
+    md += cmp.replicate_lines(summary["per_replicate"], _num, SPLIT_TITLES)
     md += ["## Statistics", "", *cmp.how_lines(family), ""]
     md += HOW_TO_READ
     report_path = out / "report.md"

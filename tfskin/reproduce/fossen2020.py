@@ -341,7 +341,14 @@ def per_class_tests(cfg, results, split: str) -> dict:
 
 def write_report(exp, cfg, summary) -> dict:
     from tfskin.evaluation.results import collect_results
-    from tfskin.reproduce.report import fmt_p, header, markdown_table, published_section, write_paper_report
+    from tfskin.reproduce.report import (
+        fmt_p,
+        header,
+        markdown_table,
+        published_section,
+        replicate_section,
+        write_paper_report,
+    )
 
     results = collect_results(exp.out / "protocol")
     splits = list(summary["splits"])
@@ -365,6 +372,7 @@ def write_report(exp, cfg, summary) -> dict:
         lines += _f1_test_lines(cfg, tests, fmt_p) + [""]
     lines += accuracy_lines(exp, summary, splits)
     lines += alpha_sweep_lines(exp, summary, per_class["test"])
+    lines += replicate_section(summary)
     lines += [f"Balanced accuracy, every repeat and the synthetic images each condition used: "
               f"[{rel}/report.md]({rel}/report.md).", ""]
     for split in splits:

@@ -362,6 +362,7 @@ def write_report(exp, cfg, summary, summaries: dict = None, ensembles: dict = No
         published,
         published_row,
         published_section,
+        replicate_section,
         write_paper_report,
     )
 
@@ -418,6 +419,7 @@ def write_report(exp, cfg, summary, summaries: dict = None, ensembles: dict = No
               ""]
     ens_lines, ens_payload = ensemble_lines(exp, ensembles)
     lines += ens_lines
+    lines += replicate_section(summary)
     for split, plot in summary.get("plots", {}).items():
         lines += [f"![mean Jaccard per condition, {split}, every repeat]({rel}/{plot})", ""]
     lines += ["## Published tables", ""] + published_section("pollastri2020")

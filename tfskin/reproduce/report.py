@@ -115,7 +115,8 @@ def protocol_statistics(out, payload: dict) -> dict:
     if not path.is_file():
         return {}
     summary = json.loads(path.read_text())
-    return {k: summary[k] for k in ("comparisons", "family", "failed_to_learn", "baseline") if k in summary}
+    return {k: summary[k] for k in ("comparisons", "family", "failed_to_learn", "baseline", "per_replicate")
+            if k in summary}
 
 
 def write_paper_report(exp, lines: list, payload: dict) -> dict:
@@ -185,6 +186,7 @@ def classifier_paper_report(exp, cfg, summary, *, paper: str, metric: str, publi
               f"Holm-corrected across the {len(cfg['conditions']) - 1} comparisons. The published p-values are the "
               f"paper's uncorrected paired t-tests.", ""]
     lines += primary_section(cfg, summary, metric)
+    lines += replicate_section(summary)
     for split in splits:
         lines += [f"![{metric} per condition, {split}, every repeat]({rel}/{split}_{metric}.png)", ""]
     lines += [f"Full protocol report (per-class figures, galleries of the synthetic images each condition used, "
@@ -229,6 +231,18 @@ def primary_section(cfg, summary, metric: str, num=None, label: str = None) -> l
         lines += cmp.primary_table(cfg, family, split, num, label) + [""]
     lines += [cmp.family_sentence(family, num, label), ""]
     return lines
+
+
+def replicate_section(summary) -> list:
+    """The protocol's per-replicate table (each arm's failed-to-learn score per replicate), in percent for AUC;
+    empty for a protocol without replicates."""
+    from tfskin.evaluation.comparisons import replicate_lines
+    from tfskin.evaluation.report import SPLIT_TITLES
+
+    record = summary.get("per_replicate") or {}
+    percent = record.get("metric") == "auc"
+    return replicate_lines(record, (lambda x: f"{100 * x:.1f}") if percent else (lambda x: f"{x:.3f}"),
+                           SPLIT_TITLES, "AUC (%)" if percent else None)
 
 
 def _published_mean_std(pub: dict) -> str:
