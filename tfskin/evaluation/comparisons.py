@@ -117,7 +117,7 @@ def failed_segmenter(values, label: str = "mean Jaccard"):
     return None
 
 
-# --- per GAN replicate ----------------------------------------------------------------------------------------
+# --- per replicate --------------------------------------------------------------------------------------------
 
 #: What the per-replicate table scores and where its failed-to-learn line lies, per kind of protocol.
 REPLICATE_LINES = {"auc": ("AUC", FAILED_AUC, "at or below"), "jaccard": ("mean Jaccard", FAILED_JACCARD, "below")}
