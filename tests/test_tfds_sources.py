@@ -191,3 +191,15 @@ def test_dcgan_trains_two_steps_on_dummy_real_data(data_dir, tmp_path):
     result = train(config, tmp_path / "run", stream=io.StringIO())
     assert result.step == 2
     assert all(np.isfinite(v) for v in result.final_logs.values())
+
+
+def test_a_builder_of_an_unprepared_dataset_leaves_no_temp_folder(tmp_path, monkeypatch):
+    """TFDS's GCS info lookup made an empty ``tmp*tfds`` folder per builder and never removed it."""
+    import tempfile
+
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    builder = register.get_builder("isic2016", str(tmp_path / "data"))
+    assert not builder.is_prepared() and builder.builder_config.name == "isic2016"
+    assert list(temp.iterdir()) == []

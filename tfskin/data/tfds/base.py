@@ -112,6 +112,15 @@ def bounded_shuffle_buffer(limit: int = SHUFFLE_BUFFER_BYTES):
         shuffle.MAX_MEM_BUFFER_SIZE = previous
 
 
+class LocalDatasetInfo(tfds.core.DatasetInfo):
+    """The DatasetInfo of a dataset built from the user's own files. TFDS looks for pre-computed info of a
+    not-yet-prepared dataset on its GCS bucket, and makes an empty ``/tmp/tmp*tfds`` folder for it that it never
+    removes (one per builder made before preparing); nothing of tfskin's is on that bucket, so skip the lookup."""
+
+    def initialize_from_bucket(self) -> None:
+        return None
+
+
 class SkinBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
     """Base of the tfskin builders (not registered itself)."""
 
@@ -181,7 +190,7 @@ class SkinBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
         return features
 
     def _info(self) -> tfds.core.DatasetInfo:
-        return tfds.core.DatasetInfo(
+        return LocalDatasetInfo(
             builder=self,
             description=self.DESCRIPTION,
             features=tfds.features.FeaturesDict(self._features()),
