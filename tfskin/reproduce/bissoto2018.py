@@ -46,7 +46,7 @@ SETTINGS = {
     },
     "cpu": {
         "gan_image_size": 32, "pix2pixhd_preset": "quick", "semantic_preset": "quick_semantic", "pgan_preset": "quick",
-        "gan_steps": None, "pix2pixhd_steps": 400, "pgan_steps": 900, "pgan_fit_schedule": True, "image_size": 32,
+        "gan_steps": None, "pix2pixhd_steps": 800, "pgan_steps": 900, "pgan_fit_schedule": True, "image_size": 32,
         "train_size": 200, "test_size": 200, "ood_size": 200, "gan_replicates": 3, "repeats": 9,
         "classifier": {"backbone": "small_cnn", "width": 16, "epochs": 8, "batch_size": 32, "learning_rate": 0.01,
                        "tta": 3},
